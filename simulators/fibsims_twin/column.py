@@ -1,0 +1,193 @@
+"""The Xe+ plasma column: a current ladder, blanking, beam shift, milling and autofocus.
+
+Why these models: the run's 23 hours are mostly milling and waiting on the column, so the time
+of every action comes from a physical or declared cost: a pattern takes V / (Yv I) (physics.md),
+a current change costs an aperture swap and beam settling only when the rung changes, and the
+autofocus costs the frames of its focus sweep. Nothing here returns a fixed duration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from fibsims.instrument import (
+    FocusResult,
+    InstrumentError,
+    IonColumn,
+    MillPattern,
+    MillResult,
+    PatternKind,
+)
+from fibsims_twin.clock import VirtualClock
+from fibsims_twin.parameters import SECOND_PER_HOUR, ColumnParameters, MaterialParameters
+from fibsims_twin.rng import RandomStreams
+from fibsims_twin.scan import scan_duration_s
+from fibsims_twin.state import TwinState
+
+MILL_STREAM = "column.mill"
+FOCUS_STREAM = "column.autofocus"
+
+
+def select_rung(ladder_na: Sequence[float], request_na: float, tolerance: float) -> float:
+    """The ladder current nearest ``request_na``; refuse one farther than ``tolerance``."""
+    if not math.isfinite(request_na) or request_na <= 0:
+        raise InstrumentError(f"beam current {request_na!r} nA must be a positive number")
+    rungs = np.asarray(ladder_na, dtype=float)
+    relative = np.abs(rungs - request_na) / rungs
+    best = int(np.argmin(relative))
+    if relative[best] > tolerance:
+        below = rungs[rungs < request_na]
+        above = rungs[rungs > request_na]
+        nearest = [f"{r:g} nA" for r in (*below[-1:], *above[:1])]
+        raise InstrumentError(
+            f"beam current {request_na:g} nA is not on the column's ladder (more than "
+            f"{tolerance:.0%} from every rung); the nearest rungs are {' and '.join(nearest)}: "
+            "choose one of them"
+        )
+    return float(rungs[best])
+
+
+class TwinColumn(IonColumn):
+    """The simulated column acting on the shared :class:`TwinState`."""
+
+    def __init__(
+        self,
+        state: TwinState,
+        clock: VirtualClock,
+        streams: RandomStreams,
+        parameters: ColumnParameters,
+        materials: MaterialParameters,
+        line_flyback_s: float,
+    ) -> None:
+        self._state = state
+        self._clock = clock
+        self._streams = streams
+        self._p = parameters
+        self._materials = materials
+        self._line_flyback_s = line_flyback_s
+
+    @property
+    def ion_species(self) -> str:
+        return self._p.ion_species
+
+    def voltage_kv(self) -> float:
+        return self._state.voltage_kv
+
+    def set_voltage_kv(self, voltage_kv: float) -> None:
+        p = self._p
+        if not math.isfinite(voltage_kv) or not p.voltage_min_kv <= voltage_kv <= p.voltage_max_kv:
+            raise InstrumentError(
+                f"voltage {voltage_kv!r} kV is outside the column's range "
+                f"{p.voltage_min_kv:g}-{p.voltage_max_kv:g} kV"
+            )
+        if voltage_kv != self._state.voltage_kv:
+            self._clock.sleep(p.voltage_change_time_s)
+            self._state.voltage_kv = float(voltage_kv)
+
+    def current_ladder_na(self) -> Sequence[float]:
+        return tuple(sorted(self._p.current_ladder_na))
+
+    def current_na(self) -> float:
+        return self._state.current_na
+
+    def set_current_na(self, current_na: float) -> float:
+        rung = select_rung(self.current_ladder_na(), current_na, self._p.current_tolerance_fraction)
+        if rung != self._state.current_na:
+            self._clock.sleep(self._p.current_switch_time_s)
+            self._state.current_na = rung
+        return rung
+
+    def is_blanked(self) -> bool:
+        return self._state.blanked
+
+    def blank(self) -> None:
+        self._state.blanked = True
+
+    def unblank(self) -> None:
+        self._state.blanked = False
+
+    def beam_shift_um(self) -> tuple[float, float]:
+        return self._state.beam_shift_um
+
+    def set_beam_shift_um(self, shift_um: tuple[float, float]) -> None:
+        limit = self._p.beam_shift_limit_um
+        sx, sy = (float(v) for v in shift_um)
+        if not (math.isfinite(sx) and math.isfinite(sy)) or max(abs(sx), abs(sy)) > limit:
+            raise InstrumentError(
+                f"beam shift ({sx}, {sy}) um exceeds the deflector range of +-{limit:g} um per "
+                "axis; move the stage instead"
+            )
+        self._state.beam_shift_um = (sx, sy)
+
+    def mill(self, pattern: MillPattern) -> MillResult:
+        """Mill for V / (Yv I); the face moves to ``front_z_um`` if the pattern reaches it.
+
+        The pattern spans ``front_z_um - height_um`` .. ``front_z_um`` on the slicing axis. It
+        exposes a new face at ``front_z_um`` when that is ahead of the current face and its back
+        edge reaches the face; a pattern wholly behind the face (already milled) or wholly ahead
+        of it (a trench behind an unmilled wall) leaves the face where it is but costs the same
+        time, since the beam dwells over the whole footprint either way.
+        """
+        state = self._state
+        if state.blanked:
+            raise InstrumentError("cannot mill: the beam is blanked; call column.unblank() first")
+        _check_pattern(pattern)
+        volume_per_dose = self._materials.nmc_volume_per_dose_um3_per_nc
+        duration_s = pattern.volume_um3 / (volume_per_dose * state.current_na)
+        rng = self._streams.at_position(MILL_STREAM, pattern.front_z_um)
+        emission = 1.0 + self._p.source_current_fluctuation_fraction * rng.standard_normal()
+        dose_nc = state.current_na * duration_s * emission
+        self._clock.sleep(duration_s)
+        reaches_face = pattern.front_z_um - pattern.height_um <= state.face_z_um
+        if pattern.front_z_um > state.face_z_um and reaches_face:
+            state.face_z_um = float(pattern.front_z_um)
+        return MillResult(
+            duration_s=duration_s,
+            dose_nc=dose_nc,
+            face_z_um=state.face_z_um,
+            current_na=state.current_na,
+        )
+
+    def autofocus(self) -> FocusResult:
+        """A focus sweep of small frames at the selected current, each followed by a settle.
+
+        The routine scans on its own (it needs no unblanked beam from the caller). Defocus
+        random-walks between sweeps: the error found is drawn with a spread growing as the
+        square root of the time since the last sweep; the sweep leaves a small residual.
+        """
+        p = self._p
+        state = self._state
+        frame_s = scan_duration_s(
+            p.autofocus_resolution_px, p.autofocus_dwell_us, 1, self._line_flyback_s
+        )
+        duration_s = p.autofocus_frames * (frame_s + p.autofocus_settle_s)
+        rng = self._streams.at_position(FOCUS_STREAM, state.face_z_um)
+        elapsed_h = (self._clock.now_s() - state.last_focus_s) / SECOND_PER_HOUR
+        walk_um = p.defocus_walk_um_per_sqrt_h * math.sqrt(elapsed_h) * rng.standard_normal()
+        before_um = state.defocus_um + walk_um
+        after_um = p.autofocus_residual_um * rng.standard_normal()
+        self._clock.sleep(duration_s)
+        state.defocus_um = after_um
+        state.last_focus_s = self._clock.now_s()
+        return FocusResult(
+            defocus_before_um=before_um, defocus_after_um=after_um, duration_s=duration_s
+        )
+
+
+def _check_pattern(pattern: MillPattern) -> None:
+    try:
+        PatternKind(pattern.kind)
+    except ValueError:
+        kinds = ", ".join(k.value for k in PatternKind)
+        raise InstrumentError(f"pattern kind {pattern.kind!r} is not one of: {kinds}") from None
+    for name in ("width_um", "height_um", "depth_um"):
+        value = getattr(pattern, name)
+        if not math.isfinite(value) or value <= 0:
+            raise InstrumentError(f"pattern {name} {value!r} must be a positive size")
+    for name in ("front_z_um", "center_x_um", "center_y_um"):
+        value = getattr(pattern, name)
+        if not math.isfinite(value):
+            raise InstrumentError(f"pattern {name} {value!r} must be a finite position")

@@ -1,0 +1,105 @@
+"""The three phases of the cathode phantom and what they are made of.
+
+Why a module: the SE detector needs a yield per phase, the ToF a sputter yield per phase and the
+atomic fraction of each element, and the ground truth must report the same fractions. Deriving
+them all here from the formulas in :mod:`fibsims_twin.parameters` keeps them consistent.
+
+Phases (the labels of :class:`~fibsims_twin.phantom.FaceTruth`):
+    0 pore: in a FIB sample the pores are filled with epoxy (C, H, O)
+    1 NMC811: Li_x Ni0.8 Mn0.1 Co0.1 O2, x varies per particle and with depth in it
+    2 CBD: carbon-binder domain, carbon black + PVDF (CH2CF2)n
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from fibsims_twin.parameters import (
+    AMPERE_PER_NANOAMPERE,
+    ELEMENTARY_CHARGE_C,
+    UM3_PER_CM3,
+    MaterialParameters,
+)
+
+
+class Material(IntEnum):
+    PORE = 0
+    NMC811 = 1
+    CBD = 2
+
+
+ELEMENTS: tuple[str, ...] = ("Li", "Ni", "Mn", "Co", "O", "C", "F", "H")
+
+
+def _normalise(counts: dict[str, float]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {element: n / total for element, n in counts.items()}
+
+
+@dataclass(frozen=True)
+class Compositions:
+    """Atoms per NMC formula unit (Li excluded: it is x) and atomic fractions of CBD and epoxy."""
+
+    nmc_per_formula: dict[str, float]
+    cbd_fraction: dict[str, float]
+    pore_fraction: dict[str, float]
+
+    @property
+    def nmc_host_atoms(self) -> float:
+        """Atoms per formula unit besides Li (3 for Ni0.8 Mn0.1 Co0.1 O2)."""
+        return sum(self.nmc_per_formula.values())
+
+    def nmc_fraction(self, element: str, x: np.ndarray) -> np.ndarray:
+        """Atomic fraction of ``element`` in Li_x(NMC): n_element / (x + host atoms)."""
+        atoms = x + self.nmc_host_atoms
+        if element == "Li":
+            return x / atoms
+        return self.nmc_per_formula.get(element, 0.0) / atoms
+
+    def constant_fraction(self, material: Material, element: str) -> float:
+        table = self.cbd_fraction if material is Material.CBD else self.pore_fraction
+        return table.get(element, 0.0)
+
+
+def compositions(p: MaterialParameters) -> Compositions:
+    carbon_black_mol = p.cbd_carbon_mass_fraction / p.carbon_molar_mass_g_per_mol
+    pvdf_monomer_mol = (1.0 - p.cbd_carbon_mass_fraction) / p.pvdf_monomer_molar_mass_g_per_mol
+    cbd = {
+        "C": carbon_black_mol + 2 * pvdf_monomer_mol,
+        "H": 2 * pvdf_monomer_mol,
+        "F": 2 * pvdf_monomer_mol,
+    }
+    epoxy = {"C": p.epoxy_c_per_formula, "H": p.epoxy_h_per_formula, "O": p.epoxy_o_per_formula}
+    nmc = {
+        "Ni": p.nmc_ni_per_formula,
+        "Mn": p.nmc_mn_per_formula,
+        "Co": p.nmc_co_per_formula,
+        "O": p.nmc_o_per_formula,
+    }
+    return Compositions(
+        nmc_per_formula=nmc, cbd_fraction=_normalise(cbd), pore_fraction=_normalise(epoxy)
+    )
+
+
+def sputter_yield_atoms_per_ion(volume_per_dose_um3_per_nc: float, atoms_per_cm3: float) -> float:
+    """Atoms removed per ion from the volume per dose: Yv * n * (charge per ion)."""
+    ions_per_nc = AMPERE_PER_NANOAMPERE / ELEMENTARY_CHARGE_C
+    return volume_per_dose_um3_per_nc / UM3_PER_CM3 * atoms_per_cm3 / ions_per_nc
+
+
+def sputter_yields_by_label(p: MaterialParameters) -> np.ndarray:
+    """Sputter yield (atoms/ion) indexed by material label."""
+    table = np.zeros(len(Material))
+    table[Material.PORE] = sputter_yield_atoms_per_ion(
+        p.epoxy_volume_per_dose_um3_per_nc, p.epoxy_atom_density_per_cm3
+    )
+    table[Material.NMC811] = sputter_yield_atoms_per_ion(
+        p.nmc_volume_per_dose_um3_per_nc, p.nmc_atom_density_per_cm3
+    )
+    table[Material.CBD] = sputter_yield_atoms_per_ion(
+        p.cbd_volume_per_dose_um3_per_nc, p.cbd_atom_density_per_cm3
+    )
+    return table

@@ -1,0 +1,73 @@
+"""The sample stage: moves cost the slowest axis's travel time plus a settle.
+
+Why it matters: rocking polish rotates the sample 0 -> -20 -> +20 -> 0 deg on every slice, so
+over 400 slices the rotation speed and the settle time add up to well over an hour of the run.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fibsims.instrument import InstrumentError, Stage, StagePosition
+from fibsims_twin.clock import VirtualClock
+from fibsims_twin.parameters import StageParameters
+from fibsims_twin.state import TwinState
+
+FULL_TURN_DEG = 360.0
+
+
+def rotation_distance_deg(start_deg: float, end_deg: float) -> float:
+    """Angle the rotation axis travels, the short way round."""
+    turn = (end_deg - start_deg) % FULL_TURN_DEG
+    return min(turn, FULL_TURN_DEG - turn)
+
+
+def move_duration_s(start: StagePosition, end: StagePosition, p: StageParameters) -> float:
+    """max over axes(|distance| / speed) + settle; a move to where the stage is costs nothing."""
+    times = (
+        abs(end.x_um - start.x_um) / p.xy_speed_um_per_s,
+        abs(end.y_um - start.y_um) / p.xy_speed_um_per_s,
+        abs(end.z_um - start.z_um) / p.z_speed_um_per_s,
+        abs(end.tilt_deg - start.tilt_deg) / p.tilt_speed_deg_per_s,
+        rotation_distance_deg(start.rotation_deg, end.rotation_deg) / p.rotation_speed_deg_per_s,
+    )
+    slowest = max(times)
+    return slowest + p.settle_time_s if slowest > 0 else 0.0
+
+
+class TwinStage(Stage):
+    """The simulated stage; it reaches its targets exactly (no backlash in v1)."""
+
+    def __init__(self, state: TwinState, clock: VirtualClock, parameters: StageParameters) -> None:
+        self._state = state
+        self._clock = clock
+        self._p = parameters
+
+    def position(self) -> StagePosition:
+        return self._state.stage
+
+    def move_to(self, target: StagePosition) -> StagePosition:
+        self._check(target)
+        self._clock.sleep(move_duration_s(self._state.stage, target, self._p))
+        self._state.stage = target
+        return target
+
+    def _check(self, target: StagePosition) -> None:
+        p = self._p
+        for name in ("x_um", "y_um", "z_um", "tilt_deg", "rotation_deg"):
+            if not math.isfinite(getattr(target, name)):
+                raise InstrumentError(
+                    f"stage target {name} {getattr(target, name)!r} is not finite"
+                )
+        limits = {
+            "x_um": (-p.xy_limit_um, p.xy_limit_um),
+            "y_um": (-p.xy_limit_um, p.xy_limit_um),
+            "z_um": (-p.z_limit_um, p.z_limit_um),
+            "tilt_deg": (p.tilt_min_deg, p.tilt_max_deg),
+        }
+        for name, (low, high) in limits.items():
+            value = getattr(target, name)
+            if not low <= value <= high:
+                raise InstrumentError(
+                    f"stage target {name} {value:g} is outside the travel {low:g}..{high:g}"
+                )

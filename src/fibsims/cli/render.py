@@ -1,0 +1,30 @@
+"""How the CLI shows results to a person: plain lines, no tracebacks."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from fibsims.recipe import RecipeError
+from fibsims.service.runs import RunReport
+
+
+def render_recipe_error(console: Console, error: RecipeError) -> None:
+    console.print(f"FAIL {error.source}")
+    for problem in error.problems:
+        console.print(f"  {problem}", markup=False)
+
+
+def render_run_report(console: Console, report: RunReport) -> None:
+    s = report.summary
+    hours = s["simulated_seconds"] / 3600.0
+    console.print(
+        f"{report.status}: {s['slices_completed']}/{s['slices_planned']} slices, "
+        f"instrument time {hours:.2f} h ({s['simulated_seconds']:.0f} s) "
+        f"in {s['wall_seconds']:.1f} s wall",
+        markup=False,
+    )
+    if s.get("reason"):
+        console.print(f"reason: {s['reason']}", markup=False)
+    console.print(f"data: {report.layout.folder}", markup=False)
+    for name, path in s.get("files", {}).items():
+        console.print(f"  {name}: {path}", markup=False)

@@ -1,0 +1,49 @@
+"""Atomic, durable file writes: write a temporary sibling, fsync it, rename, fsync the folder.
+
+A reader (or a resumed run) therefore sees either the old file or the complete new one, never
+a torn one. Leftover ``*.tmp`` files are the mark of an interrupted write and may be deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+TMP_SUFFIX = ".tmp"
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces ``target`` durably."""
+    tmp = target.with_name(target.name + TMP_SUFFIX)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_atomic(target: Path, write: Callable[[Path], None]) -> None:
+    with atomic_path(target) as tmp:
+        write(tmp)
+
+
+def write_json_atomic(target: Path, payload: Any) -> None:
+    text = json.dumps(payload, indent=2, sort_keys=False) + "\n"
+    write_atomic(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))

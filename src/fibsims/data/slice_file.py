@@ -1,0 +1,146 @@
+"""One HDF5 file per slice, written atomically: the unit of durability during a run.
+
+A slice file holds everything the slice produced (step timings, read-backs, SE images, SIMS
+count maps and spectra). The run file is consolidated from these at the end; until then they
+are what a live viewer opens, and what a resumed run keeps. See docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from fibsims.data.atomic import write_atomic
+from fibsims.engine.records import SliceRecord
+from fibsims.engine.store import StoreError
+from fibsims.instrument.types import Image, Raster
+
+STEP_DTYPE = np.dtype(
+    [
+        ("slice", "<i4"),
+        ("position", "<i4"),
+        ("kind", "S32"),
+        ("started_s", "<f8"),
+        ("finished_s", "<f8"),
+        ("duration_s", "<f8"),
+        ("current_na", "<f8"),
+    ]
+)
+PEAK_DTYPE = np.dtype(
+    [
+        ("label", "S64"),
+        ("mass", "<f4"),
+        ("lower integration limit", "<f4"),
+        ("upper integration limit", "<f4"),
+    ]
+)
+
+
+def slice_file_name(index: int) -> str:
+    return f"slice_{index:06d}.h5"
+
+
+def step_rows(record: SliceRecord) -> np.ndarray:
+    rows = np.zeros(len(record.steps), dtype=STEP_DTYPE)
+    for row, step in zip(rows, record.steps, strict=True):
+        row["slice"] = record.index
+        row["position"] = step.position
+        row["kind"] = step.kind.encode()
+        row["started_s"] = step.started_s
+        row["finished_s"] = step.finished_s
+        row["duration_s"] = step.duration_s
+        row["current_na"] = step.current_na
+    return rows
+
+
+def peak_rows(raster: Raster) -> np.ndarray:
+    rows = np.zeros(len(raster.peaks), dtype=PEAK_DTYPE)
+    for row, peak in zip(rows, raster.peaks, strict=True):
+        row["label"] = peak.label.encode()
+        row["mass"] = peak.mass_u
+        row["lower integration limit"] = peak.lower_u
+        row["upper integration limit"] = peak.upper_u
+    return rows
+
+
+def _image_attrs(image: Image) -> dict[str, Any]:
+    return {
+        "pixel_size_nm": image.pixel_size_nm,
+        "dwell_us": image.dwell_us,
+        "frames": image.frames,
+        "current_na": image.current_na,
+        "duration_s": image.duration_s,
+        "saturated_fraction": image.saturated_fraction,
+    }
+
+
+def _raster_attrs(raster: Raster) -> dict[str, Any]:
+    return {
+        "pixel_size_nm": raster.pixel_size_nm,
+        "dwell_us": raster.dwell_us,
+        "frames": raster.frames,
+        "current_na": raster.current_na,
+        "duration_s": raster.duration_s,
+        "MassCalibMode": 0,
+        "MassCalibration p1": raster.spectrum.calibration_p1,
+        "MassCalibration p2": raster.spectrum.calibration_p2,
+        "SampleInterval": raster.spectrum.sample_interval_s,
+    }
+
+
+def _write(path: Path, record: SliceRecord) -> None:
+    with h5py.File(path, "w") as f:
+        f.attrs.update(
+            {
+                "slice": record.index,
+                "face_z_um": record.face_z_um,
+                "started_s": record.started_s,
+                "finished_s": record.finished_s,
+                "stage_x_um": record.stage.x_um,
+                "stage_y_um": record.stage.y_um,
+                "stage_z_um": record.stage.z_um,
+                "stage_tilt_deg": record.stage.tilt_deg,
+                "stage_rotation_deg": record.stage.rotation_deg,
+            }
+        )
+        f.create_dataset("steps", data=step_rows(record))
+        f["steps"].attrs["metadata_json"] = json.dumps([s.metadata for s in record.steps])
+        for name, image in record.images.items():
+            ds = f.create_dataset(f"images/{name}", data=image.pixels)
+            ds.attrs.update(_image_attrs(image))
+        for name, raster in record.rasters.items():
+            group = f.create_group(f"rasters/{name}")
+            group.attrs.update(_raster_attrs(raster))
+            group.create_dataset("counts", data=raster.count_maps)
+            group.create_dataset("peak_table", data=peak_rows(raster))
+            group.create_dataset("sum_spectrum", data=raster.spectrum.counts)
+            group.create_dataset("mass_axis", data=raster.spectrum.mass_axis_u)
+            group.create_dataset("saturated_lines", data=raster.saturated_lines)
+
+
+class SliceFileStore:
+    """The :class:`~fibsims.engine.store.SliceStore` that writes one atomic file per slice."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def file_name(index: int) -> str:
+        return slice_file_name(index)
+
+    def path(self, index: int) -> Path:
+        return self.folder / slice_file_name(index)
+
+    def write_slice(self, record: SliceRecord) -> None:
+        try:
+            write_atomic(self.path(record.index), lambda tmp: _write(tmp, record))
+        except OSError as error:
+            raise StoreError(
+                f"could not write slice {record.index} to {self.folder}: {error.strerror or error}"
+                "; free space or choose another --out, then resume"
+            ) from error

@@ -1,0 +1,1 @@
+"""fibsims.engine"""

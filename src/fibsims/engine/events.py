@@ -1,0 +1,78 @@
+"""Typed engine events. Sinks (log, progress bar, summary, live publishers) listen to these.
+
+Every event carries ``t_s``, the instrument-clock time at which it happened. ``as_dict`` gives
+a JSON-ready form with an ``event`` name, which is what the log and the wire carry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    t_s: float
+
+    @classmethod
+    def name(cls) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": self.name(), **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    recipe: str
+    slices_planned: int
+    first_slice: int
+    instrument: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class StateChanged(Event):
+    previous: str
+    state: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class StepStarted(Event):
+    slice: int
+    position: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class StepFinished(Event):
+    slice: int
+    position: int
+    kind: str
+    started_s: float
+    duration_s: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SliceCommitted(Event):
+    slice: int
+    face_z_um: float
+    duration_s: float
+    slices_completed: int
+    slices_planned: int
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    status: str
+    slices_completed: int
+    slices_planned: int
+    reason: str = ""
+
+
+EventSink = Callable[[Event], None]

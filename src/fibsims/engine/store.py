@@ -1,0 +1,22 @@
+"""The slice store contract: the engine's only view of where data goes.
+
+The engine knows nothing of HDF5. It hands each finished slice to a :class:`SliceStore`, which
+must return only once the slice is durable; then, and only then, the engine journals the slice
+as committed ("data first, then the journal").
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fibsims.engine.records import SliceRecord
+
+
+class StoreError(Exception):
+    """The store could not make a slice durable (disk full, file unwritable)."""
+
+
+class SliceStore(Protocol):
+    def write_slice(self, record: SliceRecord) -> None:
+        """Make ``record`` durable, or raise :class:`StoreError` leaving earlier slices intact."""
+        ...

@@ -1,0 +1,53 @@
+"""Instrument interfaces, value types and the backend registry."""
+
+from fibsims.instrument.errors import HardwareFault, InstrumentError, TransientInstrumentError
+from fibsims.instrument.interfaces import (
+    Clock,
+    Instrument,
+    IonColumn,
+    SEDetector,
+    Stage,
+    TofSpectrometer,
+)
+from fibsims.instrument.registry import InstrumentOptions, available_backends, open_instrument
+from fibsims.instrument.types import (
+    FocusResult,
+    Image,
+    MillPattern,
+    MillResult,
+    PatternKind,
+    Peak,
+    Polarity,
+    Raster,
+    RasterRequest,
+    ScanRequest,
+    Spectrum,
+    StagePosition,
+)
+
+__all__ = [
+    "Clock",
+    "FocusResult",
+    "HardwareFault",
+    "Image",
+    "Instrument",
+    "InstrumentError",
+    "InstrumentOptions",
+    "IonColumn",
+    "MillPattern",
+    "MillResult",
+    "PatternKind",
+    "Peak",
+    "Polarity",
+    "Raster",
+    "RasterRequest",
+    "SEDetector",
+    "ScanRequest",
+    "Spectrum",
+    "Stage",
+    "StagePosition",
+    "TofSpectrometer",
+    "TransientInstrumentError",
+    "available_backends",
+    "open_instrument",
+]

@@ -1,0 +1,142 @@
+"""Abstract instrument interfaces: the only way the engine touches hardware.
+
+Each interface is narrow and typed (no string-keyed get/set). Every action blocks until it is
+done *in instrument time*: on hardware that is wall time, in the twin it is the virtual clock,
+which the action advances by what its physical model says it takes. The engine therefore reads
+durations from :class:`Clock`, never from the wall.
+
+A backend provides an :class:`Instrument` bundle; backends are found by name through the
+``fibsims.instruments`` entry-point group (see :mod:`fibsims.instrument.registry`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fibsims.instrument.types import (
+    FocusResult,
+    Image,
+    MillPattern,
+    MillResult,
+    Raster,
+    RasterRequest,
+    ScanRequest,
+    StagePosition,
+)
+
+
+class Clock(ABC):
+    """Instrument time. Wall time on hardware, virtual time in the twin."""
+
+    @abstractmethod
+    def now_s(self) -> float:
+        """Seconds since the instrument session started."""
+
+    @abstractmethod
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of instrument time."""
+
+
+class Stage(ABC):
+    """The sample stage. Moves take time and block until settled."""
+
+    @abstractmethod
+    def position(self) -> StagePosition:
+        """The current (read-back) position."""
+
+    @abstractmethod
+    def move_to(self, target: StagePosition) -> StagePosition:
+        """Move to ``target`` and settle; return the position actually reached."""
+
+
+class IonColumn(ABC):
+    """The Xe+ plasma FIB column: beam settings and patterning."""
+
+    @property
+    @abstractmethod
+    def ion_species(self) -> str:
+        """Ion species of the source, e.g. ``"Xe"``."""
+
+    @abstractmethod
+    def voltage_kv(self) -> float:
+        """Accelerating voltage."""
+
+    @abstractmethod
+    def set_voltage_kv(self, voltage_kv: float) -> None:
+        """Set the accelerating voltage (takes time on a real column)."""
+
+    @abstractmethod
+    def current_ladder_na(self) -> Sequence[float]:
+        """The discrete beam currents (apertures) the column offers, ascending, in nA."""
+
+    @abstractmethod
+    def current_na(self) -> float:
+        """The selected beam current."""
+
+    @abstractmethod
+    def set_current_na(self, current_na: float) -> float:
+        """Select the ladder current nearest ``current_na``; return the one selected."""
+
+    @abstractmethod
+    def is_blanked(self) -> bool:
+        """Whether the beam is blanked (kept off the sample)."""
+
+    @abstractmethod
+    def blank(self) -> None:
+        """Blank the beam. Safe to call at any time, including after a fault."""
+
+    @abstractmethod
+    def unblank(self) -> None:
+        """Let the beam reach the sample."""
+
+    @abstractmethod
+    def beam_shift_um(self) -> tuple[float, float]:
+        """The electrostatic beam shift (x, y)."""
+
+    @abstractmethod
+    def set_beam_shift_um(self, shift_um: tuple[float, float]) -> None:
+        """Set the beam shift, used to follow drift without moving the stage."""
+
+    @abstractmethod
+    def mill(self, pattern: MillPattern) -> MillResult:
+        """Mill ``pattern`` at the selected current. The beam must be unblanked."""
+
+    @abstractmethod
+    def autofocus(self) -> FocusResult:
+        """Run the column's focus routine on the current field."""
+
+
+class SEDetector(ABC):
+    """Secondary-electron detector imaging with the ion beam's scan."""
+
+    @abstractmethod
+    def acquire_image(self, request: ScanRequest) -> Image:
+        """Scan the field at the column's selected current and return the summed frames."""
+
+
+class TofSpectrometer(ABC):
+    """Time-of-flight secondary-ion mass spectrometer synchronised with the ion-beam raster."""
+
+    @abstractmethod
+    def acquire_raster(self, request: RasterRequest) -> Raster:
+        """Raster the field, returning per-peak count maps and the sum spectrum."""
+
+
+@dataclass
+class Instrument:
+    """The devices of one FIB-SIMS instrument, plus its clock.
+
+    ``name`` identifies the backend (``"sim"`` for the twin). ``close`` releases connections.
+    """
+
+    name: str
+    clock: Clock
+    stage: Stage
+    column: IonColumn
+    se_detector: SEDetector
+    tof: TofSpectrometer
+
+    def close(self) -> None:
+        """Release the backend. The default has nothing to release."""

@@ -1,0 +1,53 @@
+"""Find instrument backends by name through the ``fibsims.instruments`` entry-point group.
+
+The core never imports a backend: the twin (``sim``) registers itself exactly as a vendor
+bridge would, so swapping the twin for hardware changes a name, not the code.
+
+A backend's entry point is a callable ``(options: InstrumentOptions) -> Instrument``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from fibsims.instrument.errors import InstrumentError
+from fibsims.instrument.interfaces import Instrument
+
+ENTRY_POINT_GROUP = "fibsims.instruments"
+
+
+@dataclass(frozen=True)
+class InstrumentOptions:
+    """What a backend is told when it is opened.
+
+    ``seed`` is the run seed: a twin derives every random stream from it. ``sample`` carries the
+    recipe's sample description as plain data (a twin reads its ``twin`` section; hardware
+    ignores it).
+    """
+
+    seed: int
+    sample: Mapping[str, Any] = field(default_factory=dict)
+
+
+InstrumentFactory = Callable[[InstrumentOptions], Instrument]
+
+
+def available_backends() -> list[str]:
+    """Names of the installed instrument backends."""
+    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def open_instrument(name: str, options: InstrumentOptions) -> Instrument:
+    """Open the backend registered as ``name``."""
+    found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+    if not found:
+        known = ", ".join(available_backends()) or "none installed"
+        raise InstrumentError(
+            f"no instrument backend named {name!r} (installed: {known}); "
+            "install its package or pick one of those"
+        )
+    factory: InstrumentFactory = found[0].load()
+    return factory(options)

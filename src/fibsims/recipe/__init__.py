@@ -1,0 +1,55 @@
+"""fibsims.recipe: the YAML recipe language (what to slice and image, not how).
+
+Depends only on the standard library, pydantic and PyYAML; it is independent of
+``fibsims.instrument`` (the two are peers at the bottom of the layer stack).
+"""
+
+from fibsims.recipe.errors import Problem, RecipeError
+from fibsims.recipe.loader import load_recipe, parse_recipe
+from fibsims.recipe.models import (
+    InstrumentSettings,
+    Limits,
+    Recipe,
+    Sample,
+    Schedule,
+    ScheduledTask,
+    TwinSample,
+    Volume,
+)
+from fibsims.recipe.schema import recipe_json_schema
+from fibsims.recipe.steps import (
+    PEAK_LABEL_PATTERN,
+    STEP_TYPES,
+    MillStep,
+    RockingPolishStep,
+    SEImageStep,
+    SimsRasterStep,
+    SliceStep,
+    StepBase,
+)
+from fibsims.recipe.summary import describe
+
+__all__ = [
+    "PEAK_LABEL_PATTERN",
+    "STEP_TYPES",
+    "InstrumentSettings",
+    "Limits",
+    "MillStep",
+    "Problem",
+    "Recipe",
+    "RecipeError",
+    "RockingPolishStep",
+    "SEImageStep",
+    "Sample",
+    "Schedule",
+    "ScheduledTask",
+    "SimsRasterStep",
+    "SliceStep",
+    "StepBase",
+    "TwinSample",
+    "Volume",
+    "describe",
+    "load_recipe",
+    "parse_recipe",
+    "recipe_json_schema",
+]

@@ -1,0 +1,69 @@
+"""Load a recipe from YAML, reporting every problem with its field path and line number."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from fibsims.recipe.errors import Problem, RecipeError
+from fibsims.recipe.messages import show, translate
+from fibsims.recipe.models import Recipe
+from fibsims.recipe.yaml_source import YamlDocument, read_yaml
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate the recipe file at ``path``; raise ``RecipeError`` if it is unusable."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(source, [Problem("", None, "no such file")]) from None
+    except IsADirectoryError:
+        message = "is a directory, not a recipe file"
+        raise RecipeError(source, [Problem("", None, message)]) from None
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text (byte {exc.start}); save the recipe as UTF-8"
+        raise RecipeError(source, [Problem("", None, message)]) from None
+    except OSError as exc:
+        message = f"cannot be read: {exc.strerror or exc}"
+        raise RecipeError(source, [Problem("", None, message)]) from None
+    return parse_recipe(text, source)
+
+
+def parse_recipe(text: str, source: str = "<string>") -> Recipe:
+    """Validate recipe YAML ``text``; ``source`` names it in errors (usually the file path)."""
+    document = read_yaml(text, source)
+    if not isinstance(document.data, Mapping):
+        message = (
+            "the top level must be a mapping of recipe fields ('recipe: ...', 'version: 1', "
+            f"...), got {_kind_of(document.data)} {show(document.data)}"
+        )
+        raise RecipeError(source, [Problem("", document.line_of(()), message)])
+    problems = list(document.duplicates)
+    recipe: Recipe | None = None
+    try:
+        recipe = Recipe.model_validate(document.data)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, document))
+    if problems or recipe is None:
+        raise RecipeError(source, sorted(problems, key=lambda p: p.line or 0))
+    return recipe
+
+
+def _problems(exc: ValidationError, document: YamlDocument) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc, message = translate(error)
+        path = ".".join(str(part) for part in loc)
+        problems.append(Problem(path, document.line_of(loc), message))
+    return problems
+
+
+def _kind_of(data: object) -> str:
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        return "text"
+    return "a single value"

@@ -1,0 +1,146 @@
+"""The recipe: what to cut and image, slice by slice (the *what*; the engine decides the *how*).
+
+Every model is a ``RecipeModel`` (unknown keys are errors, frozen). Units live in the field
+names and each field's description, so the JSON Schema documents itself.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, cast
+
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from fibsims.recipe.base import RecipeModel
+from fibsims.recipe.steps import MillStep, SliceStep
+
+ScheduledTask = Literal["autofocus"]
+"""Tasks a schedule can run between slices. Adding one (e.g. drift_correction) is adding it here."""
+
+RULE_ERROR = "recipe_rule"
+"""Error type of the cross-field checks. Its context carries ``at``, the dotted path of the
+offending field relative to the error location, so the loader can point at the right line."""
+
+
+class TwinSample(RecipeModel):
+    """The digital-twin phantom to build when the run goes to the simulator."""
+
+    phantom: Literal["nmc811"] = Field(description="phantom microstructure to generate")
+    seed: int = Field(ge=0, description="random seed of the phantom; same seed, same sample")
+    porosity: float = Field(ge=0.05, le=0.6, description="pore volume fraction, 0.05 to 0.6")
+
+
+class Sample(RecipeModel):
+    """What is being sliced. ``twin`` is only needed for simulated runs; hardware ignores it."""
+
+    name: str = Field(min_length=1, description="sample name, free text")
+    twin: TwinSample | None = Field(
+        default=None, description="phantom for the digital twin; leave out for hardware runs"
+    )
+
+
+class InstrumentSettings(RecipeModel):
+    """Ion-column settings that hold for the whole run."""
+
+    ion_species: Literal["Xe", "Ar", "O", "N"] = Field(
+        description="plasma FIB source gas: Xe, Ar, O or N"
+    )
+    voltage_kv: float = Field(gt=0, le=30, description="ion accelerating voltage in kV, up to 30")
+
+
+class Volume(RecipeModel):
+    """The block to slice: the cut face and how far behind it to go."""
+
+    face_width_um: float = Field(gt=0, le=500, description="width of the cut face in um")
+    face_height_um: float = Field(gt=0, le=500, description="height of the cut face in um")
+    slice_thickness_nm: float = Field(
+        ge=1, le=1000, description="material removed per slice in nm, 1 to 1000"
+    )
+    slices: int = Field(ge=1, le=100000, description="number of slices, 1 to 100000")
+
+    @property
+    def depth_um(self) -> float:
+        """Total depth sliced along the slicing axis, in um."""
+        return self.slices * self.slice_thickness_nm / 1000
+
+
+class Schedule(RecipeModel):
+    """A task run between slices every N slices (before the slice whose index matches)."""
+
+    slices: int = Field(ge=1, description="run every this many slices")
+    do: ScheduledTask = Field(description="the task to run")
+    offset: int = Field(default=0, ge=0, description="index of the first slice it runs on")
+
+    def applies_to(self, slice_index: int) -> bool:
+        """Whether the task runs at ``slice_index`` (0-based): offset, offset + N, ..."""
+        return slice_index >= self.offset and (slice_index - self.offset) % self.slices == 0
+
+
+class Limits(RecipeModel):
+    """Guards the engine enforces so a run cannot go on unattended for ever."""
+
+    max_hours: float = Field(default=48, gt=0, description="stop the run after this many hours")
+
+
+class Recipe(RecipeModel):
+    """A slice-and-view recipe, version 1 of the language."""
+
+    recipe: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9._-]*$",
+        description="recipe name: lowercase letters, digits, '.', '_' or '-' (names run folders)",
+    )
+    version: Literal[1] = Field(description="recipe language version; this fibsims reads 1")
+    description: str | None = Field(default=None, description="free text")
+    sample: Sample = Field(description="what is sliced: its name, and the twin phantom")
+    instrument: InstrumentSettings = Field(description="ion species and accelerating voltage")
+    volume: Volume = Field(description="face size, slice thickness and number of slices")
+    slice: list[SliceStep] = Field(
+        min_length=1, description="steps run for every slice, in this order"
+    )
+    every: list[Schedule] = Field(
+        default_factory=list, description="tasks run every N slices, between slices"
+    )
+    limits: Limits = Field(default_factory=Limits, description="run time limits")
+
+    @property
+    def mill_step(self) -> MillStep:
+        """The one mill step of the slice sequence (validation guarantees exactly one)."""
+        return next(step for step in self.slice if isinstance(step, MillStep))
+
+    # A field validator, not a model validator: it runs whenever ``volume`` and ``slice`` are
+    # valid, even if other fields are not, so one pass over a file reports every problem.
+    @field_validator("slice")
+    @classmethod
+    def _one_mill_that_clears_the_face(
+        cls, steps: list[SliceStep], info: ValidationInfo
+    ) -> list[SliceStep]:
+        """Exactly one mill per slice, and it must mill at least the height of the face."""
+        mills = [i for i, step in enumerate(steps) if isinstance(step, MillStep)]
+        if not mills:
+            raise _rule(
+                "",
+                "no mill step: every slice needs exactly one mill step to cut it; add one, "
+                "e.g. '- mill: {current_na: 15, depth_um: 18}'",
+            )
+        if len(mills) > 1:
+            raise _rule(
+                f"{mills[1]}.mill",
+                f"a second mill step (the first is slice.{mills[0]}); each slice runs exactly "
+                "one mill: remove one",
+            )
+        volume = info.data.get("volume")
+        mill = cast(MillStep, steps[mills[0]])
+        if volume is not None and mill.depth_um < volume.face_height_um:
+            raise _rule(
+                f"{mills[0]}.mill.depth_um",
+                f"{mill.depth_um:g} um is shallower than the face "
+                f"(volume.face_height_um is {volume.face_height_um:g} um), so the bottom of "
+                f"the face is never cleared; set depth_um to at least "
+                f"{volume.face_height_um:g} (a few um more is usual) or lower face_height_um",
+            )
+        return steps
+
+
+def _rule(at: str, message: str) -> PydanticCustomError:
+    """A cross-field error pointing at ``at`` (dotted, relative to the validated field)."""
+    return PydanticCustomError(RULE_ERROR, "{message}", {"message": message, "at": at})

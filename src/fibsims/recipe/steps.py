@@ -1,0 +1,262 @@
+"""The per-slice steps a recipe can run, and the one-key-mapping union that holds them.
+
+In YAML a step is a one-key mapping, ``- mill: {current_na: 15, depth_um: 18}``, because that
+reads like the instrument log a scientist already keeps. Inside Python the recipe holds the step
+models themselves (``recipe.slice[0]`` is a ``MillStep``), so the engine dispatches on type, not
+on string keys. ``SliceStep`` converts between the two: a callable discriminator picks the model
+from the mapping's single key, a before-validator unwraps the settings, a serializer wraps them
+again, and a JSON-Schema hook documents the YAML form. Because the union is tagged, pydantic puts
+the step kind into every error location (``slice.0.mill.current_na``), which is exactly the path
+in the YAML file, so the loader can find the line.
+
+To add a step kind: write its model with a ``kind`` class variable, add it to ``STEP_TYPES``
+and to the ``SliceStep`` union.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Discriminator,
+    Field,
+    GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
+    Tag,
+    ValidationInfo,
+    WrapSerializer,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
+
+from fibsims.recipe.base import RecipeModel
+
+PEAK_LABEL_PATTERN = r"^\d{1,3}[A-Z][a-z]?[+-]$"
+"""A secondary-ion peak label: mass number, element symbol, charge sign (``7Li+``, ``16O-``).
+
+Checked by format only: the recipe layer does not import the instrument's isotope table (the two
+layers are independent); the engine or the instrument refuses a label it has no data for.
+"""
+
+_PEAK_LABEL = re.compile(PEAK_LABEL_PATTERN)
+
+BEAM_CURRENT_NA = "a beam current in nA"
+BEAM_CURRENT_PA = "a beam current in pA"
+DWELL_US = "dwell time per pixel in microseconds (0.025 to 10000)"
+FIELD_WIDTH_UM = "horizontal field width in um; leave out to image the whole face width"
+
+SEPixels = Annotated[int, Field(ge=16, le=8192)]
+SimsPixels = Annotated[int, Field(ge=8, le=2048)]
+PolishAngle = Annotated[float, Field(ge=-45, le=45)]
+PeakLabel = Annotated[str, Field(pattern=PEAK_LABEL_PATTERN)]
+
+
+class StepBase(RecipeModel):
+    """Base of the step models; ``kind`` is the step's YAML key."""
+
+    kind: ClassVar[str]
+    """The YAML key of this step kind."""
+
+
+class MillStep(StepBase):
+    """Mill the next slice off the face with the ion beam (the 'slice' in slice-and-view)."""
+
+    kind: ClassVar[str] = "mill"
+
+    current_na: float = Field(gt=0, description=BEAM_CURRENT_NA)
+    pattern: Literal["cleaning_cross_section", "box"] = Field(
+        default="cleaning_cross_section",
+        description="pattern shape: cleaning_cross_section (line by line toward the face) or box",
+    )
+    depth_um: float = Field(
+        gt=0, description="milling depth in um down the face; at least the face height"
+    )
+    pattern_height_um: float = Field(
+        default=0.5,
+        gt=0,
+        description=(
+            "pattern extent in um along the slicing axis; the beam dwells over the whole "
+            "footprint, so the mill time follows the pattern volume"
+        ),
+    )
+    width_um: float | None = Field(
+        default=None, gt=0, description="pattern width in um; leave out to use the face width"
+    )
+
+
+class RockingPolishStep(StepBase):
+    """Polish the fresh face at several stage rotations to remove curtaining."""
+
+    kind: ClassVar[str] = "rocking_polish"
+
+    current_na: float = Field(gt=0, description=BEAM_CURRENT_NA)
+    angles_deg: list[PolishAngle] = Field(
+        min_length=1,
+        max_length=8,
+        description="rocking angles in degrees about the face normal, each -45 to 45",
+    )
+    passes: int = Field(default=1, ge=1, description="passes over all the angles")
+    pattern_height_um: float = Field(
+        default=0.1, gt=0, description="pattern extent in um along the slicing axis"
+    )
+    depth_um: float | None = Field(
+        default=None, gt=0, description="polish depth in um; leave out to use the mill depth"
+    )
+
+
+class SEImageStep(StepBase):
+    """Take a secondary-electron image of the fresh face with the electron beam."""
+
+    kind: ClassVar[str] = "se_image"
+
+    current_pa: float = Field(gt=0, description=BEAM_CURRENT_PA)
+    resolution: tuple[SEPixels, SEPixels] = Field(
+        description="image size in pixels, [width, height], each 16 to 8192"
+    )
+    dwell_us: float = Field(ge=0.025, le=10000, description=DWELL_US)
+    frames: int = Field(default=1, ge=1, description="frames averaged into the image")
+    field_width_um: float | None = Field(default=None, gt=0, description=FIELD_WIDTH_UM)
+
+    @property
+    def current_na(self) -> float:
+        """The beam current in nA, so the engine can treat every step's current alike."""
+        return self.current_pa / 1000
+
+
+class SimsRasterStep(StepBase):
+    """Raster the ion beam over the face and record secondary-ion spectra with the ToF."""
+
+    kind: ClassVar[str] = "sims_raster"
+
+    current_pa: float = Field(gt=0, description=BEAM_CURRENT_PA)
+    resolution: tuple[SimsPixels, SimsPixels] = Field(
+        description="raster size in pixels, [width, height], each 8 to 2048"
+    )
+    dwell_us: float = Field(ge=0.025, le=10000, description=DWELL_US)
+    frames: int = Field(ge=1, description="raster frames summed per slice")
+    polarity: Literal["positive", "negative"] = Field(
+        default="positive", description="secondary-ion polarity the ToF extracts"
+    )
+    peaks: list[PeakLabel] = Field(
+        min_length=1,
+        max_length=64,
+        description=(
+            "peaks to map, each as mass number, element and charge sign, e.g. 7Li+ or 16O-; "
+            "the sign must match the polarity"
+        ),
+        json_schema_extra={"uniqueItems": True},
+    )
+    field_width_um: float | None = Field(default=None, gt=0, description=FIELD_WIDTH_UM)
+
+    @field_validator("peaks")
+    @classmethod
+    def _peaks_unique_and_of_the_polarity(cls, peaks: list[str], info: ValidationInfo) -> list[str]:
+        """Each peak once, and every sign the one the ToF extracts (it sees one polarity)."""
+        repeated = sorted({p for p in peaks if peaks.count(p) > 1})
+        if repeated:
+            raise PydanticCustomError(
+                "peaks_repeated",
+                "lists {repeated} more than once; give each peak once",
+                {"repeated": ", ".join(repeated)},
+            )
+        polarity = info.data.get("polarity")
+        if polarity is None:  # the polarity itself is invalid and reported on its own
+            return peaks
+        sign = "+" if polarity == "positive" else "-"
+        wrong = [p for p in peaks if _PEAK_LABEL.match(p) and not p.endswith(sign)]
+        if wrong:
+            raise PydanticCustomError(
+                "peak_polarity",
+                "{wrong} cannot be seen with polarity {polarity}: the ToF extracts only "
+                "{polarity} ions, so every label must end in '{sign}'; fix the labels or set "
+                "polarity: {other}",
+                {
+                    "wrong": ", ".join(wrong),
+                    "polarity": polarity,
+                    "sign": sign,
+                    "other": "negative" if polarity == "positive" else "positive",
+                },
+            )
+        return peaks
+
+    @property
+    def current_na(self) -> float:
+        """The beam current in nA, so the engine can treat every step's current alike."""
+        return self.current_pa / 1000
+
+
+STEP_TYPES: dict[str, type[StepBase]] = {
+    step.kind: step for step in (MillStep, RockingPolishStep, SEImageStep, SimsRasterStep)
+}
+"""Every step model by its YAML key, in the order the documentation lists them."""
+
+
+def _step_kind(value: Any) -> str | None:
+    """The step kind of a YAML one-key mapping (or of a step model); None when it has none."""
+    if isinstance(value, StepBase):
+        return value.kind
+    if isinstance(value, Mapping) and len(value) == 1:
+        (key,) = value
+        if key in STEP_TYPES:
+            return str(key)
+    return None
+
+
+def _unwrap(value: Any) -> Any:
+    """``{mill: {...}}`` -> ``{...}``; a step model passes through unchanged."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        return next(iter(value.values()))
+    return value
+
+
+def _wrap(step: StepBase, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    """Dump a step in its YAML form, ``{kind: settings}``, so a dumped recipe loads again."""
+    return {step.kind: handler(step)}
+
+
+class _OneKeyMapping:
+    """JSON Schema of the YAML form of one step kind: a mapping whose single key is the kind."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "object",
+            "title": self.kind,
+            "properties": {self.kind: handler(core_schema)},
+            "required": [self.kind],
+            "additionalProperties": False,
+        }
+
+
+def _choice(step: type[StepBase]) -> Any:
+    return Annotated[step, BeforeValidator(_unwrap), _OneKeyMapping(step.kind), Tag(step.kind)]
+
+
+if TYPE_CHECKING:  # what the models hold; the runtime form below adds the YAML machinery
+    SliceStep = MillStep | RockingPolishStep | SEImageStep | SimsRasterStep
+else:
+    SliceStep = Annotated[
+        _choice(MillStep)
+        | _choice(RockingPolishStep)
+        | _choice(SEImageStep)
+        | _choice(SimsRasterStep),
+        Discriminator(
+            _step_kind,
+            custom_error_type="slice_step_kind",
+            custom_error_message=(
+                "a slice step is a mapping with exactly one key, the step kind; allowed: {allowed}"
+            ),
+            custom_error_context={"allowed": ", ".join(STEP_TYPES)},
+        ),
+        WrapSerializer(_wrap),
+    ]
+"""One step of the per-slice sequence: a ``MillStep``, ``RockingPolishStep``, ``SEImageStep`` or
+``SimsRasterStep``; written in YAML as ``{kind: settings}``."""

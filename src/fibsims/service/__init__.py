@@ -1,0 +1,1 @@
+"""Services: what each CLI command does, independent of how its flags are parsed."""

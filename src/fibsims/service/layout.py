@@ -1,0 +1,40 @@
+"""Where everything of a run lives inside its folder: one place, so nothing guesses paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    folder: Path
+
+    @property
+    def run_file(self) -> Path:
+        return self.folder / "run.h5"
+
+    @property
+    def slices(self) -> Path:
+        """Per-slice files, the durable unit while the run goes on."""
+        return self.folder / "slices"
+
+    @property
+    def journal(self) -> Path:
+        return self.folder / "journal.jsonl"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "log.jsonl"
+
+    @property
+    def summary(self) -> Path:
+        return self.folder / "summary.json"
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / "run.json"
+
+    @property
+    def recipe_copy(self) -> Path:
+        return self.folder / "recipe.yaml"

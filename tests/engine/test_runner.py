@@ -1,0 +1,161 @@
+"""The run engine drives every slice through the instrument in order, stores before it
+journals, and ends every run (completed, failed, aborted, paused) with the beam blanked."""
+
+from __future__ import annotations
+
+from fibsims.engine.events import (
+    RunFinished,
+    RunStarted,
+    SliceCommitted,
+    StateChanged,
+    StepFinished,
+)
+from fibsims.engine.plan import compile_plan
+from fibsims.engine.runner import RunEngine
+from fibsims.engine.states import RunState
+
+
+def _engine(recipe, instrument, store, journal, events):
+    return RunEngine(compile_plan(recipe), instrument, store, journal, sinks=[events.append])
+
+
+def test_a_run_executes_every_slice_in_order_and_completes(
+    recipe, make_instrument, make_store, journal
+):
+    instrument, store, events = make_instrument(), make_store(), []
+    outcome = _engine(recipe, instrument, store, journal, events).run()
+    assert outcome.status is RunState.COMPLETED and outcome.slices_completed == 4
+    assert [r.index for r in store.records] == [0, 1, 2, 3]
+    assert journal.committed_slices() == [0, 1, 2, 3]
+    kinds = [s.kind for s in store.records[0].steps]
+    assert kinds == ["mill", "rocking_polish", "autofocus", "se_image", "sims_raster"]
+    assert [s.kind for s in store.records[1].steps] == [
+        "mill", "rocking_polish", "se_image", "sims_raster"
+    ]
+    # two rocking angles: move, mill, move, mill, then back home
+    assert instrument.calls.log[:6] == ["mill", "move", "mill", "move", "mill", "move"]
+
+
+def test_events_come_in_lifecycle_order_with_instrument_timestamps(
+    recipe, make_instrument, make_store, journal
+):
+    events = []
+    _engine(recipe, make_instrument(), make_store(), journal, events).run()
+    states = [e.state for e in events if isinstance(e, StateChanged)]
+    assert states == ["preflight", "running", "completed"]
+    assert isinstance(events[-1], RunFinished) and events[-1].status == "completed"
+    assert any(isinstance(e, RunStarted) for e in events)
+    times = [e.t_s for e in events]
+    assert times == sorted(times), "instrument time never runs backwards"
+    commits = [e for e in events if isinstance(e, SliceCommitted)]
+    assert [c.slices_completed for c in commits] == [1, 2, 3, 4]
+
+
+def test_step_durations_come_from_the_instrument_clock(
+    recipe, make_instrument, make_store, journal
+):
+    events = []
+    _engine(recipe, make_instrument(), make_store(), journal, events).run()
+    mills = [e for e in events if isinstance(e, StepFinished) and e.kind == "mill"]
+    # the first mill switches 0.01 -> 15 nA (10 s) then mills (30 s)
+    assert mills[0].duration_s == 40.0
+    polish = next(e for e in events if isinstance(e, StepFinished) and e.kind == "rocking_polish")
+    assert polish.duration_s == 10.0 + 2 * 30.0 + 3 * 5.0  # switch, two mills, three moves
+
+
+def test_the_face_advances_one_slice_thickness_per_slice(
+    recipe, make_instrument, make_store, journal
+):
+    store = make_store()
+    _engine(recipe, make_instrument(), store, journal, []).run()
+    faces = [r.face_z_um for r in store.records]
+    assert faces == [0.025, 0.05, 0.075, 0.1]
+    assert [int(r.images["se_image"].pixels[0, 0]) for r in store.records] == [25, 50, 75, 100]
+
+
+def test_stage_moves_only_with_the_beam_blanked_and_the_run_ends_blanked(
+    recipe, make_instrument, make_store, journal
+):
+    instrument = make_instrument()
+    _engine(recipe, instrument, make_store(), journal, []).run()
+    assert instrument.stage.moves_with_beam_on == 0
+    assert instrument.column.is_blanked()
+
+
+def test_a_hardware_fault_fails_the_run_and_keeps_the_committed_slices(
+    recipe, make_instrument, make_store, journal
+):
+    instrument = make_instrument(fail_on={"raster": 3})
+    store, events = make_store(), []
+    outcome = _engine(recipe, instrument, store, journal, events).run()
+    assert outcome.status is RunState.FAILED
+    assert "injected fault on raster #3" in outcome.reason
+    assert [r.index for r in store.records] == [0, 1]
+    assert journal.committed_slices() == [0, 1]
+    assert instrument.column.is_blanked()
+    assert events[-1].status == "failed" and events[-1].slices_completed == 2
+
+
+def test_a_store_failure_is_never_journalled_as_committed(
+    recipe, make_instrument, make_store, journal
+):
+    store = make_store(fail_on_slice=2)
+    outcome = _engine(recipe, make_instrument(), store, journal, []).run()
+    assert outcome.status is RunState.FAILED and "disk full" in outcome.reason
+    assert journal.committed_slices() == [0, 1]
+
+
+def test_an_abort_request_stops_at_the_next_safe_point(
+    recipe, make_instrument, make_store, journal
+):
+    events: list = []
+    engine = RunEngine(compile_plan(recipe), make_instrument(), make_store(), journal,
+                       sinks=[events.append])
+
+    def abort_after_first_commit(event):
+        if isinstance(event, SliceCommitted) and event.slice == 0:
+            engine.request_abort("operator abort")
+
+    engine.sinks.append(abort_after_first_commit)
+    outcome = engine.run()
+    assert outcome.status is RunState.ABORTED and outcome.reason == "operator abort"
+    assert journal.committed_slices() == [0]
+
+
+def test_a_pause_request_mid_slice_finishes_the_slice_first(
+    recipe, make_instrument, make_store, journal
+):
+    store = make_store()
+    engine = RunEngine(compile_plan(recipe), make_instrument(), store, journal)
+
+    def pause_during_slice_1(event):
+        if isinstance(event, StepFinished) and event.slice == 1 and event.kind == "mill":
+            engine.request_pause("operator pause")
+
+    engine.sinks.append(pause_during_slice_1)
+    outcome = engine.run()
+    assert outcome.status is RunState.PAUSED and engine.state is RunState.PAUSED
+    assert journal.committed_slices() == [0, 1]
+    assert len(store.records[1].steps) == 4
+
+
+def test_preflight_refuses_a_current_that_is_not_on_the_ladder(
+    recipe, make_instrument, make_store, journal
+):
+    bad = recipe.model_copy(deep=True)
+    bad.slice[0] = bad.slice[0].model_copy(update={"current_na": 30.0})
+    instrument = make_instrument()
+    outcome = _engine(bad, instrument, make_store(), journal, []).run()
+    assert outcome.status is RunState.FAILED
+    assert "slice.0.mill: 30 nA is not on the column's current ladder" in outcome.reason
+    assert "15 nA, 60 nA" in outcome.reason
+    assert instrument.calls.log == [], "no beam or stage action before preflight passes"
+
+
+def test_the_max_hours_limit_aborts_with_a_reason(recipe, make_instrument, make_store, journal):
+    limited = recipe.model_copy(update={"limits": recipe.limits.model_copy(
+        update={"max_hours": 0.05})})
+    outcome = _engine(limited, make_instrument(), make_store(), journal, []).run()
+    assert outcome.status is RunState.ABORTED
+    assert "limits.max_hours" in outcome.reason
+    assert 0 < outcome.slices_completed < 4
