@@ -32,13 +32,17 @@ FOCUS_STREAM = "column.autofocus"
 
 
 def select_rung(ladder_na: Sequence[float], request_na: float, tolerance: float) -> float:
-    """The ladder current nearest ``request_na``; refuse one farther than ``tolerance``."""
+    """The ladder current nearest ``request_na``; refuse it if farther than ``tolerance``.
+
+    The tolerance is relative to the request, |rung - request| <= tolerance * request: the rule
+    the engine's preflight applies, so a plan that passes preflight never fails here.
+    """
     if not math.isfinite(request_na) or request_na <= 0:
         raise InstrumentError(f"beam current {request_na!r} nA must be a positive number")
     rungs = np.asarray(ladder_na, dtype=float)
-    relative = np.abs(rungs - request_na) / rungs
-    best = int(np.argmin(relative))
-    if relative[best] > tolerance:
+    distance = np.abs(rungs - request_na)
+    best = int(np.argmin(distance))
+    if distance[best] > tolerance * request_na:
         below = rungs[rungs < request_na]
         above = rungs[rungs > request_na]
         nearest = [f"{r:g} nA" for r in (*below[-1:], *above[:1])]
@@ -123,13 +127,12 @@ class TwinColumn(IonColumn):
         self._state.beam_shift_um = (sx, sy)
 
     def mill(self, pattern: MillPattern) -> MillResult:
-        """Mill for V / (Yv I); the face moves to ``front_z_um`` if the pattern reaches it.
+        """Mill for V / (Yv I); the face moves to ``front_z_um`` if that is ahead of it.
 
-        The pattern spans ``front_z_um - height_um`` .. ``front_z_um`` on the slicing axis. It
-        exposes a new face at ``front_z_um`` when that is ahead of the current face and its back
-        edge reaches the face; a pattern wholly behind the face (already milled) or wholly ahead
-        of it (a trench behind an unmilled wall) leaves the face where it is but costs the same
-        time, since the beam dwells over the whole footprint either way.
+        A pattern whose front lies behind the face (already milled) removes nothing but costs
+        the same time, since the beam dwells over the whole footprint either way. A front
+        ahead of the face always becomes the new face, however far ahead: a twin opened to
+        resume a run starts with its face at 0 and must follow the engine's first pattern.
         """
         state = self._state
         if state.blanked:
@@ -141,8 +144,7 @@ class TwinColumn(IonColumn):
         emission = 1.0 + self._p.source_current_fluctuation_fraction * rng.standard_normal()
         dose_nc = state.current_na * duration_s * emission
         self._clock.sleep(duration_s)
-        reaches_face = pattern.front_z_um - pattern.height_um <= state.face_z_um
-        if pattern.front_z_um > state.face_z_um and reaches_face:
+        if pattern.front_z_um > state.face_z_um:
             state.face_z_um = float(pattern.front_z_um)
         return MillResult(
             duration_s=duration_s,

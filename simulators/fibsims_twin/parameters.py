@@ -18,7 +18,6 @@ from types import MappingProxyType
 
 # --- Physical constants and unit conversions (exact SI definitions, not model choices) --------
 ELEMENTARY_CHARGE_C = 1.602176634e-19  # SI 2019 exact
-AVOGADRO_PER_MOL = 6.02214076e23  # SI 2019 exact
 AMPERE_PER_NANOAMPERE = 1e-9
 SECOND_PER_MICROSECOND = 1e-6
 SECOND_PER_HOUR = 3600.0
@@ -60,7 +59,8 @@ class ColumnParameters:
         1300.0,
         2500.0,
     )
-    # ASSUMED: a request farther than this (relative) from every rung is refused, not snapped.
+    # ASSUMED: a request farther than this share of itself from every rung is refused, not
+    # snapped (the engine's preflight uses the same rule).
     current_tolerance_fraction: float = 0.10
     initial_current_na: float = 0.1  # ASSUMED: the column opens on the imaging rung
     # ASSUMED: aperture change plus beam settling; the default recipe makes 4 per slice, which
@@ -200,7 +200,7 @@ class PhantomParameters:
 
     default_porosity: float = 0.335  # physics.md: Chen2020 porosity
     porosity_min: float = 0.05  # ASSUMED: the range the calibration is meant for
-    porosity_max: float = 0.90  # ASSUMED
+    porosity_max: float = 0.60  # ASSUMED: as the recipe schema (electrodes 0.18-0.44)
     mean_radius_um: float = 5.22  # physics.md: PyBaMM Chen2020 particle radius
     radius_log_sigma: float = 0.2  # ASSUMED: lognormal spread of secondary particle radii
     radius_min_fraction: float = 0.5  # ASSUMED: radii clipped to [0.5, 1.8] x mean

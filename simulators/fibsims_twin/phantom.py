@@ -35,7 +35,7 @@ from fibsims.instrument import InstrumentError
 from fibsims.instrument.isotopes import ISOTOPES
 from fibsims_twin.materials import ELEMENTS, Compositions, Material, compositions
 from fibsims_twin.parameters import MaterialParameters, PhantomParameters
-from fibsims_twin.sections import check_axis, cover_counts, power_owner
+from fibsims_twin.sections import check_axis, power_owner, weighted_cover_counts
 from fibsims_twin.spheres import (
     CX,
     CY,
@@ -50,6 +50,8 @@ from fibsims_twin.spheres import (
 
 PHANTOMS: tuple[str, ...] = ("nmc811",)
 TWIN_KEYS: tuple[str, ...] = ("phantom", "seed", "porosity")
+SOLID_COVER_WEIGHT = 1 << 16  # see sections.weighted_cover_counts
+CBD_MIN_PARTICLES = 2  # the model's rule: CBD sits where two particles come within reach
 MEAN_RHO2_IN_BALL = 3.0 / 5.0  # geometry: volume average of (r / R)^2 over a ball
 KNOWN_ELEMENTS = frozenset(ELEMENTS) | {iso.element for iso in ISOTOPES.values()}
 
@@ -89,18 +91,17 @@ class FaceTruth:
     def soc(self) -> np.ndarray:
         """Li content x of Li_x(NMC811) per pixel (float32); 0 outside NMC."""
         x, y = self._grid
-        s = self._spheres
+        s, p = self._spheres, self._p
         owner, power = power_owner(x, y, s[:, CX], s[:, CY], self._section_r2)
-        nmc = self.labels == Material.NMC811
-        owned = nmc & (owner >= 0)
-        k = owner[owned]
-        rho2 = 1.0 - power[owned] / s[k, RADIUS] ** 2
-        local = s[k, SOC] + s[k, SOC_GRADIENT] * (rho2 - MEAN_RHO2_IN_BALL)
-        out = np.zeros(self.shape, dtype=np.float32)
-        # a pixel exactly on a circle edge may be NMC by one rasteriser and not the other
-        out[nmc & ~owned] = self._p.soc_mean
-        out[owned] = np.clip(local, self._p.soc_min, self._p.soc_max)
-        return out
+        k = np.maximum(owner, 0)  # gathers below are full-image; non-NMC pixels are masked
+        column = s.astype(np.float32)
+        radius2 = (column[:, RADIUS] ** 2)[k]
+        rho2 = 1.0 - power / radius2
+        local = column[:, SOC][k] + column[:, SOC_GRADIENT][k] * (rho2 - MEAN_RHO2_IN_BALL)
+        np.clip(local, p.soc_min, p.soc_max, out=local)
+        # a pixel exactly on a circle edge may be NMC for one rasteriser and not the other
+        local[owner < 0] = p.soc_mean
+        return np.where(self.labels == Material.NMC811, local, np.float32(0.0))
 
     @cached_property
     def li_fraction(self) -> np.ndarray:
@@ -110,18 +111,17 @@ class FaceTruth:
     def atomic_fraction(self, element: str) -> np.ndarray:
         """Atomic fraction of ``element`` (e.g. "Li", "Ni", "O", "C", "F") per pixel (float32)."""
         if element not in KNOWN_ELEMENTS:
-            raise ValueError(
-                f"unknown element {element!r}; known: {', '.join(sorted(KNOWN_ELEMENTS))}"
-            )
-        out = np.zeros(self.shape, dtype=np.float32)
-        nmc = self.labels == Material.NMC811
-        if element == "Li" or element in self._composition.nmc_per_formula:
-            out[nmc] = self._composition.nmc_fraction(element, self.soc[nmc])
+            known = ", ".join(sorted(KNOWN_ELEMENTS))
+            raise ValueError(f"unknown element {element!r}; known: {known}")
+        composition = self._composition
+        by_label = np.zeros(len(Material), dtype=np.float32)
         for material in (Material.PORE, Material.CBD):
-            fraction = self._composition.constant_fraction(material, element)
-            if fraction:
-                out[self.labels == material] = fraction
-        return out
+            by_label[material] = composition.constant_fraction(material, element)
+        out = by_label[self.labels]
+        if element == "Li" or element in composition.nmc_per_formula:
+            in_nmc = composition.nmc_fraction(element, self.soc)
+            out = np.where(self.labels == Material.NMC811, in_nmc, out)
+        return out.astype(np.float32, copy=False)
 
     def phase_fraction(self, material: Material) -> float:
         return float(np.mean(self.labels == material))
@@ -169,10 +169,20 @@ class Phantom:
         dz2 = (s[:, CZ] - pz) ** 2
         section_r2 = s[:, RADIUS] ** 2 - dz2
         dilated_r2 = (s[:, RADIUS] + reach) ** 2 - dz2
-        solid = cover_counts(px, py, s[:, CX], s[:, CY], section_r2)
-        dilated = cover_counts(px, py, s[:, CX], s[:, CY], dilated_r2)
-        labels = np.where(solid > 0, np.uint8(Material.NMC811), np.uint8(Material.PORE))
-        labels[(solid == 0) & (dilated >= 2)] = Material.CBD
+        # one pass counts both: dilated covers in the low 16 bits, particle covers above
+        covers = weighted_cover_counts(
+            px,
+            py,
+            [
+                (s[:, CX], s[:, CY], dilated_r2, 1),
+                (s[:, CX], s[:, CY], section_r2, SOLID_COVER_WEIGHT),
+            ],
+        )
+        # NMC: inside a particle; CBD: outside all but within reach of >= 2; pore otherwise
+        in_particle = (covers >= SOLID_COVER_WEIGHT).view(np.uint8)
+        near_two = (covers >= CBD_MIN_PARTICLES).view(np.uint8)
+        labels = near_two * np.uint8(Material.CBD)
+        labels -= in_particle * np.uint8(Material.CBD - Material.NMC811)
         return FaceTruth(
             float(z_um), x, y, labels, s, section_r2, (px, py), self.composition, self.parameters
         )

@@ -24,12 +24,10 @@ def check_axis(name: str, axis: np.ndarray) -> np.ndarray:
     return values
 
 
-def cover_counts(
+def _row_spans(
     x: np.ndarray, y: np.ndarray, cx: np.ndarray, cy: np.ndarray, r2: np.ndarray
-) -> np.ndarray:
-    """How many circles (centre cx, cy; squared radius r2) strictly contain each pixel centre."""
-    height, width = y.size, x.size
-    diff = np.zeros((height, width + 1), dtype=np.int16)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, first column, stop column) of every row interval the circles cover."""
     keep = r2 > 0
     cx, cy, r2 = cx[keep], cy[keep], r2[keep]
     radius = np.sqrt(r2)
@@ -37,20 +35,41 @@ def cover_counts(
     stop = np.searchsorted(y, cy + radius, side="left")
     rows_per_circle = np.maximum(stop - first, 0)
     total = int(rows_per_circle.sum())
-    if total:
-        circle = np.repeat(np.arange(cx.size), rows_per_circle)
-        offset = np.arange(total) - np.repeat(
-            np.cumsum(rows_per_circle) - rows_per_circle, rows_per_circle
-        )
-        row = first[circle] + offset
-        dy = y[row] - cy[circle]
-        half = np.sqrt(np.maximum(r2[circle] - dy * dy, 0.0))
-        start = np.searchsorted(x, cx[circle] - half, side="right")
-        end = np.searchsorted(x, cx[circle] + half, side="left")
-        spans = end > start
-        np.add.at(diff, (row[spans], start[spans]), 1)
-        np.add.at(diff, (row[spans], end[spans]), -1)
-    return np.cumsum(diff, axis=1, dtype=np.int16)[:, :width]
+    circle = np.repeat(np.arange(cx.size), rows_per_circle)
+    circle_start = np.repeat(np.cumsum(rows_per_circle) - rows_per_circle, rows_per_circle)
+    row = first[circle] + (np.arange(total) - circle_start)
+    dy = y[row] - cy[circle]
+    half = np.sqrt(np.maximum(r2[circle] - dy * dy, 0.0))
+    start = np.searchsorted(x, cx[circle] - half, side="right")
+    end = np.searchsorted(x, cx[circle] + half, side="left")
+    spans = end > start
+    return row[spans], start[spans], end[spans]
+
+
+def weighted_cover_counts(
+    x: np.ndarray,
+    y: np.ndarray,
+    circle_sets: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]],
+) -> np.ndarray:
+    """Sum over circle sets of weight x (circles of the set strictly containing each pixel).
+
+    Each set is (cx, cy, r2, weight). Giving two sets weights 1 and 2**16 counts both in one
+    int32 pass; the counts of the second are ``total >> 16``, of the first ``total & 0xFFFF``.
+    """
+    height, width = y.size, x.size
+    diff = np.zeros((height, width + 1), dtype=np.int32)
+    for cx, cy, r2, weight in circle_sets:
+        row, start, end = _row_spans(x, y, cx, cy, r2)
+        np.add.at(diff, (row, start), weight)
+        np.add.at(diff, (row, end), -weight)
+    return np.cumsum(diff, axis=1, dtype=np.int32)[:, :width]
+
+
+def cover_counts(
+    x: np.ndarray, y: np.ndarray, cx: np.ndarray, cy: np.ndarray, r2: np.ndarray
+) -> np.ndarray:
+    """How many circles (centre cx, cy; squared radius r2) strictly contain each pixel centre."""
+    return weighted_cover_counts(x, y, [(cx, cy, r2, 1)])
 
 
 def power_owner(
@@ -61,22 +80,22 @@ def power_owner(
     For sections of spheres cut by one plane, r2 - d^2 equals R^2 - |p - c|^2 in 3-D, so the
     owner is the sphere of the power (Laguerre) diagram: overlapping particles are split exactly
     along the plane through their intersection circle. Returns ``owner`` (int32, -1 where no
-    circle covers) and ``power`` (float64, 0 there).
+    circle covers) and ``power`` (float32, 0 there; float32 places the split to ~1e-6 um).
     """
     height, width = y.size, x.size
     owner = np.full((height, width), -1, dtype=np.int32)
-    power = np.zeros((height, width))
+    power = np.zeros((height, width), dtype=np.float32)
     for k in np.flatnonzero(r2 > 0):
         radius = float(np.sqrt(r2[k]))
         i0, i1 = np.searchsorted(y, [cy[k] - radius, cy[k] + radius])
         j0, j1 = np.searchsorted(x, [cx[k] - radius, cx[k] + radius])
         if i1 <= i0 or j1 <= j0:
             continue
-        dy = y[i0:i1] - cy[k]
-        dx = x[j0:j1] - cx[k]
-        local = r2[k] - (dy[:, None] ** 2 + dx[None, :] ** 2)
+        dy2 = ((y[i0:i1] - cy[k]) ** 2).astype(np.float32)
+        across = (r2[k] - (x[j0:j1] - cx[k]) ** 2).astype(np.float32)
+        local = across[None, :] - dy2[:, None]
         window = power[i0:i1, j0:j1]
         better = local > window
-        window[better] = local[better]
+        np.copyto(window, local, where=better)
         owner[i0:i1, j0:j1][better] = k
     return owner, power

@@ -49,7 +49,9 @@ def test_the_summary_reports_status_counts_and_time_by_step_kind(quick_run):
     assert summary["slices_planned"] == summary["slices_completed"] == 6
     kinds = {"mill", "rocking_polish", "se_image", "sims_raster", "autofocus"}
     assert set(summary["step_seconds"]) == kinds
-    assert summary["simulated_seconds"] == pytest.approx(sum(summary["step_seconds"].values()))
+    assert summary["simulated_seconds"] == pytest.approx(
+        sum(summary["step_seconds"].values()), abs=0.01
+    )
     assert summary["wall_seconds"] > 0
     assert Path(summary["files"]["run"]).name == "run.h5"
     assert summary["seed"] == 1
