@@ -122,3 +122,42 @@ def test_a_missing_recipe_is_a_clear_error_not_a_traceback(tmp_path):
     result = runner.invoke(app, ["run", str(tmp_path / "nope.yaml"), "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output and "nope.yaml" in result.output
+
+
+def _variant(tmp_path: Path, old: str, new: str) -> Path:
+    path = tmp_path / "variant.yaml"
+    text = QUICK.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_a_current_off_the_ladder_is_refused_before_any_folder_is_made(tmp_path):
+    recipe = _variant(tmp_path, "current_na: 15,", "current_na: 12,")
+    out = tmp_path / "never"
+    result = runner.invoke(app, ["run", str(recipe), "--out", str(out), "--no-progress"])
+    assert result.exit_code == 2
+    assert "slice.0.mill: 12 nA is not on the column's current ladder" in result.output
+    assert "4 nA, 15 nA" in result.output
+    assert not out.exists()
+
+
+def test_a_recipe_without_a_twin_sample_tells_what_to_add(tmp_path):
+    recipe = _variant(
+        tmp_path,
+        "sample: {name: NMC811 cathode, twin: {phantom: nmc811, seed: 811, porosity: 0.30}}",
+        "sample: {name: NMC811 cathode}",
+    )
+    out = tmp_path / "never"
+    result = runner.invoke(app, ["run", str(recipe), "--out", str(out), "--no-progress"])
+    assert result.exit_code == 2
+    assert "twin" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_an_unknown_instrument_backend_lists_the_installed_ones(tmp_path):
+    result = runner.invoke(
+        app, ["run", str(QUICK), "--out", str(tmp_path / "x"), "--instrument", "helios"]
+    )
+    assert result.exit_code == 2
+    assert "no instrument backend named 'helios'" in result.output and "sim" in result.output

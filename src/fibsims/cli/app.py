@@ -14,6 +14,7 @@ from rich.console import Console
 
 from fibsims.cli import recipe_commands
 from fibsims.cli.render import render_recipe_error, render_run_report
+from fibsims.engine.preflight import PreflightError
 from fibsims.instrument.errors import InstrumentError
 from fibsims.recipe import RecipeError
 from fibsims.service.runs import RunFolderError, RunRequest, start_run
@@ -25,8 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -70,8 +71,8 @@ def run(
     except RecipeError as error:
         render_recipe_error(err, error)
         raise typer.Exit(2) from None
-    except (RunFolderError, InstrumentError) as error:
-        err.print(f"[red]error:[/red] {error}")
+    except (RunFolderError, InstrumentError, PreflightError) as error:
+        err.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
     render_run_report(out, report)
     raise typer.Exit(0 if report.ok else 1)

@@ -20,11 +20,13 @@ from fibsims.data.progress import ProgressBar
 from fibsims.data.run_file import consolidate
 from fibsims.data.slice_file import SliceFileStore
 from fibsims.data.summary import SummaryCollector
+from fibsims.engine import preflight
 from fibsims.engine.events import EventSink
 from fibsims.engine.journal import Journal
-from fibsims.engine.plan import compile_plan
+from fibsims.engine.plan import Plan, compile_plan
 from fibsims.engine.runner import RunEngine
 from fibsims.engine.states import RunState
+from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
 from fibsims.recipe import Recipe, load_recipe
 from fibsims.service.layout import RunLayout
@@ -81,38 +83,52 @@ def _prepare(layout: RunLayout) -> None:
 
 
 def start_run(request: RunRequest) -> RunReport:
-    """Run a recipe from its first slice into a new run folder."""
+    """Run a recipe from its first slice into a new run folder.
+
+    Everything that can be refused is checked before the folder is made: the recipe, the
+    backend (and its sample section), preflight of the plan against the instrument, and the
+    folder itself, so a refused run leaves nothing behind.
+    """
     recipe = load_recipe(request.recipe_path)
     seed = request.seed if request.seed is not None else default_seed(recipe)
-    layout = RunLayout(_new_folder(request, recipe))
-    _prepare(layout)
-    layout.recipe_copy.write_text(request.recipe_path.read_text(encoding="utf-8"))
-    write_json_atomic(
-        layout.manifest,
-        {
-            "recipe": recipe.recipe,
-            "recipe_source": str(request.recipe_path),
-            "seed": seed,
-            "instrument": request.instrument,
-            "fibsims_version": fibsims.__version__,
-            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
-    )
-    return _execute(recipe, layout, seed, request)
-
-
-def _execute(recipe: Recipe, layout: RunLayout, seed: int, request: RunRequest) -> RunReport:
     plan = compile_plan(recipe)
+    instrument = open_instrument(
+        request.instrument,
+        InstrumentOptions(seed=seed, sample=recipe.sample.model_dump(mode="json")),
+    )
+    try:
+        problems = preflight.check(plan, instrument)
+        if problems:
+            raise preflight.PreflightError(problems)
+        layout = RunLayout(_new_folder(request, recipe))
+        _prepare(layout)
+        layout.recipe_copy.write_text(request.recipe_path.read_text(encoding="utf-8"))
+        write_json_atomic(
+            layout.manifest,
+            {
+                "recipe": recipe.recipe,
+                "recipe_source": str(request.recipe_path),
+                "seed": seed,
+                "instrument": request.instrument,
+                "fibsims_version": fibsims.__version__,
+                "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
+        return _execute(plan, instrument, layout, seed, request)
+    finally:
+        instrument.close()
+
+
+def _execute(
+    plan: Plan, instrument: Instrument, layout: RunLayout, seed: int, request: RunRequest
+) -> RunReport:
+    recipe = plan.recipe
     log = EventLog(layout.log)
     summary = SummaryCollector()
     sinks: list[EventSink] = [log, summary]
     if request.progress:
         sinks.append(ProgressBar())
     wall_start = time.monotonic()
-    instrument = open_instrument(
-        request.instrument,
-        InstrumentOptions(seed=seed, sample=recipe.sample.model_dump(mode="json")),
-    )
     try:
         engine = RunEngine(
             plan,
@@ -125,7 +141,6 @@ def _execute(recipe: Recipe, layout: RunLayout, seed: int, request: RunRequest) 
         outcome = engine.run()
         run_file = _consolidate(layout, recipe, seed, request.instrument, outcome.status)
     finally:
-        instrument.close()
         log.close()
     files = {"run": run_file, "log": layout.log, "summary": layout.summary}
     payload = summary.as_dict(
