@@ -7,7 +7,8 @@ during a rocking move would mill where nobody asked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,19 +37,22 @@ def _select_current(instrument: Instrument, action: Action) -> float:
     return instrument.column.set_current_na(action.current_na)
 
 
-def _mill(instrument: Instrument, action: Mill) -> StepOutput:
+@contextlib.contextmanager
+def _beam_on(instrument: Instrument, action: Action) -> Iterator[float]:
+    """Select the action's current and unblank; blank again however the block ends."""
     current = _select_current(instrument, action)
     instrument.column.unblank()
-    result = instrument.column.mill(action.pattern)
-    instrument.column.blank()
-    return StepOutput(
-        current_na=current,
-        metadata={
-            "dose_nc": result.dose_nc,
-            "face_z_um": result.face_z_um,
-            "mill_s": result.duration_s,
-        },
-    )
+    try:
+        yield current
+    finally:
+        instrument.column.blank()
+
+
+def _mill(instrument: Instrument, action: Mill) -> StepOutput:
+    with _beam_on(instrument, action) as current:
+        result = instrument.column.mill(action.pattern)
+    metadata = {"dose_nc": result.dose_nc, "face_z_um": result.face_z_um}
+    return StepOutput(current_na=current, metadata={**metadata, "mill_s": result.duration_s})
 
 
 def _rocking_polish(instrument: Instrument, action: RockingPolish) -> StepOutput:
@@ -57,14 +61,16 @@ def _rocking_polish(instrument: Instrument, action: RockingPolish) -> StepOutput
     home = stage.position()
     dose_nc = 0.0
     reached = []
-    for _ in range(action.passes):
-        for angle in action.angles_deg:
-            column.blank()
-            at = stage.move_to(replace(home, rotation_deg=home.rotation_deg + angle))
-            reached.append(at.rotation_deg - home.rotation_deg)
-            column.unblank()
-            dose_nc += column.mill(action.pattern).dose_nc
-    column.blank()
+    try:
+        for _ in range(action.passes):
+            for angle in action.angles_deg:
+                column.blank()
+                at = stage.move_to(replace(home, rotation_deg=home.rotation_deg + angle))
+                reached.append(at.rotation_deg - home.rotation_deg)
+                column.unblank()
+                dose_nc += column.mill(action.pattern).dose_nc
+    finally:
+        column.blank()
     stage.move_to(home)
     return StepOutput(
         current_na=current,
@@ -73,41 +79,27 @@ def _rocking_polish(instrument: Instrument, action: RockingPolish) -> StepOutput
 
 
 def _se_image(instrument: Instrument, action: SEImage) -> StepOutput:
-    current = _select_current(instrument, action)
-    instrument.column.unblank()
-    image = instrument.se_detector.acquire_image(action.scan)
-    instrument.column.blank()
-    return StepOutput(
-        current_na=current,
-        metadata={"saturated_fraction": image.saturated_fraction},
-        product=image,
-    )
+    with _beam_on(instrument, action) as current:
+        image = instrument.se_detector.acquire_image(action.scan)
+    metadata = {"saturated_fraction": image.saturated_fraction}
+    return StepOutput(current_na=current, metadata=metadata, product=image)
 
 
 def _sims_raster(instrument: Instrument, action: SimsRaster) -> StepOutput:
-    current = _select_current(instrument, action)
-    instrument.column.unblank()
-    raster = instrument.tof.acquire_raster(action.request)
-    instrument.column.blank()
-    return StepOutput(
-        current_na=current,
-        metadata={"saturated_lines": int(raster.saturated_lines.sum())},
-        product=raster,
-    )
+    with _beam_on(instrument, action) as current:
+        raster = instrument.tof.acquire_raster(action.request)
+    metadata = {"saturated_lines": int(raster.saturated_lines.sum())}
+    return StepOutput(current_na=current, metadata=metadata, product=raster)
 
 
 def _autofocus(instrument: Instrument, action: Autofocus) -> StepOutput:
-    current = _select_current(instrument, action)
-    instrument.column.unblank()
-    focus = instrument.column.autofocus()
-    instrument.column.blank()
-    return StepOutput(
-        current_na=current,
-        metadata={
-            "defocus_before_um": focus.defocus_before_um,
-            "defocus_after_um": focus.defocus_after_um,
-        },
-    )
+    with _beam_on(instrument, action) as current:
+        focus = instrument.column.autofocus()
+    metadata = {
+        "defocus_before_um": focus.defocus_before_um,
+        "defocus_after_um": focus.defocus_after_um,
+    }
+    return StepOutput(current_na=current, metadata=metadata)
 
 
 EXECUTORS: dict[str, Callable[[Instrument, Any], StepOutput]] = {
