@@ -23,7 +23,7 @@ from fibsims_twin.tof import TwinTofSpectrometer
 BACKEND_NAME = "sim"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TwinInstrument(Instrument):
     """The twin's :class:`Instrument`, plus its ground truth for validation and tests.
 

@@ -3,6 +3,7 @@
 from fibsims.instrument.errors import HardwareFault, InstrumentError, TransientInstrumentError
 from fibsims.instrument.interfaces import (
     Clock,
+    GroundTruth,
     Instrument,
     IonColumn,
     SEDetector,
@@ -28,6 +29,7 @@ from fibsims.instrument.types import (
 __all__ = [
     "Clock",
     "FocusResult",
+    "GroundTruth",
     "HardwareFault",
     "Image",
     "Instrument",

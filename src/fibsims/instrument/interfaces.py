@@ -15,6 +15,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from fibsims.instrument.types import (
     FocusResult,
     Image,
@@ -124,11 +126,31 @@ class TofSpectrometer(ABC):
         """Raster the field, returning per-peak count maps and the sum spectrum."""
 
 
+class GroundTruth(ABC):
+    """Optional: what a simulated instrument knows about the sample it has just measured.
+
+    Hardware has no such thing; the twin provides it so runs can be scored against the
+    phantom. Truth maps are on the acquisition's own pixel grid, for the field the instrument
+    actually saw (drift included), so they compare pixel for pixel with the data.
+    """
+
+    @abstractmethod
+    def last_image_truth(self) -> dict[str, np.ndarray]:
+        """Truth of the most recent SE image: at least ``labels`` (uint8, material per pixel)
+        and ``li_fraction`` (float32, Li atomic fraction), shape (height, width)."""
+
+    @abstractmethod
+    def last_raster_truth(self) -> dict[str, np.ndarray]:
+        """Truth of the most recent SIMS raster, averaged over the depth it sputtered: at least
+        ``labels`` and ``li_fraction`` (plus ``<element>_fraction`` maps), shape (H, W)."""
+
+
 @dataclass
 class Instrument:
     """The devices of one FIB-SIMS instrument, plus its clock.
 
-    ``name`` identifies the backend (``"sim"`` for the twin). ``close`` releases connections.
+    ``name`` identifies the backend (``"sim"`` for the twin). ``truth`` is set only by
+    simulated backends. ``close`` releases connections.
     """
 
     name: str
@@ -137,6 +159,7 @@ class Instrument:
     column: IonColumn
     se_detector: SEDetector
     tof: TofSpectrometer
+    truth: GroundTruth | None = None
 
     def close(self) -> None:
         """Release the backend. The default has nothing to release."""

@@ -25,11 +25,15 @@ class InstrumentOptions:
 
     ``seed`` is the run seed: a twin derives every random stream from it. ``sample`` carries the
     recipe's sample description as plain data (a twin reads its ``twin`` section; hardware
-    ignores it).
+    ignores it). ``start_time_s`` is the run's instrument time at which this session begins:
+    0 for a new run, the last committed slice's end time for a resumed one. A twin starts its
+    virtual clock there (so a resumed run is timed exactly as an uninterrupted one); a hardware
+    backend adds it as an offset to its wall clock.
     """
 
     seed: int
     sample: Mapping[str, Any] = field(default_factory=dict)
+    start_time_s: float = 0.0
 
 
 InstrumentFactory = Callable[[InstrumentOptions], Instrument]
