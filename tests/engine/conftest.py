@@ -34,6 +34,7 @@ from fibsims.instrument import (
     Stage,
     StagePosition,
     TofSpectrometer,
+    Vacuum,
 )
 from fibsims.instrument.errors import InstrumentError
 from fibsims.recipe import parse_recipe
@@ -58,13 +59,20 @@ class FakeClock(Clock):
 
 @dataclass
 class Calls:
+    """Records device calls; ``fail_on`` maps a call name to the call numbers that fail, and
+    ``error`` to the exception class they raise (HardwareFault by default)."""
+
     log: list[str] = field(default_factory=list)
-    fail_on: dict[str, int] = field(default_factory=dict)  # call name -> n-th call that fails
+    fail_on: dict[str, int | set[int]] = field(default_factory=dict)
+    error: dict[str, type[Exception]] = field(default_factory=dict)
 
     def record(self, name: str, blanked: bool | None = None) -> None:
         self.log.append(name)
-        if self.fail_on.get(name) == self.log.count(name):
-            raise HardwareFault(f"injected fault on {name} #{self.fail_on[name]}")
+        failing = self.fail_on.get(name, set())
+        failing = {failing} if isinstance(failing, int) else failing
+        count = self.log.count(name)
+        if count in failing:
+            raise self.error.get(name, HardwareFault)(f"injected fault on {name} #{count}")
 
 
 class FakeStage(Stage):
@@ -90,6 +98,7 @@ class FakeColumn(IonColumn):
         self.clock, self.calls = clock, calls
         self.current, self.blanked, self.kv, self.shift = 0.01, True, 30.0, (0.0, 0.0)
         self.face_z_um = 0.0
+        self.current_factor = lambda t: 1.0  # measured / selected current at instrument time t
 
     ion_species = "Xe"  # type: ignore[assignment]
 
@@ -111,6 +120,9 @@ class FakeColumn(IonColumn):
             self.clock.sleep(SWITCH_S)
         self.current = rung
         return rung
+
+    def measured_current_na(self) -> float:
+        return self.current * self.current_factor(self.clock.t)
 
     def is_blanked(self) -> bool:
         return self.blanked
@@ -164,6 +176,7 @@ class FakeDetector(SEDetector):
 class FakeTof(TofSpectrometer):
     def __init__(self, clock: FakeClock, calls: Calls, column: FakeColumn) -> None:
         self.clock, self.calls, self.column = clock, calls, column
+        self.saturated_fraction = 0.0
 
     def acquire_raster(self, request: RasterRequest) -> Raster:
         self.calls.record("raster")
@@ -175,13 +188,26 @@ class FakeTof(TofSpectrometer):
         maps = np.full((len(peaks), h, w), 3, dtype=np.uint32)
         spectrum = Spectrum(np.ones(16), np.linspace(1, 16, 16, dtype=np.float32), 812.0, 222.0,
                             0.8333e-9)
+        saturated = np.zeros(h, dtype=np.uint8)
+        saturated[: int(h * self.saturated_fraction)] = 1
         return Raster(peaks, maps, spectrum, request.scan.pixel_size_nm, request.scan.dwell_us,
-                      request.scan.frames, self.column.current, duration,
-                      np.zeros(h, dtype=np.uint8))
+                      request.scan.frames, self.column.current, duration, saturated)
 
 
-def make_fake_instrument(fail_on: dict[str, int] | None = None) -> Instrument:
-    clock, calls = FakeClock(), Calls(fail_on=fail_on or {})
+class FakeVacuum(Vacuum):
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.pressure = lambda t: 1e-4
+
+    def chamber_pressure_pa(self) -> float:
+        return self.pressure(self.clock.t)
+
+
+def make_fake_instrument(
+    fail_on: dict[str, int | set[int]] | None = None,
+    error: dict[str, type[Exception]] | None = None,
+) -> Instrument:
+    clock, calls = FakeClock(), Calls(fail_on=fail_on or {}, error=error or {})
     column = FakeColumn(clock, calls)
     stage = FakeStage(clock, calls)
     stage.column = column
@@ -192,6 +218,7 @@ def make_fake_instrument(fail_on: dict[str, int] | None = None) -> Instrument:
         column=column,
         se_detector=FakeDetector(clock, calls, column),
         tof=FakeTof(clock, calls, column),
+        vacuum=FakeVacuum(clock),
     )
     instrument.calls = calls  # type: ignore[attr-defined]
     return instrument
@@ -218,6 +245,7 @@ class MemoryStore:
 
     def __init__(self, fail_on_slice: int | None = None) -> None:
         self.records: list[SliceRecord] = []
+        self.set_aside_records: list[SliceRecord] = []
         self.fail_on_slice = fail_on_slice
 
     def write_slice(self, record: SliceRecord) -> None:
@@ -226,6 +254,9 @@ class MemoryStore:
         if record.index == self.fail_on_slice:
             raise StoreError("disk full (injected)")
         self.records.append(record)
+
+    def set_aside(self, record: SliceRecord) -> None:
+        self.set_aside_records.append(record)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from fibsims.engine.events import (
     SliceCommitted,
     StateChanged,
     StepFinished,
+    StepStarted,
 )
 from fibsims.engine.plan import compile_plan
 from fibsims.engine.runner import RunEngine
@@ -82,26 +83,30 @@ def test_stage_moves_only_with_the_beam_blanked_and_the_run_ends_blanked(
     assert instrument.column.is_blanked()
 
 
-def test_a_hardware_fault_fails_the_run_and_keeps_the_committed_slices(
+def test_a_hardware_fault_pauses_the_run_and_keeps_every_acquired_slice(
     recipe, make_instrument, make_store, journal
 ):
     instrument = make_instrument(fail_on={"raster": 3})
     store, events = make_store(), []
     outcome = _engine(recipe, instrument, store, journal, events).run()
-    assert outcome.status is RunState.FAILED
-    assert "injected fault on raster #3" in outcome.reason
+    assert outcome.status is RunState.PAUSED
+    assert "HardwareFault during sims_raster of slice 2" in outcome.reason
     assert [r.index for r in store.records] == [0, 1]
     assert journal.committed_slices() == [0, 1]
     assert instrument.column.is_blanked()
-    assert events[-1].status == "failed" and events[-1].slices_completed == 2
+    assert events[-1].status == "paused" and events[-1].slices_completed == 2
+    assert events[-1].beam_blanked is True
+    # the half-done slice 2 is set aside, not thrown away
+    (aside,) = store.set_aside_records
+    assert aside.index == 2 and "se_image" in aside.images
 
 
-def test_a_store_failure_is_never_journalled_as_committed(
+def test_a_store_failure_pauses_and_is_never_journalled_as_committed(
     recipe, make_instrument, make_store, journal
 ):
     store = make_store(fail_on_slice=2)
     outcome = _engine(recipe, make_instrument(), store, journal, []).run()
-    assert outcome.status is RunState.FAILED and "disk full" in outcome.reason
+    assert outcome.status is RunState.PAUSED and "disk full" in outcome.reason
     assert journal.committed_slices() == [0, 1]
 
 
@@ -122,21 +127,44 @@ def test_an_abort_request_stops_at_the_next_safe_point(
     assert journal.committed_slices() == [0]
 
 
-def test_a_pause_request_mid_slice_finishes_the_slice_first(
+def test_a_pause_request_mid_slice_stops_at_the_end_of_the_running_step(
     recipe, make_instrument, make_store, journal
 ):
     store = make_store()
-    engine = RunEngine(compile_plan(recipe), make_instrument(), store, journal)
+    instrument = make_instrument()
+    engine = RunEngine(compile_plan(recipe), instrument, store, journal)
 
     def pause_during_slice_1(event):
-        if isinstance(event, StepFinished) and event.slice == 1 and event.kind == "mill":
+        if isinstance(event, StepStarted) and event.slice == 1 and event.kind == "rocking_polish":
             engine.request_pause("operator pause")
 
     engine.sinks.append(pause_during_slice_1)
     outcome = engine.run()
     assert outcome.status is RunState.PAUSED and engine.state is RunState.PAUSED
-    assert journal.committed_slices() == [0, 1]
-    assert len(store.records[1].steps) == 4
+    assert journal.committed_slices() == [0]
+    (aside,) = store.set_aside_records
+    assert [s.kind for s in aside.steps] == ["mill", "rocking_polish"]
+    assert instrument.calls.log.count("image") == 1, "nothing ran after the polish"
+    assert instrument.column.is_blanked()
+
+
+def test_stop_now_inside_the_commit_lets_the_commit_finish(
+    recipe, make_instrument, make_store, journal
+):
+    store = make_store()
+    engine = RunEngine(compile_plan(recipe), make_instrument(), store, journal)
+    original = store.write_slice
+
+    def write_then_interrupt(record):
+        original(record)
+        if record.index == 1:
+            engine.stop_now("second Ctrl-C")
+
+    store.write_slice = write_then_interrupt
+    outcome = engine.run()
+    assert outcome.status is RunState.PAUSED and outcome.reason == "second Ctrl-C"
+    assert journal.committed_slices() == [0, 1], "the slice being stored was committed"
+    assert [r.index for r in store.records] == [0, 1]
 
 
 def test_preflight_refuses_a_current_that_is_not_on_the_ladder(

@@ -8,6 +8,7 @@ are what a live viewer opens, and what a resumed run keeps. See docs/reliability
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -136,11 +137,30 @@ class SliceFileStore:
     def path(self, index: int) -> Path:
         return self.folder / slice_file_name(index)
 
+    @property
+    def superseded(self) -> Path:
+        """Where slices that stopped part way (and stray uncommitted files) are kept."""
+        return self.folder.parent / "superseded"
+
     def write_slice(self, record: SliceRecord) -> None:
+        self._write(self.path(record.index), record)
+
+    def set_aside(self, record: SliceRecord) -> None:
+        self.superseded.mkdir(exist_ok=True)
+        attempt = len(list(self.superseded.glob(f"slice_{record.index:06d}*.h5")))
+        self._write(self.superseded / f"slice_{record.index:06d}-{attempt + 1}.h5", record)
+
+    def _write(self, path: Path, record: SliceRecord) -> None:
         try:
-            write_atomic(self.path(record.index), lambda tmp: _write(tmp, record))
+            write_atomic(path, lambda tmp: _write(tmp, record))
         except OSError as error:
             raise StoreError(
-                f"could not write slice {record.index} to {self.folder}: {error.strerror or error}"
-                "; free space or choose another --out, then resume"
+                f"could not write slice {record.index} to {path.parent}: "
+                f"{error.strerror or error}; free space or choose another --out, then resume"
             ) from error
+
+    def free_and_slice_bytes(self) -> tuple[int, int]:
+        """Free bytes on the slices' file system and the size of the newest slice file."""
+        free = shutil.disk_usage(self.folder).free
+        files = sorted(self.folder.glob("slice_*.h5"))
+        return free, files[-1].stat().st_size if files else 0

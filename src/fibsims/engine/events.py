@@ -59,6 +59,24 @@ class StepFinished(Event):
 
 
 @dataclass(frozen=True)
+class StepRetried(Event):
+    slice: int
+    position: int
+    kind: str
+    attempt: int
+    wait_s: float
+    error: str
+
+
+@dataclass(frozen=True)
+class StepSkipped(Event):
+    slice: int
+    position: int
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class SliceCommitted(Event):
     slice: int
     face_z_um: float
@@ -73,6 +91,7 @@ class RunFinished(Event):
     slices_completed: int
     slices_planned: int
     reason: str = ""
+    beam_blanked: bool = True
 
 
 EventSink = Callable[[Event], None]

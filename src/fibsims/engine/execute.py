@@ -88,7 +88,11 @@ def _se_image(instrument: Instrument, action: SEImage) -> StepOutput:
 def _sims_raster(instrument: Instrument, action: SimsRaster) -> StepOutput:
     with _beam_on(instrument, action) as current:
         raster = instrument.tof.acquire_raster(action.request)
-    metadata = {"saturated_lines": int(raster.saturated_lines.sum())}
+    lines = raster.saturated_lines
+    metadata = {
+        "saturated_lines": int(lines.sum()),
+        "saturated_line_fraction": float(lines.mean()) if lines.size else 0.0,
+    }
     return StepOutput(current_na=current, metadata=metadata, product=raster)
 
 

@@ -2,15 +2,20 @@
 
 For each slice it executes the actions in order through the instrument interfaces, emits typed
 events with instrument-clock timestamps, hands the finished slice to the store (durable), and
-only then journals it as committed. Pause and abort requests are honoured at safe points
-(between steps and between slices), never in the middle of an instrument action. Whatever ends
-the run, the beam is blanked on the way out.
+only then journals it as committed. Requests to pause or abort are honoured at safe points (the
+end of the running step). A slice stopped part way is set aside (its data kept) and redone
+whole on resume: the pattern front is absolute, so the redone mill is a cleaning pass, and the
+resumed run is identical to one never stopped. Whatever ends the run, the beam is blanked.
+
+Policies (:mod:`fibsims.engine.policy`) decide what a fault does; suspenders
+(:mod:`fibsims.engine.suspenders`) hold the run while a watched condition is bad.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from fibsims.engine.events import (
@@ -23,13 +28,15 @@ from fibsims.engine.events import (
     StepFinished,
     StepStarted,
 )
-from fibsims.engine.execute import execute
+from fibsims.engine.execute import StepOutput
 from fibsims.engine.journal import Journal
 from fibsims.engine.plan import Plan
+from fibsims.engine.policy import StepPolicy, Stop
 from fibsims.engine.preflight import PreflightError, run_preflight
 from fibsims.engine.records import SliceRecord, StepRecord
 from fibsims.engine.states import RunState, RunStateMachine, StepState, StepTracker
 from fibsims.engine.store import SliceStore, StoreError
+from fibsims.engine.suspenders import Suspender
 from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.types import Image, Raster
@@ -42,13 +49,26 @@ class RunOutcome:
     reason: str
 
 
-class _Stop(Exception):
-    """Raised inside the slice loop when a pause or abort request is honoured."""
+@dataclass
+class _SliceInProgress:
+    index: int
+    face_z_um: float
+    started_s: float
+    steps: list[StepRecord] = field(default_factory=list)
+    images: dict[str, Image] = field(default_factory=dict)
+    rasters: dict[str, Raster] = field(default_factory=dict)
 
-    def __init__(self, state: RunState, reason: str) -> None:
-        super().__init__(reason)
-        self.state = state
-        self.reason = reason
+    def record(self, finished_s: float, instrument: Instrument) -> SliceRecord:
+        return SliceRecord(
+            index=self.index,
+            face_z_um=self.face_z_um,
+            started_s=self.started_s,
+            finished_s=finished_s,
+            stage=instrument.stage.position(),
+            steps=tuple(self.steps),
+            images=self.images,
+            rasters=self.rasters,
+        )
 
 
 class RunEngine:
@@ -60,6 +80,7 @@ class RunEngine:
         journal: Journal,
         sinks: Sequence[EventSink] = (),
         seed: int = 0,
+        suspenders: Sequence[Suspender] = (),
     ) -> None:
         self.plan = plan
         self.instrument = instrument
@@ -67,16 +88,39 @@ class RunEngine:
         self.journal = journal
         self.sinks = list(sinks)
         self.seed = seed
+        self.suspenders = list(suspenders)
+        self.policy = StepPolicy(plan.recipe.on_error, instrument, self._emit)
         self.machine = RunStateMachine()
         self._pause_reason: str | None = None
         self._abort_reason: str | None = None
+        self._critical = 0
+        self._stop_now_reason: str | None = None
 
     # -- requests (safe to call from a signal handler) --------------------------------------
     def request_pause(self, reason: str = "pause requested") -> None:
+        """Pause at the end of the running step."""
         self._pause_reason = reason
 
     def request_abort(self, reason: str = "abort requested") -> None:
+        """Abort at the end of the running step."""
         self._abort_reason = reason
+
+    def stop_now(self, reason: str = "stopped at once") -> None:
+        """Stop at once (raises in the caller's frame, i.e. wherever the engine is), except
+        inside the store-then-journal commit, which finishes first. The run ends paused."""
+        self._stop_now_reason = reason
+        if self._critical == 0:
+            raise Stop(RunState.PAUSED, reason)
+
+    @contextlib.contextmanager
+    def _critical_section(self) -> Iterator[None]:
+        self._critical += 1
+        try:
+            yield
+        finally:
+            self._critical -= 1
+        if self._critical == 0 and self._stop_now_reason is not None:
+            raise Stop(RunState.PAUSED, self._stop_now_reason)
 
     # -- plumbing -------------------------------------------------------------------------
     @property
@@ -94,146 +138,189 @@ class RunEngine:
         previous = self.machine.transition(target)
         self._emit(StateChanged(t_s=self._now(), previous=previous, state=target, reason=reason))
 
-    def _checkpoint(self) -> None:
-        """A safe point: honour an abort, then a pause."""
+    def _safe_point(self) -> None:
+        """Honour an abort, then a pause, then the suspenders' instrument checks."""
         if self._abort_reason is not None:
-            raise _Stop(RunState.ABORTED, self._abort_reason)
+            raise Stop(RunState.ABORTED, self._abort_reason)
         if self._pause_reason is not None:
-            raise _Stop(RunState.PAUSED, self._pause_reason)
+            raise Stop(RunState.PAUSED, self._pause_reason)
+        for suspender in self.suspenders:
+            self._hold_while(suspender, suspender.before_step(self.instrument, self._left))
+
+    def _hold_while(self, suspender: Suspender, reason: str | None) -> None:
+        """Wait (polling on the instrument clock) while ``suspender`` trips, or pause."""
+        if reason is None:
+            return
+        if suspender.action != "wait":
+            raise Stop(RunState.PAUSED, f"suspended by {suspender.name}: {reason}")
+        self._safe_blank()
+        self._transition(RunState.PAUSED, f"waiting ({suspender.name}): {reason}")
+        waited = 0.0
+        while reason is not None:
+            if waited >= suspender.max_wait_s:
+                raise Stop(
+                    RunState.PAUSED,
+                    f"{suspender.name} did not clear within {suspender.max_wait_s:g} s: {reason}",
+                )
+            if self._abort_reason is not None:
+                raise Stop(RunState.ABORTED, self._abort_reason)
+            self.instrument.clock.sleep(suspender.poll_s)
+            waited += suspender.poll_s
+            reason = suspender.before_step(self.instrument, self._left)
+        self._transition(RunState.RUNNING, f"{suspender.name} cleared after {waited:g} s")
 
     # -- the run --------------------------------------------------------------------------
     def run(self, first_slice: int = 0) -> RunOutcome:
         """Run slices ``first_slice`` .. end; return how the run ended."""
-        completed = first_slice
         planned = self.plan.slices_planned
+        self._completed = first_slice
+        self._left = planned - first_slice
+        self._partial: _SliceInProgress | None = None
         status, reason = RunState.FAILED, ""
         try:
-            self._transition(RunState.PREFLIGHT)
-            run_preflight(self.plan, self.instrument)
-            self._emit(
-                RunStarted(
-                    t_s=self._now(),
-                    recipe=self.plan.recipe.recipe,
-                    slices_planned=planned,
-                    first_slice=first_slice,
-                    instrument=self.instrument.name,
-                    seed=self.seed,
-                )
-            )
-            self._transition(RunState.RUNNING)
-            limit_s = self.plan.recipe.limits.max_hours * 3600.0
-            for index in range(first_slice, planned):
-                self._checkpoint()
-                if self._now() >= limit_s:
-                    raise _Stop(
-                        RunState.ABORTED,
-                        f"limits.max_hours ({self.plan.recipe.limits.max_hours:g} h) reached "
-                        f"after {completed} of {planned} slices; raise it to go further",
-                    )
-                record = self._run_slice(index)
-                self.store.write_slice(record)  # durable first ...
-                self.journal.append(  # ... then committed
-                    {"entry": "slice_committed", "slice": index, "t_s": record.finished_s}
-                )
-                completed = index + 1
+            try:
+                self._transition(RunState.PREFLIGHT)
+                run_preflight(self.plan, self.instrument)
                 self._emit(
-                    SliceCommitted(
+                    RunStarted(
                         t_s=self._now(),
-                        slice=index,
-                        face_z_um=record.face_z_um,
-                        duration_s=record.duration_s,
-                        slices_completed=completed,
+                        recipe=self.plan.recipe.recipe,
                         slices_planned=planned,
+                        first_slice=first_slice,
+                        instrument=self.instrument.name,
+                        seed=self.seed,
                     )
                 )
-            status = RunState.COMPLETED
-        except _Stop as stop:
+                self._transition(RunState.RUNNING)
+                self._run_slices(first_slice)
+                status = RunState.COMPLETED
+            except Stop as stop:
+                status, reason = stop.state, stop.reason
+            except PreflightError as error:
+                reason = str(error)
+            except StoreError as error:
+                status, reason = RunState.PAUSED, f"StoreError: {error}"
+            except InstrumentError as error:
+                reason = f"{type(error).__name__}: {error}"
+        except Stop as stop:  # a stop-now that landed in a handler above
             status, reason = stop.state, stop.reason
-        except PreflightError as error:
-            reason = str(error)
-        except (InstrumentError, StoreError) as error:
-            reason = f"{type(error).__name__}: {error}"
-        finally:
-            self._safe_blank()
-        self._transition(status, reason)
+        self._critical += 1  # nothing may interrupt the wind-down
+        self._safe_blank()
+        self._set_aside_partial()
+        if self.machine.state is not status:
+            self._transition(status, reason)
         self._emit(
             RunFinished(
                 t_s=self._now(),
                 status=status.value,
-                slices_completed=completed,
+                slices_completed=self._completed,
                 slices_planned=planned,
                 reason=reason,
+                beam_blanked=self._is_blanked(),
             )
         )
-        return RunOutcome(status=status, slices_completed=completed, reason=reason)
+        return RunOutcome(status=status, slices_completed=self._completed, reason=reason)
 
-    def _safe_blank(self) -> None:
-        try:
-            self.instrument.column.blank()
-        except InstrumentError:  # pragma: no cover - a column that cannot blank is reported
-            self._emit(StateChanged(t_s=self._now(), previous="", state="", reason="blank failed"))
+    def _run_slices(self, first_slice: int) -> None:
+        planned = self.plan.slices_planned
+        limit_s = self.plan.recipe.limits.max_hours * 3600.0
+        for index in range(first_slice, planned):
+            self._left = planned - index
+            self._safe_point()
+            if self._now() >= limit_s:
+                raise Stop(
+                    RunState.ABORTED,
+                    f"limits.max_hours ({self.plan.recipe.limits.max_hours:g} h) reached "
+                    f"after {self._completed} of {planned} slices; raise it to go further",
+                )
+            record = self._run_slice(index)
+            with self._critical_section():
+                self.store.write_slice(record)  # durable first ...
+                self.journal.append(  # ... then committed
+                    {"entry": "slice_committed", "slice": index, "t_s": record.finished_s}
+                )
+                self._partial = None
+                self._completed = index + 1
+            self._emit(
+                SliceCommitted(
+                    t_s=self._now(),
+                    slice=index,
+                    face_z_um=record.face_z_um,
+                    duration_s=record.duration_s,
+                    slices_completed=self._completed,
+                    slices_planned=planned,
+                )
+            )
 
     def _run_slice(self, index: int) -> SliceRecord:
         slice_plan = self.plan.slice(index)
         tracker = StepTracker(len(slice_plan.actions))
-        started = self._now()
-        steps: list[StepRecord] = []
-        images: dict[str, Image] = {}
-        rasters: dict[str, Raster] = {}
+        partial = _SliceInProgress(index, slice_plan.face_z_um, self._now())
+        self._partial = partial
         for position, action in enumerate(slice_plan.actions):
             if position:
-                self._checkpoint_within_slice()
+                self._safe_point()
             tracker.transition(position, StepState.RUNNING)
             step_start = self._now()
             self._emit(
                 StepStarted(t_s=step_start, slice=index, position=position, kind=action.kind)
             )
-            try:
-                output = execute(self.instrument, action)
-            except InstrumentError:
-                tracker.transition(position, StepState.FAILED)
-                raise
+            output = self.policy.execute(action, index, position)
+            if output is None:  # an optional step failed: skipped and flagged
+                tracker.transition(position, StepState.SKIPPED)
+                continue
             tracker.transition(position, StepState.DONE)
-            step_end = self._now()
             metadata: dict[str, Any] = dict(output.metadata)
-            steps.append(
-                StepRecord(
-                    position=position,
-                    kind=action.kind,
-                    started_s=step_start,
-                    finished_s=step_end,
-                    current_na=output.current_na,
-                    metadata=metadata,
-                )
-            )
-            if isinstance(output.product, Image) and action.product:
-                images[action.product] = output.product
-            elif isinstance(output.product, Raster) and action.product:
-                rasters[action.product] = output.product
+            self._keep(partial, position, action.kind, action.product, step_start, output)
             self._emit(
                 StepFinished(
-                    t_s=step_end,
+                    t_s=self._now(),
                     slice=index,
                     position=position,
                     kind=action.kind,
                     started_s=step_start,
-                    duration_s=step_end - step_start,
+                    duration_s=self._now() - step_start,
                     metadata=metadata,
                 )
             )
-        return SliceRecord(
-            index=index,
-            face_z_um=slice_plan.face_z_um,
-            started_s=started,
-            finished_s=self._now(),
-            stage=self.instrument.stage.position(),
-            steps=tuple(steps),
-            images=images,
-            rasters=rasters,
-        )
+            for suspender in self.suspenders:
+                reason = suspender.after_step(action.kind, metadata)
+                if reason is not None:
+                    raise Stop(RunState.PAUSED, f"suspended by {suspender.name}: {reason}")
+        return partial.record(self._now(), self.instrument)
 
-    def _checkpoint_within_slice(self) -> None:
-        """Inside a slice only an abort stops at once; a pause waits for the slice to finish,
-        so a paused run never leaves a half-acquired slice to redo."""
-        if self._abort_reason is not None:
-            raise _Stop(RunState.ABORTED, self._abort_reason)
+    def _keep(
+        self,
+        partial: _SliceInProgress,
+        position: int,
+        kind: str,
+        product: str | None,
+        started_s: float,
+        output: StepOutput,
+    ) -> None:
+        partial.steps.append(
+            StepRecord(position, kind, started_s, self._now(), output.current_na, output.metadata)
+        )
+        if isinstance(output.product, Image) and product:
+            partial.images[product] = output.product
+        elif isinstance(output.product, Raster) and product:
+            partial.rasters[product] = output.product
+
+    def _set_aside_partial(self) -> None:
+        partial = self._partial
+        if partial is None or not (partial.images or partial.rasters or partial.steps):
+            return
+        # the slice is redone on resume; nothing committed depends on this copy
+        with contextlib.suppress(StoreError, InstrumentError):
+            self.store.set_aside(partial.record(self._now(), self.instrument))
+        self._partial = None
+
+    def _is_blanked(self) -> bool:
+        try:
+            return self.instrument.column.is_blanked()
+        except InstrumentError:
+            return False
+
+    def _safe_blank(self) -> None:
+        with contextlib.suppress(InstrumentError):
+            self.instrument.column.blank()

@@ -20,3 +20,8 @@ class SliceStore(Protocol):
     def write_slice(self, record: SliceRecord) -> None:
         """Make ``record`` durable, or raise :class:`StoreError` leaving earlier slices intact."""
         ...
+
+    def set_aside(self, record: SliceRecord) -> None:
+        """Keep the data of a slice that stopped part way; it is redone on resume, but what
+        was acquired is never thrown away."""
+        ...

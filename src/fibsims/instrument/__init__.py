@@ -1,6 +1,11 @@
 """Instrument interfaces, value types and the backend registry."""
 
-from fibsims.instrument.errors import HardwareFault, InstrumentError, TransientInstrumentError
+from fibsims.instrument.errors import (
+    HardwareFault,
+    InstrumentError,
+    SafetyInterlock,
+    TransientInstrumentError,
+)
 from fibsims.instrument.interfaces import (
     Clock,
     GroundTruth,
@@ -9,6 +14,7 @@ from fibsims.instrument.interfaces import (
     SEDetector,
     Stage,
     TofSpectrometer,
+    Vacuum,
 )
 from fibsims.instrument.registry import InstrumentOptions, available_backends, open_instrument
 from fibsims.instrument.types import (
@@ -44,12 +50,14 @@ __all__ = [
     "Raster",
     "RasterRequest",
     "SEDetector",
+    "SafetyInterlock",
     "ScanRequest",
     "Spectrum",
     "Stage",
     "StagePosition",
     "TofSpectrometer",
     "TransientInstrumentError",
+    "Vacuum",
     "available_backends",
     "open_instrument",
 ]

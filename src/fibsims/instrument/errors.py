@@ -13,3 +13,7 @@ class TransientInstrumentError(InstrumentError):
 
 class HardwareFault(InstrumentError):
     """A fault that needs a person (a vacuum interlock, a source that will not ignite)."""
+
+
+class SafetyInterlock(InstrumentError):
+    """The instrument tripped a safety interlock: the run must stop and not be retried."""

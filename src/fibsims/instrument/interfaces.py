@@ -81,6 +81,13 @@ class IonColumn(ABC):
     def set_current_na(self, current_na: float) -> float:
         """Select the ladder current nearest ``current_na``; return the one selected."""
 
+    def measured_current_na(self) -> float:
+        """The beam current as measured now (Faraday cup / aperture read-back).
+
+        Differs from :meth:`current_na` when the source fluctuates or drops; suspenders watch
+        the ratio. A backend without a read-back reports the selected current."""
+        return self.current_na()
+
     @abstractmethod
     def is_blanked(self) -> bool:
         """Whether the beam is blanked (kept off the sample)."""
@@ -108,6 +115,14 @@ class IonColumn(ABC):
     @abstractmethod
     def autofocus(self) -> FocusResult:
         """Run the column's focus routine on the current field."""
+
+
+class Vacuum(ABC):
+    """The chamber vacuum gauge."""
+
+    @abstractmethod
+    def chamber_pressure_pa(self) -> float:
+        """Chamber pressure now, in pascal."""
 
 
 class SEDetector(ABC):
@@ -160,6 +175,7 @@ class Instrument:
     se_detector: SEDetector
     tof: TofSpectrometer
     truth: GroundTruth | None = None
+    vacuum: Vacuum | None = None
 
     def close(self) -> None:
         """Release the backend. The default has nothing to release."""

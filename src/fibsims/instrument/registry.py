@@ -34,6 +34,7 @@ class InstrumentOptions:
     seed: int
     sample: Mapping[str, Any] = field(default_factory=dict)
     start_time_s: float = 0.0
+    faults: tuple[Mapping[str, Any], ...] = ()  # fault injection; simulated backends only
 
 
 InstrumentFactory = Callable[[InstrumentOptions], Instrument]

@@ -16,6 +16,7 @@ from fibsims.recipe.models import (
     TwinSample,
     Volume,
 )
+from fibsims.recipe.policy import ErrorPolicy, Suspenders
 from fibsims.recipe.schema import recipe_json_schema
 from fibsims.recipe.steps import (
     PEAK_LABEL_PATTERN,
@@ -32,6 +33,7 @@ from fibsims.recipe.summary import describe
 __all__ = [
     "PEAK_LABEL_PATTERN",
     "STEP_TYPES",
+    "ErrorPolicy",
     "InstrumentSettings",
     "Limits",
     "MillStep",
@@ -46,6 +48,7 @@ __all__ = [
     "SimsRasterStep",
     "SliceStep",
     "StepBase",
+    "Suspenders",
     "TwinSample",
     "Volume",
     "describe",

@@ -12,6 +12,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from fibsims.recipe.base import RecipeModel
+from fibsims.recipe.policy import ErrorPolicy, Suspenders
 from fibsims.recipe.steps import MillStep, SliceStep
 
 ScheduledTask = Literal["autofocus"]
@@ -101,6 +102,13 @@ class Recipe(RecipeModel):
         default_factory=list, description="tasks run every N slices, between slices"
     )
     limits: Limits = Field(default_factory=Limits, description="run time limits")
+    suspenders: Suspenders = Field(
+        default_factory=Suspenders,
+        description="conditions watched during the run, and whether they wait or pause",
+    )
+    on_error: ErrorPolicy = Field(
+        default_factory=ErrorPolicy, description="retries, optional steps, hardware faults"
+    )
 
     @property
     def mill_step(self) -> MillStep:
