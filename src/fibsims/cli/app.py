@@ -10,14 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from fibsims.cli import recipe_commands
-from fibsims.cli.render import render_recipe_error, render_run_report
-from fibsims.engine.preflight import PreflightError
-from fibsims.instrument.errors import InstrumentError
-from fibsims.recipe import RecipeError
-from fibsims.service.runs import RunFolderError, RunRequest, start_run
+from fibsims.cli import recipe_commands, run_commands
 
 app = typer.Typer(
     name="fibsims",
@@ -26,8 +20,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -44,38 +36,7 @@ def schema() -> None:
     raise typer.Exit(recipe_commands.schema())
 
 
-@app.command()
-def run(
-    recipe: Annotated[Path, typer.Argument(help="The recipe YAML to run.")],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Run folder (default: a new folder under ./runs/)."),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", min=0, help="Run seed (default: the recipe's twin seed)."),
-    ] = None,
-    instrument: Annotated[
-        str, typer.Option("--instrument", help="Instrument backend name (default: the twin).")
-    ] = "sim",
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
-    ] = True,
-) -> None:
-    """Run a recipe slice by slice and write the run folder (run.h5, log, summary)."""
-    request = RunRequest(
-        recipe_path=recipe, out=out_dir, seed=seed, instrument=instrument, progress=progress
-    )
-    try:
-        report = start_run(request)
-    except RecipeError as error:
-        render_recipe_error(err, error)
-        raise typer.Exit(2) from None
-    except (RunFolderError, InstrumentError, PreflightError) as error:
-        err.print(f"error: {error}", markup=False)
-        raise typer.Exit(2) from None
-    render_run_report(out, report)
-    raise typer.Exit(0 if report.ok else 1)
+run_commands.register(app)
 
 
 def main() -> None:

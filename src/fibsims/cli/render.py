@@ -28,3 +28,25 @@ def render_run_report(console: Console, report: RunReport) -> None:
     console.print(f"data: {report.layout.folder}", markup=False)
     for name, path in s.get("files", {}).items():
         console.print(f"  {name}: {path}", markup=False)
+
+
+def render_status(console: Console, status: dict) -> None:
+    done, planned = status["slices_completed"], status["slices_planned"]
+    hours = (status.get("instrument_time_s") or 0.0) / 3600.0
+    alive = "process running" if status["process_alive"] else "no process running"
+    blanked = {True: "yes", False: "NO", None: "unknown"}[status.get("beam_blanked")]
+    lines = [
+        f"run:        {status['folder']}  (recipe {status['recipe']}, seed {status['seed']}, "
+        f"instrument {status['instrument']})",
+        f"state:      {status['state']} ({alive})",
+        f"progress:   {done}/{planned} slices ({status['progress']:.0%}), "
+        f"instrument time {hours:.2f} h",
+        f"last event: {status.get('last_event')} at {status.get('updated_utc')}",
+        f"beam blanked: {blanked}",
+    ]
+    if status.get("reason"):
+        lines.append(f"why:        {status['reason']}")
+    if status.get("next"):
+        lines.append(f"next:       {status['next']}")
+    for line in lines:
+        console.print(line, markup=False)

@@ -130,3 +130,26 @@ def consolidate(path: Path, slice_files: Sequence[Path], attrs: Mapping[str, Any
     """Stack ``slice_files`` (slices 0..n-1 in order) into ``path`` atomically."""
     write_atomic(path, lambda tmp: _write(tmp, slice_files, attrs))
     return path
+
+
+def step_totals(path: Path) -> dict[str, dict[str, float | int]]:
+    """Instrument seconds and counts by step kind over every slice in the run file."""
+    seconds: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    with h5py.File(path, "r") as f:
+        steps = f["steps"][()]
+    if steps.size:
+        for kind, duration in zip(steps["kind"], steps["duration_s"], strict=True):
+            name = kind.decode()
+            seconds[name] = seconds.get(name, 0.0) + float(duration)
+            counts[name] = counts.get(name, 0) + 1
+    return {
+        "step_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())},
+        "step_counts": dict(sorted(counts.items())),
+    }
+
+
+def read_attrs(path: Path) -> dict[str, Any]:
+    """The run file's root attributes (recipe, seed, status...)."""
+    with h5py.File(path, "r") as f:
+        return dict(f.attrs.items())

@@ -38,3 +38,12 @@ class RunLayout:
     @property
     def recipe_copy(self) -> Path:
         return self.folder / "recipe.yaml"
+
+    @property
+    def state(self) -> Path:
+        return self.folder / "state.json"
+
+    @property
+    def superseded(self) -> Path:
+        """Slices that stopped part way and uncommitted leftovers: kept, never in run.h5."""
+        return self.folder / "superseded"

@@ -1,0 +1,131 @@
+"""``fibsims run``, ``resume``, ``status`` and ``abort``: thin wrappers over the run services."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from fibsims.cli.render import render_recipe_error, render_run_report, render_status
+from fibsims.engine.preflight import PreflightError
+from fibsims.instrument.errors import InstrumentError
+from fibsims.recipe import RecipeError
+from fibsims.service.faults import FaultSpecError
+from fibsims.service.runs import (
+    ResumeRequest,
+    RunFolderError,
+    RunReport,
+    RunRequest,
+    resume_run,
+    start_run,
+)
+from fibsims.service.status import abort_run, run_status
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+T = TypeVar("T")
+
+FaultOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fault",
+        help="Inject a fault into the twin, e.g. beam_current_drop@slice=3,duration_s=600 "
+        "(repeatable; kinds: beam_current_drop, pressure_spike, transient, hardware_fault, "
+        "autofocus_failure, interlock).",
+    ),
+]
+ProgressOption = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+]
+
+
+def _guarded(call: Callable[[], T]) -> T:
+    """Run a service call; bad input becomes a message and exit code 2, never a traceback."""
+    try:
+        return call()
+    except RecipeError as error:
+        render_recipe_error(err, error)
+    except (RunFolderError, InstrumentError, PreflightError, FaultSpecError) as error:
+        err.print(f"error: {error}", markup=False)
+    except KeyboardInterrupt:
+        err.print("interrupted while finishing up; run `fibsims resume` on the folder to finish")
+        raise typer.Exit(130) from None
+    raise typer.Exit(2)
+
+
+def _finish(report: RunReport) -> None:
+    render_run_report(out, report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def run(
+    recipe: Annotated[Path, typer.Argument(help="The recipe YAML to run.")],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run folder (default: a new folder under ./runs/)."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Run seed (default: the recipe's twin seed)."),
+    ] = None,
+    instrument: Annotated[
+        str, typer.Option("--instrument", help="Instrument backend name (default: the twin).")
+    ] = "sim",
+    progress: ProgressOption = True,
+    fault: FaultOption = None,
+) -> None:
+    """Run a recipe slice by slice and write the run folder (run.h5, log, summary).
+
+    Ctrl-C pauses at the end of the running step (a second Ctrl-C stops at once); either way
+    the beam is blanked and `fibsims resume DIR` continues."""
+    request = RunRequest(
+        recipe_path=recipe,
+        out=out_dir,
+        seed=seed,
+        instrument=instrument,
+        progress=progress,
+        faults=tuple(fault or ()),
+    )
+    _finish(_guarded(lambda: start_run(request)))
+
+
+def resume(
+    folder: Annotated[Path, typer.Argument(help="The run folder to continue.")],
+    progress: ProgressOption = True,
+    fault: FaultOption = None,
+) -> None:
+    """Continue a paused, failed or killed run from its first slice not committed."""
+    request = ResumeRequest(folder=folder, progress=progress, faults=tuple(fault or ()))
+    _finish(_guarded(lambda: resume_run(request)))
+
+
+def _show(status: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        out.print(json.dumps(status, indent=2), markup=False)
+    else:
+        render_status(out, status)
+
+
+def status(
+    folder: Annotated[Path, typer.Argument(help="The run folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """State, progress, last event, and why the run stopped."""
+    _show(_guarded(lambda: run_status(folder)), as_json)
+
+
+def abort(
+    folder: Annotated[Path, typer.Argument(help="The run folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Give a run up: a live one aborts at its next safe point, a stopped one is closed."""
+    _show(_guarded(lambda: abort_run(folder)), as_json)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (run, resume, status, abort):
+        app.command()(command)
