@@ -17,6 +17,7 @@ from fibsims_twin.parameters import TwinParameters
 from fibsims_twin.phantom import Phantom
 from fibsims_twin.rng import RandomStreams
 from fibsims_twin.stage import TwinStage
+from fibsims_twin import faults
 from fibsims_twin.state import TwinState
 from fibsims_twin.tof import TwinTofSpectrometer
 
@@ -45,7 +46,7 @@ def create_instrument(
     if isinstance(options.seed, bool) or not isinstance(options.seed, int):
         raise InstrumentError(f"the run seed must be an integer, got {options.seed!r}")
     phantom = Phantom.from_sample(options.sample, p.phantom, p.materials)
-    clock = VirtualClock()
+    clock = VirtualClock(start_s=options.start_time_s)
     streams = RandomStreams(options.seed)
     state = TwinState(current_na=p.column.initial_current_na, voltage_kv=p.column.voltage_kv)
     column = TwinColumn(state, clock, streams, p.column, p.materials, p.detector.line_flyback_s)
@@ -53,7 +54,7 @@ def create_instrument(
     tof = TwinTofSpectrometer(
         state, clock, streams, phantom, p.tof, p.column, p.materials, p.detector, p.noise
     )
-    return TwinInstrument(
+    twin = TwinInstrument(
         name=BACKEND_NAME,
         clock=clock,
         stage=TwinStage(state, clock, p.stage),
@@ -64,3 +65,4 @@ def create_instrument(
         state=state,
         parameters=p,
     )
+    return faults.inject(twin, options.faults)  # also fits the chamber gauge

@@ -28,7 +28,7 @@ FAULT_KEYS: dict[str, dict[str, Any]] = {
     "autofocus_failure": {"count": 1},
     "interlock": {},
 }
-STEPS = ("mill", "rocking_polish", "se_image", "sims_raster", "autofocus")
+STEPS = ("mill", "se_image", "sims_raster", "autofocus")  # device actions; polish mills too
 
 
 class FaultSpecError(ValueError):
