@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fibsims.instrument import Instrument, InstrumentError, InstrumentOptions
+from fibsims_twin import faults
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.column import TwinColumn
 from fibsims_twin.detector import TwinSEDetector
@@ -17,7 +18,6 @@ from fibsims_twin.parameters import TwinParameters
 from fibsims_twin.phantom import Phantom
 from fibsims_twin.rng import RandomStreams
 from fibsims_twin.stage import TwinStage
-from fibsims_twin import faults
 from fibsims_twin.state import TwinState
 from fibsims_twin.tof import TwinTofSpectrometer
 

@@ -3,7 +3,7 @@ engine can be exercised through the real instrument interfaces.
 
 Faults arrive as plain dicts (``InstrumentOptions.faults``, resolved by the service from
 ``--fault KIND@slice=N,...``). Each is *armed* once the face has reached ``at_face_um`` (the
-face slice N starts from), and then:
+face that slice N's mill cuts to, i.e. when that mill is asked for), and then:
 
 - ``beam_current_drop``: the measured current reads ``factor`` x the selected rung for
   ``duration_s`` of instrument time from arming;
@@ -82,10 +82,16 @@ class FaultSchedule:
         self.state = state
         self.clock = clock
 
-    def _arm(self) -> None:
+    def _arm(self, cutting_to_um: float | None = None) -> None:
+        """Arm faults whose depth the face has reached, or the mill now requested will reach:
+        a fault for slice N arms when slice N's mill is asked for."""
+        depth = max(self.state.face_z_um, cutting_to_um or 0.0)
         for fault in self.faults:
-            if fault.armed_at_s is None and self.state.face_z_um >= fault.at_face_um - 1e-9:
+            if fault.armed_at_s is None and depth >= fault.at_face_um - 1e-9:
                 fault.armed_at_s = self.clock.now_s()
+
+    def arm_for_mill(self, front_z_um: float) -> None:
+        self._arm(front_z_um)
 
     def _window(self, kind: str) -> _Fault | None:
         self._arm()
@@ -170,6 +176,7 @@ class FaultyColumn(_Wrapper, IonColumn):
         self._inner.set_beam_shift_um(shift_um)
 
     def mill(self, pattern: MillPattern) -> MillResult:
+        self._faults.arm_for_mill(pattern.front_z_um)
         self._faults.before("mill")
         return self._inner.mill(pattern)
 

@@ -165,8 +165,6 @@ def resume_run(request: ResumeRequest) -> RunReport:
             "(start a new run with `fibsims run`)"
         )
     recipe = load_recipe(layout.recipe_copy)
-    if len(run.committed) >= recipe.volume.slices:
-        raise RunFolderError(f"all {recipe.volume.slices} slices are committed already")
     _check_committed_files(layout, run.committed)
     _set_aside_leftovers(layout, len(run.committed))
     session = _Session(

@@ -1,0 +1,57 @@
+"""Fixtures shared across the suite: recipe variants and run-file comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = ROOT / "recipes" / "quick.yaml"
+
+
+def read_datasets(path: Path) -> dict[str, np.ndarray]:
+    """Every dataset of an HDF5 file, by name."""
+    found: dict[str, np.ndarray] = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(
+            lambda name, obj: found.__setitem__(name, obj[()])
+            if isinstance(obj, h5py.Dataset)
+            else None
+        )
+    return found
+
+
+def assert_same_datasets(a: Path, b: Path) -> None:
+    left, right = read_datasets(a), read_datasets(b)
+    assert left.keys() == right.keys()
+    for name in left:
+        assert np.array_equal(left[name], right[name]), f"dataset {name} differs"
+
+
+@pytest.fixture
+def same_datasets() -> Callable[[Path, Path], None]:
+    return assert_same_datasets
+
+
+@pytest.fixture
+def quick_variant(tmp_path: Path) -> Callable[..., Path]:
+    """``quick_variant(slices=30)`` writes quick.yaml with changed volume.slices (and any
+    literal text replacements given as pairs) and returns its path."""
+
+    def make(slices: int | None = None, *replacements: tuple[str, str]) -> Path:
+        text = QUICK.read_text()
+        if slices is not None:
+            assert "slices: 6}" in text
+            text = text.replace("slices: 6}", f"slices: {slices}}}")
+        for old, new in replacements:
+            assert old in text, old
+            text = text.replace(old, new)
+        path = tmp_path / f"quick-{slices}.yaml"
+        path.write_text(text)
+        return path
+
+    return make
