@@ -33,6 +33,11 @@ def assert_same_datasets(a: Path, b: Path) -> None:
 
 
 @pytest.fixture
+def datasets_of() -> Callable[[Path], dict[str, np.ndarray]]:
+    return read_datasets
+
+
+@pytest.fixture
 def same_datasets() -> Callable[[Path, Path], None]:
     return assert_same_datasets
 
