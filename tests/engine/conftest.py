@@ -19,6 +19,7 @@ from fibsims.engine.records import SliceRecord
 from fibsims.instrument import (
     Clock,
     FocusResult,
+    GroundTruth,
     HardwareFault,
     Image,
     Instrument,
@@ -165,6 +166,7 @@ class FakeDetector(SEDetector):
         self.calls.record("image")
         self.column._require_beam()
         w, h = request.resolution_px
+        self.last_shape = (h, w)
         duration = w * h * request.dwell_us * 1e-6 * request.frames
         self.clock.sleep(duration)
         value = round(self.column.face_z_um * 1000)
@@ -182,6 +184,7 @@ class FakeTof(TofSpectrometer):
         self.calls.record("raster")
         self.column._require_beam()
         w, h = request.scan.resolution_px
+        self.last_shape = (h, w)
         duration = w * h * request.scan.dwell_us * 1e-6 * request.scan.frames
         self.clock.sleep(duration)
         peaks = tuple(Peak(label, 7.0, 6.9, 7.1) for label in request.peaks)
@@ -192,6 +195,23 @@ class FakeTof(TofSpectrometer):
         saturated[: int(h * self.saturated_fraction)] = 1
         return Raster(peaks, maps, spectrum, request.scan.pixel_size_nm, request.scan.dwell_us,
                       request.scan.frames, self.column.current, duration, saturated)
+
+
+class FakeTruth(GroundTruth):
+    """Truth maps shaped like the last acquisition, filled with the face depth in nm."""
+
+    def __init__(self, column: FakeColumn, detector: FakeDetector, tof: FakeTof) -> None:
+        self.column, self.detector, self.tof = column, detector, tof
+
+    def _maps(self, shape: tuple[int, int]) -> dict[str, np.ndarray]:
+        depth = np.full(shape, self.column.face_z_um * 1000, dtype=np.float32)
+        return {"labels": np.ones(shape, dtype=np.uint8), "li_fraction": depth}
+
+    def last_image_truth(self) -> dict[str, np.ndarray]:
+        return self._maps(self.detector.last_shape)
+
+    def last_raster_truth(self) -> dict[str, np.ndarray]:
+        return self._maps(self.tof.last_shape)
 
 
 class FakeVacuum(Vacuum):
@@ -211,14 +231,16 @@ def make_fake_instrument(
     column = FakeColumn(clock, calls)
     stage = FakeStage(clock, calls)
     stage.column = column
+    detector, tof = FakeDetector(clock, calls, column), FakeTof(clock, calls, column)
     instrument = Instrument(
         name="fake",
         clock=clock,
         stage=stage,
         column=column,
-        se_detector=FakeDetector(clock, calls, column),
-        tof=FakeTof(clock, calls, column),
+        se_detector=detector,
+        tof=tof,
         vacuum=FakeVacuum(clock),
+        truth=FakeTruth(column, detector, tof),
     )
     instrument.calls = calls  # type: ignore[attr-defined]
     return instrument

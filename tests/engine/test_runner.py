@@ -187,3 +187,20 @@ def test_the_max_hours_limit_aborts_with_a_reason(recipe, make_instrument, make_
     assert outcome.status is RunState.ABORTED
     assert "limits.max_hours" in outcome.reason
     assert 0 < outcome.slices_completed < 4
+
+
+def test_truth_is_collected_per_product_only_when_asked(
+    recipe, make_instrument, make_store, journal
+):
+    for collect in (False, True):
+        store = make_store()
+        RunEngine(compile_plan(recipe), make_instrument(), store, journal,
+                  collect_truth=collect).run()
+        truth = store.records[2].truth
+        if not collect:
+            assert truth == {}
+            continue
+        assert set(truth) == {"se_image", "sims_raster"}
+        assert truth["se_image"]["labels"].shape == (16, 32)
+        assert truth["sims_raster"]["li_fraction"].shape == (8, 8)
+        assert truth["sims_raster"]["li_fraction"][0, 0] == 75.0  # face of slice 2, in nm

@@ -25,6 +25,13 @@ def render_run_report(console: Console, report: RunReport) -> None:
     )
     if s.get("reason"):
         console.print(f"reason: {s['reason']}", markup=False)
+    if s.get("quality"):
+        q = s["quality"]
+        console.print(
+            f"7Li map vs truth: Pearson r {q['li_map_pearson_r']:.3f} (mean over "
+            f"{q['slices_scored']} slices, worst {q['li_map_pearson_r_min']:.3f})",
+            markup=False,
+        )
     console.print(f"data: {report.layout.folder}", markup=False)
     for name, path in s.get("files", {}).items():
         console.print(f"  {name}: {path}", markup=False)

@@ -77,6 +77,14 @@ def run(
     ] = "sim",
     progress: ProgressOption = True,
     fault: FaultOption = None,
+    truth: Annotated[
+        bool,
+        typer.Option(
+            "--truth",
+            help="Record the phantom's ground truth of every acquired face next to the data "
+            "and score the 7Li map against it (simulated instruments only).",
+        ),
+    ] = False,
 ) -> None:
     """Run a recipe slice by slice and write the run folder (run.h5, log, summary).
 
@@ -89,6 +97,7 @@ def run(
         instrument=instrument,
         progress=progress,
         faults=tuple(fault or ()),
+        truth=truth,
     )
     _finish(_guarded(lambda: start_run(request)))
 

@@ -14,6 +14,8 @@ Layout (format ``fibsims-run`` version 1)::
     /sims_raster/counts    (slices, peaks, H, W) uint32; peak_table (TofDAQ PeakTable fields);
                            sum_spectrum (slices, samples); mass_axis (samples);
                            saturated_lines (slices, H); attrs: TofDAQ mass calibration
+    /truth/<product>/<map> (slices, H, W) ground truth on the product's own grid (``--truth``
+                           on a simulated instrument): labels, li_fraction, <element>_fraction
 
 Times are instrument-clock seconds from the start of the run. It is written once, from the
 per-slice files, atomically; a run that stops early still gets one with what was committed.
@@ -103,6 +105,12 @@ def _copy_products(source: h5py.File, target: h5py.File, stack: _Stacker, i: int
             )
 
 
+def _copy_truth(source: h5py.File, stack: _Stacker, i: int) -> None:
+    for name, group in source.get("truth", {}).items():
+        for key, ds in group.items():
+            stack.put(f"truth/{name}/{key}", i, ds[()])
+
+
 def _write(path: Path, slice_files: Sequence[Path], attrs: Mapping[str, Any]) -> None:
     n = len(slice_files)
     with h5py.File(path, "w") as target:
@@ -120,6 +128,7 @@ def _write(path: Path, slice_files: Sequence[Path], attrs: Mapping[str, Any]) ->
                 steps.append(source["steps"][()])
                 metadata.append(json.loads(source["steps"].attrs["metadata_json"]))
                 _copy_products(source, target, stack, i)
+                _copy_truth(source, stack, i)
         target.create_dataset("slices", data=slices)
         step_table = np.concatenate(steps) if steps else np.zeros(0)
         target.create_dataset("steps", data=step_table)

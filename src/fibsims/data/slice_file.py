@@ -121,6 +121,9 @@ def _write(path: Path, record: SliceRecord) -> None:
             group.create_dataset("sum_spectrum", data=raster.spectrum.counts)
             group.create_dataset("mass_axis", data=raster.spectrum.mass_axis_u)
             group.create_dataset("saturated_lines", data=raster.saturated_lines)
+        for name, maps in record.truth.items():
+            for key, value in maps.items():
+                f.create_dataset(f"truth/{name}/{key}", data=value)
 
 
 class SliceFileStore:

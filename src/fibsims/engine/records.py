@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from fibsims.instrument.types import Image, Raster, StagePosition
 
 
@@ -40,6 +42,9 @@ class SliceRecord:
     steps: tuple[StepRecord, ...]
     images: dict[str, Image] = field(default_factory=dict)
     rasters: dict[str, Raster] = field(default_factory=dict)
+    truth: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    """Ground truth per product (simulated instruments, when asked for): maps on the product's
+    own pixel grid, e.g. ``truth["sims_raster"]["li_fraction"]``."""
 
     @property
     def duration_s(self) -> float:

@@ -18,6 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from fibsims.engine.events import (
     Event,
     EventSink,
@@ -57,6 +59,7 @@ class _SliceInProgress:
     steps: list[StepRecord] = field(default_factory=list)
     images: dict[str, Image] = field(default_factory=dict)
     rasters: dict[str, Raster] = field(default_factory=dict)
+    truth: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def record(self, finished_s: float, instrument: Instrument) -> SliceRecord:
         return SliceRecord(
@@ -68,6 +71,7 @@ class _SliceInProgress:
             steps=tuple(self.steps),
             images=self.images,
             rasters=self.rasters,
+            truth=self.truth,
         )
 
 
@@ -81,6 +85,7 @@ class RunEngine:
         sinks: Sequence[EventSink] = (),
         seed: int = 0,
         suspenders: Sequence[Suspender] = (),
+        collect_truth: bool = False,
     ) -> None:
         self.plan = plan
         self.instrument = instrument
@@ -89,6 +94,7 @@ class RunEngine:
         self.sinks = list(sinks)
         self.seed = seed
         self.suspenders = list(suspenders)
+        self.truth = instrument.truth if collect_truth else None
         self.policy = StepPolicy(plan.recipe.on_error, instrument, self._emit)
         self.machine = RunStateMachine()
         self._pause_reason: str | None = None
@@ -303,8 +309,12 @@ class RunEngine:
         )
         if isinstance(output.product, Image) and product:
             partial.images[product] = output.product
+            if self.truth is not None:
+                partial.truth[product] = self.truth.last_image_truth()
         elif isinstance(output.product, Raster) and product:
             partial.rasters[product] = output.product
+            if self.truth is not None:
+                partial.truth[product] = self.truth.last_raster_truth()
 
     def _set_aside_partial(self) -> None:
         partial = self._partial

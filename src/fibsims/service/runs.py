@@ -24,6 +24,7 @@ import fibsims
 from fibsims.data.atomic import TMP_SUFFIX, write_json_atomic
 from fibsims.data.event_log import EventLog
 from fibsims.data.progress import ProgressBar
+from fibsims.data.quality import li_map_quality
 from fibsims.data.run_file import consolidate, step_totals
 from fibsims.data.slice_file import SliceFileStore, slice_file_name
 from fibsims.data.state_file import StateFile, read_state
@@ -54,6 +55,7 @@ class RunRequest:
     progress: bool = True
     runs_root: Path = Path("runs")
     faults: tuple[str, ...] = ()  # fault injection specs (twin only), see service.faults
+    truth: bool = False  # record the ground truth of every acquired face (twin only)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class _Session:
     start_time_s: float
     faults: tuple[Mapping[str, Any], ...]
     progress: bool
+    truth: bool
 
 
 def default_seed(recipe: Recipe) -> int:
@@ -129,6 +132,7 @@ def start_run(request: RunRequest) -> RunReport:
         start_time_s=0.0,
         faults=resolve_faults(request.faults, recipe),
         progress=request.progress,
+        truth=request.truth,
     )
 
     def create_folder() -> None:
@@ -141,6 +145,7 @@ def start_run(request: RunRequest) -> RunReport:
                 "recipe_source": str(request.recipe_path),
                 "seed": seed,
                 "instrument": request.instrument,
+                "truth": request.truth,
                 "fibsims_version": fibsims.__version__,
                 "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             },
@@ -176,6 +181,7 @@ def resume_run(request: ResumeRequest) -> RunReport:
         start_time_s=run.last_commit_t_s,
         faults=resolve_faults(request.faults, recipe),
         progress=request.progress,
+        truth=bool(run.manifest.get("truth", False)),
     )
     return _open_and_run(session, lambda: None)
 
@@ -215,6 +221,11 @@ def _open_and_run(session: _Session, create_folder: Any) -> RunReport:
     )
     try:
         problems = preflight.check(session.plan, instrument)
+        if session.truth and instrument.truth is None:
+            problems.append(
+                f"--truth: the {session.instrument_name!r} instrument has no ground truth "
+                "(only simulated instruments do); drop --truth"
+            )
         if problems:
             raise preflight.PreflightError(problems)
         create_folder()
@@ -255,6 +266,7 @@ def _execute(session: _Session, instrument: Instrument) -> RunReport:
             sinks=sinks,
             seed=session.seed,
             suspenders=suspenders.from_recipe(recipe.suspenders, store.free_and_slice_bytes),
+            collect_truth=session.truth,
         )
         with interrupt_handlers(engine):
             outcome = engine.run(first_slice=session.first_slice)
@@ -273,6 +285,9 @@ def _execute(session: _Session, instrument: Instrument) -> RunReport:
         files={"run": str(run_file), "log": str(layout.log), "summary": str(layout.summary)},
     )
     payload.update(totals)  # whole-run step times, across every session
+    quality = li_map_quality(run_file) if session.truth else None
+    if quality is not None:
+        payload["quality"] = quality
     write_json_atomic(layout.summary, payload)
     return RunReport(status=outcome.status.value, layout=layout, summary=payload)
 

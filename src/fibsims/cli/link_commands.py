@@ -1,0 +1,225 @@
+"""``fibsims sim serve``, ``fibsims keys generate`` and ``fibsims watch``: the link commands.
+
+Thin, like the rest of the CLI: parse flags, call the transport or the live-event subscriber,
+render. Bad input (an address, a port in use, a missing key file) is one clear line on stderr
+and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from fibsims.data.live import EventSubscriber, RunProgress
+from fibsims.instrument.registry import InstrumentOptions, open_instrument
+from fibsims.instrument.transport import (
+    PROTOCOL_NAME,
+    ClientKeys,
+    FaultPlan,
+    InstrumentServer,
+    LinkConfigError,
+    ServerKeys,
+    generate_keys,
+)
+from fibsims.instrument.transport.client import CLIENT_KEY_ENV, SERVER_KEY_ENV
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+sim_app = typer.Typer(help="The digital twin as an instrument server.", no_args_is_help=True)
+keys_app = typer.Typer(help="CurveZMQ keys for the instrument link.", no_args_is_help=True)
+
+ServerPublicKey = Annotated[
+    Path | None,
+    typer.Option("--server-public-key", envvar=SERVER_KEY_ENV,
+                 help="The server's public key file (server.key); needs --client-key."),
+]
+ClientKey = Annotated[
+    Path | None,
+    typer.Option("--client-key", envvar=CLIENT_KEY_ENV,
+                 help="This client's secret key file (client.key_secret)."),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"error: {message}", markup=False)
+    return typer.Exit(2)
+
+
+def client_keys(server_public_key: Path | None, client_key: Path | None) -> ClientKeys | None:
+    """Both key files or neither; anything else is bad input (exit 2)."""
+    if server_public_key is None and client_key is None:
+        return None
+    if server_public_key is None or client_key is None:
+        raise fail("pass both --server-public-key and --client-key (or neither)")
+    return ClientKeys(server_public_key, client_key)
+
+
+@sim_app.command("serve")
+def serve(
+    bind: Annotated[str, typer.Option(
+        "--bind", help="Address to serve on; anything but loopback needs keys.")
+    ] = "tcp://127.0.0.1:5555",
+    server_key: Annotated[Path | None, typer.Option(
+        "--server-key", help="The server's secret key file (server.key_secret).")] = None,
+    authorized_clients: Annotated[Path | None, typer.Option(
+        "--authorized-clients", help="Folder of the client public keys (*.key) to admit.")
+    ] = None,
+    drop_replies: Annotated[float, typer.Option(
+        "--drop-replies", min=0.0, max=0.99, help="Fault: fraction of call replies to drop.")
+    ] = 0.0,
+    delay_ms: Annotated[float, typer.Option(
+        "--delay-ms", min=0.0, help="Fault: delay before every call reply.")] = 0.0,
+    disconnect_every: Annotated[int, typer.Option(
+        "--disconnect-every", min=0, help="Fault: cut connections every N call replies.")
+    ] = 0,
+    restart_after_calls: Annotated[int, typer.Option(
+        "--restart-after-calls", min=0, help="Fault: restart the socket once after N calls.")
+    ] = 0,
+    restart_downtime_ms: Annotated[float, typer.Option(
+        "--restart-downtime-ms", min=0.0, help="Fault: how long a restart stays down.")
+    ] = 300.0,
+    forget_on_restart: Annotated[bool, typer.Option(
+        "--forget-on-restart", help="Fault: the restart loses sessions and cached replies.")
+    ] = False,
+    fault_seed: Annotated[int, typer.Option(
+        "--fault-seed", min=0, help="Seed of the fault injection (reproducible faults).")
+    ] = 0,
+) -> None:
+    """Serve the digital twin over the fibsims link protocol until Ctrl-C."""
+    if (server_key is None) != (authorized_clients is None):
+        raise fail("pass both --server-key and --authorized-clients (or neither)")
+    keys = ServerKeys(server_key, authorized_clients) if server_key and authorized_clients \
+        else None
+    _log_to_stderr()
+    try:
+        faults = FaultPlan(drop_replies=drop_replies, delay_ms=delay_ms,
+                           disconnect_every=disconnect_every,
+                           restart_after_calls=restart_after_calls,
+                           restart_downtime_ms=restart_downtime_ms,
+                           forget_on_restart=forget_on_restart, seed=fault_seed)
+        server = InstrumentServer(_open_twin, bind, keys=keys, faults=faults).start()
+    except LinkConfigError as error:
+        raise fail(str(error)) from None
+    security = "CurveZMQ on" if keys else "CurveZMQ off, loopback only"
+    out.print(f"serving the twin on {server.endpoint} ({PROTOCOL_NAME}, {security})",
+              markup=False)
+    out.file.flush()
+    _wait_for_interrupt(server)
+    server.stop()
+    out.print("stopped; " + json.dumps(server.stats(), sort_keys=True), markup=False)
+
+
+def _open_twin(options: InstrumentOptions) -> Any:
+    return open_instrument("sim", options)
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("fibsims.link")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _wait_for_interrupt(server: InstrumentServer) -> None:
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while server.is_serving() and not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+@keys_app.command("generate")
+def keys_generate(
+    folder: Annotated[Path, typer.Option("--dir", help="Folder to write the keys into.")] = Path(
+        "keys"),
+    force: Annotated[bool, typer.Option("--force", help="Replace existing keys.")] = False,
+) -> None:
+    """Write a CurveZMQ server keypair, a client keypair and an authorised-clients folder."""
+    try:
+        files = generate_keys(folder, force=force)
+    except LinkConfigError as error:
+        raise fail(str(error)) from None
+    lines = [
+        f"wrote CurveZMQ keys in {folder}",
+        f"  server secret (stays on the instrument PC): {files.server_secret}",
+        f"  server public (give to clients):            {files.server_public}",
+        f"  client secret (stays on the workstation):   {files.client_secret}",
+        f"  authorised clients (holds client.key):      {files.authorized_clients}",
+        "serve: fibsims sim serve --bind tcp://0.0.0.0:5555 "
+        f"--server-key {files.server_secret} --authorized-clients {files.authorized_clients}",
+        "run:   fibsims run RECIPE --instrument tcp://HOST:5555 "
+        f"--server-public-key {files.server_public} --client-key {files.client_secret}",
+    ]
+    for line in lines:
+        out.print(line, markup=False)
+
+
+def watch(
+    address: Annotated[str, typer.Argument(help="The run's --publish address.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per event.")] = False,
+    timeout_s: Annotated[float | None, typer.Option(
+        "--timeout", min=0.0, help="Give up after this many seconds without an event.")
+    ] = None,
+    server_public_key: ServerPublicKey = None,
+    client_key: ClientKey = None,
+) -> None:
+    """Follow a run's live events: slices, instrument time, last step, state."""
+    keys = client_keys(server_public_key, client_key)
+    try:
+        subscriber = EventSubscriber(address, keys=keys)
+    except LinkConfigError as error:
+        raise fail(str(error)) from None
+    try:
+        progress = _follow(subscriber, as_json, timeout_s)
+    except KeyboardInterrupt:
+        err.print("stopped watching", markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        subscriber.close()
+    if progress is None:
+        err.print(f"no events from {address} for {timeout_s:g} s", markup=False)
+        raise typer.Exit(1)
+    if not as_json:
+        hours = progress.t_s / 3600.0
+        out.print(f"{progress.status}: {progress.slices_completed}/{progress.slices_planned} "
+                  f"slices, instrument time {hours:.2f} h", markup=False)
+        if progress.reason:
+            out.print(f"reason: {progress.reason}", markup=False)
+    raise typer.Exit(0 if progress.status == "completed" else 1)
+
+
+def _follow(subscriber: EventSubscriber, as_json: bool,
+            timeout_s: float | None) -> RunProgress | None:
+    bar = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("slices  {task.fields[state]}  instrument {task.fields[hours]:.2f} h  "
+                   "{task.fields[last]}"),
+        console=err, disable=as_json,
+    )
+    task = bar.add_task("waiting for events", total=None, state="", hours=0.0, last="")
+    with bar:
+        while (message := subscriber.receive(timeout_s)) is not None:
+            progress = RunProgress.from_dict(message.get("progress", {}))
+            if as_json:
+                out.print(json.dumps(message["event"], sort_keys=True), markup=False,
+                          soft_wrap=True)
+            bar.update(task, description=progress.recipe or "run",
+                       total=progress.slices_planned or None,
+                       completed=progress.slices_completed, state=progress.state,
+                       hours=progress.t_s / 3600.0, last=progress.last_step)
+            if progress.finished:
+                return progress
+    return None
