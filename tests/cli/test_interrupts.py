@@ -114,3 +114,17 @@ def test_ten_kills_at_random_moments_each_resume_to_the_uninterrupted_data(
         assert committed == list(range(30)), f"trial {trial}: every slice exactly once"
         same_datasets(uninterrupted / "run.h5", out / "run.h5")
     assert interrupted >= 8, "the kills must land while the run is going"
+
+
+def test_abort_of_a_live_run_stops_it_cleanly_at_the_next_safe_point(slow_recipe, tmp_path):
+    out = tmp_path / "run"
+    process = _start(slow_recipe, out)
+    _wait_for_commits(out, 2, process)
+    aborted = _run_to_end("abort", out, "--json")
+    assert aborted.returncode == 0, aborted.stderr
+    status = json.loads(aborted.stdout)
+    assert status["state"] == "aborted" and status["beam_blanked"] is True
+    process.communicate(timeout=60)
+    assert process.returncode == 1
+    refused = _run_to_end("resume", out)
+    assert refused.returncode == 2 and "aborted" in refused.stderr

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fibsims.cli import recipe_commands, run_commands
+from fibsims.cli import link_commands, recipe_commands, run_commands
 
 app = typer.Typer(
     name="fibsims",
@@ -37,6 +37,7 @@ def schema() -> None:
 
 
 run_commands.register(app)
+link_commands.register(app)
 
 
 def main() -> None:

@@ -47,6 +47,11 @@ ClientKey = Annotated[
     typer.Option("--client-key", envvar=CLIENT_KEY_ENV,
                  help="This client's secret key file (client.key_secret)."),
 ]
+PublishOption = Annotated[
+    str | None,
+    typer.Option("--publish", help="Publish live events on this address for `fibsims watch` "
+                 "(loopback or ipc://, e.g. tcp://127.0.0.1:5600)."),
+]
 
 
 def fail(message: str) -> typer.Exit:
@@ -99,14 +104,15 @@ def serve(
         raise fail("pass both --server-key and --authorized-clients (or neither)")
     keys = ServerKeys(server_key, authorized_clients) if server_key and authorized_clients \
         else None
-    _log_to_stderr()
     try:
         faults = FaultPlan(drop_replies=drop_replies, delay_ms=delay_ms,
                            disconnect_every=disconnect_every,
                            restart_after_calls=restart_after_calls,
                            restart_downtime_ms=restart_downtime_ms,
                            forget_on_restart=forget_on_restart, seed=fault_seed)
-        server = InstrumentServer(_open_twin, bind, keys=keys, faults=faults).start()
+        server = InstrumentServer(_open_twin, bind, keys=keys, faults=faults)
+        _log_to_stderr()
+        server.start()
     except LinkConfigError as error:
         raise fail(str(error)) from None
     security = "CurveZMQ on" if keys else "CurveZMQ off, loopback only"
@@ -114,8 +120,12 @@ def serve(
               markup=False)
     out.file.flush()
     _wait_for_interrupt(server)
+    failed = not server.is_serving()
     server.stop()
     out.print("stopped; " + json.dumps(server.stats(), sort_keys=True), markup=False)
+    if failed:
+        err.print("error: the server stopped on its own; see the log above", markup=False)
+        raise typer.Exit(1)
 
 
 def _open_twin(options: InstrumentOptions) -> Any:
@@ -123,10 +133,15 @@ def _open_twin(options: InstrumentOptions) -> Any:
 
 
 def _log_to_stderr() -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    """The server's log (sessions, refusals, injected faults) on stderr, once per process."""
     logger = logging.getLogger("fibsims.link")
-    logger.addHandler(handler)
+    if not any(getattr(h, "fibsims_serve", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+        handler.fibsims_serve = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
     logger.setLevel(logging.INFO)
 
 
@@ -223,3 +238,9 @@ def _follow(subscriber: EventSubscriber, as_json: bool,
             if progress.finished:
                 return progress
     return None
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sim_app, name="sim")
+    app.add_typer(keys_app, name="keys")
+    app.command()(watch)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from fibsims.cli.link_commands import ClientKey, PublishOption, ServerPublicKey, client_keys
 from fibsims.cli.render import render_recipe_error, render_run_report, render_status
 from fibsims.engine.preflight import PreflightError
 from fibsims.instrument.errors import InstrumentError
@@ -73,7 +74,12 @@ def run(
         typer.Option("--seed", min=0, help="Run seed (default: the recipe's twin seed)."),
     ] = None,
     instrument: Annotated[
-        str, typer.Option("--instrument", help="Instrument backend name (default: the twin).")
+        str,
+        typer.Option(
+            "--instrument",
+            help="Instrument backend name, or the address of an instrument server "
+            "(tcp://HOST:PORT, see `fibsims sim serve`). Default: the in-process twin.",
+        ),
     ] = "sim",
     progress: ProgressOption = True,
     fault: FaultOption = None,
@@ -85,6 +91,9 @@ def run(
             "and score the 7Li map against it (simulated instruments only).",
         ),
     ] = False,
+    publish: PublishOption = None,
+    server_public_key: ServerPublicKey = None,
+    client_key: ClientKey = None,
 ) -> None:
     """Run a recipe slice by slice and write the run folder (run.h5, log, summary).
 
@@ -98,6 +107,8 @@ def run(
         progress=progress,
         faults=tuple(fault or ()),
         truth=truth,
+        publish=publish,
+        link_keys=client_keys(server_public_key, client_key),
     )
     _finish(_guarded(lambda: start_run(request)))
 
@@ -106,9 +117,15 @@ def resume(
     folder: Annotated[Path, typer.Argument(help="The run folder to continue.")],
     progress: ProgressOption = True,
     fault: FaultOption = None,
+    publish: PublishOption = None,
+    server_public_key: ServerPublicKey = None,
+    client_key: ClientKey = None,
 ) -> None:
     """Continue a paused, failed or killed run from its first slice not committed."""
-    request = ResumeRequest(folder=folder, progress=progress, faults=tuple(fault or ()))
+    request = ResumeRequest(
+        folder=folder, progress=progress, faults=tuple(fault or ()), publish=publish,
+        link_keys=client_keys(server_public_key, client_key),
+    )
     _finish(_guarded(lambda: resume_run(request)))
 
 

@@ -4,6 +4,10 @@ The core never imports a backend: the twin (``sim``) registers itself exactly as
 bridge would, so swapping the twin for hardware changes a name, not the code.
 
 A backend's entry point is a callable ``(options: InstrumentOptions) -> Instrument``.
+
+A name that is an address (it contains ``://``, e.g. ``tcp://host:5555``) is not looked up: it
+opens a session on the instrument server there (:mod:`fibsims.instrument.transport`), which
+serves whichever backend it wraps over the documented protocol (docs/protocol.md).
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import Instrument
+
+if TYPE_CHECKING:
+    from fibsims.instrument.transport.security import ClientKeys
 
 ENTRY_POINT_GROUP = "fibsims.instruments"
 
@@ -45,8 +52,17 @@ def available_backends() -> list[str]:
     return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
 
 
-def open_instrument(name: str, options: InstrumentOptions) -> Instrument:
-    """Open the backend registered as ``name``."""
+def open_instrument(
+    name: str, options: InstrumentOptions, *, keys: ClientKeys | None = None
+) -> Instrument:
+    """Open the backend registered as ``name``, or the server at ``name`` if it is an address.
+
+    ``keys`` are the CurveZMQ client keys for an address (named backends ignore them).
+    """
+    if "://" in name:
+        from fibsims.instrument.transport.client import connect  # zmq only when a link is used
+
+        return connect(name, options, keys=keys)
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
     if not found:
         known = ", ".join(available_backends()) or "none installed"

@@ -23,6 +23,7 @@ from typing import Any
 import fibsims
 from fibsims.data.atomic import TMP_SUFFIX, write_json_atomic
 from fibsims.data.event_log import EventLog
+from fibsims.data.live import EventPublisher
 from fibsims.data.progress import ProgressBar
 from fibsims.data.quality import li_map_quality
 from fibsims.data.run_file import consolidate, step_totals
@@ -37,6 +38,7 @@ from fibsims.engine.runner import RunEngine
 from fibsims.engine.states import RunState
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
+from fibsims.instrument.transport.security import ClientKeys
 from fibsims.recipe import Recipe, load_recipe
 from fibsims.service.faults import resolve_faults
 from fibsims.service.folder import RunFolderError, open_run_folder
@@ -56,6 +58,8 @@ class RunRequest:
     runs_root: Path = Path("runs")
     faults: tuple[str, ...] = ()  # fault injection specs (twin only), see service.faults
     truth: bool = False  # record the ground truth of every acquired face (twin only)
+    publish: str | None = None  # address to publish live events on (fibsims watch)
+    link_keys: ClientKeys | None = None  # CurveZMQ keys when --instrument is an address
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class ResumeRequest:
     folder: Path
     progress: bool = True
     faults: tuple[str, ...] = ()
+    publish: str | None = None
+    link_keys: ClientKeys | None = None
 
 
 @dataclass
@@ -89,6 +95,8 @@ class _Session:
     faults: tuple[Mapping[str, Any], ...]
     progress: bool
     truth: bool
+    publish: str | None = None
+    link_keys: ClientKeys | None = None
 
 
 def default_seed(recipe: Recipe) -> int:
@@ -133,6 +141,8 @@ def start_run(request: RunRequest) -> RunReport:
         faults=resolve_faults(request.faults, recipe),
         progress=request.progress,
         truth=request.truth,
+        publish=request.publish,
+        link_keys=request.link_keys,
     )
 
     def create_folder() -> None:
@@ -182,6 +192,8 @@ def resume_run(request: ResumeRequest) -> RunReport:
         faults=resolve_faults(request.faults, recipe),
         progress=request.progress,
         truth=bool(run.manifest.get("truth", False)),
+        publish=request.publish,
+        link_keys=request.link_keys,
     )
     return _open_and_run(session, lambda: None)
 
@@ -218,7 +230,9 @@ def _open_and_run(session: _Session, create_folder: Any) -> RunReport:
             start_time_s=session.start_time_s,
             faults=session.faults,
         ),
+        keys=session.link_keys,
     )
+    publisher: EventPublisher | None = None
     try:
         problems = preflight.check(session.plan, instrument)
         if session.truth and instrument.truth is None:
@@ -228,13 +242,18 @@ def _open_and_run(session: _Session, create_folder: Any) -> RunReport:
             )
         if problems:
             raise preflight.PreflightError(problems)
+        publisher = EventPublisher(session.publish) if session.publish else None
         create_folder()
-        return _execute(session, instrument)
+        return _execute(session, instrument, publisher)
     finally:
+        if publisher is not None:
+            publisher.close()
         instrument.close()
 
 
-def _execute(session: _Session, instrument: Instrument) -> RunReport:
+def _execute(
+    session: _Session, instrument: Instrument, publisher: EventSink | None = None
+) -> RunReport:
     layout, recipe = session.layout, session.plan.recipe
     previous = read_state(layout.summary) or {}
     journal = Journal(layout.journal)
@@ -256,6 +275,8 @@ def _execute(session: _Session, instrument: Instrument) -> RunReport:
     ]
     if session.progress:
         sinks.append(ProgressBar())
+    if publisher is not None:
+        sinks.append(publisher)
     wall_start = time.monotonic()
     try:
         engine = RunEngine(

@@ -1,0 +1,101 @@
+"""``connect``: open a remote instrument and get back an ordinary :class:`Instrument`.
+
+The registry sends every backend name containing ``://`` here, so
+``fibsims run recipe.yaml --instrument tcp://host:5555`` needs nothing else in the service.
+Keys come from the ``keys`` argument or, when it is not given, from the environment variables
+``FIBSIMS_SERVER_PUBLIC_KEY`` and ``FIBSIMS_CLIENT_KEY`` (the same files as the CLI flags
+``--server-public-key`` and ``--client-key``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from fibsims.instrument.interfaces import Instrument
+from fibsims.instrument.registry import InstrumentOptions
+from fibsims.instrument.transport.errors import LinkConfigError
+from fibsims.instrument.transport.link import Link, LinkSettings
+from fibsims.instrument.transport.protocol import Limits, OpenParams, OpenResult
+from fibsims.instrument.transport.proxies import (
+    RemoteClock,
+    RemoteColumn,
+    RemoteSEDetector,
+    RemoteStage,
+    RemoteTof,
+    RemoteTruth,
+    RemoteVacuum,
+)
+from fibsims.instrument.transport.security import ClientKeys
+
+SERVER_KEY_ENV = "FIBSIMS_SERVER_PUBLIC_KEY"
+CLIENT_KEY_ENV = "FIBSIMS_CLIENT_KEY"
+
+
+@dataclass(kw_only=True)
+class RemoteInstrument(Instrument):
+    """An instrument served over the link. ``link`` exposes the session and its state."""
+
+    link: Link
+    address: str
+
+    def close(self) -> None:
+        """End the session (best effort: a lost server is not waited for) and the socket."""
+        link = self.link
+        try:
+            if link.lost is None and link.session is not None:
+                link.call("session.close", idempotent=False)
+        except Exception:  # closing must never mask the error that ended the run
+            pass
+        finally:
+            link.close()
+
+
+def keys_from_environment() -> ClientKeys | None:
+    server, client = os.environ.get(SERVER_KEY_ENV), os.environ.get(CLIENT_KEY_ENV)
+    if not server and not client:
+        return None
+    if not (server and client):
+        raise LinkConfigError(
+            f"set both {SERVER_KEY_ENV} and {CLIENT_KEY_ENV} (or neither) to use CurveZMQ keys"
+        )
+    return ClientKeys(Path(server), Path(client))
+
+
+def connect(
+    address: str,
+    options: InstrumentOptions,
+    *,
+    keys: ClientKeys | None = None,
+    settings: LinkSettings | None = None,
+    limits: Limits | None = None,
+) -> RemoteInstrument:
+    """Open a session on the server at ``address`` built from ``options``."""
+    keys = keys if keys is not None else keys_from_environment()
+    link = Link(address, keys=keys, settings=settings, limits=limits)
+    try:
+        params = OpenParams(
+            seed=options.seed, sample=dict(options.sample), start_time_s=options.start_time_s,
+            faults=[dict(fault) for fault in options.faults],
+            client=f"fibsims@{socket.gethostname()}",
+        )
+        result, _ = link.call("session.open", params, idempotent=False, session=False)
+        opened = OpenResult.model_validate(result)
+    except BaseException:
+        link.close()
+        raise
+    link.session, link.boot = opened.session, opened.boot
+    return RemoteInstrument(
+        name=opened.instrument,
+        clock=RemoteClock(link),
+        stage=RemoteStage(link),
+        column=RemoteColumn(link, opened.ion_species),
+        se_detector=RemoteSEDetector(link),
+        tof=RemoteTof(link),
+        truth=RemoteTruth(link) if opened.has_truth else None,
+        vacuum=RemoteVacuum(link) if opened.has_vacuum else None,
+        link=link,
+        address=address,
+    )

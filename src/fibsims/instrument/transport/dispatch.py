@@ -1,0 +1,233 @@
+"""What the server does with each request: answer at once, join a running call, or run it.
+
+Why separate from the socket loop: this is the protocol's logic (sessions, de-duplication,
+error classification) and it is easier to read without socket plumbing around it. It never
+raises for a bad request: every path ends in a reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from fibsims.instrument.errors import (
+    HardwareFault,
+    InstrumentError,
+    SafetyInterlock,
+    TransientInstrumentError,
+)
+from fibsims.instrument.interfaces import Instrument
+from fibsims.instrument.registry import InstrumentOptions
+from fibsims.instrument.transport.frames import ProtocolFault, encode, summarize_validation
+from fibsims.instrument.transport.methods import METHODS, Method
+from fibsims.instrument.transport.protocol import (
+    ErrorCode,
+    ErrorInfo,
+    Limits,
+    OpenParams,
+    OpenResult,
+    PingParams,
+    PingResult,
+    Reply,
+    Request,
+)
+from fibsims.instrument.transport.sessions import (
+    CacheKey,
+    ReplyCache,
+    ServerStats,
+    Session,
+    SessionTable,
+)
+from fibsims.instrument.transport.values import ArrayPack
+
+InstrumentFactory = Callable[[InstrumentOptions], Instrument]
+log = logging.getLogger("fibsims.link.server")
+
+
+def error_frames(request_id: str | None, code: ErrorCode, message: str) -> list[Any]:
+    return encode(Reply(id=request_id, ok=False, error=ErrorInfo(code=code, message=message)))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``frames``: reply now. ``join``: wait for the running call ``key``. ``job``: run it."""
+
+    key: CacheKey | None = None
+    frames: list[Any] | None = None
+    job: Callable[[], list[Any]] | None = None
+    join: bool = False
+    call: bool = False  # a call reply (subject to fault injection), not a heartbeat
+    cache: bool = False  # keep the reply for retries (non-idempotent calls)
+
+
+class Dispatcher:
+    def __init__(
+        self, factory: InstrumentFactory, limits: Limits, max_sessions: int, stats: ServerStats
+    ) -> None:
+        self.factory = factory
+        self.limits = limits
+        self.stats = stats
+        self.sessions = SessionTable(max_sessions)
+        self.cache = ReplyCache()
+        self.inflight: set[CacheKey] = set()
+        self.boot = uuid.uuid4().hex[:12]
+
+    def forget_everything(self) -> list[Session]:
+        """A restart that persisted nothing: new boot id, no sessions, no cached replies."""
+        self.boot = uuid.uuid4().hex[:12]
+        self.cache.clear()
+        self.inflight.clear()
+        return self.sessions.clear()
+
+    # -- decisions (socket thread) -------------------------------------------------------
+    def decide(self, request: Request, arrays: list[np.ndarray]) -> Decision:
+        name = request.method
+        if name == "ping":
+            return Decision(frames=self._pong(request))
+        if name == "server.stats":
+            return Decision(frames=encode(Reply(id=request.id, ok=True,
+                                                result=self.stats.as_dict())))
+        self.stats.bump("calls_received")
+        key: CacheKey = (request.session or "", request.id)
+        if key in self.inflight:
+            self.stats.bump("duplicates_suppressed")
+            return Decision(key=key, join=True, call=True)
+        cached = self.cache.get(key)
+        if cached is not None:
+            self.stats.bump("duplicates_suppressed")
+            return Decision(key=key, frames=_as_duplicate(cached), call=True)
+        if name == "session.open":
+            params = _params(OpenParams, request)
+            return Decision(key=key, job=lambda: self._open(request.id, params), call=True,
+                            cache=True)
+        method = METHODS.get(name)
+        if method is None and name != "session.close":
+            raise ProtocolFault(
+                ErrorCode.UNKNOWN_METHOD,
+                f"unknown method {name!r}; this server offers session.open, session.close, "
+                f"ping, server.stats and {', '.join(sorted(METHODS))}",
+                request.id,
+            )
+        session = self.sessions.get(request.session)
+        if session is None:
+            raise ProtocolFault(
+                ErrorCode.NO_SESSION,
+                f"session {request.session!r} is not open on this server (boot {self.boot}); "
+                "open one with session.open",
+                request.id,
+            )
+        if method is None:
+            return Decision(key=key, job=lambda: self._close(request.id, session), call=True,
+                            cache=True)
+        params = _params(method.params, request)
+        return Decision(key=key, call=True, cache=not method.idempotent,
+                        job=lambda: self._invoke(request.id, session, method, params))
+
+    def _pong(self, request: Request) -> list[Any]:
+        params = _params(PingParams, request)
+        running = (params.session or "", params.call or "") in self.inflight
+        known = params.session is None or self.sessions.get(params.session) is not None
+        result = PingResult(boot=self.boot, running=running, session_known=known)
+        return encode(Reply(id=request.id, ok=True, result=result.model_dump(mode="json")))
+
+    def finish(self, key: CacheKey, frames: list[Any] | None, cache: bool) -> None:
+        self.inflight.discard(key)
+        if cache and frames is not None:
+            self.cache.put(key, frames)
+
+    # -- jobs (instrument thread) --------------------------------------------------------
+    def _open(self, request_id: str, params: OpenParams) -> list[Any]:
+        options = InstrumentOptions(
+            seed=params.seed, sample=params.sample, start_time_s=params.start_time_s,
+            faults=tuple(params.faults),
+        )
+
+        def run() -> tuple[Any, list[np.ndarray], float | None]:
+            instrument = self.factory(options)
+            session, evicted = self.sessions.add(instrument)
+            for old in evicted:
+                log.info("closing session %s to make room for a new one", old.id)
+                old.instrument.close()
+            self.stats.bump("sessions_opened")
+            log.info("session %s opened for %s (seed %d)", session.id,
+                     params.client or "a client", params.seed)
+            result = OpenResult(
+                session=session.id, boot=self.boot, instrument=instrument.name,
+                ion_species=instrument.column.ion_species,
+                has_truth=instrument.truth is not None,
+                has_vacuum=instrument.vacuum is not None,
+            )
+            return result.model_dump(mode="json"), [], instrument.clock.now_s()
+
+        return self._guarded("session.open", request_id, run)
+
+    def _close(self, request_id: str, session: Session) -> list[Any]:
+        def run() -> tuple[Any, list[np.ndarray], float | None]:
+            self.sessions.remove(session.id)
+            session.instrument.close()
+            log.info("session %s closed", session.id)
+            return None, [], None
+
+        return self._guarded("session.close", request_id, run)
+
+    def _invoke(self, request_id: str, session: Session, method: Method,
+                params: BaseModel) -> list[Any]:
+        def run() -> tuple[Any, list[np.ndarray], float | None]:
+            value = method.invoke(session.instrument, params)
+            pack = ArrayPack()
+            result = method.result.encode(value, pack)
+            return result, pack.arrays, session.instrument.clock.now_s()
+
+        return self._guarded(method.name, request_id, run)
+
+    def _guarded(self, name: str, request_id: str,
+                 run: Callable[[], tuple[Any, list[np.ndarray], float | None]]) -> list[Any]:
+        self.stats.count("executed", name)
+        try:
+            result, arrays, clock_s = run()
+            frames = encode(Reply(id=request_id, ok=True, result=result, clock_s=clock_s),
+                            arrays)
+        except TransientInstrumentError as error:
+            return self._error(request_id, ErrorCode.TRANSIENT, str(error))
+        except SafetyInterlock as error:
+            return self._error(request_id, ErrorCode.SAFETY_INTERLOCK, str(error))
+        except HardwareFault as error:
+            return self._error(request_id, ErrorCode.HARDWARE_FAULT, str(error))
+        except (InstrumentError, LookupError) as error:
+            return self._error(request_id, ErrorCode.INSTRUMENT_ERROR, str(error))
+        except Exception as error:
+            log.exception("%s failed unexpectedly", name)
+            return self._error(request_id, ErrorCode.SERVER_ERROR,
+                               f"{name} failed on the server: {type(error).__name__}: {error}")
+        size = sum(memoryview(f).nbytes for f in frames)
+        if size > self.limits.max_message_bytes:
+            return self._error(request_id, ErrorCode.TOO_LARGE,
+                               f"the reply to {name} would be {size} bytes, above the limit "
+                               f"of {self.limits.max_message_bytes}")
+        return frames
+
+    def _error(self, request_id: str, code: ErrorCode, message: str) -> list[Any]:
+        self.stats.count("errors", code.value)
+        return error_frames(request_id, code, message)
+
+
+def _params(model: type[Any], request: Request) -> Any:
+    try:
+        return model.model_validate(request.params)
+    except ValidationError as error:
+        raise ProtocolFault(
+            ErrorCode.BAD_REQUEST, summarize_validation(error), request.id
+        ) from None
+
+
+def _as_duplicate(frames: list[Any]) -> list[Any]:
+    header = Reply.model_validate_json(bytes(memoryview(frames[0])))
+    return [header.model_copy(update={"duplicate": True}).model_dump_json().encode(),
+            *frames[1:]]
+

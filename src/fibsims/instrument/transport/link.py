@@ -1,0 +1,281 @@
+"""The client end of the link: one DEALER socket, request ids, heartbeats, retries.
+
+How a call goes: the request is sent with a fresh call id. While waiting, the client pings
+every ``heartbeat_s`` on the same socket, asking whether its call is still running. A pong
+that says "running" keeps it waiting (a long mill is fine); a pong that says "not running"
+means the reply was lost, so the call is resent with the *same* id and the server answers from
+its cache. If nothing at all comes back for ``silence_s`` the socket is closed and reopened
+(the lazy-pirate pattern) and the call resent. Resends are paced by tenacity with
+exponential backoff. The client gives up with a :class:`HardwareFault` subclass when the server
+has been silent for ``dead_after_s``, when ``retries`` resends did not help, or when one call
+runs past ``timeout_s``. Giving up is final for this link (see :attr:`Link.lost`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import zmq
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
+
+from fibsims.instrument.errors import (
+    HardwareFault,
+    InstrumentError,
+    SafetyInterlock,
+    TransientInstrumentError,
+)
+from fibsims.instrument.transport.addresses import parse_endpoint
+from fibsims.instrument.transport.channel import Channel
+from fibsims.instrument.transport.errors import (
+    CallTimeout,
+    ClientRefused,
+    LinkProtocolError,
+    ServerUnreachable,
+    SessionLost,
+)
+from fibsims.instrument.transport.frames import ProtocolFault, decode, encode
+from fibsims.instrument.transport.protocol import (
+    ErrorCode,
+    Limits,
+    PingParams,
+    PingResult,
+    Reply,
+    Request,
+    WireModel,
+)
+from fibsims.instrument.transport.security import ClientKeys
+
+_DEVICE_ERRORS: dict[ErrorCode, type[InstrumentError]] = {
+    ErrorCode.INSTRUMENT_ERROR: InstrumentError,
+    ErrorCode.TRANSIENT: TransientInstrumentError,
+    ErrorCode.HARDWARE_FAULT: HardwareFault,
+    ErrorCode.SAFETY_INTERLOCK: SafetyInterlock,
+}
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """Timing of the link. Defaults suit hardware; tests shrink them."""
+
+    timeout_s: float = 3600.0  # the longest one call may run on a live server
+    heartbeat_s: float = 0.1  # ping period while a call is outstanding
+    silence_s: float = 1.0  # nothing heard this long: reopen the socket and resend
+    dead_after_s: float = 5.0  # a server silent this long is declared gone
+    retries: int = 10  # resends of one call before giving up
+    backoff_s: float = 0.02  # first pause before a resend, doubling up to 1 s
+
+
+DEFAULT_SETTINGS = LinkSettings()
+
+
+class _Resend(Exception):
+    """The current attempt got no usable reply; resend the call (same id).
+
+    ``silent``: nothing came back at all. ``transient``: an idempotent read failed with a
+    transient device error, which a re-read may clear."""
+
+    def __init__(self, reason: str, silent: bool = False, transient: bool = False) -> None:
+        super().__init__(reason)
+        self.silent = silent
+        self.transient = transient
+
+
+class Link:
+    def __init__(self, address: str, keys: ClientKeys | None = None,
+                 settings: LinkSettings | None = None, limits: Limits | None = None) -> None:
+        self.endpoint = parse_endpoint(address, for_bind=False)
+        self.address = address
+        self.keys = keys
+        self.settings = settings or DEFAULT_SETTINGS
+        self.limits = limits or Limits()
+        self.session: str | None = None
+        self.boot: str | None = None
+        self.last_clock_s = 0.0
+        self.lost: HardwareFault | None = None
+        self._channel = Channel(self.endpoint, address, keys, self.limits.max_message_bytes)
+        self._prefix = uuid.uuid4().hex[:12]
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._last_heard = 0.0
+
+    def close(self) -> None:
+        self._channel.close()
+
+    # -- calls -----------------------------------------------------------------------------
+    def call(self, method: str, params: WireModel | None = None, *, idempotent: bool,
+             session: bool = True) -> tuple[Any, list[np.ndarray]]:
+        """Send one call and return (result, arrays) or raise the classified error."""
+        with self._lock:
+            if self.lost is not None:
+                raise type(self.lost)(str(self.lost))
+            try:
+                return self._call(method, params, idempotent, session)
+            except (ServerUnreachable, ClientRefused, SessionLost, CallTimeout) as fault:
+                self.lost = fault
+                self._channel.reset()
+                raise
+
+    def _call(self, method: str, params: WireModel | None, idempotent: bool,
+              session: bool) -> tuple[Any, list[np.ndarray]]:
+        request = Request(
+            v=1, id=f"{self._prefix}-{next(self._ids)}", method=method,
+            session=self.session if session else None,
+            params=params.model_dump(mode="json") if params is not None else {},
+        )
+        frames = encode(request)
+        started = time.monotonic()
+        s = self.settings
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Resend),
+            wait=wait_exponential(multiplier=s.backoff_s, max=1.0),
+            stop=lambda state: self._give_up(state, started),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    reply, arrays = self._attempt(request, frames, started)
+                    _retry_transient(reply, idempotent)
+        except _Resend as last:
+            raise self._verdict(method, last, started) from None
+        return self._unwrap(method, reply, arrays, idempotent)
+
+    def _give_up(self, state: RetryCallState, started: float) -> bool:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Resend) and error.silent:
+            return self._silent_since(started) >= self.settings.dead_after_s
+        return state.attempt_number > self.settings.retries
+
+    def _silent_since(self, started: float) -> float:
+        return time.monotonic() - max(self._last_heard, started)
+
+    def _verdict(self, method: str, last: _Resend, started: float) -> InstrumentError:
+        waited = time.monotonic() - started
+        if last.transient:
+            return TransientInstrumentError(
+                f"{method} failed {self.settings.retries} times: {last}"
+            )
+        if last.silent:
+            hint = (
+                " (or the server refused this client's key)" if self.keys is not None else ""
+            )
+            return ServerUnreachable(
+                f"no reply or heartbeat from the instrument server at {self.address} for "
+                f"{waited:.1f} s during {method}: is it running and reachable{hint}? The run "
+                "stops here; its committed slices are safe"
+            )
+        return ServerUnreachable(
+            f"{method} to {self.address}: {self.settings.retries} resends got no reply "
+            f"({last}); the link is too lossy to go on"
+        )
+
+    def _attempt(self, request: Request, frames: list[Any],
+                 started: float) -> tuple[Reply, list[np.ndarray]]:
+        s = self.settings
+        sock = self._channel.socket()
+        try:
+            sock.send_multipart(frames, zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            self._channel.reset()
+            raise _Resend("the socket would not take the request", silent=True) from None
+        sent = time.monotonic()
+        next_ping = sent + s.heartbeat_s
+        silence_limit = min(max(s.silence_s, 2 * s.heartbeat_s), s.dead_after_s)
+        while True:
+            now = time.monotonic()
+            if now - started > s.timeout_s:
+                raise CallTimeout(
+                    f"{request.method} did not finish within {s.timeout_s:g} s on the "
+                    f"instrument server at {self.address} (the server is alive; the call is "
+                    "still running there)"
+                )
+            if now - max(self._last_heard, sent) >= silence_limit:
+                self._channel.reset()
+                raise _Resend("the server went silent", silent=True)
+            wait_ms = max(0, int((min(next_ping, sent + silence_limit) - now) * 1000) + 1)
+            self._channel.check_handshake()
+            if sock.poll(wait_ms, zmq.POLLIN):
+                outcome = self._receive(sock, request)
+                if outcome is not None:
+                    return outcome
+            if time.monotonic() >= next_ping:
+                self._ping(sock, request)
+                next_ping = time.monotonic() + s.heartbeat_s
+
+    def _receive(self, sock: zmq.Socket[Any],
+                 request: Request) -> tuple[Reply, list[np.ndarray]] | None:
+        while sock.poll(0, zmq.POLLIN):
+            parts = sock.recv_multipart(copy=False)
+            self._last_heard = time.monotonic()
+            try:
+                reply, arrays = decode(parts, Reply, self.limits)
+            except ProtocolFault as fault:
+                raise LinkProtocolError(
+                    f"the instrument server at {self.address} sent an unreadable reply: "
+                    f"{fault.message}"
+                ) from None
+            if reply.id == request.id:
+                return reply, arrays
+            if reply.id is not None and reply.id.startswith(f"{self._prefix}-ping-"):
+                self._on_pong(reply, request)
+        return None
+
+    def _ping(self, sock: zmq.Socket[Any], request: Request) -> None:
+        params = PingParams(session=request.session, call=request.id)
+        ping = Request(v=1, id=f"{self._prefix}-ping-{next(self._ids)}", method="ping",
+                       params=params.model_dump(mode="json"))
+        with contextlib.suppress(zmq.Again):  # if it will not go, the silence check reconnects
+            sock.send_multipart(encode(ping), zmq.NOBLOCK)
+
+    def _on_pong(self, reply: Reply, request: Request) -> None:
+        if not reply.ok:
+            return
+        pong = PingResult.model_validate(reply.result)
+        if (self.boot is not None and pong.boot != self.boot) or not pong.session_known:
+            raise self._session_lost(
+                request.method, f"it now runs as boot {pong.boot}, the session was opened on "
+                f"boot {self.boot}"
+            )
+        if not pong.running:
+            raise _Resend("the server finished the call but its reply was lost")
+
+    def _session_lost(self, method: str, detail: str) -> SessionLost:
+        return SessionLost(
+            f"the instrument server at {self.address} restarted and lost this session "
+            f"({detail}); whether {method} ran is unknown, so the run stops here with its "
+            "committed slices safe: resume it once the server is back"
+        )
+
+    def _unwrap(self, method: str, reply: Reply, arrays: list[np.ndarray],
+                idempotent: bool) -> tuple[Any, list[np.ndarray]]:
+        if reply.clock_s is not None:
+            self.last_clock_s = reply.clock_s
+        if reply.ok:
+            return reply.result, arrays
+        if reply.error is None:  # the Reply model forbids this; a guard for type checkers
+            raise LinkProtocolError(f"{method}: the server's reply has neither result nor error")
+        code, message = reply.error.code, reply.error.message
+        if code in _DEVICE_ERRORS:
+            raise _DEVICE_ERRORS[code](message)
+        if code == ErrorCode.NO_SESSION:
+            raise self._session_lost(method, message)
+        raise LinkProtocolError(
+            f"the instrument server at {self.address} refused {method}: [{code.value}] "
+            f"{message}"
+        )
+
+
+def _retry_transient(reply: Reply, idempotent: bool) -> None:
+    """A read that failed transiently is worth reading again; an action is not resent
+    (the engine's policy decides about actions)."""
+    if idempotent and not reply.ok and reply.error is not None and (
+        reply.error.code == ErrorCode.TRANSIENT
+    ):
+        raise _Resend(reply.error.message, transient=True)

@@ -1,0 +1,171 @@
+"""The method table: one entry per interface method, shared by the server and the client.
+
+Each entry names the wire method (``column.mill``), its parameter model, how its result is
+encoded and decoded, whether it is idempotent, and how the server invokes it on an
+:class:`Instrument`. Why one table: the two ends cannot drift apart, and adding a device method
+is one line here plus one proxy method.
+
+Idempotent methods only read state: a retry simply runs them again. Every method that changes
+state or takes instrument time (moves, current changes, blanking, milling, acquisitions,
+sleeps) is non-idempotent: the server caches its reply under (session, call id) so a retried
+call is answered from the cache and never executed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter
+
+from fibsims.instrument.interfaces import GroundTruth, Instrument, Vacuum
+from fibsims.instrument.transport.protocol import WireModel
+from fibsims.instrument.transport.values import (
+    ArrayPack,
+    FocusResultW,
+    ImageW,
+    MillPatternW,
+    MillResultW,
+    RasterRequestW,
+    RasterW,
+    ScanRequestW,
+    StagePositionW,
+    TruthW,
+)
+
+
+class NoParams(WireModel):
+    pass
+
+
+class SecondsParams(WireModel):
+    seconds: float
+
+
+class TargetParams(WireModel):
+    target: StagePositionW
+
+
+class VoltageParams(WireModel):
+    voltage_kv: float
+
+
+class CurrentParams(WireModel):
+    current_na: float
+
+
+class ShiftParams(WireModel):
+    shift_um: tuple[float, float]
+
+
+class PatternParams(WireModel):
+    pattern: MillPatternW
+
+
+class ScanParams(WireModel):
+    request: ScanRequestW
+
+
+class RasterParams(WireModel):
+    request: RasterRequestW
+
+
+@dataclass(frozen=True)
+class Codec:
+    """Encodes a method's Python result for the wire and decodes it on the other end."""
+
+    encode: Callable[[Any, ArrayPack], Any]
+    decode: Callable[[Any, list[np.ndarray]], Any]
+
+
+def _plain(kind: Any) -> Codec:
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)
+    return Codec(
+        encode=lambda value, _pack: adapter.dump_python(
+            adapter.validate_python(value), mode="json"
+        ),
+        decode=lambda data, _arrays: adapter.validate_python(data),
+    )
+
+
+def _model(model: Any, with_arrays: bool = False) -> Codec:
+    if with_arrays:
+        return Codec(
+            encode=lambda value, pack: model.of(value, pack).model_dump(mode="json"),
+            decode=lambda data, arrays: model.model_validate(data).value(arrays),
+        )
+    return Codec(
+        encode=lambda value, _pack: model.of(value).model_dump(mode="json"),
+        decode=lambda data, _arrays: model.model_validate(data).value(),
+    )
+
+
+NONE = _plain(None)
+FLOAT = _plain(float)
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    idempotent: bool
+    params: type[WireModel]
+    result: Codec
+    invoke: Callable[[Instrument, Any], Any]
+
+
+def _vacuum(instrument: Instrument) -> Vacuum:
+    if instrument.vacuum is None:
+        raise LookupError("this instrument has no chamber vacuum gauge")
+    return instrument.vacuum
+
+
+def _truth(instrument: Instrument) -> GroundTruth:
+    if instrument.truth is None:
+        raise LookupError("this instrument has no ground truth (only simulated ones do)")
+    return instrument.truth
+
+
+_TABLE = (
+    Method("clock.now_s", True, NoParams, FLOAT, lambda i, p: i.clock.now_s()),
+    Method("clock.sleep", False, SecondsParams, NONE, lambda i, p: i.clock.sleep(p.seconds)),
+    Method("stage.position", True, NoParams, _model(StagePositionW),
+           lambda i, p: i.stage.position()),
+    Method("stage.move_to", False, TargetParams, _model(StagePositionW),
+           lambda i, p: i.stage.move_to(p.target.value())),
+    Method("column.ion_species", True, NoParams, _plain(str), lambda i, p: i.column.ion_species),
+    Method("column.voltage_kv", True, NoParams, FLOAT, lambda i, p: i.column.voltage_kv()),
+    Method("column.set_voltage_kv", False, VoltageParams, NONE,
+           lambda i, p: i.column.set_voltage_kv(p.voltage_kv)),
+    Method("column.current_ladder_na", True, NoParams, _plain(tuple[float, ...]),
+           lambda i, p: tuple(i.column.current_ladder_na())),
+    Method("column.current_na", True, NoParams, FLOAT, lambda i, p: i.column.current_na()),
+    Method("column.measured_current_na", True, NoParams, FLOAT,
+           lambda i, p: i.column.measured_current_na()),
+    Method("column.set_current_na", False, CurrentParams, FLOAT,
+           lambda i, p: i.column.set_current_na(p.current_na)),
+    Method("column.is_blanked", True, NoParams, _plain(bool), lambda i, p: i.column.is_blanked()),
+    Method("column.blank", False, NoParams, NONE, lambda i, p: i.column.blank()),
+    Method("column.unblank", False, NoParams, NONE, lambda i, p: i.column.unblank()),
+    Method("column.beam_shift_um", True, NoParams, _plain(tuple[float, float]),
+           lambda i, p: i.column.beam_shift_um()),
+    Method("column.set_beam_shift_um", False, ShiftParams, NONE,
+           lambda i, p: i.column.set_beam_shift_um(p.shift_um)),
+    Method("column.mill", False, PatternParams, _model(MillResultW),
+           lambda i, p: i.column.mill(p.pattern.value())),
+    Method("column.autofocus", False, NoParams, _model(FocusResultW),
+           lambda i, p: i.column.autofocus()),
+    Method("se_detector.acquire_image", False, ScanParams, _model(ImageW, with_arrays=True),
+           lambda i, p: i.se_detector.acquire_image(p.request.value())),
+    Method("tof.acquire_raster", False, RasterParams, _model(RasterW, with_arrays=True),
+           lambda i, p: i.tof.acquire_raster(p.request.value())),
+    Method("vacuum.chamber_pressure_pa", True, NoParams, FLOAT,
+           lambda i, p: _vacuum(i).chamber_pressure_pa()),
+    Method("truth.last_image_truth", True, NoParams, _model(TruthW, with_arrays=True),
+           lambda i, p: _truth(i).last_image_truth()),
+    Method("truth.last_raster_truth", True, NoParams, _model(TruthW, with_arrays=True),
+           lambda i, p: _truth(i).last_raster_truth()),
+)
+
+METHODS: dict[str, Method] = {method.name: method for method in _TABLE}

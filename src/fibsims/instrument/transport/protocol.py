@@ -1,0 +1,165 @@
+"""The fibsims link protocol, version 1: the envelope of every message (docs/protocol.md).
+
+A message is a ZeroMQ multipart message: one JSON header frame, then one raw binary frame per
+array the header declares (dtype and shape in the header, C order, little-endian). Pickle is
+never used, so a message can carry numbers and arrays but never code. Both ends validate the
+header with these pydantic models; a header that fails gets a typed error reply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PROTOCOL_VERSION = 1
+PROTOCOL_NAME = f"fibsims-link/{PROTOCOL_VERSION}"
+
+DTYPES = frozenset(
+    {"|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8",
+     "<c8", "<c16"}
+)
+"""Array element types the wire carries: little-endian numbers only (no objects, no records)."""
+
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+MAX_NDIM = 8
+
+
+class ErrorCode(StrEnum):
+    """Why a request failed. The first group is the protocol's, the second the instrument's."""
+
+    BAD_REQUEST = "bad_request"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    UNKNOWN_METHOD = "unknown_method"
+    TOO_LARGE = "too_large"
+    NO_SESSION = "no_session"
+    SERVER_ERROR = "server_error"
+    INSTRUMENT_ERROR = "instrument_error"
+    TRANSIENT = "transient"
+    HARDWARE_FAULT = "hardware_fault"
+    SAFETY_INTERLOCK = "safety_interlock"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits both ends enforce. ``max_message_bytes`` bounds the sum of all frames; the
+    same value is set as ``zmq.MAXMSGSIZE``, so libzmq drops a peer that sends a single frame
+    beyond it before the message is ever buffered whole."""
+
+    max_message_bytes: int = 256 * 1024 * 1024
+    max_header_bytes: int = 1024 * 1024
+    max_arrays: int = 32
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: unknown fields are refused, NaN and infinities survive."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
+
+
+class ArraySpec(WireModel):
+    """Declares one array frame: its element type and shape."""
+
+    dtype: str
+    shape: tuple[Annotated[int, Field(ge=0)], ...]
+
+    @field_validator("dtype")
+    @classmethod
+    def _known_dtype(cls, value: str) -> str:
+        if value not in DTYPES:
+            raise ValueError(f"dtype {value!r} is not carried; use one of {sorted(DTYPES)}")
+        return value
+
+    @field_validator("shape")
+    @classmethod
+    def _few_dimensions(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(value) > MAX_NDIM:
+            raise ValueError(f"arrays have at most {MAX_NDIM} dimensions, got {len(value)}")
+        return value
+
+
+def _check_id(value: str | None) -> str | None:
+    if value is not None and not _ID.match(value):
+        raise ValueError("ids are 1-64 characters of letters, digits and _ . : -")
+    return value
+
+
+class Request(WireModel):
+    """A call: ``id`` is unique per call and reused by every retry of it (the server's
+    de-duplication key, with ``session``); ``method`` names an interface method."""
+
+    v: Literal[1]
+    id: str
+    method: str = Field(max_length=64)
+    session: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    arrays: tuple[ArraySpec, ...] = ()
+
+    @field_validator("id", "session")
+    @classmethod
+    def _ids(cls, value: str | None) -> str | None:
+        return _check_id(value)
+
+
+class ErrorInfo(WireModel):
+    code: ErrorCode
+    message: str
+
+
+class Reply(WireModel):
+    """The answer to one request, matched by ``id``. ``clock_s`` is the session's instrument
+    time after the call; ``duplicate`` marks a reply replayed from the server's cache."""
+
+    v: Literal[1] = PROTOCOL_VERSION
+    id: str | None
+    ok: bool
+    result: Any = None
+    error: ErrorInfo | None = None
+    arrays: tuple[ArraySpec, ...] = ()
+    clock_s: float | None = None
+    duplicate: bool = False
+
+    @model_validator(mode="after")
+    def _result_or_error(self) -> Reply:
+        if self.ok == (self.error is not None):
+            raise ValueError("a reply carries an error exactly when it is not ok")
+        return self
+
+
+class OpenParams(WireModel):
+    """``session.open``: the :class:`InstrumentOptions` the server builds its instrument from."""
+
+    seed: int
+    sample: dict[str, Any] = Field(default_factory=dict)
+    start_time_s: float = 0.0
+    faults: list[dict[str, Any]] = Field(default_factory=list)  # twin fault injection specs
+    client: str = ""
+
+
+class OpenResult(WireModel):
+    session: str
+    boot: str
+    instrument: str
+    ion_species: str
+    has_truth: bool
+    has_vacuum: bool
+    server: str = PROTOCOL_NAME
+
+
+class PingParams(WireModel):
+    """``ping``: sent while a call is outstanding; asks whether that call is still running."""
+
+    session: str | None = None
+    call: str | None = None
+
+
+class PingResult(WireModel):
+    boot: str
+    running: bool
+    session_known: bool
+
+
+CONTROL_METHODS = frozenset({"ping", "server.stats", "session.open", "session.close"})

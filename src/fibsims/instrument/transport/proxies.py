@@ -1,0 +1,160 @@
+"""Device proxies: the instrument interfaces implemented by calls over a :class:`Link`.
+
+Each method validates its arguments into the wire model, calls the method of the same name on
+the server, and decodes the reply into the value types the engine expects, so the engine cannot
+tell a remote instrument from an in-process one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from fibsims.instrument.interfaces import (
+    Clock,
+    GroundTruth,
+    IonColumn,
+    SEDetector,
+    Stage,
+    TofSpectrometer,
+    Vacuum,
+)
+from fibsims.instrument.transport.link import Link
+from fibsims.instrument.transport.methods import (
+    METHODS,
+    CurrentParams,
+    PatternParams,
+    RasterParams,
+    ScanParams,
+    SecondsParams,
+    ShiftParams,
+    TargetParams,
+    VoltageParams,
+)
+from fibsims.instrument.transport.protocol import WireModel
+from fibsims.instrument.transport.values import (
+    MillPatternW,
+    RasterRequestW,
+    ScanRequestW,
+    StagePositionW,
+)
+from fibsims.instrument.types import (
+    FocusResult,
+    Image,
+    MillPattern,
+    MillResult,
+    Raster,
+    RasterRequest,
+    ScanRequest,
+    StagePosition,
+)
+
+
+class _Remote:
+    def __init__(self, link: Link) -> None:
+        self._link = link
+
+    def _call(self, name: str, params: WireModel | None = None) -> Any:
+        method = METHODS[name]
+        result, arrays = self._link.call(name, params, idempotent=method.idempotent)
+        return method.result.decode(result, arrays)
+
+
+class RemoteClock(_Remote, Clock):
+    def now_s(self) -> float:
+        """The server's instrument time. Once the link is lost, the last time it reported:
+        no instrument time passes that the orchestrator could see, and the engine can still
+        stamp the events that close the run."""
+        if self._link.lost is not None:
+            return self._link.last_clock_s
+        value: float = self._call("clock.now_s")
+        self._link.last_clock_s = value
+        return value
+
+    def sleep(self, seconds: float) -> None:
+        self._call("clock.sleep", SecondsParams(seconds=seconds))
+
+
+class RemoteStage(_Remote, Stage):
+    def position(self) -> StagePosition:
+        return self._call("stage.position")
+
+    def move_to(self, target: StagePosition) -> StagePosition:
+        return self._call("stage.move_to", TargetParams(target=StagePositionW.of(target)))
+
+
+class RemoteColumn(_Remote, IonColumn):
+    def __init__(self, link: Link, ion_species: str) -> None:
+        super().__init__(link)
+        self._ion_species = ion_species
+
+    @property
+    def ion_species(self) -> str:
+        """Fixed by the source: read once when the session opened."""
+        return self._ion_species
+
+    def voltage_kv(self) -> float:
+        return self._call("column.voltage_kv")
+
+    def set_voltage_kv(self, voltage_kv: float) -> None:
+        self._call("column.set_voltage_kv", VoltageParams(voltage_kv=voltage_kv))
+
+    def current_ladder_na(self) -> Sequence[float]:
+        return self._call("column.current_ladder_na")
+
+    def current_na(self) -> float:
+        return self._call("column.current_na")
+
+    def measured_current_na(self) -> float:
+        return self._call("column.measured_current_na")
+
+    def set_current_na(self, current_na: float) -> float:
+        return self._call("column.set_current_na", CurrentParams(current_na=current_na))
+
+    def is_blanked(self) -> bool:
+        return self._call("column.is_blanked")
+
+    def blank(self) -> None:
+        self._call("column.blank")
+
+    def unblank(self) -> None:
+        self._call("column.unblank")
+
+    def beam_shift_um(self) -> tuple[float, float]:
+        return self._call("column.beam_shift_um")
+
+    def set_beam_shift_um(self, shift_um: tuple[float, float]) -> None:
+        self._call("column.set_beam_shift_um", ShiftParams(shift_um=shift_um))
+
+    def mill(self, pattern: MillPattern) -> MillResult:
+        return self._call("column.mill", PatternParams(pattern=MillPatternW.of(pattern)))
+
+    def autofocus(self) -> FocusResult:
+        return self._call("column.autofocus")
+
+
+class RemoteSEDetector(_Remote, SEDetector):
+    def acquire_image(self, request: ScanRequest) -> Image:
+        return self._call("se_detector.acquire_image",
+                          ScanParams(request=ScanRequestW.of(request)))
+
+
+class RemoteTof(_Remote, TofSpectrometer):
+    def acquire_raster(self, request: RasterRequest) -> Raster:
+        return self._call("tof.acquire_raster",
+                          RasterParams(request=RasterRequestW.of(request)))
+
+
+class RemoteVacuum(_Remote, Vacuum):
+    def chamber_pressure_pa(self) -> float:
+        return self._call("vacuum.chamber_pressure_pa")
+
+
+class RemoteTruth(_Remote, GroundTruth):
+    def last_image_truth(self) -> dict[str, np.ndarray]:
+        return self._call("truth.last_image_truth")
+
+    def last_raster_truth(self) -> dict[str, np.ndarray]:
+        return self._call("truth.last_raster_truth")

@@ -1,0 +1,294 @@
+"""The instrument server: one ROUTER socket in front of any :class:`Instrument` factory.
+
+Why ROUTER/DEALER rather than REQ/REP: a REQ socket must alternate send and receive, so a lost
+reply wedges it, and a client could not send heartbeats while a call is running. With DEALER
+the client pings on the same connection while it waits, and matches replies to calls by id;
+the ROUTER serves any number of clients and answers heartbeats while the instrument thread
+(:mod:`worker`) is busy with a long mill.
+
+``InstrumentServer(factory, "tcp://127.0.0.1:5555").start()`` binds and serves in a thread;
+``stop()`` ends it. Binding beyond loopback requires :class:`ServerKeys`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from fibsims.instrument.transport.addresses import parse_endpoint
+from fibsims.instrument.transport.dispatch import Dispatcher, InstrumentFactory, error_frames
+from fibsims.instrument.transport.errors import LinkConfigError
+from fibsims.instrument.transport.faults import Fault, FaultInjector, FaultPlan
+from fibsims.instrument.transport.frames import ProtocolFault, decode
+from fibsims.instrument.transport.protocol import Limits, Request
+from fibsims.instrument.transport.security import (
+    RefusalLoggingAuthenticator,
+    ServerKeys,
+    make_curve_server,
+    require_keys_off_loopback,
+    start_authenticator,
+)
+from fibsims.instrument.transport.sessions import CacheKey, ServerStats
+from fibsims.instrument.transport.worker import Worker
+
+log = logging.getLogger("fibsims.link.server")
+_HANDSHAKE_FAILURES = (
+    zmq.EVENT_HANDSHAKE_FAILED_AUTH
+    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+)
+
+
+class InstrumentServer:
+    def __init__(
+        self,
+        factory: InstrumentFactory,
+        bind: str = "tcp://127.0.0.1:5555",
+        *,
+        keys: ServerKeys | None = None,
+        faults: FaultPlan | None = None,
+        limits: Limits | None = None,
+        max_sessions: int = 4,
+    ) -> None:
+        endpoint = parse_endpoint(bind, for_bind=True)
+        require_keys_off_loopback(bind, endpoint.is_local, keys is not None)
+        self._bind = endpoint
+        self.keys = keys
+        self.limits = limits or Limits()
+        self.faults = FaultInjector(faults or FaultPlan())
+        self.stats_ = ServerStats()
+        self.dispatcher = Dispatcher(factory, self.limits, max_sessions, self.stats_)
+        self._context: zmq.Context[Any] = zmq.Context()
+        self._auth: RefusalLoggingAuthenticator | None = None
+        self._curve: tuple[bytes, bytes] | None = None
+        self._router: zmq.Socket[Any] | None = None
+        self._monitor: zmq.Socket[Any] | None = None
+        self._wake_endpoint = f"inproc://fibsims-wake-{uuid.uuid4().hex}"
+        self._wake = self._context.socket(zmq.PULL)
+        self._wake.bind(self._wake_endpoint)
+        self._worker = Worker(self._context, self._wake_endpoint)
+        self._joins: dict[CacheKey, list[bytes]] = {}
+        self._caching: dict[CacheKey, bool] = {}
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="fibsims-link-server",
+                                        daemon=True)
+        self.endpoint = ""
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> InstrumentServer:
+        """Bind (raising :class:`LinkConfigError` if that fails) and serve in a thread."""
+        try:
+            if self.keys is not None:
+                public, secret, allowed = self.keys.load()
+                self._curve = (public, secret)
+                self._auth = start_authenticator(self._context, allowed)
+            self._open_socket(self._bind.text)
+        except BaseException:
+            self._close_all()
+            raise
+        self._worker.start()
+        self._thread.start()
+        log.info("serving on %s (CurveZMQ %s)", self.endpoint,
+                 "on" if self.keys is not None else "off, loopback only")
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():  # wake the loop now rather than at its next poll timeout
+            waker = self._context.socket(zmq.PUSH)
+            waker.linger = 0
+            waker.connect(self._wake_endpoint)
+            with contextlib.suppress(zmq.Again):
+                waker.send(b"", zmq.NOBLOCK)
+            waker.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+        self._worker.stop()
+        if self._worker.is_alive():
+            self._worker.join(timeout_s)
+        for session in self.dispatcher.sessions.clear():
+            session.instrument.close()
+        self._close_all()
+
+    def __enter__(self) -> InstrumentServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def is_serving(self) -> bool:
+        return self._thread.is_alive()
+
+    def stats(self) -> dict[str, Any]:
+        return self.stats_.as_dict()
+
+    @property
+    def refused_clients(self) -> int:
+        return self.stats_.refused_clients
+
+    # -- sockets ---------------------------------------------------------------------------
+    def _open_socket(self, address: str) -> None:
+        router = self._context.socket(zmq.ROUTER)
+        router.linger = 0
+        router.setsockopt(zmq.MAXMSGSIZE, self.limits.max_message_bytes)
+        router.ipv6 = self._bind.is_ipv6
+        if self._curve is not None:
+            make_curve_server(router, *self._curve)
+        self._monitor = router.get_monitor_socket(_HANDSHAKE_FAILURES)
+        try:
+            router.bind(address)
+        except zmq.ZMQError as error:
+            router.disable_monitor()
+            router.close()
+            hint = " (is another server already using that port?)" if (
+                error.errno == zmq.EADDRINUSE) else ""
+            raise LinkConfigError(f"cannot bind {address}: {error}{hint}") from None
+        self._router = router
+        self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
+
+    def _close_socket(self) -> None:
+        if self._router is not None:
+            self._router.disable_monitor()
+            self._router.close(linger=0)
+            self._router = None
+        if self._monitor is not None:
+            self._monitor.close(linger=0)
+            self._monitor = None
+
+    def _close_all(self) -> None:
+        self._close_socket()
+        self._wake.close(linger=0)
+        if self._auth is not None:
+            self._auth.stop()
+        self._context.term()
+
+    # -- the loop --------------------------------------------------------------------------
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            poller = zmq.Poller()
+            for sock in (self._router, self._wake, self._monitor):
+                if sock is not None:
+                    poller.register(sock, zmq.POLLIN)
+            try:
+                ready = dict(poller.poll(100))
+            except zmq.ZMQError:
+                log.exception("poll failed; continuing")
+                continue
+            try:
+                if self._wake in ready:
+                    self._drain_wake()
+                if self._monitor is not None and self._monitor in ready:
+                    self._drain_monitor()
+                if self._router is not None and self._router in ready:
+                    self._drain_router()
+            except Exception:  # the loop must survive anything a peer can send
+                log.exception("unexpected error while serving; continuing")
+
+    def _drain_wake(self) -> None:
+        while self._wake.poll(0):
+            self._wake.recv()
+        for key, frames in self._worker.finished():
+            waiters = self._joins.pop(key, [])
+            self.dispatcher.finish(key, frames, self._caching.pop(key, False))
+            if frames is not None:
+                for identity in waiters:
+                    self._send(identity, frames, call=True)
+
+    def _drain_monitor(self) -> None:
+        while self._monitor is not None and self._monitor.poll(0):
+            event = recv_monitor_message(self._monitor)
+            self.stats_.bump("refused_clients")
+            if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                log.warning("refused a client on %s: CurveZMQ key not authorised", self.endpoint)
+            else:
+                log.warning(
+                    "refused a client on %s: security handshake failed (it does not hold "
+                    "this server's public key, or only one side uses CurveZMQ)", self.endpoint,
+                )
+
+    def _drain_router(self) -> None:
+        for _ in range(1000):
+            if self._router is None:
+                return
+            try:
+                parts = self._router.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            identity = parts[0].bytes
+            self._handle(identity, parts[1:])
+
+    def _handle(self, identity: bytes, parts: list[Any]) -> None:
+        try:
+            request, arrays = decode(parts, Request, self.limits)
+            decision = self.dispatcher.decide(request, arrays)
+        except ProtocolFault as fault:
+            self.stats_.count("errors", fault.code.value)
+            log.info("refused a request: [%s] %s", fault.code.value, fault.message)
+            self._send(identity, error_frames(fault.request_id, fault.code, fault.message),
+                       call=False)
+            return
+        if decision.frames is not None:
+            self._send(identity, decision.frames, call=decision.call)
+        elif decision.key is not None:
+            self._joins.setdefault(decision.key, []).append(identity)
+            if decision.job is not None:
+                self.dispatcher.inflight.add(decision.key)
+                self._caching[decision.key] = decision.cache
+                self._worker.submit(decision.key, decision.job)
+
+    def _send(self, identity: bytes, frames: list[Any], *, call: bool) -> None:
+        fault = self.faults.next_reply() if call and self.faults.plan.active else Fault()
+        if fault.delay_s:
+            time.sleep(fault.delay_s)
+        if self._router is not None and not fault.lost:
+            try:
+                self._router.send_multipart([identity, *frames], zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                log.info("a client is not reading its replies; one was dropped")
+        if fault.drop:
+            self.stats_.bump("replies_dropped")
+            log.info("fault injection: dropped a reply")
+        if fault.disconnect or fault.restart:
+            self._restart(fault)
+
+    def _restart(self, fault: Fault) -> None:
+        plan = self.faults.plan
+        self._close_socket()
+        if fault.restart:
+            self.stats_.bump("restarts")
+            log.warning("fault injection: server restart (down for %g ms%s)",
+                        plan.restart_downtime_ms,
+                        ", forgetting all sessions" if plan.forget_on_restart else "")
+            if plan.forget_on_restart:
+                for session in self.dispatcher.forget_everything():
+                    session.instrument.close()
+                self._joins.clear()
+                self._caching.clear()
+            self._stopping.wait(plan.restart_downtime_ms / 1000.0)
+        else:
+            self.stats_.bump("disconnects")
+            log.info("fault injection: connection cut")
+        self._rebind()
+
+    def _rebind(self, patience_s: float = 5.0) -> None:
+        """Bind the same endpoint again. libzmq closes a listener asynchronously, so the port
+        can look busy for a moment; a port still busy after ``patience_s`` ends the server."""
+        deadline = time.monotonic() + patience_s
+        while not self._stopping.is_set():
+            try:
+                self._open_socket(self.endpoint)
+                return
+            except LinkConfigError as error:
+                if time.monotonic() > deadline:
+                    log.error("could not listen again after a restart, stopping: %s", error)
+                    self._stopping.set()
+                    return
+                self._stopping.wait(0.01)
+

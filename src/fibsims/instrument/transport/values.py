@@ -1,0 +1,239 @@
+"""Pydantic mirrors of the instrument value types (``types.py``), for the wire.
+
+Why mirrors instead of validating the dataclasses directly: the dataclasses stay plain (any
+backend builds them without pydantic), while the wire gets strict models that refuse unknown
+fields and carry arrays as references to raw frames (:class:`ArrayRef`), never inline.
+Each model converts both ways: ``of(value, pack)`` on the sending end, ``value(arrays)`` on the
+receiving end.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field
+
+from fibsims.instrument.transport.frames import wire_array
+from fibsims.instrument.transport.protocol import WireModel
+from fibsims.instrument.types import (
+    FocusResult,
+    Image,
+    MillPattern,
+    MillResult,
+    PatternKind,
+    Peak,
+    Polarity,
+    Raster,
+    RasterRequest,
+    ScanRequest,
+    Spectrum,
+    StagePosition,
+)
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class ArrayPack:
+    """Collects the arrays of one message; each gets a reference by position."""
+
+    def __init__(self) -> None:
+        self.arrays: list[np.ndarray] = []
+
+    def add(self, array: np.ndarray) -> ArrayRef:
+        self.arrays.append(wire_array(np.asarray(array)))
+        return ArrayRef(array=len(self.arrays) - 1)
+
+
+class ArrayRef(WireModel):
+    """Stands for the array frame at position ``array`` of the same message."""
+
+    array: Annotated[int, Field(ge=0)]
+
+    def resolve(self, arrays: list[np.ndarray]) -> np.ndarray:
+        if self.array >= len(arrays):
+            raise ValueError(f"array reference {self.array} but the message has {len(arrays)}")
+        return arrays[self.array]
+
+
+class StagePositionW(WireModel):
+    x_um: float = 0.0
+    y_um: float = 0.0
+    z_um: float = 0.0
+    tilt_deg: float = 0.0
+    rotation_deg: float = 0.0
+
+    @classmethod
+    def of(cls, value: StagePosition) -> StagePositionW:
+        return cls(x_um=value.x_um, y_um=value.y_um, z_um=value.z_um,
+                   tilt_deg=value.tilt_deg, rotation_deg=value.rotation_deg)
+
+    def value(self) -> StagePosition:
+        return StagePosition(**self.model_dump())
+
+
+class MillPatternW(WireModel):
+    kind: PatternKind
+    width_um: float
+    height_um: float
+    depth_um: float
+    front_z_um: float
+    center_x_um: float = 0.0
+    center_y_um: float = 0.0
+
+    @classmethod
+    def of(cls, value: MillPattern) -> MillPatternW:
+        return cls(kind=value.kind, width_um=value.width_um, height_um=value.height_um,
+                   depth_um=value.depth_um, front_z_um=value.front_z_um,
+                   center_x_um=value.center_x_um, center_y_um=value.center_y_um)
+
+    def value(self) -> MillPattern:
+        return MillPattern(**dict(self))
+
+
+class MillResultW(WireModel):
+    duration_s: float
+    dose_nc: float
+    face_z_um: float
+    current_na: float
+
+    @classmethod
+    def of(cls, value: MillResult) -> MillResultW:
+        return cls(duration_s=value.duration_s, dose_nc=value.dose_nc,
+                   face_z_um=value.face_z_um, current_na=value.current_na)
+
+    def value(self) -> MillResult:
+        return MillResult(**self.model_dump())
+
+
+class FocusResultW(WireModel):
+    defocus_before_um: float
+    defocus_after_um: float
+    duration_s: float
+
+    @classmethod
+    def of(cls, value: FocusResult) -> FocusResultW:
+        return cls(defocus_before_um=value.defocus_before_um,
+                   defocus_after_um=value.defocus_after_um, duration_s=value.duration_s)
+
+    def value(self) -> FocusResult:
+        return FocusResult(**self.model_dump())
+
+
+class ScanRequestW(WireModel):
+    resolution_px: tuple[PositiveInt, PositiveInt]
+    dwell_us: float
+    frames: PositiveInt
+    field_width_um: float
+
+    @classmethod
+    def of(cls, value: ScanRequest) -> ScanRequestW:
+        return cls(resolution_px=value.resolution_px, dwell_us=value.dwell_us,
+                   frames=value.frames, field_width_um=value.field_width_um)
+
+    def value(self) -> ScanRequest:
+        return ScanRequest(**self.model_dump())
+
+
+class RasterRequestW(WireModel):
+    scan: ScanRequestW
+    polarity: Polarity
+    peaks: tuple[str, ...]
+
+    @classmethod
+    def of(cls, value: RasterRequest) -> RasterRequestW:
+        return cls(scan=ScanRequestW.of(value.scan), polarity=value.polarity, peaks=value.peaks)
+
+    def value(self) -> RasterRequest:
+        return RasterRequest(scan=self.scan.value(), polarity=self.polarity, peaks=self.peaks)
+
+
+class ImageW(WireModel):
+    pixels: ArrayRef
+    pixel_size_nm: float
+    dwell_us: float
+    frames: int
+    current_na: float
+    duration_s: float
+    saturated_fraction: float = 0.0
+
+    @classmethod
+    def of(cls, value: Image, pack: ArrayPack) -> ImageW:
+        return cls(pixels=pack.add(value.pixels), pixel_size_nm=value.pixel_size_nm,
+                   dwell_us=value.dwell_us, frames=value.frames, current_na=value.current_na,
+                   duration_s=value.duration_s, saturated_fraction=value.saturated_fraction)
+
+    def value(self, arrays: list[np.ndarray]) -> Image:
+        fields = dict(self)
+        fields["pixels"] = self.pixels.resolve(arrays)
+        return Image(**fields)
+
+
+class PeakW(WireModel):
+    label: str
+    mass_u: float
+    lower_u: float
+    upper_u: float
+
+
+class SpectrumW(WireModel):
+    counts: ArrayRef
+    mass_axis_u: ArrayRef
+    calibration_p1: float
+    calibration_p2: float
+    sample_interval_s: float
+
+    @classmethod
+    def of(cls, value: Spectrum, pack: ArrayPack) -> SpectrumW:
+        return cls(counts=pack.add(value.counts), mass_axis_u=pack.add(value.mass_axis_u),
+                   calibration_p1=value.calibration_p1, calibration_p2=value.calibration_p2,
+                   sample_interval_s=value.sample_interval_s)
+
+    def value(self, arrays: list[np.ndarray]) -> Spectrum:
+        return Spectrum(counts=self.counts.resolve(arrays),
+                        mass_axis_u=self.mass_axis_u.resolve(arrays),
+                        calibration_p1=self.calibration_p1, calibration_p2=self.calibration_p2,
+                        sample_interval_s=self.sample_interval_s)
+
+
+class RasterW(WireModel):
+    peaks: tuple[PeakW, ...]
+    count_maps: ArrayRef
+    spectrum: SpectrumW
+    pixel_size_nm: float
+    dwell_us: float
+    frames: int
+    current_na: float
+    duration_s: float
+    saturated_lines: ArrayRef
+
+    @classmethod
+    def of(cls, value: Raster, pack: ArrayPack) -> RasterW:
+        peaks = tuple(PeakW(label=p.label, mass_u=p.mass_u, lower_u=p.lower_u,
+                            upper_u=p.upper_u) for p in value.peaks)
+        return cls(peaks=peaks, count_maps=pack.add(value.count_maps),
+                   spectrum=SpectrumW.of(value.spectrum, pack),
+                   pixel_size_nm=value.pixel_size_nm, dwell_us=value.dwell_us,
+                   frames=value.frames, current_na=value.current_na,
+                   duration_s=value.duration_s, saturated_lines=pack.add(value.saturated_lines))
+
+    def value(self, arrays: list[np.ndarray]) -> Raster:
+        return Raster(peaks=tuple(Peak(**p.model_dump()) for p in self.peaks),
+                      count_maps=self.count_maps.resolve(arrays),
+                      spectrum=self.spectrum.value(arrays), pixel_size_nm=self.pixel_size_nm,
+                      dwell_us=self.dwell_us, frames=self.frames, current_na=self.current_na,
+                      duration_s=self.duration_s,
+                      saturated_lines=self.saturated_lines.resolve(arrays))
+
+
+class TruthW(WireModel):
+    """A dict of named ground-truth maps (only simulated instruments have any)."""
+
+    maps: dict[str, ArrayRef]
+
+    @classmethod
+    def of(cls, value: dict[str, np.ndarray], pack: ArrayPack) -> TruthW:
+        return cls(maps={name: pack.add(array) for name, array in value.items()})
+
+    def value(self, arrays: list[np.ndarray]) -> dict[str, np.ndarray]:
+        return {name: ref.resolve(arrays) for name, ref in self.maps.items()}

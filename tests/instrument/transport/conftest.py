@@ -1,0 +1,272 @@
+"""A scripted in-memory instrument and loopback servers for the transport tests.
+
+The transport is tested against this fake (not the twin) so that each test controls what the
+instrument does: how long a mill takes on the wall clock, which call fails with which error,
+and which array types come back. The twin runs over the wire in test_wire_run.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fibsims.instrument import (
+    Clock,
+    FocusResult,
+    GroundTruth,
+    Image,
+    Instrument,
+    InstrumentOptions,
+    IonColumn,
+    MillPattern,
+    MillResult,
+    Peak,
+    Raster,
+    RasterRequest,
+    ScanRequest,
+    SEDetector,
+    Spectrum,
+    Stage,
+    StagePosition,
+    TofSpectrometer,
+    Vacuum,
+)
+from fibsims.instrument.transport import FaultPlan, InstrumentServer, LinkSettings
+
+FAST = LinkSettings(timeout_s=20.0, heartbeat_s=0.05, silence_s=0.15, dead_after_s=1.0,
+                    retries=12, backoff_s=0.005)
+
+
+@dataclass
+class Script:
+    """What the fake does: ``mill_wall_s`` of real time per mill, queued exceptions per call."""
+
+    mill_wall_s: float = 0.0
+    fail: dict[str, list[Exception]] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def enter(self, name: str) -> None:
+        self.calls[name] += 1
+        queued = self.fail.get(name)
+        if queued:
+            raise queued.pop(0)
+
+
+class FakeClock(Clock):
+    def __init__(self, script: Script, start_s: float) -> None:
+        self.script, self.t = script, start_s
+
+    def now_s(self) -> float:
+        self.script.enter("clock.now_s")
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.script.enter("clock.sleep")
+        self.t += seconds
+
+
+class FakeStage(Stage):
+    def __init__(self, script: Script, clock: FakeClock) -> None:
+        self.script, self.clock, self.at = script, clock, StagePosition()
+
+    def position(self) -> StagePosition:
+        self.script.enter("stage.position")
+        return self.at
+
+    def move_to(self, target: StagePosition) -> StagePosition:
+        self.script.enter("stage.move_to")
+        self.clock.t += 5.0
+        self.at = target
+        return target
+
+
+class FakeColumn(IonColumn):
+    def __init__(self, script: Script, clock: FakeClock) -> None:
+        self.script, self.clock = script, clock
+        self.kv, self.current, self.blanked = 30.0, 0.1, True
+        self.shift, self.face = (0.0, 0.0), 0.0
+
+    @property
+    def ion_species(self) -> str:
+        return "Xe"
+
+    def voltage_kv(self) -> float:
+        self.script.enter("column.voltage_kv")
+        return self.kv
+
+    def set_voltage_kv(self, voltage_kv: float) -> None:
+        self.script.enter("column.set_voltage_kv")
+        self.kv = voltage_kv
+
+    def current_ladder_na(self) -> tuple[float, ...]:
+        self.script.enter("column.current_ladder_na")
+        return (0.1, 0.8, 4.0, 15.0)
+
+    def current_na(self) -> float:
+        self.script.enter("column.current_na")
+        return self.current
+
+    def measured_current_na(self) -> float:
+        self.script.enter("column.measured_current_na")
+        return self.current * 0.98
+
+    def set_current_na(self, current_na: float) -> float:
+        self.script.enter("column.set_current_na")
+        self.current = min((0.1, 0.8, 4.0, 15.0), key=lambda r: abs(r - current_na))
+        self.clock.t += 10.0
+        return self.current
+
+    def is_blanked(self) -> bool:
+        self.script.enter("column.is_blanked")
+        return self.blanked
+
+    def blank(self) -> None:
+        self.script.enter("column.blank")
+        self.blanked = True
+
+    def unblank(self) -> None:
+        self.script.enter("column.unblank")
+        self.blanked = False
+
+    def beam_shift_um(self) -> tuple[float, float]:
+        self.script.enter("column.beam_shift_um")
+        return self.shift
+
+    def set_beam_shift_um(self, shift_um: tuple[float, float]) -> None:
+        self.script.enter("column.set_beam_shift_um")
+        self.shift = shift_um
+
+    def mill(self, pattern: MillPattern) -> MillResult:
+        self.script.enter("column.mill")
+        if self.script.mill_wall_s:
+            time.sleep(self.script.mill_wall_s)
+        self.clock.t += 30.0
+        self.face = max(self.face, pattern.front_z_um)
+        return MillResult(duration_s=30.0, dose_nc=1.0 / 3.0, face_z_um=self.face,
+                          current_na=self.current)
+
+    def autofocus(self) -> FocusResult:
+        self.script.enter("column.autofocus")
+        return FocusResult(defocus_before_um=0.1234567890123, defocus_after_um=-1e-300,
+                           duration_s=12.0)
+
+
+class FakeDetector(SEDetector):
+    def __init__(self, script: Script) -> None:
+        self.script = script
+
+    def acquire_image(self, request: ScanRequest) -> Image:
+        self.script.enter("se_detector.acquire_image")
+        w, h = request.resolution_px
+        pixels = (np.arange(w * h, dtype=np.uint32) * 7919 % 65536).astype(np.uint16)
+        return Image(pixels=pixels.reshape(h, w), pixel_size_nm=request.pixel_size_nm,
+                     dwell_us=request.dwell_us, frames=request.frames, current_na=0.1,
+                     duration_s=1.5, saturated_fraction=0.01)
+
+
+class FakeTof(TofSpectrometer):
+    def __init__(self, script: Script) -> None:
+        self.script = script
+
+    def acquire_raster(self, request: RasterRequest) -> Raster:
+        self.script.enter("tof.acquire_raster")
+        w, h = request.scan.resolution_px
+        n = len(request.peaks)
+        maps = np.arange(n * h * w, dtype=np.uint32).reshape(n, h, w) * 65537
+        spectrum = Spectrum(counts=np.linspace(0, 1, 1000) ** 2,
+                            mass_axis_u=np.linspace(1, 200, 1000, dtype=np.float32),
+                            calibration_p1=2.5e3, calibration_p2=-12.0, sample_interval_s=1e-9)
+        peaks = tuple(Peak(label=p, mass_u=7.016, lower_u=6.9, upper_u=7.1)
+                      for p in request.peaks)
+        return Raster(peaks=peaks, count_maps=maps, spectrum=spectrum, pixel_size_nm=20.0,
+                      dwell_us=request.scan.dwell_us, frames=request.scan.frames,
+                      current_na=0.8, duration_s=60.0,
+                      saturated_lines=np.array([0, 1] * (h // 2), dtype=np.uint8))
+
+
+TRUTH_ARRAYS: dict[str, np.ndarray] = {
+    "bool": np.array([[True, False], [False, True]]),
+    "int8": np.array([-128, 0, 127], dtype=np.int8),
+    "uint16": np.array([0, 65535], dtype=np.uint16),
+    "int32": np.array([[-(2**31)]], dtype=np.int32),
+    "uint64": np.array([2**64 - 1], dtype=np.uint64),
+    "int64": np.arange(24, dtype=np.int64).reshape(2, 3, 4),
+    "float16": np.array([0.5, -0.25], dtype=np.float16),
+    "float32": np.array([np.pi, np.nan, np.inf], dtype=np.float32),
+    "float64": np.array([1e-308, -0.0, 1 / 3]),
+    "complex64": np.array([1 + 2j], dtype=np.complex64),
+    "complex128": np.array([np.e - 1j]),
+    "big_endian": np.array([1.5, 2.5], dtype=">f8"),
+    "strided": np.arange(20, dtype=np.int16).reshape(4, 5)[:, ::2],
+    "empty": np.zeros((0, 3), dtype=np.float32),
+    "scalar": np.array(42.0),
+}
+
+
+@pytest.fixture
+def truth_arrays() -> dict[str, np.ndarray]:
+    return TRUTH_ARRAYS
+
+
+class FakeTruth(GroundTruth):
+    def last_image_truth(self) -> dict[str, np.ndarray]:
+        return TRUTH_ARRAYS
+
+    def last_raster_truth(self) -> dict[str, np.ndarray]:
+        return {"labels": np.ones((3, 3), dtype=np.uint8)}
+
+
+class FakeVacuum(Vacuum):
+    def chamber_pressure_pa(self) -> float:
+        return 2.5e-4
+
+
+@dataclass
+class FakeFactory:
+    """Builds fake instruments sharing one :class:`Script`; keeps the ones it built."""
+
+    script: Script = field(default_factory=Script)
+    opened: list[tuple[InstrumentOptions, Instrument]] = field(default_factory=list)
+
+    def __call__(self, options: InstrumentOptions) -> Instrument:
+        clock = FakeClock(self.script, options.start_time_s)
+        instrument = Instrument(
+            name="fake", clock=clock, stage=FakeStage(self.script, clock),
+            column=FakeColumn(self.script, clock), se_detector=FakeDetector(self.script),
+            tof=FakeTof(self.script), truth=FakeTruth(), vacuum=FakeVacuum(),
+        )
+        self.opened.append((options, instrument))
+        return instrument
+
+
+@pytest.fixture
+def fast() -> LinkSettings:
+    """Link timing for tests: heartbeats every 50 ms, a silent server is gone after 1 s."""
+    return FAST
+
+
+@pytest.fixture
+def factory() -> FakeFactory:
+    return FakeFactory()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., InstrumentServer]]:
+    """Start servers on ephemeral loopback ports; all are stopped at the end of the test."""
+    started: list[InstrumentServer] = []
+
+    def start(factory: Callable[[InstrumentOptions], Instrument], *,
+              faults: FaultPlan | None = None, **kwargs: Any) -> InstrumentServer:
+        server = InstrumentServer(factory, "tcp://127.0.0.1:0", faults=faults, **kwargs)
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
