@@ -4,6 +4,16 @@ Why these models: the run's 23 hours are mostly milling and waiting on the colum
 of every action comes from a physical or declared cost: a pattern takes V / (Yv I) (physics.md),
 a current change costs an aperture swap and beam settling only when the rung changes, and the
 autofocus costs the frames of its focus sweep. Nothing here returns a fixed duration.
+
+The source current fluctuates about the selected rung as a function of instrument time
+(:mod:`fibsims_twin.drift`): it changes the dose a pattern delivers (and what
+:meth:`TwinColumn.measured_current_na` reads), not the pattern time, since the column times
+patterns with the nominal current.
+
+Focus: the lens presets of a rung sit off focus by a slow wander f(t). An autofocus adds a
+correction that leaves only its residual; a current change reloads the presets and drops the
+correction (so a fresh twin, which knows no earlier sweep, matches an uninterrupted run after
+the next current change, as every slice of a recipe makes). Images blur by the defocus left.
 """
 
 from __future__ import annotations
@@ -22,7 +32,9 @@ from fibsims.instrument import (
     PatternKind,
 )
 from fibsims_twin.clock import VirtualClock
-from fibsims_twin.parameters import SECOND_PER_HOUR, ColumnParameters, MaterialParameters
+from fibsims_twin.drift import SlowProcesses
+from fibsims_twin.milling import apply_mill
+from fibsims_twin.parameters import ColumnParameters, MaterialParameters, MillingParameters
 from fibsims_twin.rng import RandomStreams
 from fibsims_twin.scan import scan_duration_s
 from fibsims_twin.state import TwinState
@@ -62,15 +74,19 @@ class TwinColumn(IonColumn):
         state: TwinState,
         clock: VirtualClock,
         streams: RandomStreams,
+        slow: SlowProcesses,
         parameters: ColumnParameters,
         materials: MaterialParameters,
+        milling: MillingParameters,
         line_flyback_s: float,
     ) -> None:
         self._state = state
         self._clock = clock
         self._streams = streams
+        self._slow = slow
         self._p = parameters
         self._materials = materials
+        self._milling = milling
         self._line_flyback_s = line_flyback_s
 
     @property
@@ -102,7 +118,12 @@ class TwinColumn(IonColumn):
         if rung != self._state.current_na:
             self._clock.sleep(self._p.current_switch_time_s)
             self._state.current_na = rung
+            self._state.focus_correction_um = 0.0  # the new aperture's presets are loaded
         return rung
+
+    def measured_current_na(self) -> float:
+        """The source current now: the rung times the emission fluctuation."""
+        return self._state.current_na * self._slow.emission_factor(self._clock.now_s())
 
     def is_blanked(self) -> bool:
         return self._state.blanked
@@ -126,13 +147,17 @@ class TwinColumn(IonColumn):
             )
         self._state.beam_shift_um = (sx, sy)
 
-    def mill(self, pattern: MillPattern) -> MillResult:
-        """Mill for V / (Yv I); the face moves to ``front_z_um`` if that is ahead of it.
+    def defocus_um(self) -> float:
+        """How far off focus the beam is now (twin-only): preset wander less the correction.
+        (:func:`fibsims_twin.scan.plan_acquisition` applies the same rule to scans.)"""
+        return self._slow.focus_error_um(self._clock.now_s()) - self._state.focus_correction_um
 
-        A pattern whose front lies behind the face (already milled) removes nothing but costs
-        the same time, since the beam dwells over the whole footprint either way. A front
-        ahead of the face always becomes the new face, however far ahead: a twin opened to
-        resume a run starts with its face at 0 and must follow the engine's first pattern.
+    def mill(self, pattern: MillPattern) -> MillResult:
+        """Mill for V / (Yv I); the face moves as :func:`fibsims_twin.milling.apply_mill` says.
+
+        A pattern whose front lies behind the face removes nothing but costs the same time,
+        since the beam dwells over the whole footprint either way. The nominal face
+        (``MillResult.face_z_um``) is the deepest front milled: what the instrument knows.
         """
         state = self._state
         if state.blanked:
@@ -140,12 +165,12 @@ class TwinColumn(IonColumn):
         _check_pattern(pattern)
         volume_per_dose = self._materials.nmc_volume_per_dose_um3_per_nc
         duration_s = pattern.volume_um3 / (volume_per_dose * state.current_na)
+        middle_s = self._clock.now_s() + duration_s / 2
+        dose_nc = state.current_na * duration_s * self._slow.emission_factor(middle_s)
         rng = self._streams.at_position(MILL_STREAM, pattern.front_z_um)
-        emission = 1.0 + self._p.source_current_fluctuation_fraction * rng.standard_normal()
-        dose_nc = state.current_na * duration_s * emission
+        drift_z = float(self._slow.drift_um(middle_s)[2])
         self._clock.sleep(duration_s)
-        if pattern.front_z_um > state.face_z_um:
-            state.face_z_um = float(pattern.front_z_um)
+        apply_mill(state, pattern, drift_z, rng, self._milling)
         return MillResult(
             duration_s=duration_s,
             dose_nc=dose_nc,
@@ -156,9 +181,8 @@ class TwinColumn(IonColumn):
     def autofocus(self) -> FocusResult:
         """A focus sweep of small frames at the selected current, each followed by a settle.
 
-        The routine scans on its own (it needs no unblanked beam from the caller). Defocus
-        random-walks between sweeps: the error found is drawn with a spread growing as the
-        square root of the time since the last sweep; the sweep leaves a small residual.
+        The routine scans on its own (it needs no unblanked beam from the caller). It finds
+        the defocus at the start of the sweep and leaves a residual drawn per (run seed, face).
         """
         p = self._p
         state = self._state
@@ -167,13 +191,11 @@ class TwinColumn(IonColumn):
         )
         duration_s = p.autofocus_frames * (frame_s + p.autofocus_settle_s)
         rng = self._streams.at_position(FOCUS_STREAM, state.face_z_um)
-        elapsed_h = (self._clock.now_s() - state.last_focus_s) / SECOND_PER_HOUR
-        walk_um = p.defocus_walk_um_per_sqrt_h * math.sqrt(elapsed_h) * rng.standard_normal()
-        before_um = state.defocus_um + walk_um
+        before_um = self.defocus_um()
         after_um = p.autofocus_residual_um * rng.standard_normal()
         self._clock.sleep(duration_s)
-        state.defocus_um = after_um
-        state.last_focus_s = self._clock.now_s()
+        wander_um = self._slow.focus_error_um(self._clock.now_s())
+        state.focus_correction_um = wander_um - after_um
         return FocusResult(
             defocus_before_um=before_um, defocus_after_um=after_um, duration_s=duration_s
         )

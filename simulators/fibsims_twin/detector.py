@@ -1,9 +1,13 @@
 """Ion-induced secondary-electron imaging of the current face.
 
 Why this model: physics.md's SEM-simulator signal, N = (I tau / e) * delta * eps per pixel and
-frame, with delta the SE yield of the phase under the beam. The expected image is blurred by the
-beam spot of the selected current, then shot noise is drawn once on the frame sum. Contrast
-therefore comes only from the phases (not from Li) and scales with current * dwell * frames.
+frame, with delta the SE yield under the beam. delta is the phase's yield (ion-induced contrast)
+times 1 + c g for the primary grain's orientation g (channelling), raised on the solid rim next
+to a pore or crack (edge brightening) and modulated by the curtains left on the face. The
+expected image is blurred by the beam spot of the selected current (widened by the defocus
+left since the last autofocus), then shot and amplifier noise are drawn once on the frame sum.
+I is the delivered current (rung x emission) and the field is where drift and the stage put it
+(:func:`fibsims_twin.scan.plan_acquisition`). Imaging sputters the face by its dose.
 """
 
 from __future__ import annotations
@@ -12,31 +16,43 @@ import numpy as np
 
 from fibsims.instrument import Image, InstrumentError, ScanRequest, SEDetector
 from fibsims_twin.clock import VirtualClock
-from fibsims_twin.materials import Material
+from fibsims_twin.curtains import curtain_profile
+from fibsims_twin.drift import SlowProcesses
+from fibsims_twin.face import FaceTruth
+from fibsims_twin.materials import Material, volume_per_dose_by_label
+from fibsims_twin.milling import curtain_severity, sputter_depth_um
 from fibsims_twin.noise import blur, shot_noise
-from fibsims_twin.parameters import ColumnParameters, DetectorParameters, NoiseParameters
+from fibsims_twin.parameters import TwinParameters
 from fibsims_twin.phantom import Phantom
 from fibsims_twin.rng import RandomStreams
-from fibsims_twin.scan import (
-    check_scan,
-    pixel_axes,
-    pixel_size_nm,
-    primaries_per_pixel,
-    scan_duration_s,
-    spot_sigma_px,
-)
+from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
 from fibsims_twin.state import TwinState
 
 IMAGE_STREAM = "se_detector.image"
+CURTAIN_PROFILE_ROWS = 256  # numerical: rows sampled for the phase share of each column
 
 
-def se_yield_by_label(p: DetectorParameters) -> np.ndarray:
+def se_yield_by_label(p: TwinParameters) -> np.ndarray:
     """SE yield (electrons per ion) indexed by material label."""
-    table = np.zeros(len(Material))
-    table[Material.PORE] = p.se_yield_pore_filler_per_ion
-    table[Material.NMC811] = p.se_yield_nmc811_per_ion
-    table[Material.CBD] = p.se_yield_cbd_per_ion
+    d = p.detector
+    table = np.zeros(len(Material), dtype=np.float32)
+    table[Material.PORE] = d.se_yield_pore_filler_per_ion
+    table[Material.NMC811] = d.se_yield_nmc811_per_ion
+    table[Material.CBD] = d.se_yield_cbd_per_ion
     return table
+
+
+def solid_rim(labels: np.ndarray) -> np.ndarray:
+    """1 on solid pixels with a pore 4-neighbour, else 0 (uint8; image borders count as
+    solid): solid minus the minimum of solid over the pixel and its neighbours."""
+    solid = (labels != Material.PORE).view(np.uint8)
+    low = solid.copy()
+    np.minimum(low[1:], solid[:-1], out=low[1:])
+    np.minimum(low[:-1], solid[1:], out=low[:-1])
+    np.minimum(low[:, 1:], solid[:, :-1], out=low[:, 1:])
+    np.minimum(low[:, :-1], solid[:, 1:], out=low[:, :-1])
+    solid -= low
+    return solid
 
 
 class TwinSEDetector(SEDetector):
@@ -47,54 +63,96 @@ class TwinSEDetector(SEDetector):
         state: TwinState,
         clock: VirtualClock,
         streams: RandomStreams,
+        slow: SlowProcesses,
         phantom: Phantom,
-        parameters: DetectorParameters,
-        column: ColumnParameters,
-        noise: NoiseParameters,
+        parameters: TwinParameters,
     ) -> None:
         self._state = state
         self._clock = clock
         self._streams = streams
+        self._slow = slow
         self._phantom = phantom
         self._p = parameters
-        self._column = column
-        self._noise = noise
-        self._yields = se_yield_by_label(parameters)
+        yields = se_yield_by_label(parameters)
+        rim_gain = 1 + np.float32(parameters.detector.edge_brightening_gain)
+        self._yield_table = np.concatenate([yields, yields * rim_gain]).astype(np.float32)
+        yv = volume_per_dose_by_label(parameters.materials)
+        self._fast_share = (yv / yv[Material.NMC811] - 1.0).astype(np.float32)
+        self.last_face: FaceTruth | None = None
+
+    def plan(self, request: ScanRequest) -> Acquisition:
+        """Where and how a scan started now lands on the sample (twin-only)."""
+        p = self._p
+        return plan_acquisition(
+            request,
+            self._state,
+            self._slow,
+            self._clock.now_s(),
+            p.detector.line_flyback_s,
+            p.column,
+            p.stage,
+        )
 
     def expected_counts(self, request: ScanRequest) -> np.ndarray:
-        """Mean detected counts per pixel (frame sum, before blur and noise), float32."""
-        state = self._state
-        x, y = pixel_axes(request, state.field_centre_um())
-        labels = self._phantom.face(state.face_z_um, x, y).labels
-        primaries = primaries_per_pixel(state.current_na, request.dwell_us, request.frames)
-        table = (self._yields * primaries * self._p.detection_efficiency).astype(np.float32)
-        return table[labels]
+        """Mean detected counts per pixel of a scan started now (frame sum, float32), with the
+        spot blur; what :meth:`acquire_image` draws its noise on (twin-only)."""
+        acquisition = self.plan(request)
+        face = self._phantom.face(self._state.sample_face_z_um, acquisition.x_um, acquisition.y_um)
+        return self._expected(acquisition, face)
+
+    def _expected(self, acquisition: Acquisition, face: FaceTruth) -> np.ndarray:
+        d = self._p.detector
+        labels = face.labels
+        # one lookup for the phase yield and the rim gain: index = label + phases x rim
+        index = solid_rim(labels)
+        index *= np.uint8(len(Material))
+        index += labels
+        delta = self._yield_table.take(index)
+        channelling = face.grain_factor(d.grain_channelling_contrast)
+        np.multiply(delta, channelling, out=delta, where=labels == Material.NMC811)
+        severity = curtain_severity(self._state.curtain, self._p.milling)
+        rows = labels[:: max(1, labels.shape[0] // CURTAIN_PROFILE_ROWS)]
+        fast_share = self._fast_share.take(rows).mean(axis=0)
+        sample_x = acquisition.x_um + self._p.phantom.origin_offset_um[0]
+        stripes = curtain_profile(
+            fast_share, sample_x, self._phantom.seed, severity, self._p.milling
+        )
+        stripes += 1
+        np.maximum(stripes, 0, out=stripes)  # a groove cannot emit less than nothing
+        stripes *= np.float32(acquisition.primaries_per_pixel * d.detection_efficiency)
+        delta *= stripes[None, :]
+        return blur(delta, acquisition.sigma_px, self._p.noise)
 
     def acquire_image(self, request: ScanRequest) -> Image:
-        state = self._state
+        state, d = self._state, self._p.detector
         if state.blanked:
             raise InstrumentError(
                 "cannot image: the beam is blanked; call column.unblank() before acquire_image"
             )
-        check_scan(request, self._p.min_dwell_us, "SE image")
-        size_nm = pixel_size_nm(request)
-        sigma_px = spot_sigma_px(state.current_na, size_nm, self._column)
-        expected = blur(self.expected_counts(request), sigma_px, self._noise)
+        check_scan(request, d.min_dwell_us, "SE image")
+        acquisition = self.plan(request)
+        face = self._phantom.face(state.sample_face_z_um, acquisition.x_um, acquisition.y_um)
+        expected = self._expected(acquisition, face)
         rng = self._streams.at_position(IMAGE_STREAM, state.face_z_um)
-        counts = shot_noise(rng, expected, self._noise)
-        over = counts > self._p.max_counts
-        saturated_fraction = float(np.count_nonzero(over)) / counts.size
-        np.minimum(counts, self._p.max_counts, out=counts)
-        duration_s = scan_duration_s(
-            request.resolution_px, request.dwell_us, request.frames, self._p.line_flyback_s
+        amplifier = request.frames * d.amplifier_noise_counts**2
+        counts = shot_noise(rng, expected, self._p.noise, extra_variance=amplifier)
+        saturated_fraction = 0.0
+        if counts.max() > d.max_counts:
+            saturated_fraction = float(np.count_nonzero(counts > d.max_counts)) / counts.size
+            np.minimum(counts, d.max_counts, out=counts)
+        self._clock.sleep(acquisition.duration_s)
+        state.sample_face_z_um += sputter_depth_um(
+            acquisition.charge_nc,
+            acquisition.area_um2,
+            self._p.materials.nmc_volume_per_dose_um3_per_nc,
         )
-        self._clock.sleep(duration_s)
+        self.last_face = face
         return Image(
             pixels=counts.astype(np.uint16),
-            pixel_size_nm=size_nm,
+            pixel_size_nm=acquisition.pixel_size_nm,
             dwell_us=request.dwell_us,
             frames=request.frames,
             current_na=state.current_na,
-            duration_s=duration_s,
+            duration_s=acquisition.duration_s,
             saturated_fraction=saturated_fraction,
         )

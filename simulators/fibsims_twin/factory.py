@@ -1,8 +1,10 @@
 """``create_instrument``: the twin's entry point (``fibsims.instruments`` group, name ``sim``).
 
 Why a factory: the core opens backends by name and never imports the twin. The factory reads
-the run seed (all noise) and the recipe's ``sample.twin`` section (the phantom, i.e. the sample's
-identity) and wires the devices to one shared state and one virtual clock.
+the run seed (all noise), the recipe's ``sample.twin`` section (the phantom, i.e. the sample's
+identity) and the session's start time (a resumed session starts its clock where the last
+committed slice ended, and every time-driven process is a function of that clock), and wires
+the devices to one shared state and one virtual clock.
 """
 
 from __future__ import annotations
@@ -14,27 +16,31 @@ from fibsims_twin import faults
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.column import TwinColumn
 from fibsims_twin.detector import TwinSEDetector
+from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.parameters import TwinParameters
 from fibsims_twin.phantom import Phantom
 from fibsims_twin.rng import RandomStreams
 from fibsims_twin.stage import TwinStage
 from fibsims_twin.state import TwinState
 from fibsims_twin.tof import TwinTofSpectrometer
+from fibsims_twin.truth import TwinTruth
 
 BACKEND_NAME = "sim"
 
 
 @dataclass(kw_only=True)
 class TwinInstrument(Instrument):
-    """The twin's :class:`Instrument`, plus its ground truth for validation and tests.
+    """The twin's :class:`Instrument`, plus its internals for validation and tests.
 
     ``phantom`` is the sample the devices see; ``state`` the shared physical state (face
-    position, current, ...); ``parameters`` the values the models run with. The engine uses only
-    the :class:`Instrument` fields.
+    position, current, ...); ``slow`` the time-driven processes (drift, emission, focus);
+    ``parameters`` the values the models run with. The engine uses only the :class:`Instrument`
+    fields (``truth`` included, when it scores a run).
     """
 
     phantom: Phantom
     state: TwinState
+    slow: SlowProcesses
     parameters: TwinParameters
 
 
@@ -45,24 +51,34 @@ def create_instrument(
     p = parameters or TwinParameters()
     if isinstance(options.seed, bool) or not isinstance(options.seed, int):
         raise InstrumentError(f"the run seed must be an integer, got {options.seed!r}")
-    phantom = Phantom.from_sample(options.sample, p.phantom, p.materials)
+    phantom = Phantom.from_sample(options.sample, p.phantom, p.materials, p.microstructure)
     clock = VirtualClock(start_s=options.start_time_s)
     streams = RandomStreams(options.seed)
+    slow = SlowProcesses(options.seed, p.drift)
     state = TwinState(current_na=p.column.initial_current_na, voltage_kv=p.column.voltage_kv)
-    column = TwinColumn(state, clock, streams, p.column, p.materials, p.detector.line_flyback_s)
-    detector = TwinSEDetector(state, clock, streams, phantom, p.detector, p.column, p.noise)
-    tof = TwinTofSpectrometer(
-        state, clock, streams, phantom, p.tof, p.column, p.materials, p.detector, p.noise
+    column = TwinColumn(
+        state,
+        clock,
+        streams,
+        slow,
+        p.column,
+        p.materials,
+        p.milling,
+        p.detector.line_flyback_s,
     )
+    detector = TwinSEDetector(state, clock, streams, slow, phantom, p)
+    tof = TwinTofSpectrometer(state, clock, streams, slow, phantom, p)
     twin = TwinInstrument(
         name=BACKEND_NAME,
         clock=clock,
-        stage=TwinStage(state, clock, p.stage),
+        stage=TwinStage(state, clock, streams, p.stage),
         column=column,
         se_detector=detector,
         tof=tof,
+        truth=TwinTruth(detector, tof),
         phantom=phantom,
         state=state,
+        slow=slow,
         parameters=p,
     )
     return faults.inject(twin, options.faults)  # also fits the chamber gauge

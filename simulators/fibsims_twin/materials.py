@@ -5,7 +5,7 @@ atomic fraction of each element, and the ground truth must report the same fract
 them all here from the formulas in :mod:`fibsims_twin.parameters` keeps them consistent.
 
 Phases (the labels of :class:`~fibsims_twin.phantom.FaceTruth`):
-    0 pore: in a FIB sample the pores are filled with epoxy (C, H, O)
+    0 pore: in a FIB sample the pores (and cracks) are filled with epoxy (C, H, O)
     1 NMC811: Li_x Ni0.8 Mn0.1 Co0.1 O2, x varies per particle and with depth in it
     2 CBD: carbon-binder domain, carbon black + PVDF (CH2CF2)n
 """
@@ -88,6 +88,15 @@ def sputter_yield_atoms_per_ion(volume_per_dose_um3_per_nc: float, atoms_per_cm3
     """Atoms removed per ion from the volume per dose: Yv * n * (charge per ion)."""
     ions_per_nc = AMPERE_PER_NANOAMPERE / ELEMENTARY_CHARGE_C
     return volume_per_dose_um3_per_nc / UM3_PER_CM3 * atoms_per_cm3 / ions_per_nc
+
+
+def volume_per_dose_by_label(p: MaterialParameters) -> np.ndarray:
+    """Volume per dose Yv (um^3/nC) indexed by material label: how fast each phase mills."""
+    table = np.zeros(len(Material))
+    table[Material.PORE] = p.epoxy_volume_per_dose_um3_per_nc
+    table[Material.NMC811] = p.nmc_volume_per_dose_um3_per_nc
+    table[Material.CBD] = p.cbd_volume_per_dose_um3_per_nc
+    return table
 
 
 def sputter_yields_by_label(p: MaterialParameters) -> np.ndarray:

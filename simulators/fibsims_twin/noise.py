@@ -1,15 +1,19 @@
-"""Beam-spot blur and shot noise: the two things between an expected signal and a count.
+"""Beam-spot blur and counting noise: what lies between an expected signal and a count.
 
-Why one Poisson draw of the frame sum: frames of one scan are independent Poisson processes, so
-their sum is Poisson with the summed mean; drawing once per pixel is exact and ``frames`` times
-cheaper.
+Why one draw of the frame sum: frames of one scan are independent Poisson processes, so their
+sum is Poisson with the summed mean; drawing once per pixel is exact and ``frames`` times
+cheaper. Amplifier noise (Gaussian, independent per frame) adds its variance to the same draw.
 
 Why an approximation above a mean of ~100 counts: an exact Poisson draw of a 1536 x 1024 image
 costs ~45 ms, most of the per-slice budget. Above ``normal_approximation_min_mean`` a count is
-drawn as round(mean + sqrt(mean) z), which keeps the Poisson mean and variance (its skewness
+drawn as round(mean + sqrt(variance) z), which keeps the mean and variance (the skewness
 1/sqrt(mean) < 0.1 is what is lost). z comes from a 65,536-entry table of normal quantiles
 indexed by random 16-bit integers: 4x cheaper than a Gaussian generator, exact to 4e-5 sigma
 near the centre, and it truncates only the tails beyond 4.3 sigma (a 2e-5 share).
+
+Dead time (:func:`extraction_counts`): a TOF peak counts at most one ion per extraction, so over
+n extractions with Poisson arrivals of mean lambda / n each, the count is
+Binomial(n, 1 - exp(-lambda / n)) (times the share of the peak inside its integration window).
 """
 
 from __future__ import annotations
@@ -41,15 +45,27 @@ def gaussian_kernel(sigma_px: float, truncate_sigmas: float) -> np.ndarray:
 
 
 def _blur_rows(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Convolve along axis 0 with edge rows repeated, by shifted slices (cache friendly)."""
+    """Convolve along axis 0 with edge rows repeated, by shifted slices (cache friendly); the
+    kernel is symmetric, so each pair of taps costs one multiply. The few rows within the
+    kernel's reach of an edge are summed row by row."""
     radius = kernel.size // 2
     height = image.shape[0]
-    index = np.clip(np.arange(-radius, height + radius), 0, height - 1)
-    padded = image[index]
-    out = kernel[radius].astype(image.dtype) * image
-    for k in range(kernel.size):
-        if k != radius:
-            out += kernel[k].astype(image.dtype) * padded[k : k + height]
+    weights = kernel.astype(image.dtype)
+    out = image * weights[radius]
+    if height > 2 * radius:
+        pair = np.empty_like(image[: height - 2 * radius])
+        for k in range(1, radius + 1):
+            np.add(
+                image[radius - k : height - radius - k],
+                image[radius + k : height - radius + k],
+                out=pair,
+            )
+            pair *= weights[radius + k]
+            out[radius : height - radius] += pair
+    edges = sorted(set(range(min(radius, height))) | set(range(max(height - radius, 0), height)))
+    for row in edges:
+        taps = np.clip(row + np.arange(-radius, radius + 1), 0, height - 1)
+        out[row] = weights @ image[taps]
     return out
 
 
@@ -62,16 +78,72 @@ def blur(expected: np.ndarray, sigma_px: float, p: NoiseParameters) -> np.ndarra
     return _blur_rows(across, kernel)
 
 
-def shot_noise(rng: np.random.Generator, expected: np.ndarray, p: NoiseParameters) -> np.ndarray:
-    """Counts drawn from Poisson(expected), same dtype as ``expected`` (integer-valued)."""
-    mean = np.maximum(expected, 0)
+def _normal_draw(rng: np.random.Generator, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     uniform16 = rng.integers(0, QUANTILE_LEVELS, size=mean.shape, dtype=np.uint16)
     counts = normal_quantiles().take(uniform16).astype(mean.dtype, copy=False)
-    counts *= np.sqrt(mean)
+    counts *= std
     counts += mean
     np.rint(counts, out=counts)
     np.maximum(counts, 0, out=counts)
-    low = mean < p.normal_approximation_min_mean
-    if low.any():
-        counts[low] = rng.poisson(mean[low])
     return counts
+
+
+def shot_noise(
+    rng: np.random.Generator,
+    expected: np.ndarray,
+    p: NoiseParameters,
+    extra_variance: float = 0.0,
+) -> np.ndarray:
+    """Counts from Poisson(expected) plus Gaussian noise of ``extra_variance``, same dtype.
+
+    ``expected`` must be non-negative. Both draws are independent of the values elsewhere in
+    the array, so a pixel's noise depends only on its own mean and its place in the stream.
+    """
+    mean = expected
+    std = mean + mean.dtype.type(extra_variance)
+    np.sqrt(std, out=std)
+    counts = _normal_draw(rng, mean, std)
+    if mean.min() < p.normal_approximation_min_mean:
+        low = mean < p.normal_approximation_min_mean
+        exact = rng.poisson(mean[low]).astype(mean.dtype)
+        if extra_variance > 0:
+            exact += np.sqrt(extra_variance) * rng.standard_normal(exact.size).astype(mean.dtype)
+            np.maximum(np.rint(exact, out=exact), 0, out=exact)
+        counts[low] = exact
+    return counts
+
+
+def extraction_counts(
+    rng: np.random.Generator,
+    rate: np.ndarray,
+    extractions: int,
+    accepted: float,
+    p: NoiseParameters,
+) -> np.ndarray:
+    """Counts of a peak under a non-paralysable dead time of one ion per extraction.
+
+    ``rate`` is the true mean number of ions of the peak per pixel (all extractions);
+    ``accepted`` the share of a detected ion that falls in the integration window. Drawn as
+    Binomial(n, accepted (1 - exp(-rate / n))), from a normal law of the same mean and variance
+    where that variance exceeds ``binomial_normal_min_variance``, and as a single Bernoulli
+    trial where the mean is below ``bernoulli_max_mean`` (two counts there are rarer than
+    mean^2 / 2).
+    """
+    n = int(extractions)
+    chance = (-np.expm1(-np.maximum(rate, 0) / n) * accepted).astype(np.float32)
+    mean = chance * np.float32(n)
+    variance = mean * (1 - chance)
+    counts = _normal_draw(rng, mean, np.sqrt(variance))
+    np.minimum(counts, n, out=counts)
+    low = variance < p.binomial_normal_min_variance
+    if low.any():
+        rare = low & (mean < p.bernoulli_max_mean)
+        counts[rare] = rng.random(np.count_nonzero(rare)) < mean[rare]
+        low &= ~rare
+        counts[low] = rng.binomial(n, chance[low])
+    return counts
+
+
+def expected_extraction_counts(rate: np.ndarray, extractions: int) -> np.ndarray:
+    """Mean counts of a whole peak under the dead time: n (1 - exp(-rate / n))."""
+    return -np.expm1(-np.maximum(rate, 0) / extractions) * extractions

@@ -1,24 +1,38 @@
 """Scan geometry and timing shared by the SE detector, the ToF raster and the autofocus.
 
 Why shared: an ion image and a SIMS raster are the same beam scan with different detectors, so
-their pixel grid, their duration and their refusal of a bad request must agree.
+their pixel grid, their duration, the part of the sample they see and their refusal of a bad
+request must agree.
+
+Where the field lies in the sample: the beam addresses stage + beam shift; the sample has
+drifted by d(t) (:mod:`fibsims_twin.drift`), so the sample point under a beam point is that point
+less d; a rotation error e of the stage about an axis at offset o from the field centre moves the
+sample under the field by e x (-o_y, o_x). Drift and dose are taken at the middle of the scan
+(a frame of the default image takes ~5 s, in which the drift moves well under a nanometre), and
+so is the defocus (the presets' wander less the last autofocus correction).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from fibsims.instrument import InstrumentError, ScanRequest
+from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.parameters import (
     AMPERE_PER_NANOAMPERE,
     ELEMENTARY_CHARGE_C,
     GAUSSIAN_FWHM_PER_SIGMA,
     NM_PER_UM,
+    RAD_PER_DEG,
+    RAD_PER_MRAD,
     SECOND_PER_MICROSECOND,
     ColumnParameters,
+    StageParameters,
 )
+from fibsims_twin.state import TwinState
 
 
 def check_scan(request: ScanRequest, min_dwell_us: float, what: str) -> None:
@@ -73,14 +87,82 @@ def primaries_per_pixel(current_na: float, dwell_us: float, frames: int) -> floa
     return frames * charge_c / ELEMENTARY_CHARGE_C
 
 
-def spot_fwhm_nm(current_na: float, p: ColumnParameters) -> float:
-    """Beam spot diameter (FWHM), physics.md power law d = d0 (I / I0)^k."""
-    return p.spot_fwhm_ref_nm * (current_na / p.spot_ref_current_na) ** p.spot_exponent
+def spot_fwhm_nm(current_na: float, p: ColumnParameters, defocus_um: float = 0.0) -> float:
+    """Beam spot diameter (FWHM): physics.md's power law d = d0 (I / I0)^k, widened in
+    quadrature by the defocus disc 2 alpha |dz| (geometric optics)."""
+    focused = p.spot_fwhm_ref_nm * (current_na / p.spot_ref_current_na) ** p.spot_exponent
+    disc = 2.0 * p.convergence_half_angle_mrad * RAD_PER_MRAD * abs(defocus_um) * NM_PER_UM
+    return math.hypot(focused, disc)
 
 
-def spot_sigma_px(current_na: float, pixel_size_nm: float, p: ColumnParameters) -> float:
-    return spot_fwhm_nm(current_na, p) / GAUSSIAN_FWHM_PER_SIGMA / pixel_size_nm
+def spot_sigma_px(
+    current_na: float, pixel_size_nm: float, p: ColumnParameters, defocus_um: float = 0.0
+) -> float:
+    return spot_fwhm_nm(current_na, p, defocus_um) / GAUSSIAN_FWHM_PER_SIGMA / pixel_size_nm
 
 
 def pixel_size_nm(request: ScanRequest) -> float:
     return request.field_width_um * NM_PER_UM / request.resolution_px[0]
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """One scan as the sample sees it: pixel axes in the face frame of the sample, the spot,
+    the ions per pixel (delivered current) and the timing."""
+
+    x_um: np.ndarray
+    y_um: np.ndarray
+    pixel_size_nm: float
+    sigma_px: float
+    current_na: float
+    primaries_per_pixel: float
+    duration_s: float
+    middle_s: float
+
+    @property
+    def charge_nc(self) -> float:
+        """Charge delivered while dwelling on the pixels (flyback blanked)."""
+        pixels = self.x_um.size * self.y_um.size
+        return self.primaries_per_pixel * pixels * ELEMENTARY_CHARGE_C / AMPERE_PER_NANOAMPERE
+
+    @property
+    def area_um2(self) -> float:
+        pitch = self.pixel_size_nm / NM_PER_UM
+        return self.x_um.size * self.y_um.size * pitch * pitch
+
+
+def plan_acquisition(
+    request: ScanRequest,
+    state: TwinState,
+    slow: SlowProcesses,
+    now_s: float,
+    line_flyback_s: float,
+    column: ColumnParameters,
+    stage: StageParameters,
+) -> Acquisition:
+    """Where and how a scan starting at ``now_s`` lands on the sample."""
+    duration_s = scan_duration_s(
+        request.resolution_px, request.dwell_us, request.frames, line_flyback_s
+    )
+    middle_s = now_s + duration_s / 2
+    drift = slow.drift_um(middle_s)
+    error = state.rotation_error_deg * RAD_PER_DEG
+    offset_x, offset_y = stage.rotation_axis_offset_um
+    centre = (
+        state.stage.x_um + state.beam_shift_um[0] - drift[0] - error * offset_y,
+        state.stage.y_um + state.beam_shift_um[1] - drift[1] + error * offset_x,
+    )
+    x, y = pixel_axes(request, centre)
+    size_nm = pixel_size_nm(request)
+    current = state.current_na * slow.emission_factor(middle_s)
+    defocus_um = slow.focus_error_um(middle_s) - state.focus_correction_um
+    return Acquisition(
+        x_um=x,
+        y_um=y,
+        pixel_size_nm=size_nm,
+        sigma_px=spot_sigma_px(state.current_na, size_nm, column, defocus_um),
+        current_na=current,
+        primaries_per_pixel=primaries_per_pixel(current, request.dwell_us, request.frames),
+        duration_s=duration_s,
+        middle_s=middle_s,
+    )

@@ -4,7 +4,8 @@ Why a sample axis: the run's SIMS file follows the TofDAQ layout, whose spectra 
 ADC sample i with the mode-0 calibration i = p1 sqrt(m) + p2 (physics.md). A peak of resolving
 power R = m / dm has a width of p1 sqrt(m) / (2 R) samples (FWHM), so light ions are a couple
 of samples wide and Xe several; each peak's area is spread over its samples by integrating the
-Gaussian over every sample, so no counts are lost however narrow it is.
+Gaussian over every sample, so no counts are lost however narrow it is. A doubly charged ion
+flies as m / 2.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def peak_sigma_samples(mass_u: float, p: TofParameters) -> float:
 def expected_spectrum(
     peaks: Iterable[tuple[float, float]], background_per_sample: float, p: TofParameters
 ) -> np.ndarray:
-    """Mean counts per sample: a flat background plus Gaussian peaks of (mass_u, area)."""
+    """Mean counts per sample: a flat background plus Gaussian peaks of (mass per charge, area)."""
     expected = np.full(n_samples(p), background_per_sample)
     for mass_u, area in peaks:
         centre = sample_index(mass_u, p)

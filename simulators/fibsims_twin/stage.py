@@ -1,7 +1,15 @@
-"""The sample stage: moves cost the slowest axis's travel time plus a settle.
+"""The sample stage: moves cost the slowest axis's travel time plus a settle; rotation errs.
 
 Why it matters: rocking polish rotates the sample 0 -> -20 -> +20 -> 0 deg on every slice, so
 over 400 slices the rotation speed and the settle time add up to well over an hour of the run.
+
+Rotation errors: the gear train has backlash (a target approached from below lands backlash/2
+short, from above backlash/2 past) and each move scatters by the repeatability. Both happen after
+the motor encoder, so the read-back (what :meth:`TwinStage.position` and ``move_to`` return) is
+the commanded target; the error lives in :attr:`TwinState.rotation_error_deg`, where it turns the
+rocking angles the polish really mills at and, because the rotation axis does not pass through
+the field centre, shifts the imaged field. The scatter is drawn per (run seed, face, move at that
+face), so a resumed run repeats it.
 """
 
 from __future__ import annotations
@@ -11,15 +19,23 @@ import math
 from fibsims.instrument import InstrumentError, Stage, StagePosition
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.parameters import StageParameters
+from fibsims_twin.rng import RandomStreams
 from fibsims_twin.state import TwinState
 
 FULL_TURN_DEG = 360.0
+ROTATION_STREAM = "stage.rotation"
 
 
 def rotation_distance_deg(start_deg: float, end_deg: float) -> float:
     """Angle the rotation axis travels, the short way round."""
     turn = (end_deg - start_deg) % FULL_TURN_DEG
     return min(turn, FULL_TURN_DEG - turn)
+
+
+def rotation_direction(start_deg: float, end_deg: float) -> float:
+    """+1 if the short way round is counter-clockwise (increasing angle), -1 otherwise."""
+    turn = (end_deg - start_deg) % FULL_TURN_DEG
+    return 1.0 if turn <= FULL_TURN_DEG / 2 else -1.0
 
 
 def move_duration_s(start: StagePosition, end: StagePosition, p: StageParameters) -> float:
@@ -36,11 +52,18 @@ def move_duration_s(start: StagePosition, end: StagePosition, p: StageParameters
 
 
 class TwinStage(Stage):
-    """The simulated stage; it reaches its targets exactly (no backlash in v1)."""
+    """The simulated stage, reading back its encoders; the true rotation carries the errors."""
 
-    def __init__(self, state: TwinState, clock: VirtualClock, parameters: StageParameters) -> None:
+    def __init__(
+        self,
+        state: TwinState,
+        clock: VirtualClock,
+        streams: RandomStreams,
+        parameters: StageParameters,
+    ) -> None:
         self._state = state
         self._clock = clock
+        self._streams = streams
         self._p = parameters
 
     def position(self) -> StagePosition:
@@ -48,9 +71,29 @@ class TwinStage(Stage):
 
     def move_to(self, target: StagePosition) -> StagePosition:
         self._check(target)
-        self._clock.sleep(move_duration_s(self._state.stage, target, self._p))
-        self._state.stage = target
+        state, p = self._state, self._p
+        start = state.stage
+        self._clock.sleep(move_duration_s(start, target, p))
+        if rotation_distance_deg(start.rotation_deg, target.rotation_deg) > 0:
+            rng = self._streams.at_position(ROTATION_STREAM, state.face_z_um)
+            approach = rotation_direction(start.rotation_deg, target.rotation_deg)
+            state.rotation_error_deg = (
+                -approach * p.rotation_backlash_deg / 2
+                + p.rotation_repeatability_deg * rng.standard_normal()
+            )
+        state.stage = target
         return target
+
+    def true_position(self) -> StagePosition:
+        """Where the stage really is (twin-only): the read-back with the rotation error."""
+        state = self._state
+        return StagePosition(
+            state.stage.x_um,
+            state.stage.y_um,
+            state.stage.z_um,
+            state.stage.tilt_deg,
+            state.true_rotation_deg(),
+        )
 
     def _check(self, target: StagePosition) -> None:
         p = self._p

@@ -1,17 +1,17 @@
-"""ToF-SIMS raster of the current face: per-peak count maps and the sum spectrum.
+"""ToF-SIMS raster of the current face: per-peak count maps, the sum spectrum, saturation.
 
-Why this model: physics.md's count model, per pixel and peak
+Why this model: the ions each pixel sends to a peak follow :mod:`fibsims_twin.tof_counts`
+(dose x sputter yield x atomic fraction x useful yield x abundance x transmission x duty cycle,
+summed over the depth the raster sputters), blurred by the beam spot at the SIMS current. The
+TOF extracts at a fixed rate, n = rate x dwell x frames extractions per pixel, and counts at most
+one ion of a peak per extraction (non-paralysable dead time, physics.md): the observed count is
+Binomial(n, w (1 - exp(-N / n))), w = erf(sqrt(ln 2)) = 0.761 the share of a Gaussian peak
+inside its integration window m +- FWHM / 2. A scan line is flagged saturated when any peak
+loses more than ``saturation_loss_threshold`` of its counts on it.
 
-    N = (I tau / e) * frames * Y_sputter(phase) * c_element * U_element * abundance * T * w
-
-with c the local atomic fraction from the phantom, U the useful yield of the element in the
-extracted polarity, T the spectrometer transmission and w the share of a Gaussian peak inside
-the integration window m +- FWHM / 2 (erf(sqrt(ln 2)) = 0.761), so maps and spectrum agree.
-The expected maps are blurred by the beam spot and Poisson sampled; the sum spectrum carries all
-isotopes of the mapped elements, Xe+ from the primaries (positive polarity) and a flat background.
-
-v1 samples the face surface only: the raster's own sputtering (tens of nm per raster) does not
-move the face or integrate over depth, and no dead time limits the counts.
+The sum spectrum carries every isotope of the mapped elements with the same dead time (areas
+n (1 - exp(-N / n)) summed over pixels), Xe+ and Xe2+ from the primaries (positive polarity) and
+a flat background, Poisson sampled. Rastering sputters the face by its dose.
 """
 
 from __future__ import annotations
@@ -22,78 +22,36 @@ import numpy as np
 
 from fibsims.instrument import (
     InstrumentError,
-    Peak,
     Polarity,
     Raster,
     RasterRequest,
+    ScanRequest,
     TofSpectrometer,
 )
-from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES, PeakIon, parse_peak
+from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
 from fibsims_twin.clock import VirtualClock
+from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.materials import sputter_yields_by_label
-from fibsims_twin.noise import blur, shot_noise
-from fibsims_twin.parameters import (
-    ColumnParameters,
-    DetectorParameters,
-    MaterialParameters,
-    NoiseParameters,
-    TofParameters,
-)
+from fibsims_twin.milling import sputter_depth_um
+from fibsims_twin.noise import blur, expected_extraction_counts, extraction_counts
+from fibsims_twin.parameters import SECOND_PER_MICROSECOND, TwinParameters
 from fibsims_twin.phantom import Phantom
 from fibsims_twin.rng import RandomStreams
-from fibsims_twin.scan import (
-    check_scan,
-    pixel_axes,
-    pixel_size_nm,
-    primaries_per_pixel,
-    scan_duration_s,
-    spot_sigma_px,
-)
+from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
 from fibsims_twin.spectrum import sum_spectrum
 from fibsims_twin.state import TwinState
+from fibsims_twin.tof_counts import (
+    PRIMARY_ELEMENT,
+    DepthStack,
+    integration_window,
+    parse_peaks,
+    polarity_charge,
+    useful_yield,
+)
 
 RASTER_STREAM = "tof.raster"
-PRIMARY_ELEMENT = "Xe"
 WINDOW_FRACTION = math.erf(math.sqrt(math.log(2.0)))  # Gaussian area within +- FWHM / 2
-
-
-def polarity_charge(polarity: Polarity) -> int:
-    return 1 if Polarity(polarity) is Polarity.POSITIVE else -1
-
-
-def useful_yield(element: str, polarity: Polarity, p: TofParameters) -> float:
-    """Ions detected per sputtered atom of ``element`` in ``polarity`` (before transmission)."""
-    table = p.useful_yield_positive if polarity_charge(polarity) > 0 else p.useful_yield_negative
-    return table.get(element, p.useful_yield_other)
-
-
-def integration_window(ion: PeakIon, p: TofParameters) -> Peak:
-    """The peak integrated over m +- FWHM / 2, FWHM = m / R."""
-    half_u = ion.mass_u / (2.0 * p.mass_resolving_power)
-    return Peak(ion.label, ion.mass_u, ion.mass_u - half_u, ion.mass_u + half_u)
-
-
-def parse_peaks(labels: tuple[str, ...], polarity: Polarity) -> list[PeakIon]:
-    """Parse peak labels, refusing unknown isotopes and ions of the other polarity."""
-    if not labels:
-        raise InstrumentError("a raster needs at least one peak to map, e.g. peaks: ['7Li+']")
-    try:
-        charge = polarity_charge(polarity)
-    except ValueError:
-        raise InstrumentError(f"polarity {polarity!r} is not one of: positive, negative") from None
-    ions = []
-    for label in labels:
-        try:
-            ion = parse_peak(label)
-        except ValueError as error:
-            raise InstrumentError(str(error)) from None
-        if ion.charge != charge:
-            raise InstrumentError(
-                f"peak {label!r} has the wrong charge for a {Polarity(polarity).value} raster; "
-                f"map {label[:-1]}{'+' if charge > 0 else '-'} or switch polarity"
-            )
-        ions.append(ion)
-    return ions
+XE_DOUBLY_CHARGED = 2
 
 
 class TwinTofSpectrometer(TofSpectrometer):
@@ -104,83 +62,148 @@ class TwinTofSpectrometer(TofSpectrometer):
         state: TwinState,
         clock: VirtualClock,
         streams: RandomStreams,
+        slow: SlowProcesses,
         phantom: Phantom,
-        parameters: TofParameters,
-        column: ColumnParameters,
-        materials: MaterialParameters,
-        detector: DetectorParameters,
-        noise: NoiseParameters,
+        parameters: TwinParameters,
     ) -> None:
         self._state = state
         self._clock = clock
         self._streams = streams
+        self._slow = slow
         self._phantom = phantom
         self._p = parameters
-        self._column = column
-        self._min_dwell_us = detector.min_dwell_us
-        self._noise = noise
-        self._sputter_yields = sputter_yields_by_label(materials)
+        self._sputter_yields = sputter_yields_by_label(parameters.materials)
+        self.last_stack: DepthStack | None = None
+
+    def extractions_per_pixel(self, dwell_us: float, frames: int) -> int:
+        """TOF extractions while the beam dwells on one pixel over all frames (at least 1)."""
+        seconds = dwell_us * SECOND_PER_MICROSECOND * frames
+        return max(1, round(self._p.tof.extraction_rate_hz * seconds))
+
+    def plan(self, scan: ScanRequest) -> Acquisition:
+        """Where and how a raster scan started now lands on the sample (twin-only)."""
+        p = self._p
+        return plan_acquisition(
+            scan,
+            self._state,
+            self._slow,
+            self._clock.now_s(),
+            p.tof.line_flyback_s,
+            p.column,
+            p.stage,
+        )
 
     def acquire_raster(self, request: RasterRequest) -> Raster:
         state, p, scan = self._state, self._p, request.scan
+        tof = p.tof
         if state.blanked:
             raise InstrumentError(
                 "cannot raster: the beam is blanked; call column.unblank() before acquire_raster"
             )
-        check_scan(scan, self._min_dwell_us, "SIMS raster")
+        check_scan(scan, p.detector.min_dwell_us, "SIMS raster")
         ions = parse_peaks(tuple(request.peaks), request.polarity)
-        x, y = pixel_axes(scan, state.field_centre_um())
-        truth = self._phantom.face(state.face_z_um, x, y)
-        primaries = primaries_per_pixel(state.current_na, scan.dwell_us, scan.frames)
-        sputtered = primaries * self._sputter_yields[truth.labels]  # atoms per pixel
-
-        # detected ions per pixel over the whole peak (all isotopes), per element
-        positive = polarity_charge(request.polarity) > 0
-        xe_per_pixel = primaries * p.xe_counts_per_primary * p.transmission if positive else 0.0
-        detected: dict[str, np.ndarray] = {}
-        for element in dict.fromkeys(ion.isotope.element for ion in ions):
-            if element == PRIMARY_ELEMENT:
-                detected[element] = np.full(truth.shape, xe_per_pixel)
-            else:
-                efficiency = useful_yield(element, request.polarity, p) * p.transmission
-                detected[element] = sputtered * truth.atomic_fraction(element) * efficiency
-        totals = {element: float(counts.sum()) for element, counts in detected.items()}
-        if positive:  # Xe+ from the primaries shows in every positive spectrum
-            totals[PRIMARY_ELEMENT] = xe_per_pixel * truth.labels.size
-
-        size_nm = pixel_size_nm(scan)
-        sigma_px = spot_sigma_px(state.current_na, size_nm, self._column)
-        rng = self._streams.at_position(RASTER_STREAM, state.face_z_um)
-        maps = np.empty((len(ions), *truth.shape), dtype=np.uint32)
-        for k, ion in enumerate(ions):
-            expected = detected[ion.isotope.element] * (ion.isotope.abundance * WINDOW_FRACTION)
-            counts = shot_noise(rng, blur(expected, sigma_px, self._noise), self._noise)
-            maps[k] = np.minimum(counts, np.iinfo(np.uint32).max)
-
-        duration_s = scan_duration_s(
-            scan.resolution_px, scan.dwell_us, scan.frames, p.line_flyback_s
+        acquisition = self.plan(scan)
+        depth_um = sputter_depth_um(
+            acquisition.charge_nc, acquisition.area_um2, p.materials.nmc_volume_per_dose_um3_per_nc
         )
-        background = p.background_counts_per_sample_per_s * duration_s
-        spectrum = sum_spectrum(rng, spectral_peaks(totals, request.polarity), background, p)
-        self._clock.sleep(duration_s)
+        layers = p.noise.raster_depth_samples
+        faces = self._phantom.layers(
+            [state.sample_face_z_um + (k + 0.5) / layers * depth_um for k in range(layers)],
+            acquisition.x_um,
+            acquisition.y_um,
+        )
+        stack = DepthStack.sample(faces, acquisition.primaries_per_pixel, self._sputter_yields)
+
+        # ions per pixel reaching the detector over a whole peak (all isotopes), per element
+        efficiency = tof.transmission * tof.extraction_duty_cycle
+        detected = {
+            element: stack.sputtered_atoms(element)
+            * np.float32(useful_yield(element, request.polarity, tof) * efficiency)
+            for element in dict.fromkeys(ion.isotope.element for ion in ions)
+            if element != PRIMARY_ELEMENT
+        }
+        positive = polarity_charge(request.polarity) > 0
+        xe_per_pixel = (
+            acquisition.primaries_per_pixel * tof.xe_counts_per_primary * efficiency
+            if positive
+            else 0.0
+        )
+        n = self.extractions_per_pixel(scan.dwell_us, scan.frames)
+        rng = self._streams.at_position(RASTER_STREAM, state.face_z_um)
+        shape = faces[0].shape
+        maps = np.empty((len(ions), *shape), dtype=np.uint32)
+        saturated = np.zeros(shape[0], dtype=bool)
+        areas: dict[str, float] = {}
+        for k, ion in enumerate(ions):
+            element = ion.isotope.element
+            if element == PRIMARY_ELEMENT:
+                rate = np.full(shape, xe_per_pixel * ion.isotope.abundance, dtype=np.float32)
+            else:
+                rate = blur(
+                    detected[element] * np.float32(ion.isotope.abundance),
+                    acquisition.sigma_px,
+                    p.noise,
+                )
+            maps[k] = extraction_counts(rng, rate, n, WINDOW_FRACTION, p.noise)
+            observed = expected_extraction_counts(rate, n)
+            true_line = rate.sum(axis=1, dtype=np.float64)
+            loss = 1.0 - observed.sum(axis=1, dtype=np.float64) / np.maximum(true_line, 1e-300)
+            saturated |= (true_line > 0) & (loss > tof.saturation_loss_threshold)
+            areas[ion.label] = float(observed.sum(dtype=np.float64))
+
+        peaks = self._spectral_peaks(
+            request.polarity, ions, detected, areas, xe_per_pixel, n, shape
+        )
+        background = tof.background_counts_per_sample_per_s * acquisition.duration_s
+        spectrum = sum_spectrum(rng, peaks, background, tof)
+        self._clock.sleep(acquisition.duration_s)
+        state.sample_face_z_um += depth_um
+        self.last_stack = stack
         return Raster(
-            peaks=tuple(integration_window(ion, p) for ion in ions),
+            peaks=tuple(integration_window(ion, tof) for ion in ions),
             count_maps=maps,
             spectrum=spectrum,
-            pixel_size_nm=size_nm,
+            pixel_size_nm=acquisition.pixel_size_nm,
             dwell_us=scan.dwell_us,
             frames=scan.frames,
             current_na=state.current_na,
-            duration_s=duration_s,
-            saturated_lines=np.zeros(scan.resolution_px[1], dtype=np.uint8),
+            duration_s=acquisition.duration_s,
+            saturated_lines=saturated.astype(np.uint8),
         )
 
-
-def spectral_peaks(totals: dict[str, float], polarity: Polarity) -> list[tuple[float, float]]:
-    """(ion mass, expected area) of every isotope of the elements in ``totals``."""
-    charge = polarity_charge(polarity)
-    return [
-        (iso.mass_u - charge * ELECTRON_MASS_U, totals[iso.element] * iso.abundance)
-        for iso in ISOTOPES.values()
-        if iso.element in totals
-    ]
+    def _spectral_peaks(
+        self,
+        polarity: Polarity,
+        ions: list,
+        detected: dict[str, np.ndarray],
+        mapped_areas: dict[str, float],
+        xe_per_pixel: float,
+        extractions: int,
+        shape: tuple[int, int],
+    ) -> list[tuple[float, float]]:
+        """(mass per charge, expected area) of every isotope of the mapped elements, Xe+ and
+        Xe2+ (positive polarity), each under the dead time. Mapped peaks reuse their maps'
+        (blurred) areas, so spectrum and maps agree."""
+        charge = polarity_charge(polarity)
+        labels = {ion.isotope: ion.label for ion in ions}
+        peaks = []
+        for iso in ISOTOPES.values():
+            ion_mass = iso.mass_u - charge * ELECTRON_MASS_U
+            if iso in labels:
+                peaks.append((ion_mass, mapped_areas[labels[iso]]))
+            elif iso.element in detected:
+                rate = detected[iso.element] * np.float32(iso.abundance)
+                area = expected_extraction_counts(rate, extractions).sum(dtype=np.float64)
+                peaks.append((ion_mass, float(area)))
+            if iso.element == PRIMARY_ELEMENT and charge > 0:
+                pixels = shape[0] * shape[1]
+                for z, share in (
+                    (1, 1.0),
+                    (XE_DOUBLY_CHARGED, self._p.tof.xe_doubly_charged_ratio),
+                ):
+                    if z == 1 and iso in labels:
+                        continue
+                    rate = np.float32(xe_per_pixel * iso.abundance * share)
+                    area = float(expected_extraction_counts(rate, extractions)) * pixels
+                    peaks.append(((iso.mass_u - z * ELECTRON_MASS_U) / z, area))
+        return peaks

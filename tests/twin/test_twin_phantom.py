@@ -1,4 +1,4 @@
-"""The NMC811 phantom: porosity, phases, Li field, composition, determinism and speed."""
+"""The NMC811 phantom: porosity, phases, particles, grains, cracks, pores, Li field, composition."""
 
 from __future__ import annotations
 
@@ -9,19 +9,38 @@ import numpy as np
 import pytest
 
 from fibsims.instrument import InstrumentError
+from fibsims_twin.face import MEAN_RHO2_IN_BALL
+from fibsims_twin.grains import grains_at_points, grains_on_grid
 from fibsims_twin.materials import ELEMENTS, Material
-from fibsims_twin.parameters import PhantomParameters
-from fibsims_twin.phantom import MEAN_RHO2_IN_BALL, Phantom
-from fibsims_twin.spheres import CX, CY, CZ, RADIUS, SOC, SOC_GRADIENT
+from fibsims_twin.parameters import MicrostructureParameters, PhantomParameters
+from fibsims_twin.particles import (
+    CRACK_PLANES,
+    CX,
+    CY,
+    CZ,
+    Q_COLUMNS,
+    SOC,
+    SOC_GRADIENT,
+)
+from fibsims_twin.phantom import Phantom
 
-# wide faces, coarse pixels: the pore fraction of one 20 x 15 um face swings by +-0.3 because a
-# particle is ~10 um across; the phantom's statistics are checked on faces 300 um wide
-WIDE_AXIS_UM = np.arange(-150.0, 150.0, 0.25)
-WIDE_FACES_Z_UM = (0.0, 60.0, 120.0, 180.0)
+# wide faces, coarse pixels: one 20 x 15 um face holds one or two ~10 um particles, so its pore
+# fraction swings by +-0.3; statistics are checked on faces 240 um wide. The pitch and depths
+# avoid multiples of the internal pores' lattice (0.5 um), which a grid could alias with.
+WIDE_AXIS_UM = np.arange(-120.0, 120.0, 1.0137)
+WIDE_FACES_Z_UM = (0.013, 60.1, 120.2, 180.3)
 
 
-def wide_faces(phantom: Phantom) -> list:
-    return [phantom.face(z, WIDE_AXIS_UM, WIDE_AXIS_UM) for z in WIDE_FACES_Z_UM]
+@pytest.fixture(scope="module")
+def wide() -> dict[float, tuple[Phantom, list]]:
+    faces = {}
+    for target in (0.30, 0.40):
+        phantom = Phantom(seed=811, porosity=target)
+        faces[target] = (
+            phantom,
+            [phantom.face(z, WIDE_AXIS_UM, WIDE_AXIS_UM) for z in WIDE_FACES_Z_UM],
+        )
+    return faces
 
 
 def image_axes(width: int = 1536, height: int = 1024, field_um: float = 20.0):
@@ -33,18 +52,101 @@ def image_axes(width: int = 1536, height: int = 1024, field_um: float = 20.0):
 
 
 @pytest.mark.parametrize("target", [0.30, 0.40])
-def test_pore_fraction_of_faces_matches_the_target_porosity(target: float) -> None:
-    faces = wide_faces(Phantom(seed=811, porosity=target))
+def test_pore_fraction_of_faces_matches_the_target_porosity(wide, target: float) -> None:
+    phantom, faces = wide[target]
+    assert phantom.statistics.pore_fraction == pytest.approx(target, abs=1e-9)
     measured = [face.phase_fraction(Material.PORE) for face in faces]
-    assert all(abs(m - target) <= 0.03 for m in measured), measured
-    assert abs(np.mean(measured) - target) <= 0.015, measured
+    assert all(abs(m - target) <= 0.04 for m in measured), measured
+    assert abs(np.mean(measured) - target) <= 0.012, measured
 
 
-def test_cbd_fills_the_necks_at_the_boolean_model_fraction() -> None:
-    phantom = Phantom(seed=3, porosity=0.30)
-    measured = np.mean([face.phase_fraction(Material.CBD) for face in wide_faces(phantom)])
+def test_internal_pores_and_cracks_fill_the_calibrated_share_of_the_particles(wide) -> None:
+    phantom, faces = wide[0.30]
+    inside = [face._owner[0] >= 0 for face in faces]
+    share = np.mean(
+        [np.mean(f.labels[m] == Material.PORE) for f, m in zip(faces, inside, strict=True)]
+    )
+    assert 0.02 < phantom.statistics.internal_pore_share < 0.08
+    assert share == pytest.approx(phantom.statistics.internal_pore_share, abs=0.006)
+
+
+def test_cbd_fills_the_necks_at_the_boolean_model_fraction(wide) -> None:
+    phantom, faces = wide[0.30]
+    measured = np.mean([face.phase_fraction(Material.CBD) for face in faces])
     assert 0.02 < phantom.statistics.cbd_fraction < 0.10
     assert abs(measured - phantom.statistics.cbd_fraction) <= 0.01
+
+
+def test_secondary_particles_are_about_10_um_across_and_some_are_elongated() -> None:
+    p = PhantomParameters()
+    phantom = Phantom(seed=5, porosity=0.3)
+    table = np.concatenate([phantom.particles.cell(i, 0, 0) for i in range(40)])
+    forms = table[:, Q_COLUMNS]
+    full = np.zeros((len(table), 3, 3))
+    full[:, [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]] = forms
+    full = full + np.triu(full, 1).transpose(0, 2, 1)
+    semi_axes = 1.0 / np.sqrt(np.linalg.eigvalsh(full))  # ascending forms: descending axes
+    diameter = 2.0 * np.prod(semi_axes, axis=1) ** (1 / 3)
+    assert np.mean(diameter) == pytest.approx(2 * p.mean_radius_um, rel=0.1)
+    assert np.std(diameter) > 0.1 * np.mean(diameter)  # a spread of sizes
+    # long axis over the mean of the two short ones: the triaxial scatter alone stays < 1.3
+    longest = semi_axes.max(axis=1)
+    aspect = longest / np.sqrt(np.prod(semi_axes, axis=1) / longest)
+    assert np.mean(aspect > 1.3) == pytest.approx(p.elongated_fraction, abs=0.06)
+    assert aspect.max() > 0.9 * p.elongation_max
+
+
+def test_primary_grains_are_a_few_hundred_nm_across() -> None:
+    phantom = Phantom(seed=3, porosity=0.3)
+    x, y = image_axes(768, 768, field_um=10.0)
+    grid = grains_on_grid(phantom.lattice, (x[0], x[-1]), (y[0], y[-1]), 0.3, 3)
+    sections = len(np.unique(grid.sample.near_key))
+    area_um2 = (grid.x_um[-1] - grid.x_um[0]) * (grid.y_um[-1] - grid.y_um[0])
+    diameter_nm = 1000 * np.sqrt(4 * area_um2 / sections / np.pi)
+    assert 100 < diameter_nm < 500  # physics.md: primary particles 100-500 nm
+
+
+def test_grains_on_the_node_grid_equal_grains_evaluated_point_by_point() -> None:
+    phantom = Phantom(seed=7, porosity=0.3)
+    grid = grains_on_grid(phantom.lattice, (130.0, 134.0), (60.0, 63.0), 211.4, 3)
+    gx, gy = np.meshgrid(grid.x_um, grid.y_um)
+    points = np.column_stack([gx.ravel(), gy.ravel(), np.full(gx.size, 211.4)])
+    direct = grains_at_points(phantom.lattice, points)
+    np.testing.assert_array_equal(direct.near_key, grid.sample.near_key.ravel())
+    np.testing.assert_array_equal(direct.next_key, grid.sample.next_key.ravel())
+    np.testing.assert_allclose(direct.signed_um, grid.sample.signed_um.ravel(), atol=1e-5)
+
+
+def test_grain_boundaries_are_as_dense_on_every_face_no_lattice_period() -> None:
+    # a regular lattice would put every tenth 25 nm face on a lattice plane (+40 % boundary)
+    phantom = Phantom(seed=9, porosity=0.3)
+    x, y = image_axes(512, 512, field_um=10.0)
+    near = []
+    for k in range(20):
+        grid = grains_on_grid(phantom.lattice, (x[0], x[-1]), (y[0], y[-1]), 0.025 * k, 3)
+        near.append(np.mean(np.abs(grid.sample.signed_um) < 0.02))
+    near = np.asarray(near)
+    assert near.std() / near.mean() < 0.05  # a regular lattice swings by +-15 %
+
+
+def test_li_is_depleted_beside_open_cracks_and_recovers_over_the_depletion_length() -> None:
+    micro = MicrostructureParameters()
+    x, y = image_axes(1024, 1024, field_um=14.0)
+    depleted = Phantom(seed=811, porosity=0.3).face(0.3, x, y)
+    intact = Phantom(
+        seed=811, porosity=0.3, micro=dataclasses.replace(micro, crack_li_depletion=0.0)
+    ).face(0.3, x, y)
+    nmc = depleted.labels == Material.NMC811
+    loss = (intact.soc - depleted.soc)[nmc]
+    distance = np.abs(depleted.boundary_um[nmc]) - micro.crack_opening_nm / 2000
+    beside = depleted._structure.is_open[nmc]
+    assert beside.sum() > 1000  # the face crosses cracks
+    wall = loss[beside & (distance < 0.02)].mean()
+    far = loss[beside & (distance > 0.08) & (distance < 0.12)].mean()
+    assert wall == pytest.approx(micro.crack_li_depletion * np.exp(-0.01 / 0.1), rel=0.25)
+    length_um = micro.crack_depletion_length_nm / 1000
+    assert far / wall == pytest.approx(np.exp(-(0.1 - 0.01) / length_um), rel=0.35)
+    assert np.all(loss[~beside] <= micro.crack_li_depletion)
 
 
 def test_phantom_is_deterministic_per_seed() -> None:
@@ -54,6 +156,7 @@ def test_phantom_is_deterministic_per_seed() -> None:
     c = Phantom(seed=812, porosity=0.3).face(0.5, x, y)
     np.testing.assert_array_equal(a.labels, b.labels)
     np.testing.assert_array_equal(a.li_fraction, b.li_fraction)
+    np.testing.assert_array_equal(a.grain_contrast, b.grain_contrast)
     assert np.mean(a.labels != c.labels) > 0.05
 
 
@@ -71,11 +174,13 @@ def test_phantom_is_independent_of_evaluation_order_and_cache() -> None:
 
 def test_a_window_of_a_face_equals_the_same_pixels_of_a_larger_face() -> None:
     phantom = Phantom(seed=4, porosity=0.3)
-    x, y = image_axes(512, 384, field_um=40.0)
+    x, y = image_axes(1024, 768, field_um=20.0)
     whole = phantom.face(1.0, x, y)
-    part = phantom.face(1.0, x[100:300], y[50:200])
-    np.testing.assert_array_equal(part.labels, whole.labels[50:200, 100:300])
-    np.testing.assert_array_equal(part.li_fraction, whole.li_fraction[50:200, 100:300])
+    part = phantom.face(1.0, x[100:600], y[50:400])
+    window = (slice(50, 400), slice(100, 600))
+    np.testing.assert_array_equal(part.labels, whole.labels[window])
+    np.testing.assert_array_equal(part.li_fraction, whole.li_fraction[window])
+    np.testing.assert_array_equal(part.grain_contrast, whole.grain_contrast[window])
 
 
 def test_li_fraction_is_x_over_x_plus_3_in_nmc_and_zero_elsewhere() -> None:
@@ -118,45 +223,37 @@ def test_phase_compositions_follow_their_formulas() -> None:
         face.atomic_fraction("Qx")
 
 
-def _isolated_sphere(phantom: Phantom) -> np.ndarray:
-    """A sphere whose inner half is owned by itself alone (no neighbour's power reaches it)."""
-    table = np.concatenate(
-        [
-            phantom.spheres.cell(i, j, k)
-            for i in range(6, 10)
-            for j in range(2, 6)
-            for k in range(9, 13)
-        ]
-    )
-    for s in table:
-        d2 = np.sum((table[:, CX : CZ + 1] - s[CX : CZ + 1]) ** 2, axis=1)
-        others = table[d2 > 0]
-        d2o = d2[d2 > 0]
-        # every point within R/2 of the centre has own power >= 0.75 R^2 > any other power
-        reach2 = others[:, RADIUS] ** 2 - (np.sqrt(d2o) - 0.5 * s[RADIUS]).clip(0) ** 2
-        isolated = np.all(reach2 < 0.7 * s[RADIUS] ** 2)
-        if isolated and 0.3 < s[SOC] < 0.9 and abs(s[SOC_GRADIENT]) > 0.03:
-            return s
-    raise AssertionError("no isolated sphere found")
-
-
-def test_core_shell_gradient_follows_the_particle_radius() -> None:
-    phantom = Phantom(seed=811, porosity=0.6)  # sparse: isolated particles exist
-    s = _isolated_sphere(phantom)
+def test_core_shell_gradient_follows_the_normalised_radius() -> None:
+    no_pores = dataclasses.replace(MicrostructureParameters(), internal_pore_fraction=0.0)
+    phantom = Phantom(seed=811, porosity=0.6, micro=no_pores)  # sparse: lone particles exist
     ox, oy, oz = phantom.parameters.origin_offset_um
-    rho = np.array([0.0, 0.25, 0.5])
-    x = s[CX] - ox + rho * s[RADIUS]
-    face = phantom.face(s[CZ] - oz, x, np.array([s[CY] - oy]))
-    expected = s[SOC] + s[SOC_GRADIENT] * (rho**2 - MEAN_RHO2_IN_BALL)
-    np.testing.assert_allclose(face.soc[0], expected, atol=1e-5)
+    table = np.concatenate(
+        [phantom.particles.cell(i, j, 10) for i in range(4, 12) for j in range(8)]
+    )
+    checked = 0
+    for row in table[(table[:, CRACK_PLANES] == 0) & (np.abs(table[:, SOC_GRADIENT]) > 0.03)]:
+        x = row[CX] - ox + np.linspace(-2.0, 2.0, 9)
+        face = phantom.face(row[CZ] - oz, x, np.array([row[CY] - oy]))
+        owner, _ = face._owner
+        if np.any(owner < 0) or np.any(face._table[owner[0], CX] != row[CX]):
+            continue  # another particle claims part of the line
+        q = np.zeros((3, 3))
+        q[[0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]] = row[Q_COLUMNS]
+        q = q + np.triu(q, 1).T
+        offsets = np.column_stack([x + ox - row[CX], np.zeros(9), np.zeros(9)])
+        rho2 = np.einsum("ni,ij,nj->n", offsets, q, offsets)
+        expected = np.clip(row[SOC] + row[SOC_GRADIENT] * (rho2 - MEAN_RHO2_IN_BALL), 0.2, 1.0)
+        np.testing.assert_allclose(face.soc[0], expected, atol=1e-5)
+        checked += 1
+    assert checked >= 3
 
 
-def test_full_image_face_evaluates_well_under_100_ms() -> None:
+def test_full_image_face_evaluates_well_under_a_slice_budget() -> None:
     phantom = Phantom(seed=811, porosity=0.3)
     x, y = image_axes()
     phantom.face(0.0, x, y)  # generate the cells once
     best = min(_timed(lambda z=z: phantom.face(z, x, y)) for z in (0.025, 0.05, 0.075))
-    assert best < 0.1
+    assert best < 0.15  # ~40 ms on the 2-core machine; benchmarks/twin_slice.py tracks it
 
 
 def _timed(action) -> float:

@@ -1,0 +1,115 @@
+"""Parameters of the sample: phases, composition, particles, grains, cracks, pores, Li field.
+
+Sources are the entries of the shared reference ``physics.md``; ASSUMED marks values with no
+published source (the comment gives the reasoning).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MaterialParameters:
+    """Composition, density and sputtering of the three phases of the phantom."""
+
+    # NMC811: Li_x Ni0.8 Mn0.1 Co0.1 O2 (physics.md); Li content x varies (see PhantomParameters)
+    nmc_ni_per_formula: float = 0.8  # physics.md
+    nmc_mn_per_formula: float = 0.1  # physics.md
+    nmc_co_per_formula: float = 0.1  # physics.md
+    nmc_o_per_formula: float = 2.0  # physics.md
+    # physics.md: theoretical density ~4.7-4.8 g/cm3, Li atom density ~2.95e22 cm^-3, i.e.
+    # 2.95e22 formula units x 4 atoms (at x = 1).
+    nmc_atom_density_per_cm3: float = 4 * 2.95e22
+    # CBD: carbon black + PVDF (CH2CF2)n; physics.md slurry 8:1:1 -> carbon : PVDF = 1 : 1 by mass
+    cbd_carbon_mass_fraction: float = 0.5  # physics.md (8:1:1)
+    carbon_molar_mass_g_per_mol: float = 12.011  # IUPAC standard atomic weight
+    pvdf_monomer_molar_mass_g_per_mol: float = 64.035  # C2H2F2 from IUPAC atomic weights
+    cbd_atom_density_per_cm3: float = 1.0e23  # ASSUMED: ~1.8-2.0 g/cm3 carbon and PVDF
+    # Pore filler: cured epoxy, ASSUMED DGEBA-like C21 H24 O4 (amine hardener N neglected)
+    epoxy_c_per_formula: float = 21.0  # ASSUMED
+    epoxy_h_per_formula: float = 24.0  # ASSUMED
+    epoxy_o_per_formula: float = 4.0  # ASSUMED
+    epoxy_atom_density_per_cm3: float = 1.0e23  # ASSUMED: ~1.2 g/cm3, ~7 g/mol per atom
+    # Volume per dose Yv for 30 keV Xe+. physics.md: no measured value for layered oxides,
+    # "ASSUMED ~0.3-0.5 um^3/nC"; mid value. With the atom density above it gives ~7.5 atoms/ion,
+    # matching the Yamamura estimate Xe+ -> Ni 7.3 atoms/ion. The column times patterns with it.
+    nmc_volume_per_dose_um3_per_nc: float = 0.4
+    # physics.md: binder and epoxy mill at different rates (differential milling -> curtains)
+    cbd_volume_per_dose_um3_per_nc: float = 0.6  # ASSUMED: light elements sputter faster
+    epoxy_volume_per_dose_um3_per_nc: float = 0.8  # ASSUMED: polymers mill fastest
+
+
+@dataclass(frozen=True)
+class PhantomParameters:
+    """Secondary particles (a Boolean model of ellipsoids), CBD at the necks, the Li field."""
+
+    default_porosity: float = 0.335  # physics.md: Chen2020 porosity
+    porosity_min: float = 0.05  # ASSUMED: the range the calibration is meant for (> pores+cracks)
+    porosity_max: float = 0.60  # ASSUMED: as the recipe schema (electrodes 0.18-0.44)
+    mean_radius_um: float = 5.22  # physics.md: PyBaMM Chen2020 particle radius
+    radius_log_sigma: float = 0.2  # ASSUMED: lognormal spread of equivalent-sphere radii
+    radius_min_fraction: float = 0.5  # ASSUMED: radii clipped to [0.5, 1.8] x mean
+    radius_max_fraction: float = 1.8  # ASSUMED
+    # physics.md: agglomerates can be elongated (semi-axes 3.5 x 2.8 x 6.5 um, long / mean short
+    # = 2.1). ASSUMED: this share of particles is prolate with an aspect drawn in the range below.
+    elongated_fraction: float = 0.3
+    elongation_min: float = 1.4  # ASSUMED
+    elongation_max: float = 2.2  # ASSUMED (physics.md example ~2.1)
+    axis_jitter_sigma: float = 0.08  # ASSUMED: volume-preserving triaxial scatter of every particle
+    # ASSUMED: a pore point within this distance of the surfaces of two particles is CBD
+    # (physics.md: CBD fills part of the pore space, mostly at necks). 1 um gives ~5 vol % CBD.
+    cbd_neck_reach_um: float = 1.0
+    # ASSUMED: per-particle mean Li content x of Li_x(NMC811), a partly delithiated electrode
+    soc_mean: float = 0.7
+    soc_sigma: float = 0.12  # ASSUMED: particle-to-particle spread (physics.md heterogeneity)
+    soc_min: float = 0.2  # ASSUMED: x is clipped to [0.2, 1.0]
+    soc_max: float = 1.0  # physics.md formula: x <= 1
+    # ASSUMED: surface-minus-core contrast of x, drawn per particle with zero mean (core-shell)
+    soc_gradient_sigma: float = 0.1
+    # numerical: the lazy Boolean model is generated in cubic cells of this size; part of the
+    # phantom's identity (changing it changes the realisation, not the statistics).
+    cell_size_um: float = 20.0
+    origin_offset_um: tuple[float, float, float] = (137.0, 59.0, 211.0)  # numerical: z=0 unspecial
+    cell_cache_size: int = 4096  # numerical: cells kept in memory
+    shape_quadrature_points: int = 8192  # numerical: E[V] of particle shapes for the calibration
+
+
+@dataclass(frozen=True)
+class MicrostructureParameters:
+    """Inside the particles: primary grains, intergranular cracks with Li loss, internal pores."""
+
+    # physics.md: primary particles a few hundred nm (100-500 nm). Grains are the Voronoi cells
+    # of seeds jittered in a cubic lattice; spacing 0.25 um gives cells of ~0.31 um equivalent
+    # diameter.
+    grain_spacing_um: float = 0.25
+    grain_jitter: float = 0.8  # ASSUMED: seeds spread over this share of their lattice cell
+    # numerical: lattice lines are displaced by up to +-irregularity/2 spacings, so the grain
+    # statistics have no period (faces 25 nm apart would otherwise meet lattice planes)
+    grain_lattice_irregularity: float = 0.5
+    # physics.md: cycling opens intergranular cracks in secondary particles. ASSUMED model: each
+    # particle has a Poisson number (this mean, at most the max) of radial crack planes through
+    # its centre; a grain boundary belongs to a crack when its midpoint lies within the band of
+    # a plane and its normal is within acos(alignment) of the plane's normal, so the crack
+    # zigzags along grain boundaries; it is open with probability continuity x sqrt(1 - rho^2)
+    # (rho: normalised radius of the midpoint), so cracks run from the core and break up
+    # toward the surface.
+    crack_opening_nm: float = 40.0
+    crack_planes_mean: float = 2.0
+    crack_planes_max: int = 4
+    crack_band_um: float = 0.2
+    crack_alignment_min: float = 0.35
+    crack_continuity: float = 0.9
+    # physics.md: Li is depleted along intergranular cracks where electrolyte penetrates.
+    # ASSUMED: x drops by this much at the crack wall and recovers over the depletion length.
+    crack_li_depletion: float = 0.15
+    crack_depletion_length_nm: float = 100.0
+    # ASSUMED: closed internal pores, spheres of this radius filling this share of a particle,
+    # at most one per cube of the spacing (so they never overlap)
+    internal_pore_radius_um: float = 0.12
+    internal_pore_fraction: float = 0.02
+    internal_pore_spacing_um: float = 0.5
+    # numerical: grain boundaries are found on a grid this many times finer than the lattice
+    # and interpolated to the pixels (exact between pixels that see the same two grains).
+    grain_grid_subdivisions: int = 3
+    crack_calibration_points: int = 40_000  # numerical: sample for the crack volume share
