@@ -18,9 +18,9 @@ def read_datasets(path: Path) -> dict[str, np.ndarray]:
     found: dict[str, np.ndarray] = {}
     with h5py.File(path, "r") as f:
         f.visititems(
-            lambda name, obj: found.__setitem__(name, obj[()])
-            if isinstance(obj, h5py.Dataset)
-            else None
+            lambda name, obj: (
+                found.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
+            )
         )
     return found
 

@@ -223,4 +223,3 @@ def inject(instrument: Any, specs: Sequence[Mapping[str, Any]]) -> Any:
         tof=FaultyTof(instrument.tof, schedule),
         vacuum=TwinVacuum(schedule.pressure_pa),
     )
-

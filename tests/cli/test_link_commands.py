@@ -29,8 +29,9 @@ def _datasets(path: Path) -> dict[str, np.ndarray]:
     found: dict[str, np.ndarray] = {}
     with h5py.File(path, "r") as f:
         f.visititems(
-            lambda name, obj: found.__setitem__(name, obj[()])
-            if isinstance(obj, h5py.Dataset) else None
+            lambda name, obj: (
+                found.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
+            )
         )
     return found
 
@@ -40,9 +41,19 @@ class Served:
 
     def __init__(self, *flags: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "fibsims", "sim", "serve", "--bind", "tcp://127.0.0.1:0",
-             *flags],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "fibsims",
+                "sim",
+                "serve",
+                "--bind",
+                "tcp://127.0.0.1:0",
+                *flags,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         ready, _, _ = select.select([self.process.stdout], [], [], 20)
         assert ready, "the server did not start"
@@ -70,8 +81,9 @@ def served() -> Iterator[list[Served]]:
 @pytest.fixture(scope="module")
 def in_process(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "local"
-    result = runner.invoke(app, ["run", str(QUICK), "--out", str(out), "--seed", "1",
-                                 "--no-progress"])
+    result = runner.invoke(
+        app, ["run", str(QUICK), "--out", str(out), "--seed", "1", "--no-progress"]
+    )
     assert result.exit_code == 0, result.output
     return out / "run.h5"
 
@@ -89,8 +101,20 @@ def test_run_against_a_served_twin_gives_the_in_process_data(served, in_process,
     server = Served()
     served.append(server)
     out = tmp_path / "wire"
-    result = runner.invoke(app, ["run", str(QUICK), "--out", str(out), "--seed", "1",
-                                 "--no-progress", "--instrument", server.endpoint])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(QUICK),
+            "--out",
+            str(out),
+            "--seed",
+            "1",
+            "--no-progress",
+            "--instrument",
+            server.endpoint,
+        ],
+    )
     assert result.exit_code == 0, result.output
     a, b = _datasets(in_process), _datasets(out / "run.h5")
     assert a.keys() == b.keys()
@@ -100,23 +124,50 @@ def test_run_against_a_served_twin_gives_the_in_process_data(served, in_process,
     assert '"column.mill": 18' in stdout and "stopped" in stdout
 
 
-def test_keys_admit_the_authorised_client_and_refuse_and_log_a_stranger(served, keys,
-                                                                       tmp_path):
-    server = Served("--server-key", str(keys / "server.key_secret"),
-                    "--authorized-clients", str(keys / "authorized_clients"))
+def test_keys_admit_the_authorised_client_and_refuse_and_log_a_stranger(served, keys, tmp_path):
+    server = Served(
+        "--server-key",
+        str(keys / "server.key_secret"),
+        "--authorized-clients",
+        str(keys / "authorized_clients"),
+    )
     served.append(server)
-    good = runner.invoke(app, [
-        "run", str(QUICK), "--out", str(tmp_path / "ok"), "--no-progress",
-        "--instrument", server.endpoint, "--server-public-key", str(keys / "server.key"),
-        "--client-key", str(keys / "client.key_secret")])
+    good = runner.invoke(
+        app,
+        [
+            "run",
+            str(QUICK),
+            "--out",
+            str(tmp_path / "ok"),
+            "--no-progress",
+            "--instrument",
+            server.endpoint,
+            "--server-public-key",
+            str(keys / "server.key"),
+            "--client-key",
+            str(keys / "client.key_secret"),
+        ],
+    )
     assert good.exit_code == 0, good.output
     stranger = tmp_path / "stranger"
     stranger.mkdir()
     zmq.auth.create_certificates(str(stranger), "client")
-    bad = runner.invoke(app, [
-        "run", str(QUICK), "--out", str(tmp_path / "no"), "--no-progress",
-        "--instrument", server.endpoint, "--server-public-key", str(keys / "server.key"),
-        "--client-key", str(stranger / "client.key_secret")])
+    bad = runner.invoke(
+        app,
+        [
+            "run",
+            str(QUICK),
+            "--out",
+            str(tmp_path / "no"),
+            "--no-progress",
+            "--instrument",
+            server.endpoint,
+            "--server-public-key",
+            str(keys / "server.key"),
+            "--client-key",
+            str(stranger / "client.key_secret"),
+        ],
+    )
     assert bad.exit_code == 2
     assert "refused this client's key" in bad.output and "Traceback" not in bad.output
     assert not (tmp_path / "no").exists()
@@ -136,8 +187,17 @@ def test_keys_are_not_overwritten_without_force(keys):
         (["--bind", "tcp://127.0.0.1:99999"], "outside 0-65535"),
         (["--bind", "tcp://0.0.0.0:0"], "without CurveZMQ keys"),
         (["--bind", "tcp://127.0.0.1:0", "--server-key", "x"], "--authorized-clients"),
-        (["--bind", "tcp://127.0.0.1:0", "--server-key", "/nope/server.key_secret",
-          "--authorized-clients", "/nope"], "cannot read the key file"),
+        (
+            [
+                "--bind",
+                "tcp://127.0.0.1:0",
+                "--server-key",
+                "/nope/server.key_secret",
+                "--authorized-clients",
+                "/nope",
+            ],
+            "cannot read the key file",
+        ),
         (["--bind", "tcp://127.0.0.1:0", "--drop-replies", "1.5"], "--drop-replies"),
     ],
 )
@@ -160,11 +220,22 @@ def test_a_port_in_use_is_a_clear_error():
 
 
 def test_run_with_half_the_keys_or_a_bad_address_is_refused(tmp_path):
-    half = runner.invoke(app, ["run", str(QUICK), "--out", str(tmp_path / "a"),
-                               "--instrument", "tcp://127.0.0.1:5555",
-                               "--client-key", "client.key_secret"])
+    half = runner.invoke(
+        app,
+        [
+            "run",
+            str(QUICK),
+            "--out",
+            str(tmp_path / "a"),
+            "--instrument",
+            "tcp://127.0.0.1:5555",
+            "--client-key",
+            "client.key_secret",
+        ],
+    )
     assert half.exit_code == 2 and "--server-public-key" in half.output
-    bad = runner.invoke(app, ["run", str(QUICK), "--out", str(tmp_path / "b"),
-                              "--instrument", "tcp://nowhere"])
+    bad = runner.invoke(
+        app, ["run", str(QUICK), "--out", str(tmp_path / "b"), "--instrument", "tcp://nowhere"]
+    )
     assert bad.exit_code == 2 and "tcp://HOST:PORT" in bad.output
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

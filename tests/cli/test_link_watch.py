@@ -25,15 +25,21 @@ runner = CliRunner()
 
 EVENTS = [
     StateChanged(t_s=0.0, previous="idle", state="preflight"),
-    RunStarted(t_s=1.0, recipe="demo", slices_planned=2, first_slice=0, instrument="sim",
-               seed=1),
+    RunStarted(t_s=1.0, recipe="demo", slices_planned=2, first_slice=0, instrument="sim", seed=1),
     StateChanged(t_s=1.0, previous="preflight", state="running"),
     StepStarted(t_s=2.0, slice=0, position=0, kind="mill"),
-    SliceCommitted(t_s=3600.0, slice=0, face_z_um=0.025, duration_s=3599.0,
-                   slices_completed=1, slices_planned=2),
+    SliceCommitted(
+        t_s=3600.0,
+        slice=0,
+        face_z_um=0.025,
+        duration_s=3599.0,
+        slices_completed=1,
+        slices_planned=2,
+    ),
     StepStarted(t_s=3601.0, slice=1, position=3, kind="sims_raster"),
-    SliceCommitted(t_s=7200.0, slice=1, face_z_um=0.05, duration_s=3599.0,
-                   slices_completed=2, slices_planned=2),
+    SliceCommitted(
+        t_s=7200.0, slice=1, face_z_um=0.05, duration_s=3599.0, slices_completed=2, slices_planned=2
+    ),
     StateChanged(t_s=7200.0, previous="running", state="completed"),
     RunFinished(t_s=7200.0, status="completed", slices_completed=2, slices_planned=2),
 ]
@@ -80,8 +86,16 @@ def test_watch_json_prints_one_line_per_event():
 
 def test_a_run_that_did_not_complete_exits_1_with_its_reason():
     publisher = EventPublisher("tcp://127.0.0.1:0")
-    stopped = [*EVENTS[:5], RunFinished(t_s=4000.0, status="paused", slices_completed=1,
-                                        slices_planned=2, reason="HardwareFault: vacuum")]
+    stopped = [
+        *EVENTS[:5],
+        RunFinished(
+            t_s=4000.0,
+            status="paused",
+            slices_completed=1,
+            slices_planned=2,
+            reason="HardwareFault: vacuum",
+        ),
+    ]
     thread = _publish_when_watched(publisher, stopped)
     result = runner.invoke(app, ["watch", publisher.endpoint, "--timeout", "10"])
     thread.join(5)
@@ -120,10 +134,15 @@ def test_run_publish_is_followed_live_to_its_end(tmp_path):
     thread = threading.Thread(target=follow, daemon=True)
     thread.start()
     recipe = tmp_path / "long.yaml"  # enough slices that the watcher joins while it runs
-    recipe.write_text(QUICK.read_text().replace("slices: 6}", "slices: 40}")
-                      .replace("max_hours: 2", "max_hours: 20"))
-    result = runner.invoke(app, ["run", str(recipe), "--out", str(tmp_path / "run"),
-                                 "--no-progress", "--publish", address])
+    recipe.write_text(
+        QUICK.read_text()
+        .replace("slices: 6}", "slices: 40}")
+        .replace("max_hours: 2", "max_hours: 20")
+    )
+    result = runner.invoke(
+        app,
+        ["run", str(recipe), "--out", str(tmp_path / "run"), "--no-progress", "--publish", address],
+    )
     thread.join(10)
     subscriber.close()
     assert result.exit_code == 0, result.output
@@ -135,7 +154,17 @@ def test_run_publish_is_followed_live_to_its_end(tmp_path):
 
 
 def test_run_publish_beyond_loopback_is_refused_before_any_folder(tmp_path):
-    result = runner.invoke(app, ["run", str(QUICK), "--out", str(tmp_path / "x"),
-                                 "--no-progress", "--publish", "tcp://0.0.0.0:5600"])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(QUICK),
+            "--out",
+            str(tmp_path / "x"),
+            "--no-progress",
+            "--publish",
+            "tcp://0.0.0.0:5600",
+        ],
+    )
     assert result.exit_code == 2 and "without CurveZMQ keys" in result.output
     assert not (tmp_path / "x").exists()

@@ -73,8 +73,13 @@ def test_the_run_file_stacks_every_slice_with_its_metadata(quick_run):
         assert np.allclose(slices["face_z_um"], 0.025 * np.arange(1, 7))
         assert np.all(np.diff(slices["started_s"]) > 0)
         steps = f["steps"][()]
-        assert set(steps["kind"]) == {b"mill", b"rocking_polish", b"se_image", b"sims_raster",
-                                      b"autofocus"}
+        assert set(steps["kind"]) == {
+            b"mill",
+            b"rocking_polish",
+            b"se_image",
+            b"sims_raster",
+            b"autofocus",
+        }
         mills = steps[steps["kind"] == b"mill"]
         assert np.allclose(mills["current_na"], 15.0)
         assert np.all(f["se_image/current_na"][()] == pytest.approx(0.1))

@@ -171,8 +171,14 @@ class FakeDetector(SEDetector):
         self.clock.sleep(duration)
         value = round(self.column.face_z_um * 1000)
         pixels = np.full((h, w), value, dtype=np.uint16)
-        return Image(pixels, request.pixel_size_nm, request.dwell_us, request.frames,
-                     self.column.current, duration)
+        return Image(
+            pixels,
+            request.pixel_size_nm,
+            request.dwell_us,
+            request.frames,
+            self.column.current,
+            duration,
+        )
 
 
 class FakeTof(TofSpectrometer):
@@ -189,12 +195,22 @@ class FakeTof(TofSpectrometer):
         self.clock.sleep(duration)
         peaks = tuple(Peak(label, 7.0, 6.9, 7.1) for label in request.peaks)
         maps = np.full((len(peaks), h, w), 3, dtype=np.uint32)
-        spectrum = Spectrum(np.ones(16), np.linspace(1, 16, 16, dtype=np.float32), 812.0, 222.0,
-                            0.8333e-9)
+        spectrum = Spectrum(
+            np.ones(16), np.linspace(1, 16, 16, dtype=np.float32), 812.0, 222.0, 0.8333e-9
+        )
         saturated = np.zeros(h, dtype=np.uint8)
         saturated[: int(h * self.saturated_fraction)] = 1
-        return Raster(peaks, maps, spectrum, request.scan.pixel_size_nm, request.scan.dwell_us,
-                      request.scan.frames, self.column.current, duration, saturated)
+        return Raster(
+            peaks,
+            maps,
+            spectrum,
+            request.scan.pixel_size_nm,
+            request.scan.dwell_us,
+            request.scan.frames,
+            self.column.current,
+            duration,
+            saturated,
+        )
 
 
 class FakeTruth(GroundTruth):

@@ -18,8 +18,9 @@ def _run(recipe, instrument, store, journal):
 def test_a_transient_fault_is_retried_with_backoff_on_the_instrument_clock(
     recipe, make_instrument, make_store, journal
 ):
-    instrument = make_instrument(fail_on={"raster": {2, 3}},
-                                 error={"raster": TransientInstrumentError})
+    instrument = make_instrument(
+        fail_on={"raster": {2, 3}}, error={"raster": TransientInstrumentError}
+    )
     store = make_store()
     outcome, events = _run(recipe, instrument, store, journal)
     assert outcome.status is RunState.COMPLETED
@@ -32,8 +33,9 @@ def test_a_transient_fault_is_retried_with_backoff_on_the_instrument_clock(
 def test_a_transient_fault_that_persists_pauses_after_the_last_attempt(
     recipe, make_instrument, make_store, journal
 ):
-    instrument = make_instrument(fail_on={"mill": {4, 5, 6}},
-                                 error={"mill": TransientInstrumentError})
+    instrument = make_instrument(
+        fail_on={"mill": {4, 5, 6}}, error={"mill": TransientInstrumentError}
+    )
     outcome, events = _run(recipe, instrument, make_store(), journal)
     assert outcome.status is RunState.PAUSED
     assert "TransientInstrumentError during mill" in outcome.reason
@@ -51,13 +53,14 @@ def test_a_failed_optional_autofocus_is_skipped_and_flagged(
     assert skipped.slice == 0 and skipped.kind == "autofocus"
     assert "injected fault on autofocus #1" in skipped.reason
     assert [s.kind for s in store.records[0].steps] == [
-        "mill", "rocking_polish", "se_image", "sims_raster"
+        "mill",
+        "rocking_polish",
+        "se_image",
+        "sims_raster",
     ]
 
 
-def test_a_safety_interlock_aborts_without_a_retry(
-    recipe, make_instrument, make_store, journal
-):
+def test_a_safety_interlock_aborts_without_a_retry(recipe, make_instrument, make_store, journal):
     instrument = make_instrument(fail_on={"image": 2}, error={"image": SafetyInterlock})
     outcome, events = _run(recipe, instrument, make_store(), journal)
     assert outcome.status is RunState.ABORTED

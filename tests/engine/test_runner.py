@@ -31,7 +31,10 @@ def test_a_run_executes_every_slice_in_order_and_completes(
     kinds = [s.kind for s in store.records[0].steps]
     assert kinds == ["mill", "rocking_polish", "autofocus", "se_image", "sims_raster"]
     assert [s.kind for s in store.records[1].steps] == [
-        "mill", "rocking_polish", "se_image", "sims_raster"
+        "mill",
+        "rocking_polish",
+        "se_image",
+        "sims_raster",
     ]
     # two rocking angles: move, mill, move, mill, then back home
     assert instrument.calls.log[:6] == ["mill", "move", "mill", "move", "mill", "move"]
@@ -114,8 +117,9 @@ def test_an_abort_request_stops_at_the_next_safe_point(
     recipe, make_instrument, make_store, journal
 ):
     events: list = []
-    engine = RunEngine(compile_plan(recipe), make_instrument(), make_store(), journal,
-                       sinks=[events.append])
+    engine = RunEngine(
+        compile_plan(recipe), make_instrument(), make_store(), journal, sinks=[events.append]
+    )
 
     def abort_after_first_commit(event):
         if isinstance(event, SliceCommitted) and event.slice == 0:
@@ -181,8 +185,9 @@ def test_preflight_refuses_a_current_that_is_not_on_the_ladder(
 
 
 def test_the_max_hours_limit_aborts_with_a_reason(recipe, make_instrument, make_store, journal):
-    limited = recipe.model_copy(update={"limits": recipe.limits.model_copy(
-        update={"max_hours": 0.05})})
+    limited = recipe.model_copy(
+        update={"limits": recipe.limits.model_copy(update={"max_hours": 0.05})}
+    )
     outcome = _engine(limited, make_instrument(), make_store(), journal, []).run()
     assert outcome.status is RunState.ABORTED
     assert "limits.max_hours" in outcome.reason
@@ -194,8 +199,9 @@ def test_truth_is_collected_per_product_only_when_asked(
 ):
     for collect in (False, True):
         store = make_store()
-        RunEngine(compile_plan(recipe), make_instrument(), store, journal,
-                  collect_truth=collect).run()
+        RunEngine(
+            compile_plan(recipe), make_instrument(), store, journal, collect_truth=collect
+        ).run()
         truth = store.records[2].truth
         if not collect:
             assert truth == {}

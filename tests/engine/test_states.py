@@ -19,8 +19,13 @@ from fibsims.engine.states import (
 
 def test_a_run_follows_the_happy_path_to_completed():
     machine = RunStateMachine()
-    for state in (RunState.PREFLIGHT, RunState.RUNNING, RunState.PAUSED, RunState.RUNNING,
-                  RunState.COMPLETED):
+    for state in (
+        RunState.PREFLIGHT,
+        RunState.RUNNING,
+        RunState.PAUSED,
+        RunState.RUNNING,
+        RunState.COMPLETED,
+    ):
         machine.transition(state)
     assert machine.state is RunState.COMPLETED
     assert machine.history[0] is RunState.IDLE and len(machine.history) == 6

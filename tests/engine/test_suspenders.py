@@ -18,8 +18,14 @@ from fibsims.engine.suspenders import (
 
 def _run(recipe, instrument, store, journal, suspenders):
     events: list = []
-    engine = RunEngine(compile_plan(recipe), instrument, store, journal,
-                       sinks=[events.append], suspenders=suspenders)
+    engine = RunEngine(
+        compile_plan(recipe),
+        instrument,
+        store,
+        journal,
+        sinks=[events.append],
+        suspenders=suspenders,
+    )
     return engine.run(), events
 
 
@@ -45,8 +51,7 @@ def test_a_condition_that_never_clears_pauses_after_max_wait(
 ):
     instrument = make_instrument()
     instrument.vacuum.pressure = lambda t: 5e-2 if t >= 100 else 1e-4
-    watch = PressureWatch("chamber_pressure", action="wait", poll_s=60, max_wait_s=600,
-                          max_pa=1e-3)
+    watch = PressureWatch("chamber_pressure", action="wait", poll_s=60, max_wait_s=600, max_pa=1e-3)
     outcome, _ = _run(recipe, instrument, make_store(), journal, [watch])
     assert outcome.status is RunState.PAUSED
     assert "chamber_pressure did not clear within 600 s" in outcome.reason
@@ -68,8 +73,13 @@ def test_detector_saturation_pauses_after_the_raster(recipe, make_instrument, ma
     instrument = make_instrument()
     instrument.tof.saturated_fraction = 0.75
     store = make_store()
-    outcome, _ = _run(recipe, instrument, store, journal,
-                      [SaturationWatch("detector_saturation", max_line_fraction=0.5)])
+    outcome, _ = _run(
+        recipe,
+        instrument,
+        store,
+        journal,
+        [SaturationWatch("detector_saturation", max_line_fraction=0.5)],
+    )
     assert outcome.status is RunState.PAUSED and "75% of the raster lines" in outcome.reason
     assert store.records == [] and store.set_aside_records[0].rasters, "the raster is kept"
 

@@ -36,9 +36,7 @@ def test_a_hardware_fault_pauses_and_resume_completes_with_identical_data(
     assert resumed.summary["sessions"] == 2
     same_datasets(whole.layout.run_file, resumed.layout.run_file)
     assert resumed.summary["step_seconds"] == whole.summary["step_seconds"]
-    assert resumed.summary["simulated_seconds"] == pytest.approx(
-        whole.summary["simulated_seconds"]
-    )
+    assert resumed.summary["simulated_seconds"] == pytest.approx(whole.summary["simulated_seconds"])
 
 
 def test_resume_refuses_a_completed_run(quick_variant, tmp_path):

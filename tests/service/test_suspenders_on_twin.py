@@ -16,8 +16,13 @@ def _events(folder: Path) -> list[dict]:
 
 def test_a_beam_current_drop_waits_and_the_run_goes_on_by_itself(quick_variant, tmp_path):
     report = start_run(
-        RunRequest(quick_variant(8), out=tmp_path / "r", seed=1, progress=False,
-                   faults=("beam_current_drop@slice=3,duration_s=900,factor=0.2",))
+        RunRequest(
+            quick_variant(8),
+            out=tmp_path / "r",
+            seed=1,
+            progress=False,
+            faults=("beam_current_drop@slice=3,duration_s=900,factor=0.2",),
+        )
     )
     assert report.ok and report.summary["slices_completed"] == 8
     changes = [e for e in _events(tmp_path / "r") if e["event"] == "state_changed"]
@@ -31,8 +36,13 @@ def test_a_beam_current_drop_waits_and_the_run_goes_on_by_itself(quick_variant, 
 
 def test_a_transient_raster_fault_is_retried_and_the_run_completes(quick_variant, tmp_path):
     report = start_run(
-        RunRequest(quick_variant(5), out=tmp_path / "r", seed=1, progress=False,
-                   faults=("transient@slice=2,step=sims_raster,count=2",))
+        RunRequest(
+            quick_variant(5),
+            out=tmp_path / "r",
+            seed=1,
+            progress=False,
+            faults=("transient@slice=2,step=sims_raster,count=2",),
+        )
     )
     assert report.ok
     retries = [e for e in _events(tmp_path / "r") if e["event"] == "step_retried"]
@@ -41,8 +51,13 @@ def test_a_transient_raster_fault_is_retried_and_the_run_completes(quick_variant
 
 def test_a_failing_autofocus_is_skipped_and_flagged(quick_variant, tmp_path):
     report = start_run(
-        RunRequest(quick_variant(5), out=tmp_path / "r", seed=1, progress=False,
-                   faults=("autofocus_failure@slice=0",))
+        RunRequest(
+            quick_variant(5),
+            out=tmp_path / "r",
+            seed=1,
+            progress=False,
+            faults=("autofocus_failure@slice=0",),
+        )
     )
     assert report.ok
     skipped = [e for e in _events(tmp_path / "r") if e["event"] == "step_skipped"]
@@ -51,8 +66,13 @@ def test_a_failing_autofocus_is_skipped_and_flagged(quick_variant, tmp_path):
 
 def test_an_interlock_aborts_and_leaves_the_beam_blanked(quick_variant, tmp_path):
     report = start_run(
-        RunRequest(quick_variant(5), out=tmp_path / "r", seed=1, progress=False,
-                   faults=("interlock@slice=2",))
+        RunRequest(
+            quick_variant(5),
+            out=tmp_path / "r",
+            seed=1,
+            progress=False,
+            faults=("interlock@slice=2",),
+        )
     )
     assert report.status == "aborted" and "safety interlock" in report.summary["reason"]
     state = json.loads((tmp_path / "r" / "state.json").read_text())
@@ -76,7 +96,9 @@ def test_a_full_disk_pauses_without_losing_a_slice_and_resume_finishes(
     assert stopped.status == "paused" and "No space left on device" in stopped.summary["reason"]
     assert stopped.summary["slices_completed"] == 3
     assert sorted(p.name for p in (tmp_path / "full" / "slices").iterdir()) == [
-        "slice_000000.h5", "slice_000001.h5", "slice_000002.h5"
+        "slice_000000.h5",
+        "slice_000001.h5",
+        "slice_000002.h5",
     ]
     monkeypatch.setattr(slice_file, "_write", real_write)
     resumed = resume_run(ResumeRequest(tmp_path / "full", progress=False))

@@ -39,18 +39,27 @@ keys_app = typer.Typer(help="CurveZMQ keys for the instrument link.", no_args_is
 
 ServerPublicKey = Annotated[
     Path | None,
-    typer.Option("--server-public-key", envvar=SERVER_KEY_ENV,
-                 help="The server's public key file (server.key); needs --client-key."),
+    typer.Option(
+        "--server-public-key",
+        envvar=SERVER_KEY_ENV,
+        help="The server's public key file (server.key); needs --client-key.",
+    ),
 ]
 ClientKey = Annotated[
     Path | None,
-    typer.Option("--client-key", envvar=CLIENT_KEY_ENV,
-                 help="This client's secret key file (client.key_secret)."),
+    typer.Option(
+        "--client-key",
+        envvar=CLIENT_KEY_ENV,
+        help="This client's secret key file (client.key_secret).",
+    ),
 ]
 PublishOption = Annotated[
     str | None,
-    typer.Option("--publish", help="Publish live events on this address for `fibsims watch` "
-                 "(loopback or ipc://, e.g. tcp://127.0.0.1:5600)."),
+    typer.Option(
+        "--publish",
+        help="Publish live events on this address for `fibsims watch` "
+        "(loopback or ipc://, e.g. tcp://127.0.0.1:5600).",
+    ),
 ]
 
 
@@ -70,54 +79,80 @@ def client_keys(server_public_key: Path | None, client_key: Path | None) -> Clie
 
 @sim_app.command("serve")
 def serve(
-    bind: Annotated[str, typer.Option(
-        "--bind", help="Address to serve on; anything but loopback needs keys.")
+    bind: Annotated[
+        str, typer.Option("--bind", help="Address to serve on; anything but loopback needs keys.")
     ] = "tcp://127.0.0.1:5555",
-    server_key: Annotated[Path | None, typer.Option(
-        "--server-key", help="The server's secret key file (server.key_secret).")] = None,
-    authorized_clients: Annotated[Path | None, typer.Option(
-        "--authorized-clients", help="Folder of the client public keys (*.key) to admit.")
+    server_key: Annotated[
+        Path | None,
+        typer.Option("--server-key", help="The server's secret key file (server.key_secret)."),
     ] = None,
-    drop_replies: Annotated[float, typer.Option(
-        "--drop-replies", min=0.0, max=0.99, help="Fault: fraction of call replies to drop.")
+    authorized_clients: Annotated[
+        Path | None,
+        typer.Option(
+            "--authorized-clients", help="Folder of the client public keys (*.key) to admit."
+        ),
+    ] = None,
+    drop_replies: Annotated[
+        float,
+        typer.Option(
+            "--drop-replies", min=0.0, max=0.99, help="Fault: fraction of call replies to drop."
+        ),
     ] = 0.0,
-    delay_ms: Annotated[float, typer.Option(
-        "--delay-ms", min=0.0, help="Fault: delay before every call reply.")] = 0.0,
-    disconnect_every: Annotated[int, typer.Option(
-        "--disconnect-every", min=0, help="Fault: cut connections every N call replies.")
+    delay_ms: Annotated[
+        float, typer.Option("--delay-ms", min=0.0, help="Fault: delay before every call reply.")
+    ] = 0.0,
+    disconnect_every: Annotated[
+        int,
+        typer.Option(
+            "--disconnect-every", min=0, help="Fault: cut connections every N call replies."
+        ),
     ] = 0,
-    restart_after_calls: Annotated[int, typer.Option(
-        "--restart-after-calls", min=0, help="Fault: restart the socket once after N calls.")
+    restart_after_calls: Annotated[
+        int,
+        typer.Option(
+            "--restart-after-calls", min=0, help="Fault: restart the socket once after N calls."
+        ),
     ] = 0,
-    restart_downtime_ms: Annotated[float, typer.Option(
-        "--restart-downtime-ms", min=0.0, help="Fault: how long a restart stays down.")
+    restart_downtime_ms: Annotated[
+        float,
+        typer.Option(
+            "--restart-downtime-ms", min=0.0, help="Fault: how long a restart stays down."
+        ),
     ] = 300.0,
-    forget_on_restart: Annotated[bool, typer.Option(
-        "--forget-on-restart", help="Fault: the restart loses sessions and cached replies.")
+    forget_on_restart: Annotated[
+        bool,
+        typer.Option(
+            "--forget-on-restart", help="Fault: the restart loses sessions and cached replies."
+        ),
     ] = False,
-    fault_seed: Annotated[int, typer.Option(
-        "--fault-seed", min=0, help="Seed of the fault injection (reproducible faults).")
+    fault_seed: Annotated[
+        int,
+        typer.Option(
+            "--fault-seed", min=0, help="Seed of the fault injection (reproducible faults)."
+        ),
     ] = 0,
 ) -> None:
     """Serve the digital twin over the fibsims link protocol until Ctrl-C."""
     if (server_key is None) != (authorized_clients is None):
         raise fail("pass both --server-key and --authorized-clients (or neither)")
-    keys = ServerKeys(server_key, authorized_clients) if server_key and authorized_clients \
-        else None
+    keys = ServerKeys(server_key, authorized_clients) if server_key and authorized_clients else None
     try:
-        faults = FaultPlan(drop_replies=drop_replies, delay_ms=delay_ms,
-                           disconnect_every=disconnect_every,
-                           restart_after_calls=restart_after_calls,
-                           restart_downtime_ms=restart_downtime_ms,
-                           forget_on_restart=forget_on_restart, seed=fault_seed)
+        faults = FaultPlan(
+            drop_replies=drop_replies,
+            delay_ms=delay_ms,
+            disconnect_every=disconnect_every,
+            restart_after_calls=restart_after_calls,
+            restart_downtime_ms=restart_downtime_ms,
+            forget_on_restart=forget_on_restart,
+            seed=fault_seed,
+        )
         server = InstrumentServer(_open_twin, bind, keys=keys, faults=faults)
         _log_to_stderr()
         server.start()
     except LinkConfigError as error:
         raise fail(str(error)) from None
     security = "CurveZMQ on" if keys else "CurveZMQ off, loopback only"
-    out.print(f"serving the twin on {server.endpoint} ({PROTOCOL_NAME}, {security})",
-              markup=False)
+    out.print(f"serving the twin on {server.endpoint} ({PROTOCOL_NAME}, {security})", markup=False)
     out.file.flush()
     _wait_for_interrupt(server)
     failed = not server.is_serving()
@@ -137,9 +172,7 @@ def _log_to_stderr() -> None:
     logger = logging.getLogger("fibsims.link")
     if not any(getattr(h, "fibsims_serve", False) for h in logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.fibsims_serve = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -159,7 +192,8 @@ def _wait_for_interrupt(server: InstrumentServer) -> None:
 @keys_app.command("generate")
 def keys_generate(
     folder: Annotated[Path, typer.Option("--dir", help="Folder to write the keys into.")] = Path(
-        "keys"),
+        "keys"
+    ),
     force: Annotated[bool, typer.Option("--force", help="Replace existing keys.")] = False,
 ) -> None:
     """Write a CurveZMQ server keypair, a client keypair and an authorised-clients folder."""
@@ -185,8 +219,11 @@ def keys_generate(
 def watch(
     address: Annotated[str, typer.Argument(help="The run's --publish address.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per event.")] = False,
-    timeout_s: Annotated[float | None, typer.Option(
-        "--timeout", min=0.0, help="Give up after this many seconds without an event.")
+    timeout_s: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", min=0.0, help="Give up after this many seconds without an event."
+        ),
     ] = None,
     server_public_key: ServerPublicKey = None,
     client_key: ClientKey = None,
@@ -209,32 +246,47 @@ def watch(
         raise typer.Exit(1)
     if not as_json:
         hours = progress.t_s / 3600.0
-        out.print(f"{progress.status}: {progress.slices_completed}/{progress.slices_planned} "
-                  f"slices, instrument time {hours:.2f} h", markup=False)
+        out.print(
+            f"{progress.status}: {progress.slices_completed}/{progress.slices_planned} "
+            f"slices, instrument time {hours:.2f} h",
+            markup=False,
+        )
         if progress.reason:
             out.print(f"reason: {progress.reason}", markup=False)
     raise typer.Exit(0 if progress.status == "completed" else 1)
 
 
-def _follow(subscriber: EventSubscriber, as_json: bool,
-            timeout_s: float | None) -> RunProgress | None:
+def _follow(
+    subscriber: EventSubscriber, as_json: bool, timeout_s: float | None
+) -> RunProgress | None:
     bar = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("slices  {task.fields[state]}  instrument {task.fields[hours]:.2f} h  "
-                   "{task.fields[last]}"),
-        console=err, disable=as_json,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "slices  {task.fields[state]}  instrument {task.fields[hours]:.2f} h  "
+            "{task.fields[last]}"
+        ),
+        console=err,
+        disable=as_json,
     )
     task = bar.add_task("waiting for events", total=None, state="", hours=0.0, last="")
     with bar:
         while (message := subscriber.receive(timeout_s)) is not None:
             progress = RunProgress.from_dict(message.get("progress", {}))
             if as_json:
-                out.print(json.dumps(message["event"], sort_keys=True), markup=False,
-                          soft_wrap=True)
-            bar.update(task, description=progress.recipe or "run",
-                       total=progress.slices_planned or None,
-                       completed=progress.slices_completed, state=progress.state,
-                       hours=progress.t_s / 3600.0, last=progress.last_step)
+                out.print(
+                    json.dumps(message["event"], sort_keys=True), markup=False, soft_wrap=True
+                )
+            bar.update(
+                task,
+                description=progress.recipe or "run",
+                total=progress.slices_planned or None,
+                completed=progress.slices_completed,
+                state=progress.state,
+                hours=progress.t_s / 3600.0,
+                last=progress.last_step,
+            )
             if progress.finished:
                 return progress
     return None

@@ -123,7 +123,10 @@ def resume(
 ) -> None:
     """Continue a paused, failed or killed run from its first slice not committed."""
     request = ResumeRequest(
-        folder=folder, progress=progress, faults=tuple(fault or ()), publish=publish,
+        folder=folder,
+        progress=progress,
+        faults=tuple(fault or ()),
+        publish=publish,
         link_keys=client_keys(server_public_key, client_key),
     )
     _finish(_guarded(lambda: resume_run(request)))

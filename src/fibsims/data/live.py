@@ -90,8 +90,9 @@ class RunProgress:
 class EventPublisher:
     """An event sink publishing every engine event; watchers connect to ``endpoint``."""
 
-    def __init__(self, address: str, *, keys: ServerKeys | None = None,
-                 linger_ms: int = 1000) -> None:
+    def __init__(
+        self, address: str, *, keys: ServerKeys | None = None, linger_ms: int = 1000
+    ) -> None:
         endpoint = parse_endpoint(address, for_bind=True)
         require_keys_off_loopback(address, endpoint.is_local, keys is not None)
         self.progress = RunProgress()
@@ -118,8 +119,12 @@ class EventPublisher:
         fields = event.as_dict()
         self.progress.apply(fields)
         self._seq += 1
-        message = {"v": LIVE_VERSION, "seq": self._seq, "event": fields,
-                   "progress": self.progress.as_dict()}
+        message = {
+            "v": LIVE_VERSION,
+            "seq": self._seq,
+            "event": fields,
+            "progress": self.progress.as_dict(),
+        }
         self._drain_subscriptions()
         with contextlib.suppress(zmq.Again):  # never block the run for a watcher
             self._socket.send_multipart(

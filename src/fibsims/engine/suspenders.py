@@ -107,18 +107,26 @@ def from_recipe(config: Suspenders, disk: DiskReport | None = None) -> list[Susp
     beam, pressure = config.beam_current, config.chamber_pressure
     if beam.enabled:
         found.append(
-            BeamCurrentWatch("beam_current", beam.action, beam.poll_s, beam.max_wait_s,
-                             tolerance=beam.tolerance)
+            BeamCurrentWatch(
+                "beam_current", beam.action, beam.poll_s, beam.max_wait_s, tolerance=beam.tolerance
+            )
         )
     if pressure.enabled:
         found.append(
-            PressureWatch("chamber_pressure", pressure.action, pressure.poll_s,
-                          pressure.max_wait_s, max_pa=pressure.max_pa)
+            PressureWatch(
+                "chamber_pressure",
+                pressure.action,
+                pressure.poll_s,
+                pressure.max_wait_s,
+                max_pa=pressure.max_pa,
+            )
         )
     if config.detector_saturation.enabled:
         found.append(
-            SaturationWatch("detector_saturation",
-                            max_line_fraction=config.detector_saturation.max_line_fraction)
+            SaturationWatch(
+                "detector_saturation",
+                max_line_fraction=config.detector_saturation.max_line_fraction,
+            )
         )
     if config.free_disk.enabled and disk is not None:
         found.append(FreeDiskWatch("free_disk", report=disk, margin=config.free_disk.margin))

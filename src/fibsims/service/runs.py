@@ -313,9 +313,7 @@ def _execute(
     return RunReport(status=outcome.status.value, layout=layout, summary=payload)
 
 
-def _consolidate(
-    layout: RunLayout, recipe: Recipe, session: _Session, status: RunState
-) -> Path:
+def _consolidate(layout: RunLayout, recipe: Recipe, session: _Session, status: RunState) -> Path:
     committed = Journal(layout.journal).committed_slices()
     slice_files = [layout.slices / slice_file_name(i) for i in committed]
     attrs = {

@@ -39,8 +39,9 @@ from fibsims.instrument import (
 )
 from fibsims.instrument.transport import FaultPlan, InstrumentServer, LinkSettings
 
-FAST = LinkSettings(timeout_s=20.0, heartbeat_s=0.05, silence_s=0.15, dead_after_s=1.0,
-                    retries=12, backoff_s=0.005)
+FAST = LinkSettings(
+    timeout_s=20.0, heartbeat_s=0.05, silence_s=0.15, dead_after_s=1.0, retries=12, backoff_s=0.005
+)
 
 
 @dataclass
@@ -148,13 +149,15 @@ class FakeColumn(IonColumn):
             time.sleep(self.script.mill_wall_s)
         self.clock.t += 30.0
         self.face = max(self.face, pattern.front_z_um)
-        return MillResult(duration_s=30.0, dose_nc=1.0 / 3.0, face_z_um=self.face,
-                          current_na=self.current)
+        return MillResult(
+            duration_s=30.0, dose_nc=1.0 / 3.0, face_z_um=self.face, current_na=self.current
+        )
 
     def autofocus(self) -> FocusResult:
         self.script.enter("column.autofocus")
-        return FocusResult(defocus_before_um=0.1234567890123, defocus_after_um=-1e-300,
-                           duration_s=12.0)
+        return FocusResult(
+            defocus_before_um=0.1234567890123, defocus_after_um=-1e-300, duration_s=12.0
+        )
 
 
 class FakeDetector(SEDetector):
@@ -165,9 +168,15 @@ class FakeDetector(SEDetector):
         self.script.enter("se_detector.acquire_image")
         w, h = request.resolution_px
         pixels = (np.arange(w * h, dtype=np.uint32) * 7919 % 65536).astype(np.uint16)
-        return Image(pixels=pixels.reshape(h, w), pixel_size_nm=request.pixel_size_nm,
-                     dwell_us=request.dwell_us, frames=request.frames, current_na=0.1,
-                     duration_s=1.5, saturated_fraction=0.01)
+        return Image(
+            pixels=pixels.reshape(h, w),
+            pixel_size_nm=request.pixel_size_nm,
+            dwell_us=request.dwell_us,
+            frames=request.frames,
+            current_na=0.1,
+            duration_s=1.5,
+            saturated_fraction=0.01,
+        )
 
 
 class FakeTof(TofSpectrometer):
@@ -179,15 +188,25 @@ class FakeTof(TofSpectrometer):
         w, h = request.scan.resolution_px
         n = len(request.peaks)
         maps = np.arange(n * h * w, dtype=np.uint32).reshape(n, h, w) * 65537
-        spectrum = Spectrum(counts=np.linspace(0, 1, 1000) ** 2,
-                            mass_axis_u=np.linspace(1, 200, 1000, dtype=np.float32),
-                            calibration_p1=2.5e3, calibration_p2=-12.0, sample_interval_s=1e-9)
-        peaks = tuple(Peak(label=p, mass_u=7.016, lower_u=6.9, upper_u=7.1)
-                      for p in request.peaks)
-        return Raster(peaks=peaks, count_maps=maps, spectrum=spectrum, pixel_size_nm=20.0,
-                      dwell_us=request.scan.dwell_us, frames=request.scan.frames,
-                      current_na=0.8, duration_s=60.0,
-                      saturated_lines=np.array([0, 1] * (h // 2), dtype=np.uint8))
+        spectrum = Spectrum(
+            counts=np.linspace(0, 1, 1000) ** 2,
+            mass_axis_u=np.linspace(1, 200, 1000, dtype=np.float32),
+            calibration_p1=2.5e3,
+            calibration_p2=-12.0,
+            sample_interval_s=1e-9,
+        )
+        peaks = tuple(Peak(label=p, mass_u=7.016, lower_u=6.9, upper_u=7.1) for p in request.peaks)
+        return Raster(
+            peaks=peaks,
+            count_maps=maps,
+            spectrum=spectrum,
+            pixel_size_nm=20.0,
+            dwell_us=request.scan.dwell_us,
+            frames=request.scan.frames,
+            current_na=0.8,
+            duration_s=60.0,
+            saturated_lines=np.array([0, 1] * (h // 2), dtype=np.uint8),
+        )
 
 
 TRUTH_ARRAYS: dict[str, np.ndarray] = {
@@ -237,9 +256,14 @@ class FakeFactory:
     def __call__(self, options: InstrumentOptions) -> Instrument:
         clock = FakeClock(self.script, options.start_time_s)
         instrument = Instrument(
-            name="fake", clock=clock, stage=FakeStage(self.script, clock),
-            column=FakeColumn(self.script, clock), se_detector=FakeDetector(self.script),
-            tof=FakeTof(self.script), truth=FakeTruth(), vacuum=FakeVacuum(),
+            name="fake",
+            clock=clock,
+            stage=FakeStage(self.script, clock),
+            column=FakeColumn(self.script, clock),
+            se_detector=FakeDetector(self.script),
+            tof=FakeTof(self.script),
+            truth=FakeTruth(),
+            vacuum=FakeVacuum(),
         )
         self.opened.append((options, instrument))
         return instrument
@@ -261,8 +285,12 @@ def serve() -> Iterator[Callable[..., InstrumentServer]]:
     """Start servers on ephemeral loopback ports; all are stopped at the end of the test."""
     started: list[InstrumentServer] = []
 
-    def start(factory: Callable[[InstrumentOptions], Instrument], *,
-              faults: FaultPlan | None = None, **kwargs: Any) -> InstrumentServer:
+    def start(
+        factory: Callable[[InstrumentOptions], Instrument],
+        *,
+        faults: FaultPlan | None = None,
+        **kwargs: Any,
+    ) -> InstrumentServer:
         server = InstrumentServer(factory, "tcp://127.0.0.1:0", faults=faults, **kwargs)
         started.append(server.start())
         return server

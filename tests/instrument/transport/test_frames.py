@@ -53,12 +53,21 @@ def test_a_message_without_arrays_is_one_json_frame():
         ([_header(), b"x" * 10_001], ErrorCode.TOO_LARGE, "10000 bytes"),
         ([_header(), b"", b"", b"", b"", b""], ErrorCode.TOO_LARGE, "at most 4"),
         ([_header(arrays=[{"dtype": "<u2", "shape": [2]}])], ErrorCode.BAD_REQUEST, "declares 1"),
-        ([_header(arrays=[{"dtype": "<u2", "shape": [3]}]), b"abcd"], ErrorCode.BAD_REQUEST,
-         "needs 6 bytes"),
-        ([_header(arrays=[{"dtype": "|O", "shape": [1]}]), b"12345678"], ErrorCode.BAD_REQUEST,
-         "not carried"),
-        ([_header(arrays=[{"dtype": "<f8", "shape": [1] * 9}]), b"12345678"],
-         ErrorCode.BAD_REQUEST, "dimensions"),
+        (
+            [_header(arrays=[{"dtype": "<u2", "shape": [3]}]), b"abcd"],
+            ErrorCode.BAD_REQUEST,
+            "needs 6 bytes",
+        ),
+        (
+            [_header(arrays=[{"dtype": "|O", "shape": [1]}]), b"12345678"],
+            ErrorCode.BAD_REQUEST,
+            "not carried",
+        ),
+        (
+            [_header(arrays=[{"dtype": "<f8", "shape": [1] * 9}]), b"12345678"],
+            ErrorCode.BAD_REQUEST,
+            "dimensions",
+        ),
     ],
 )
 def test_malformed_messages_are_refused_with_a_typed_code(parts, code, words):

@@ -22,8 +22,12 @@ from fibsims.instrument import (
 from fibsims.instrument.transport import connect
 from fibsims.instrument.transport.methods import METHODS
 
-OPTIONS = InstrumentOptions(seed=7, sample={"name": "x", "twin": {"seed": 3}}, start_time_s=12.5,
-                            faults=({"kind": "transient", "count": 1},))
+OPTIONS = InstrumentOptions(
+    seed=7,
+    sample={"name": "x", "twin": {"seed": 3}},
+    start_time_s=12.5,
+    faults=({"kind": "transient", "count": 1},),
+)
 SCAN = ScanRequest(resolution_px=(6, 4), dwell_us=3.0, frames=2, field_width_um=20.0)
 
 
@@ -59,8 +63,13 @@ def test_every_method_round_trips(remote):
     column.blank()
     column.set_beam_shift_um((0.25, -1.5))
     assert column.beam_shift_um() == (0.25, -1.5)
-    pattern = MillPattern(kind=PatternKind.CLEANING_CROSS_SECTION, width_um=20, height_um=15,
-                          depth_um=18, front_z_um=0.025)
+    pattern = MillPattern(
+        kind=PatternKind.CLEANING_CROSS_SECTION,
+        width_um=20,
+        height_um=15,
+        depth_um=18,
+        front_z_um=0.025,
+    )
     result = column.mill(pattern)
     assert (result.face_z_um, result.dose_nc, result.current_na) == (0.025, 1 / 3, 15.0)
     focus = column.autofocus()
@@ -90,13 +99,15 @@ def test_every_method_round_trips(remote):
 def test_device_errors_keep_their_class_and_message(remote):
     instrument, factory, _ = remote
     script = factory.script
-    for error in (InstrumentError("no"), HardwareFault("vacuum"), SafetyInterlock("door"),
-                  TransientInstrumentError("busy")):
+    for error in (
+        InstrumentError("no"),
+        HardwareFault("vacuum"),
+        SafetyInterlock("door"),
+        TransientInstrumentError("busy"),
+    ):
         script.fail["column.mill"] = [error]
         with pytest.raises(type(error), match=str(error)):
-            instrument.column.mill(
-                MillPattern(PatternKind.BOX, 1.0, 1.0, 1.0, front_z_um=0.1)
-            )
+            instrument.column.mill(MillPattern(PatternKind.BOX, 1.0, 1.0, 1.0, front_z_um=0.1))
     assert instrument.link.lost is None, "a device error does not end the link"
 
 

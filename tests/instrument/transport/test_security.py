@@ -37,14 +37,20 @@ def keys(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture
 def secured(serve, factory, keys):
     folder, _ = keys
-    return serve(factory, keys=ServerKeys(folder / "server.key_secret",
-                                          folder / "authorized_clients"))
+    return serve(
+        factory, keys=ServerKeys(folder / "server.key_secret", folder / "authorized_clients")
+    )
 
 
 def test_generated_keys_are_laid_out_for_the_flags_and_secrets_are_private(keys):
     folder, _ = keys
-    for name in ("server.key", "server.key_secret", "client.key", "client.key_secret",
-                 "authorized_clients/client.key"):
+    for name in (
+        "server.key",
+        "server.key_secret",
+        "client.key",
+        "client.key_secret",
+        "authorized_clients/client.key",
+    ):
         assert (folder / name).is_file(), name
     assert (folder / "client.key_secret").stat().st_mode & 0o077 == 0
 
@@ -63,8 +69,7 @@ def test_an_authorised_client_works(secured, keys, fast):
     instrument.close()
 
 
-def test_a_client_with_another_key_is_refused_and_the_refusal_logged(secured, keys, fast,
-                                                                     caplog):
+def test_a_client_with_another_key_is_refused_and_the_refusal_logged(secured, keys, fast, caplog):
     folder, stranger = keys
     intruder = ClientKeys(folder / "server.key", stranger / "client.key_secret")
     caplog.set_level(logging.WARNING, logger="fibsims.link")
@@ -93,8 +98,9 @@ def test_a_client_pinning_the_wrong_server_key_is_refused(secured, keys, fast):
         connect(secured.endpoint, OPTIONS, keys=wrong, settings=fast)
 
 
-@pytest.mark.parametrize("address", ["tcp://0.0.0.0:0", "tcp://*:0", "tcp://192.0.2.1:5555",
-                                     "tcp://example.org:5555"])
+@pytest.mark.parametrize(
+    "address", ["tcp://0.0.0.0:0", "tcp://*:0", "tcp://192.0.2.1:5555", "tcp://example.org:5555"]
+)
 def test_serving_beyond_loopback_without_keys_is_refused(factory, address):
     with pytest.raises(LinkConfigError, match="without CurveZMQ keys"):
         InstrumentServer(factory, address)
@@ -103,7 +109,8 @@ def test_serving_beyond_loopback_without_keys_is_refused(factory, address):
 def test_serving_beyond_loopback_with_keys_is_allowed(factory, keys, fast):
     folder, _ = keys
     server = InstrumentServer(
-        factory, "tcp://0.0.0.0:0",
+        factory,
+        "tcp://0.0.0.0:0",
         keys=ServerKeys(folder / "server.key_secret", folder / "authorized_clients"),
     ).start()
     try:
@@ -120,5 +127,8 @@ def test_missing_key_files_are_named(factory, tmp_path):
     with pytest.raises(LinkConfigError, match=r"nope\.key_secret"):
         InstrumentServer(factory, "tcp://127.0.0.1:0", keys=keys).start()
     with pytest.raises(LinkConfigError, match=r"--server-public-key: .*server\.key"):
-        connect("tcp://127.0.0.1:9", OPTIONS,
-                keys=ClientKeys(tmp_path / "server.key", tmp_path / "missing"))
+        connect(
+            "tcp://127.0.0.1:9",
+            OPTIONS,
+            keys=ClientKeys(tmp_path / "server.key", tmp_path / "missing"),
+        )

@@ -34,10 +34,12 @@ class Raw:
         reply, _ = decode(self.sock.recv_multipart(), Reply, Limits())
         return reply
 
-    def call(self, method: str, request_id: str, session: str | None = None,
-             **params: Any) -> Reply:
-        self.send(*encode(Request(v=1, id=request_id, method=method, session=session,
-                                  params=params)))
+    def call(
+        self, method: str, request_id: str, session: str | None = None, **params: Any
+    ) -> Reply:
+        self.send(
+            *encode(Request(v=1, id=request_id, method=method, session=session, params=params))
+        )
         return self.reply()
 
     def open(self) -> str:
@@ -71,8 +73,14 @@ def _alive(client: Raw) -> None:
         ([b'{"v": 1, "id": "a", "method": "column.mill"}'], "no_session"),
         ([b"{" + b" " * 200_000 + b"}"], "too_large"),
         ([b'{"v": 1, "id": "a", "method": "ping"}', b"x" * 150_000, b"y" * 150_000], "too_large"),
-        ([b'{"v": 1, "id": "a", "method": "ping", "arrays": [{"dtype": "<f8", "shape": [2]}]}',
-          b"1234"], "bad_request"),
+        (
+            [
+                b'{"v": 1, "id": "a", "method": "ping", '
+                b'"arrays": [{"dtype": "<f8", "shape": [2]}]}',
+                b"1234",
+            ],
+            "bad_request",
+        ),
     ],
 )
 def test_a_bad_message_gets_a_typed_error_and_the_server_keeps_serving(raw, frames, code):
@@ -123,8 +131,9 @@ def test_a_repeat_that_arrives_while_the_call_runs_joins_it(raw):
     session = client.open()
     factory.script.mill_wall_s = 0.3
     pattern = {"kind": "box", "width_um": 1, "height_um": 1, "depth_um": 1, "front_z_um": 0.5}
-    request = encode(Request(v=1, id="m-2", method="column.mill", session=session,
-                             params={"pattern": pattern}))
+    request = encode(
+        Request(v=1, id="m-2", method="column.mill", session=session, params={"pattern": pattern})
+    )
     client.send(*request)
     time.sleep(0.05)
     client.send(*request)
@@ -139,12 +148,18 @@ def test_heartbeats_are_answered_while_a_long_call_runs(raw):
     session = client.open()
     factory.script.mill_wall_s = 0.5
     pattern = {"kind": "box", "width_um": 1, "height_um": 1, "depth_um": 1, "front_z_um": 0.5}
-    client.send(*encode(Request(v=1, id="m-3", method="column.mill", session=session,
-                                params={"pattern": pattern})))
+    client.send(
+        *encode(
+            Request(
+                v=1, id="m-3", method="column.mill", session=session, params={"pattern": pattern}
+            )
+        )
+    )
     time.sleep(0.05)
     started = time.monotonic()
-    client.send(*encode(Request(v=1, id="p-2", method="ping",
-                                params={"session": session, "call": "m-3"})))
+    client.send(
+        *encode(Request(v=1, id="p-2", method="ping", params={"session": session, "call": "m-3"}))
+    )
     pong = client.reply()
     assert pong.id == "p-2" and pong.result["running"] is True
     assert time.monotonic() - started < 0.3, "the pong did not wait for the mill"

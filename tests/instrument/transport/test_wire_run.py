@@ -29,8 +29,9 @@ def datasets(path: Path) -> dict[str, np.ndarray]:
     found: dict[str, np.ndarray] = {}
     with h5py.File(path, "r") as f:
         f.visititems(
-            lambda name, obj: found.__setitem__(name, obj[()])
-            if isinstance(obj, h5py.Dataset) else None
+            lambda name, obj: (
+                found.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
+            )
         )
     return found
 
@@ -56,8 +57,9 @@ def planned_mill_calls() -> int:
 
 
 def run(out: Path, instrument: str = "sim"):
-    return start_run(RunRequest(recipe_path=QUICK, out=out, seed=SEED, instrument=instrument,
-                                progress=False))
+    return start_run(
+        RunRequest(recipe_path=QUICK, out=out, seed=SEED, instrument=instrument, progress=False)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +83,8 @@ def test_quick_over_zeromq_gives_the_same_data_as_in_process(serve, in_process, 
     assert server.stats()["executed"]["column.mill"] == planned_mill_calls()
 
 
-def test_dropped_replies_and_a_restart_lose_nothing_and_repeat_nothing(serve, in_process,
-                                                                       tmp_path):
-    plan = FaultPlan(drop_replies=0.10, restart_after_calls=150, restart_downtime_ms=300,
-                     seed=2024)
+def test_dropped_replies_and_a_restart_lose_nothing_and_repeat_nothing(serve, in_process, tmp_path):
+    plan = FaultPlan(drop_replies=0.10, restart_after_calls=150, restart_downtime_ms=300, seed=2024)
     server = serve(twin, faults=plan)
     out = tmp_path / "faulty"
     report = run(out, instrument=server.endpoint)
@@ -117,13 +117,24 @@ def test_a_server_that_forgets_pauses_the_run_which_resumes_on_the_new_session(
 
 
 def test_twin_faults_and_ground_truth_travel_with_the_session(serve, tmp_path):
-    extra = {"faults": ("transient@slice=1", "beam_current_drop@slice=3,duration_s=600"),
-             "truth": True}
-    local = start_run(RunRequest(recipe_path=QUICK, out=tmp_path / "local", seed=SEED,
-                                 progress=False, **extra))
+    extra = {
+        "faults": ("transient@slice=1", "beam_current_drop@slice=3,duration_s=600"),
+        "truth": True,
+    }
+    local = start_run(
+        RunRequest(recipe_path=QUICK, out=tmp_path / "local", seed=SEED, progress=False, **extra)
+    )
     server = serve(twin)
-    remote = start_run(RunRequest(recipe_path=QUICK, out=tmp_path / "remote", seed=SEED,
-                                  progress=False, instrument=server.endpoint, **extra))
+    remote = start_run(
+        RunRequest(
+            recipe_path=QUICK,
+            out=tmp_path / "remote",
+            seed=SEED,
+            progress=False,
+            instrument=server.endpoint,
+            **extra,
+        )
+    )
     assert local.status == remote.status
     assert server.stats()["executed"]["truth.last_raster_truth"] == 6
     a, b = datasets(tmp_path / "local" / "run.h5"), datasets(tmp_path / "remote" / "run.h5")

@@ -55,8 +55,7 @@ def parse_endpoint(text: str, *, for_bind: bool) -> Endpoint:
     match = _TCP.match(text)
     if match is None:
         raise LinkConfigError(
-            f"address {text!r} is not of the form tcp://HOST:PORT (e.g. {EXAMPLE}) "
-            "or ipc://PATH"
+            f"address {text!r} is not of the form tcp://HOST:PORT (e.g. {EXAMPLE}) or ipc://PATH"
         )
     host, port_text = match["host"], match["port"]
     port = 0 if port_text == "*" else int(port_text)

@@ -25,8 +25,9 @@ _HANDSHAKE_FAILURES = (
 
 
 class Channel:
-    def __init__(self, endpoint: Endpoint, address: str, keys: ClientKeys | None,
-                 max_message_bytes: int) -> None:
+    def __init__(
+        self, endpoint: Endpoint, address: str, keys: ClientKeys | None, max_message_bytes: int
+    ) -> None:
         self.endpoint = endpoint
         self.address = address
         self.keys = keys
@@ -82,7 +83,10 @@ class Channel:
                 )
             raise ClientRefused(
                 f"the security handshake with {self.address} failed: "
-                + ("--server-public-key does not match the server's key, or the server does "
-                   "not use CurveZMQ" if self.keys is not None else
-                   "the server requires CurveZMQ; pass --server-public-key and --client-key")
+                + (
+                    "--server-public-key does not match the server's key, or the server does "
+                    "not use CurveZMQ"
+                    if self.keys is not None
+                    else "the server requires CurveZMQ; pass --server-public-key and --client-key"
+                )
             )

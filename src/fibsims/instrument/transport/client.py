@@ -77,7 +77,9 @@ def connect(
     link = Link(address, keys=keys, settings=settings, limits=limits)
     try:
         params = OpenParams(
-            seed=options.seed, sample=dict(options.sample), start_time_s=options.start_time_s,
+            seed=options.seed,
+            sample=dict(options.sample),
+            start_time_s=options.start_time_s,
             faults=[dict(fault) for fault in options.faults],
             client=f"fibsims@{socket.gethostname()}",
         )

@@ -91,8 +91,9 @@ class Dispatcher:
         if name == "ping":
             return Decision(frames=self._pong(request))
         if name == "server.stats":
-            return Decision(frames=encode(Reply(id=request.id, ok=True,
-                                                result=self.stats.as_dict())))
+            return Decision(
+                frames=encode(Reply(id=request.id, ok=True, result=self.stats.as_dict()))
+            )
         self.stats.bump("calls_received")
         key: CacheKey = (request.session or "", request.id)
         if key in self.inflight:
@@ -104,8 +105,9 @@ class Dispatcher:
             return Decision(key=key, frames=_as_duplicate(cached), call=True)
         if name == "session.open":
             params = _params(OpenParams, request)
-            return Decision(key=key, job=lambda: self._open(request.id, params), call=True,
-                            cache=True)
+            return Decision(
+                key=key, job=lambda: self._open(request.id, params), call=True, cache=True
+            )
         method = METHODS.get(name)
         if method is None and name != "session.close":
             raise ProtocolFault(
@@ -123,11 +125,16 @@ class Dispatcher:
                 request.id,
             )
         if method is None:
-            return Decision(key=key, job=lambda: self._close(request.id, session), call=True,
-                            cache=True)
+            return Decision(
+                key=key, job=lambda: self._close(request.id, session), call=True, cache=True
+            )
         params = _params(method.params, request)
-        return Decision(key=key, call=True, cache=not method.idempotent,
-                        job=lambda: self._invoke(request.id, session, method, params))
+        return Decision(
+            key=key,
+            call=True,
+            cache=not method.idempotent,
+            job=lambda: self._invoke(request.id, session, method, params),
+        )
 
     def _pong(self, request: Request) -> list[Any]:
         params = _params(PingParams, request)
@@ -144,7 +151,9 @@ class Dispatcher:
     # -- jobs (instrument thread) --------------------------------------------------------
     def _open(self, request_id: str, params: OpenParams) -> list[Any]:
         options = InstrumentOptions(
-            seed=params.seed, sample=params.sample, start_time_s=params.start_time_s,
+            seed=params.seed,
+            sample=params.sample,
+            start_time_s=params.start_time_s,
             faults=tuple(params.faults),
         )
 
@@ -155,10 +164,16 @@ class Dispatcher:
                 log.info("closing session %s to make room for a new one", old.id)
                 old.instrument.close()
             self.stats.bump("sessions_opened")
-            log.info("session %s opened for %s (seed %d)", session.id,
-                     params.client or "a client", params.seed)
+            log.info(
+                "session %s opened for %s (seed %d)",
+                session.id,
+                params.client or "a client",
+                params.seed,
+            )
             result = OpenResult(
-                session=session.id, boot=self.boot, instrument=instrument.name,
+                session=session.id,
+                boot=self.boot,
+                instrument=instrument.name,
                 ion_species=instrument.column.ion_species,
                 has_truth=instrument.truth is not None,
                 has_vacuum=instrument.vacuum is not None,
@@ -176,8 +191,9 @@ class Dispatcher:
 
         return self._guarded("session.close", request_id, run)
 
-    def _invoke(self, request_id: str, session: Session, method: Method,
-                params: BaseModel) -> list[Any]:
+    def _invoke(
+        self, request_id: str, session: Session, method: Method, params: BaseModel
+    ) -> list[Any]:
         def run() -> tuple[Any, list[np.ndarray], float | None]:
             value = method.invoke(session.instrument, params)
             pack = ArrayPack()
@@ -186,13 +202,16 @@ class Dispatcher:
 
         return self._guarded(method.name, request_id, run)
 
-    def _guarded(self, name: str, request_id: str,
-                 run: Callable[[], tuple[Any, list[np.ndarray], float | None]]) -> list[Any]:
+    def _guarded(
+        self,
+        name: str,
+        request_id: str,
+        run: Callable[[], tuple[Any, list[np.ndarray], float | None]],
+    ) -> list[Any]:
         self.stats.count("executed", name)
         try:
             result, arrays, clock_s = run()
-            frames = encode(Reply(id=request_id, ok=True, result=result, clock_s=clock_s),
-                            arrays)
+            frames = encode(Reply(id=request_id, ok=True, result=result, clock_s=clock_s), arrays)
         except TransientInstrumentError as error:
             return self._error(request_id, ErrorCode.TRANSIENT, str(error))
         except SafetyInterlock as error:
@@ -203,13 +222,19 @@ class Dispatcher:
             return self._error(request_id, ErrorCode.INSTRUMENT_ERROR, str(error))
         except Exception as error:
             log.exception("%s failed unexpectedly", name)
-            return self._error(request_id, ErrorCode.SERVER_ERROR,
-                               f"{name} failed on the server: {type(error).__name__}: {error}")
+            return self._error(
+                request_id,
+                ErrorCode.SERVER_ERROR,
+                f"{name} failed on the server: {type(error).__name__}: {error}",
+            )
         size = sum(memoryview(f).nbytes for f in frames)
         if size > self.limits.max_message_bytes:
-            return self._error(request_id, ErrorCode.TOO_LARGE,
-                               f"the reply to {name} would be {size} bytes, above the limit "
-                               f"of {self.limits.max_message_bytes}")
+            return self._error(
+                request_id,
+                ErrorCode.TOO_LARGE,
+                f"the reply to {name} would be {size} bytes, above the limit "
+                f"of {self.limits.max_message_bytes}",
+            )
         return frames
 
     def _error(self, request_id: str, code: ErrorCode, message: str) -> list[Any]:
@@ -228,6 +253,4 @@ def _params(model: type[Any], request: Request) -> Any:
 
 def _as_duplicate(frames: list[Any]) -> list[Any]:
     header = Reply.model_validate_json(bytes(memoryview(frames[0])))
-    return [header.model_copy(update={"duplicate": True}).model_dump_json().encode(),
-            *frames[1:]]
-
+    return [header.model_copy(update={"duplicate": True}).model_dump_json().encode(), *frames[1:]]

@@ -43,8 +43,7 @@ class FaultPlan:
     @property
     def active(self) -> bool:
         return bool(
-            self.drop_replies or self.delay_ms or self.disconnect_every
-            or self.restart_after_calls
+            self.drop_replies or self.delay_ms or self.disconnect_every or self.restart_after_calls
         )
 
 
@@ -76,8 +75,7 @@ class FaultInjector:
         self._replies += 1
         n = self._replies
         restart = (
-            not self._restarted and plan.restart_after_calls > 0
-            and n >= plan.restart_after_calls
+            not self._restarted and plan.restart_after_calls > 0 and n >= plan.restart_after_calls
         )
         if restart:
             self._restarted = True

@@ -88,8 +88,13 @@ class _Resend(Exception):
 
 
 class Link:
-    def __init__(self, address: str, keys: ClientKeys | None = None,
-                 settings: LinkSettings | None = None, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        address: str,
+        keys: ClientKeys | None = None,
+        settings: LinkSettings | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.endpoint = parse_endpoint(address, for_bind=False)
         self.address = address
         self.keys = keys
@@ -109,8 +114,14 @@ class Link:
         self._channel.close()
 
     # -- calls -----------------------------------------------------------------------------
-    def call(self, method: str, params: WireModel | None = None, *, idempotent: bool,
-             session: bool = True) -> tuple[Any, list[np.ndarray]]:
+    def call(
+        self,
+        method: str,
+        params: WireModel | None = None,
+        *,
+        idempotent: bool,
+        session: bool = True,
+    ) -> tuple[Any, list[np.ndarray]]:
         """Send one call and return (result, arrays) or raise the classified error."""
         with self._lock:
             if self.lost is not None:
@@ -122,10 +133,13 @@ class Link:
                 self._channel.reset()
                 raise
 
-    def _call(self, method: str, params: WireModel | None, idempotent: bool,
-              session: bool) -> tuple[Any, list[np.ndarray]]:
+    def _call(
+        self, method: str, params: WireModel | None, idempotent: bool, session: bool
+    ) -> tuple[Any, list[np.ndarray]]:
         request = Request(
-            v=1, id=f"{self._prefix}-{next(self._ids)}", method=method,
+            v=1,
+            id=f"{self._prefix}-{next(self._ids)}",
+            method=method,
             session=self.session if session else None,
             params=params.model_dump(mode="json") if params is not None else {},
         )
@@ -163,9 +177,7 @@ class Link:
                 f"{method} failed {self.settings.retries} times: {last}"
             )
         if last.silent:
-            hint = (
-                " (or the server refused this client's key)" if self.keys is not None else ""
-            )
+            hint = " (or the server refused this client's key)" if self.keys is not None else ""
             return ServerUnreachable(
                 f"no reply or heartbeat from the instrument server at {self.address} for "
                 f"{waited:.1f} s during {method}: is it running and reachable{hint}? The run "
@@ -176,8 +188,9 @@ class Link:
             f"({last}); the link is too lossy to go on"
         )
 
-    def _attempt(self, request: Request, frames: list[Any],
-                 started: float) -> tuple[Reply, list[np.ndarray]]:
+    def _attempt(
+        self, request: Request, frames: list[Any], started: float
+    ) -> tuple[Reply, list[np.ndarray]]:
         s = self.settings
         sock = self._channel.socket()
         try:
@@ -209,8 +222,9 @@ class Link:
                 self._ping(sock, request)
                 next_ping = time.monotonic() + s.heartbeat_s
 
-    def _receive(self, sock: zmq.Socket[Any],
-                 request: Request) -> tuple[Reply, list[np.ndarray]] | None:
+    def _receive(
+        self, sock: zmq.Socket[Any], request: Request
+    ) -> tuple[Reply, list[np.ndarray]] | None:
         while sock.poll(0, zmq.POLLIN):
             parts = sock.recv_multipart(copy=False)
             self._last_heard = time.monotonic()
@@ -229,8 +243,12 @@ class Link:
 
     def _ping(self, sock: zmq.Socket[Any], request: Request) -> None:
         params = PingParams(session=request.session, call=request.id)
-        ping = Request(v=1, id=f"{self._prefix}-ping-{next(self._ids)}", method="ping",
-                       params=params.model_dump(mode="json"))
+        ping = Request(
+            v=1,
+            id=f"{self._prefix}-ping-{next(self._ids)}",
+            method="ping",
+            params=params.model_dump(mode="json"),
+        )
         with contextlib.suppress(zmq.Again):  # if it will not go, the silence check reconnects
             sock.send_multipart(encode(ping), zmq.NOBLOCK)
 
@@ -240,8 +258,8 @@ class Link:
         pong = PingResult.model_validate(reply.result)
         if (self.boot is not None and pong.boot != self.boot) or not pong.session_known:
             raise self._session_lost(
-                request.method, f"it now runs as boot {pong.boot}, the session was opened on "
-                f"boot {self.boot}"
+                request.method,
+                f"it now runs as boot {pong.boot}, the session was opened on boot {self.boot}",
             )
         if not pong.running:
             raise _Resend("the server finished the call but its reply was lost")
@@ -253,8 +271,9 @@ class Link:
             "committed slices safe: resume it once the server is back"
         )
 
-    def _unwrap(self, method: str, reply: Reply, arrays: list[np.ndarray],
-                idempotent: bool) -> tuple[Any, list[np.ndarray]]:
+    def _unwrap(
+        self, method: str, reply: Reply, arrays: list[np.ndarray], idempotent: bool
+    ) -> tuple[Any, list[np.ndarray]]:
         if reply.clock_s is not None:
             self.last_clock_s = reply.clock_s
         if reply.ok:
@@ -267,15 +286,17 @@ class Link:
         if code == ErrorCode.NO_SESSION:
             raise self._session_lost(method, message)
         raise LinkProtocolError(
-            f"the instrument server at {self.address} refused {method}: [{code.value}] "
-            f"{message}"
+            f"the instrument server at {self.address} refused {method}: [{code.value}] {message}"
         )
 
 
 def _retry_transient(reply: Reply, idempotent: bool) -> None:
     """A read that failed transiently is worth reading again; an action is not resent
     (the engine's policy decides about actions)."""
-    if idempotent and not reply.ok and reply.error is not None and (
-        reply.error.code == ErrorCode.TRANSIENT
+    if (
+        idempotent
+        and not reply.ok
+        and reply.error is not None
+        and (reply.error.code == ErrorCode.TRANSIENT)
     ):
         raise _Resend(reply.error.message, transient=True)

@@ -137,14 +137,12 @@ class RemoteColumn(_Remote, IonColumn):
 
 class RemoteSEDetector(_Remote, SEDetector):
     def acquire_image(self, request: ScanRequest) -> Image:
-        return self._call("se_detector.acquire_image",
-                          ScanParams(request=ScanRequestW.of(request)))
+        return self._call("se_detector.acquire_image", ScanParams(request=ScanRequestW.of(request)))
 
 
 class RemoteTof(_Remote, TofSpectrometer):
     def acquire_raster(self, request: RasterRequest) -> Raster:
-        return self._call("tof.acquire_raster",
-                          RasterParams(request=RasterRequestW.of(request)))
+        return self._call("tof.acquire_raster", RasterParams(request=RasterRequestW.of(request)))
 
 
 class RemoteVacuum(_Remote, Vacuum):

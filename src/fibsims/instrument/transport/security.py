@@ -83,9 +83,7 @@ def _public(path: Path, flag: str) -> bytes:
 def _keypair(path: Path, flag: str) -> tuple[bytes, bytes]:
     public, secret = _read(path, flag)
     if secret is None:
-        raise LinkConfigError(
-            f"{flag}: {path} holds only a public key; pass the *.key_secret file"
-        )
+        raise LinkConfigError(f"{flag}: {path} holds only a public key; pass the *.key_secret file")
     return public, secret
 
 
@@ -146,7 +144,8 @@ class RefusalLoggingAuthenticator(ThreadAuthenticator):
         self.refused += 1
         log.warning(
             "refused a client at %s: its CurveZMQ key %s is not among the authorised clients",
-            self._peer or "?", key.decode("ascii", "replace"),
+            self._peer or "?",
+            key.decode("ascii", "replace"),
         )
         return False
 

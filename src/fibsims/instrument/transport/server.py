@@ -77,8 +77,7 @@ class InstrumentServer:
         self._joins: dict[CacheKey, list[bytes]] = {}
         self._caching: dict[CacheKey, bool] = {}
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="fibsims-link-server",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="fibsims-link-server", daemon=True)
         self.endpoint = ""
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -95,8 +94,11 @@ class InstrumentServer:
             raise
         self._worker.start()
         self._thread.start()
-        log.info("serving on %s (CurveZMQ %s)", self.endpoint,
-                 "on" if self.keys is not None else "off, loopback only")
+        log.info(
+            "serving on %s (CurveZMQ %s)",
+            self.endpoint,
+            "on" if self.keys is not None else "off, loopback only",
+        )
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -147,8 +149,11 @@ class InstrumentServer:
         except zmq.ZMQError as error:
             router.disable_monitor()
             router.close()
-            hint = " (is another server already using that port?)" if (
-                error.errno == zmq.EADDRINUSE) else ""
+            hint = (
+                " (is another server already using that port?)"
+                if (error.errno == zmq.EADDRINUSE)
+                else ""
+            )
             raise LinkConfigError(f"cannot bind {address}: {error}{hint}") from None
         self._router = router
         self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -210,7 +215,8 @@ class InstrumentServer:
             else:
                 log.warning(
                     "refused a client on %s: security handshake failed (it does not hold "
-                    "this server's public key, or only one side uses CurveZMQ)", self.endpoint,
+                    "this server's public key, or only one side uses CurveZMQ)",
+                    self.endpoint,
                 )
 
     def _drain_router(self) -> None:
@@ -231,8 +237,9 @@ class InstrumentServer:
         except ProtocolFault as fault:
             self.stats_.count("errors", fault.code.value)
             log.info("refused a request: [%s] %s", fault.code.value, fault.message)
-            self._send(identity, error_frames(fault.request_id, fault.code, fault.message),
-                       call=False)
+            self._send(
+                identity, error_frames(fault.request_id, fault.code, fault.message), call=False
+            )
             return
         if decision.frames is not None:
             self._send(identity, decision.frames, call=decision.call)
@@ -263,9 +270,11 @@ class InstrumentServer:
         self._close_socket()
         if fault.restart:
             self.stats_.bump("restarts")
-            log.warning("fault injection: server restart (down for %g ms%s)",
-                        plan.restart_downtime_ms,
-                        ", forgetting all sessions" if plan.forget_on_restart else "")
+            log.warning(
+                "fault injection: server restart (down for %g ms%s)",
+                plan.restart_downtime_ms,
+                ", forgetting all sessions" if plan.forget_on_restart else "",
+            )
             if plan.forget_on_restart:
                 for session in self.dispatcher.forget_everything():
                     session.instrument.close()
@@ -291,4 +300,3 @@ class InstrumentServer:
                     self._stopping.set()
                     return
                 self._stopping.wait(0.01)
-

@@ -65,8 +65,13 @@ class StagePositionW(WireModel):
 
     @classmethod
     def of(cls, value: StagePosition) -> StagePositionW:
-        return cls(x_um=value.x_um, y_um=value.y_um, z_um=value.z_um,
-                   tilt_deg=value.tilt_deg, rotation_deg=value.rotation_deg)
+        return cls(
+            x_um=value.x_um,
+            y_um=value.y_um,
+            z_um=value.z_um,
+            tilt_deg=value.tilt_deg,
+            rotation_deg=value.rotation_deg,
+        )
 
     def value(self) -> StagePosition:
         return StagePosition(**self.model_dump())
@@ -83,9 +88,15 @@ class MillPatternW(WireModel):
 
     @classmethod
     def of(cls, value: MillPattern) -> MillPatternW:
-        return cls(kind=value.kind, width_um=value.width_um, height_um=value.height_um,
-                   depth_um=value.depth_um, front_z_um=value.front_z_um,
-                   center_x_um=value.center_x_um, center_y_um=value.center_y_um)
+        return cls(
+            kind=value.kind,
+            width_um=value.width_um,
+            height_um=value.height_um,
+            depth_um=value.depth_um,
+            front_z_um=value.front_z_um,
+            center_x_um=value.center_x_um,
+            center_y_um=value.center_y_um,
+        )
 
     def value(self) -> MillPattern:
         return MillPattern(**dict(self))
@@ -99,8 +110,12 @@ class MillResultW(WireModel):
 
     @classmethod
     def of(cls, value: MillResult) -> MillResultW:
-        return cls(duration_s=value.duration_s, dose_nc=value.dose_nc,
-                   face_z_um=value.face_z_um, current_na=value.current_na)
+        return cls(
+            duration_s=value.duration_s,
+            dose_nc=value.dose_nc,
+            face_z_um=value.face_z_um,
+            current_na=value.current_na,
+        )
 
     def value(self) -> MillResult:
         return MillResult(**self.model_dump())
@@ -113,8 +128,11 @@ class FocusResultW(WireModel):
 
     @classmethod
     def of(cls, value: FocusResult) -> FocusResultW:
-        return cls(defocus_before_um=value.defocus_before_um,
-                   defocus_after_um=value.defocus_after_um, duration_s=value.duration_s)
+        return cls(
+            defocus_before_um=value.defocus_before_um,
+            defocus_after_um=value.defocus_after_um,
+            duration_s=value.duration_s,
+        )
 
     def value(self) -> FocusResult:
         return FocusResult(**self.model_dump())
@@ -128,8 +146,12 @@ class ScanRequestW(WireModel):
 
     @classmethod
     def of(cls, value: ScanRequest) -> ScanRequestW:
-        return cls(resolution_px=value.resolution_px, dwell_us=value.dwell_us,
-                   frames=value.frames, field_width_um=value.field_width_um)
+        return cls(
+            resolution_px=value.resolution_px,
+            dwell_us=value.dwell_us,
+            frames=value.frames,
+            field_width_um=value.field_width_um,
+        )
 
     def value(self) -> ScanRequest:
         return ScanRequest(**self.model_dump())
@@ -159,9 +181,15 @@ class ImageW(WireModel):
 
     @classmethod
     def of(cls, value: Image, pack: ArrayPack) -> ImageW:
-        return cls(pixels=pack.add(value.pixels), pixel_size_nm=value.pixel_size_nm,
-                   dwell_us=value.dwell_us, frames=value.frames, current_na=value.current_na,
-                   duration_s=value.duration_s, saturated_fraction=value.saturated_fraction)
+        return cls(
+            pixels=pack.add(value.pixels),
+            pixel_size_nm=value.pixel_size_nm,
+            dwell_us=value.dwell_us,
+            frames=value.frames,
+            current_na=value.current_na,
+            duration_s=value.duration_s,
+            saturated_fraction=value.saturated_fraction,
+        )
 
     def value(self, arrays: list[np.ndarray]) -> Image:
         fields = dict(self)
@@ -185,15 +213,22 @@ class SpectrumW(WireModel):
 
     @classmethod
     def of(cls, value: Spectrum, pack: ArrayPack) -> SpectrumW:
-        return cls(counts=pack.add(value.counts), mass_axis_u=pack.add(value.mass_axis_u),
-                   calibration_p1=value.calibration_p1, calibration_p2=value.calibration_p2,
-                   sample_interval_s=value.sample_interval_s)
+        return cls(
+            counts=pack.add(value.counts),
+            mass_axis_u=pack.add(value.mass_axis_u),
+            calibration_p1=value.calibration_p1,
+            calibration_p2=value.calibration_p2,
+            sample_interval_s=value.sample_interval_s,
+        )
 
     def value(self, arrays: list[np.ndarray]) -> Spectrum:
-        return Spectrum(counts=self.counts.resolve(arrays),
-                        mass_axis_u=self.mass_axis_u.resolve(arrays),
-                        calibration_p1=self.calibration_p1, calibration_p2=self.calibration_p2,
-                        sample_interval_s=self.sample_interval_s)
+        return Spectrum(
+            counts=self.counts.resolve(arrays),
+            mass_axis_u=self.mass_axis_u.resolve(arrays),
+            calibration_p1=self.calibration_p1,
+            calibration_p2=self.calibration_p2,
+            sample_interval_s=self.sample_interval_s,
+        )
 
 
 class RasterW(WireModel):
@@ -209,21 +244,34 @@ class RasterW(WireModel):
 
     @classmethod
     def of(cls, value: Raster, pack: ArrayPack) -> RasterW:
-        peaks = tuple(PeakW(label=p.label, mass_u=p.mass_u, lower_u=p.lower_u,
-                            upper_u=p.upper_u) for p in value.peaks)
-        return cls(peaks=peaks, count_maps=pack.add(value.count_maps),
-                   spectrum=SpectrumW.of(value.spectrum, pack),
-                   pixel_size_nm=value.pixel_size_nm, dwell_us=value.dwell_us,
-                   frames=value.frames, current_na=value.current_na,
-                   duration_s=value.duration_s, saturated_lines=pack.add(value.saturated_lines))
+        peaks = tuple(
+            PeakW(label=p.label, mass_u=p.mass_u, lower_u=p.lower_u, upper_u=p.upper_u)
+            for p in value.peaks
+        )
+        return cls(
+            peaks=peaks,
+            count_maps=pack.add(value.count_maps),
+            spectrum=SpectrumW.of(value.spectrum, pack),
+            pixel_size_nm=value.pixel_size_nm,
+            dwell_us=value.dwell_us,
+            frames=value.frames,
+            current_na=value.current_na,
+            duration_s=value.duration_s,
+            saturated_lines=pack.add(value.saturated_lines),
+        )
 
     def value(self, arrays: list[np.ndarray]) -> Raster:
-        return Raster(peaks=tuple(Peak(**p.model_dump()) for p in self.peaks),
-                      count_maps=self.count_maps.resolve(arrays),
-                      spectrum=self.spectrum.value(arrays), pixel_size_nm=self.pixel_size_nm,
-                      dwell_us=self.dwell_us, frames=self.frames, current_na=self.current_na,
-                      duration_s=self.duration_s,
-                      saturated_lines=self.saturated_lines.resolve(arrays))
+        return Raster(
+            peaks=tuple(Peak(**p.model_dump()) for p in self.peaks),
+            count_maps=self.count_maps.resolve(arrays),
+            spectrum=self.spectrum.value(arrays),
+            pixel_size_nm=self.pixel_size_nm,
+            dwell_us=self.dwell_us,
+            frames=self.frames,
+            current_na=self.current_na,
+            duration_s=self.duration_s,
+            saturated_lines=self.saturated_lines.resolve(arrays),
+        )
 
 
 class TruthW(WireModel):
