@@ -9,7 +9,7 @@ receiving end.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar, Self
 
 import numpy as np
 from pydantic import Field
@@ -56,28 +56,31 @@ class ArrayRef(WireModel):
         return arrays[self.array]
 
 
-class StagePositionW(WireModel):
+class PlainW(WireModel):
+    """A mirror of a dataclass with scalar fields only: converted field by field, by name, so a
+    field added to the dataclass only needs adding here with its type."""
+
+    target: ClassVar[type]
+
+    @classmethod
+    def of(cls, value: Any) -> Self:
+        return cls.model_validate({name: getattr(value, name) for name in cls.model_fields})
+
+    def value(self) -> Any:
+        return self.target(**dict(self))
+
+
+class StagePositionW(PlainW):
+    target = StagePosition
     x_um: float = 0.0
     y_um: float = 0.0
     z_um: float = 0.0
     tilt_deg: float = 0.0
     rotation_deg: float = 0.0
 
-    @classmethod
-    def of(cls, value: StagePosition) -> StagePositionW:
-        return cls(
-            x_um=value.x_um,
-            y_um=value.y_um,
-            z_um=value.z_um,
-            tilt_deg=value.tilt_deg,
-            rotation_deg=value.rotation_deg,
-        )
 
-    def value(self) -> StagePosition:
-        return StagePosition(**self.model_dump())
-
-
-class MillPatternW(WireModel):
+class MillPatternW(PlainW):
+    target = MillPattern
     kind: PatternKind
     width_um: float
     height_um: float
@@ -86,75 +89,28 @@ class MillPatternW(WireModel):
     center_x_um: float = 0.0
     center_y_um: float = 0.0
 
-    @classmethod
-    def of(cls, value: MillPattern) -> MillPatternW:
-        return cls(
-            kind=value.kind,
-            width_um=value.width_um,
-            height_um=value.height_um,
-            depth_um=value.depth_um,
-            front_z_um=value.front_z_um,
-            center_x_um=value.center_x_um,
-            center_y_um=value.center_y_um,
-        )
 
-    def value(self) -> MillPattern:
-        return MillPattern(**dict(self))
-
-
-class MillResultW(WireModel):
+class MillResultW(PlainW):
+    target = MillResult
     duration_s: float
     dose_nc: float
     face_z_um: float
     current_na: float
 
-    @classmethod
-    def of(cls, value: MillResult) -> MillResultW:
-        return cls(
-            duration_s=value.duration_s,
-            dose_nc=value.dose_nc,
-            face_z_um=value.face_z_um,
-            current_na=value.current_na,
-        )
 
-    def value(self) -> MillResult:
-        return MillResult(**self.model_dump())
-
-
-class FocusResultW(WireModel):
+class FocusResultW(PlainW):
+    target = FocusResult
     defocus_before_um: float
     defocus_after_um: float
     duration_s: float
 
-    @classmethod
-    def of(cls, value: FocusResult) -> FocusResultW:
-        return cls(
-            defocus_before_um=value.defocus_before_um,
-            defocus_after_um=value.defocus_after_um,
-            duration_s=value.duration_s,
-        )
 
-    def value(self) -> FocusResult:
-        return FocusResult(**self.model_dump())
-
-
-class ScanRequestW(WireModel):
+class ScanRequestW(PlainW):
+    target = ScanRequest
     resolution_px: tuple[PositiveInt, PositiveInt]
     dwell_us: float
     frames: PositiveInt
     field_width_um: float
-
-    @classmethod
-    def of(cls, value: ScanRequest) -> ScanRequestW:
-        return cls(
-            resolution_px=value.resolution_px,
-            dwell_us=value.dwell_us,
-            frames=value.frames,
-            field_width_um=value.field_width_um,
-        )
-
-    def value(self) -> ScanRequest:
-        return ScanRequest(**self.model_dump())
 
 
 class RasterRequestW(WireModel):
