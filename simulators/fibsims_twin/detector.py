@@ -15,18 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from fibsims.instrument import Image, InstrumentError, ScanRequest, SEDetector
-from fibsims_twin.clock import VirtualClock
 from fibsims_twin.curtains import curtain_profile
-from fibsims_twin.drift import SlowProcesses
+from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.face import FaceTruth
 from fibsims_twin.materials import Material, volume_per_dose_by_label
 from fibsims_twin.milling import curtain_severity, sputter_depth_um
 from fibsims_twin.noise import blur, shot_noise
 from fibsims_twin.parameters import TwinParameters
-from fibsims_twin.phantom import Phantom
-from fibsims_twin.rng import RandomStreams
 from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
-from fibsims_twin.state import TwinState
 
 IMAGE_STREAM = "se_detector.image"
 CURTAIN_PROFILE_ROWS = 256  # numerical: rows sampled for the phase share of each column
@@ -55,24 +51,12 @@ def solid_rim(labels: np.ndarray) -> np.ndarray:
     return solid
 
 
-class TwinSEDetector(SEDetector):
+class TwinSEDetector(ScanningDevice, SEDetector):
     """The simulated SE detector, scanning with the column's selected current."""
 
-    def __init__(
-        self,
-        state: TwinState,
-        clock: VirtualClock,
-        streams: RandomStreams,
-        slow: SlowProcesses,
-        phantom: Phantom,
-        parameters: TwinParameters,
-    ) -> None:
-        self._state = state
-        self._clock = clock
-        self._streams = streams
-        self._slow = slow
-        self._phantom = phantom
-        self._p = parameters
+    def __init__(self, context: DeviceContext) -> None:
+        super().__init__(context)
+        parameters = context.parameters
         yields = se_yield_by_label(parameters)
         rim_gain = 1 + np.float32(parameters.detector.edge_brightening_gain)
         self._yield_table = np.concatenate([yields, yields * rim_gain]).astype(np.float32)

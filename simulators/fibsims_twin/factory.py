@@ -16,6 +16,7 @@ from fibsims_twin import faults
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.column import TwinColumn
 from fibsims_twin.detector import TwinSEDetector
+from fibsims_twin.device import DeviceContext
 from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.parameters import TwinParameters
 from fibsims_twin.phantom import Phantom
@@ -66,8 +67,9 @@ def create_instrument(
         p.milling,
         p.detector.line_flyback_s,
     )
-    detector = TwinSEDetector(state, clock, streams, slow, phantom, p)
-    tof = TwinTofSpectrometer(state, clock, streams, slow, phantom, p)
+    context = DeviceContext(state, clock, streams, slow, phantom, p)
+    detector = TwinSEDetector(context)
+    tof = TwinTofSpectrometer(context)
     twin = TwinInstrument(
         name=BACKEND_NAME,
         clock=clock,

@@ -29,17 +29,13 @@ from fibsims.instrument import (
     TofSpectrometer,
 )
 from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
-from fibsims_twin.clock import VirtualClock
-from fibsims_twin.drift import SlowProcesses
+from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.materials import sputter_yields_by_label
 from fibsims_twin.milling import sputter_depth_um
 from fibsims_twin.noise import blur, expected_extraction_counts, extraction_counts
-from fibsims_twin.parameters import SECOND_PER_MICROSECOND, TwinParameters
-from fibsims_twin.phantom import Phantom
-from fibsims_twin.rng import RandomStreams
+from fibsims_twin.parameters import SECOND_PER_MICROSECOND
 from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
 from fibsims_twin.spectrum import sum_spectrum
-from fibsims_twin.state import TwinState
 from fibsims_twin.tof_counts import (
     PRIMARY_ELEMENT,
     DepthStack,
@@ -54,24 +50,12 @@ WINDOW_FRACTION = math.erf(math.sqrt(math.log(2.0)))  # Gaussian area within +- 
 XE_DOUBLY_CHARGED = 2
 
 
-class TwinTofSpectrometer(TofSpectrometer):
+class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
     """The simulated ToF-SIMS, rastering with the column's selected current."""
 
-    def __init__(
-        self,
-        state: TwinState,
-        clock: VirtualClock,
-        streams: RandomStreams,
-        slow: SlowProcesses,
-        phantom: Phantom,
-        parameters: TwinParameters,
-    ) -> None:
-        self._state = state
-        self._clock = clock
-        self._streams = streams
-        self._slow = slow
-        self._phantom = phantom
-        self._p = parameters
+    def __init__(self, context: DeviceContext) -> None:
+        super().__init__(context)
+        parameters = context.parameters
         self._sputter_yields = sputter_yields_by_label(parameters.materials)
         self.last_stack: DepthStack | None = None
 
