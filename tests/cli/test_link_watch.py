@@ -168,3 +168,49 @@ def test_run_publish_beyond_loopback_is_refused_before_any_folder(tmp_path):
     )
     assert result.exit_code == 2 and "without CurveZMQ keys" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_run_publish_beyond_loopback_with_keys_admits_only_keyed_watchers(tmp_path):
+    from fibsims.instrument.transport.security import ClientKeys, generate_keys
+
+    files = generate_keys(tmp_path / "keys")
+    probe = EventPublisher("tcp://127.0.0.1:0")
+    port = probe.endpoint.rsplit(":", 1)[1]
+    probe.close()
+    keyed = EventSubscriber(
+        f"tcp://127.0.0.1:{port}", keys=ClientKeys(files.server_public, files.client_secret)
+    )
+    seen: list[str] = []
+
+    def follow() -> None:
+        while (message := keyed.receive(20)) is not None:
+            seen.append(message["event"]["event"])
+            if seen[-1] == "run_finished":
+                return
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    recipe = tmp_path / "long.yaml"
+    recipe.write_text(QUICK.read_text().replace("slices: 6}", "slices: 40}"))
+    result = runner.invoke(
+        app,
+        [
+            "run", str(recipe), "--out", str(tmp_path / "run"), "--no-progress",
+            "--publish", f"tcp://0.0.0.0:{port}",
+            "--publish-server-key", str(files.server_secret),
+            "--publish-authorized-clients", str(files.authorized_clients),
+        ],
+    )  # fmt: skip
+    thread.join(10)
+    keyed.close()
+    assert result.exit_code == 0, result.output
+    assert seen and seen[-1] == "run_finished"
+
+
+def test_publish_keys_come_in_pairs(tmp_path):
+    result = runner.invoke(
+        app,
+        ["run", str(QUICK), "--out", str(tmp_path / "x"), "--publish-server-key", "k"],
+    )
+    assert result.exit_code == 2
+    assert "pass both --publish-server-key and --publish-authorized-clients" in result.output

@@ -63,6 +63,23 @@ PublishOption = Annotated[
 ]
 
 
+PublishServerKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--publish-server-key",
+        help="Secret key file the event publisher serves with (needed to --publish beyond "
+        "loopback); needs --publish-authorized-clients.",
+    ),
+]
+PublishAuthorizedClients = Annotated[
+    Path | None,
+    typer.Option(
+        "--publish-authorized-clients",
+        help="Folder of the watchers' public keys (*.key) the publisher admits.",
+    ),
+]
+
+
 def fail(message: str) -> typer.Exit:
     err.print(f"error: {message}", markup=False)
     return typer.Exit(2)
@@ -75,6 +92,15 @@ def client_keys(server_public_key: Path | None, client_key: Path | None) -> Clie
     if server_public_key is None or client_key is None:
         raise fail("pass both --server-public-key and --client-key (or neither)")
     return ClientKeys(server_public_key, client_key)
+
+
+def publish_keys(server_key: Path | None, authorized: Path | None) -> ServerKeys | None:
+    """Both publisher key options or neither; anything else is bad input (exit 2)."""
+    if server_key is None and authorized is None:
+        return None
+    if server_key is None or authorized is None:
+        raise fail("pass both --publish-server-key and --publish-authorized-clients (or neither)")
+    return ServerKeys(server_key, authorized)
 
 
 @sim_app.command("serve")

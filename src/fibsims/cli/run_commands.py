@@ -10,7 +10,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from fibsims.cli.link_commands import ClientKey, PublishOption, ServerPublicKey, client_keys
+from fibsims.cli.link_commands import (
+    ClientKey,
+    PublishAuthorizedClients,
+    PublishOption,
+    PublishServerKey,
+    ServerPublicKey,
+    client_keys,
+    publish_keys,
+)
 from fibsims.cli.render import render_recipe_error, render_run_report, render_status
 from fibsims.engine.preflight import PreflightError
 from fibsims.instrument.errors import InstrumentError
@@ -92,6 +100,8 @@ def run(
         ),
     ] = False,
     publish: PublishOption = None,
+    publish_server_key: PublishServerKey = None,
+    publish_authorized_clients: PublishAuthorizedClients = None,
     server_public_key: ServerPublicKey = None,
     client_key: ClientKey = None,
 ) -> None:
@@ -108,6 +118,7 @@ def run(
         faults=tuple(fault or ()),
         truth=truth,
         publish=publish,
+        publish_keys=publish_keys(publish_server_key, publish_authorized_clients),
         link_keys=client_keys(server_public_key, client_key),
     )
     _finish(_guarded(lambda: start_run(request)))
@@ -118,6 +129,8 @@ def resume(
     progress: ProgressOption = True,
     fault: FaultOption = None,
     publish: PublishOption = None,
+    publish_server_key: PublishServerKey = None,
+    publish_authorized_clients: PublishAuthorizedClients = None,
     server_public_key: ServerPublicKey = None,
     client_key: ClientKey = None,
 ) -> None:
@@ -127,6 +140,7 @@ def resume(
         progress=progress,
         faults=tuple(fault or ()),
         publish=publish,
+        publish_keys=publish_keys(publish_server_key, publish_authorized_clients),
         link_keys=client_keys(server_public_key, client_key),
     )
     _finish(_guarded(lambda: resume_run(request)))

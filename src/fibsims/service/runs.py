@@ -38,7 +38,7 @@ from fibsims.engine.runner import RunEngine
 from fibsims.engine.states import RunState
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
-from fibsims.instrument.transport.security import ClientKeys
+from fibsims.instrument.transport.security import ClientKeys, ServerKeys
 from fibsims.recipe import Recipe, load_recipe
 from fibsims.service.faults import resolve_faults
 from fibsims.service.folder import RunFolderError, open_run_folder
@@ -59,6 +59,7 @@ class RunRequest:
     faults: tuple[str, ...] = ()  # fault injection specs (twin only), see service.faults
     truth: bool = False  # record the ground truth of every acquired face (twin only)
     publish: str | None = None  # address to publish live events on (fibsims watch)
+    publish_keys: ServerKeys | None = None  # CurveZMQ keys to publish beyond loopback
     link_keys: ClientKeys | None = None  # CurveZMQ keys when --instrument is an address
 
 
@@ -68,6 +69,7 @@ class ResumeRequest:
     progress: bool = True
     faults: tuple[str, ...] = ()
     publish: str | None = None
+    publish_keys: ServerKeys | None = None
     link_keys: ClientKeys | None = None
 
 
@@ -96,6 +98,7 @@ class _Session:
     progress: bool
     truth: bool
     publish: str | None = None
+    publish_keys: ServerKeys | None = None
     link_keys: ClientKeys | None = None
 
 
@@ -142,6 +145,7 @@ def start_run(request: RunRequest) -> RunReport:
         progress=request.progress,
         truth=request.truth,
         publish=request.publish,
+        publish_keys=request.publish_keys,
         link_keys=request.link_keys,
     )
 
@@ -193,6 +197,7 @@ def resume_run(request: ResumeRequest) -> RunReport:
         progress=request.progress,
         truth=bool(run.manifest.get("truth", False)),
         publish=request.publish,
+        publish_keys=request.publish_keys,
         link_keys=request.link_keys,
     )
     return _open_and_run(session, lambda: None)
@@ -242,7 +247,9 @@ def _open_and_run(session: _Session, create_folder: Any) -> RunReport:
             )
         if problems:
             raise preflight.PreflightError(problems)
-        publisher = EventPublisher(session.publish) if session.publish else None
+        publisher = (
+            EventPublisher(session.publish, keys=session.publish_keys) if session.publish else None
+        )
         create_folder()
         return _execute(session, instrument, publisher)
     finally:
