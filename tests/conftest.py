@@ -26,10 +26,13 @@ def read_datasets(path: Path) -> dict[str, np.ndarray]:
 
 
 def assert_same_datasets(a: Path, b: Path) -> None:
+    """Same dataset names, dtypes and values (NaN equal to NaN in float datasets)."""
     left, right = read_datasets(a), read_datasets(b)
     assert left.keys() == right.keys()
     for name in left:
-        assert np.array_equal(left[name], right[name]), f"dataset {name} differs"
+        assert left[name].dtype == right[name].dtype, f"dataset {name} changed dtype"
+        nan_ok = left[name].dtype.kind == "f"
+        assert np.array_equal(left[name], right[name], equal_nan=nan_ok), f"dataset {name} differs"
 
 
 @pytest.fixture

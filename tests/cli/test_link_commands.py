@@ -11,8 +11,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import h5py
-import numpy as np
 import pytest
 import zmq
 import zmq.auth
@@ -23,17 +21,6 @@ from fibsims.cli.app import app
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "recipes" / "quick.yaml"
 runner = CliRunner()
-
-
-def _datasets(path: Path) -> dict[str, np.ndarray]:
-    found: dict[str, np.ndarray] = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(
-            lambda name, obj: (
-                found.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
-            )
-        )
-    return found
 
 
 class Served:
@@ -97,7 +84,9 @@ def keys(tmp_path_factory) -> Path:
     return folder
 
 
-def test_run_against_a_served_twin_gives_the_in_process_data(served, in_process, tmp_path):
+def test_run_against_a_served_twin_gives_the_in_process_data(
+    served, in_process, tmp_path, same_datasets
+):
     server = Served()
     served.append(server)
     out = tmp_path / "wire"
@@ -116,10 +105,7 @@ def test_run_against_a_served_twin_gives_the_in_process_data(served, in_process,
         ],
     )
     assert result.exit_code == 0, result.output
-    a, b = _datasets(in_process), _datasets(out / "run.h5")
-    assert a.keys() == b.keys()
-    for name in a:
-        assert np.array_equal(a[name], b[name]), name
+    same_datasets(in_process, out / "run.h5")
     stdout, _ = server.stop()
     assert '"column.mill": 18' in stdout and "stopped" in stdout
 

@@ -7,7 +7,11 @@ import json
 from pathlib import Path
 
 from fibsims.data import slice_file
-from fibsims.service.runs import ResumeRequest, RunRequest, resume_run, start_run
+from fibsims.service.runs import ResumeRequest, RunReport, RunRequest, resume_run, start_run
+
+
+def _run(recipe: Path, out: Path, *faults: str) -> RunReport:
+    return start_run(RunRequest(recipe, out=out, seed=1, progress=False, faults=faults))
 
 
 def _events(folder: Path) -> list[dict]:
@@ -15,14 +19,8 @@ def _events(folder: Path) -> list[dict]:
 
 
 def test_a_beam_current_drop_waits_and_the_run_goes_on_by_itself(quick_variant, tmp_path):
-    report = start_run(
-        RunRequest(
-            quick_variant(8),
-            out=tmp_path / "r",
-            seed=1,
-            progress=False,
-            faults=("beam_current_drop@slice=3,duration_s=900,factor=0.2",),
-        )
+    report = _run(
+        quick_variant(8), tmp_path / "r", "beam_current_drop@slice=3,duration_s=900,factor=0.2"
     )
     assert report.ok and report.summary["slices_completed"] == 8
     changes = [e for e in _events(tmp_path / "r") if e["event"] == "state_changed"]
@@ -35,45 +33,21 @@ def test_a_beam_current_drop_waits_and_the_run_goes_on_by_itself(quick_variant, 
 
 
 def test_a_transient_raster_fault_is_retried_and_the_run_completes(quick_variant, tmp_path):
-    report = start_run(
-        RunRequest(
-            quick_variant(5),
-            out=tmp_path / "r",
-            seed=1,
-            progress=False,
-            faults=("transient@slice=2,step=sims_raster,count=2",),
-        )
-    )
+    report = _run(quick_variant(5), tmp_path / "r", "transient@slice=2,step=sims_raster,count=2")
     assert report.ok
     retries = [e for e in _events(tmp_path / "r") if e["event"] == "step_retried"]
     assert [(e["slice"], e["attempt"]) for e in retries] == [(2, 1), (2, 2)]
 
 
 def test_a_failing_autofocus_is_skipped_and_flagged(quick_variant, tmp_path):
-    report = start_run(
-        RunRequest(
-            quick_variant(5),
-            out=tmp_path / "r",
-            seed=1,
-            progress=False,
-            faults=("autofocus_failure@slice=0",),
-        )
-    )
+    report = _run(quick_variant(5), tmp_path / "r", "autofocus_failure@slice=0")
     assert report.ok
     skipped = [e for e in _events(tmp_path / "r") if e["event"] == "step_skipped"]
     assert [(e["slice"], e["kind"]) for e in skipped] == [(0, "autofocus")]
 
 
 def test_an_interlock_aborts_and_leaves_the_beam_blanked(quick_variant, tmp_path):
-    report = start_run(
-        RunRequest(
-            quick_variant(5),
-            out=tmp_path / "r",
-            seed=1,
-            progress=False,
-            faults=("interlock@slice=2",),
-        )
-    )
+    report = _run(quick_variant(5), tmp_path / "r", "interlock@slice=2")
     assert report.status == "aborted" and "safety interlock" in report.summary["reason"]
     state = json.loads((tmp_path / "r" / "state.json").read_text())
     assert state["state"] == "aborted" and state["beam_blanked"] is True
@@ -83,7 +57,7 @@ def test_a_full_disk_pauses_without_losing_a_slice_and_resume_finishes(
     quick_variant, same_datasets, tmp_path, monkeypatch
 ):
     recipe = quick_variant(6)
-    whole = start_run(RunRequest(recipe, out=tmp_path / "whole", seed=1, progress=False))
+    whole = _run(recipe, tmp_path / "whole")
     real_write = slice_file._write
 
     def disk_full_at_slice_3(path, record):
@@ -92,7 +66,7 @@ def test_a_full_disk_pauses_without_losing_a_slice_and_resume_finishes(
         real_write(path, record)
 
     monkeypatch.setattr(slice_file, "_write", disk_full_at_slice_3)
-    stopped = start_run(RunRequest(recipe, out=tmp_path / "full", seed=1, progress=False))
+    stopped = _run(recipe, tmp_path / "full")
     assert stopped.status == "paused" and "No space left on device" in stopped.summary["reason"]
     assert stopped.summary["slices_completed"] == 3
     assert sorted(p.name for p in (tmp_path / "full" / "slices").iterdir()) == [
