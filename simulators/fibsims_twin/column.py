@@ -66,6 +66,19 @@ def select_rung(ladder_na: Sequence[float], request_na: float, tolerance: float)
     return float(rungs[best])
 
 
+def mill_duration_s(
+    pattern: MillPattern, current_na: float, materials: MaterialParameters
+) -> float:
+    """A pattern takes V / (Yv I): the beam dwells over its whole volume (physics.md)."""
+    return pattern.volume_um3 / (materials.nmc_volume_per_dose_um3_per_nc * current_na)
+
+
+def autofocus_duration_s(p: ColumnParameters, line_flyback_s: float) -> float:
+    """The focus sweep: ``autofocus_frames`` small frames, each followed by a settle."""
+    frame_s = scan_duration_s(p.autofocus_resolution_px, p.autofocus_dwell_us, 1, line_flyback_s)
+    return p.autofocus_frames * (frame_s + p.autofocus_settle_s)
+
+
 class TwinColumn(IonColumn):
     """The simulated column acting on the shared :class:`TwinState`."""
 
@@ -163,8 +176,7 @@ class TwinColumn(IonColumn):
         if state.blanked:
             raise InstrumentError("cannot mill: the beam is blanked; call column.unblank() first")
         _check_pattern(pattern)
-        volume_per_dose = self._materials.nmc_volume_per_dose_um3_per_nc
-        duration_s = pattern.volume_um3 / (volume_per_dose * state.current_na)
+        duration_s = mill_duration_s(pattern, state.current_na, self._materials)
         middle_s = self._clock.now_s() + duration_s / 2
         dose_nc = state.current_na * duration_s * self._slow.emission_factor(middle_s)
         rng = self._streams.at_position(MILL_STREAM, pattern.front_z_um)
@@ -186,10 +198,7 @@ class TwinColumn(IonColumn):
         """
         p = self._p
         state = self._state
-        frame_s = scan_duration_s(
-            p.autofocus_resolution_px, p.autofocus_dwell_us, 1, self._line_flyback_s
-        )
-        duration_s = p.autofocus_frames * (frame_s + p.autofocus_settle_s)
+        duration_s = autofocus_duration_s(p, self._line_flyback_s)
         rng = self._streams.at_position(FOCUS_STREAM, state.face_z_um)
         before_um = self.defocus_um()
         after_um = p.autofocus_residual_um * rng.standard_normal()

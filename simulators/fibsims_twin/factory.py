@@ -15,6 +15,7 @@ from fibsims.instrument import Instrument, InstrumentError, InstrumentOptions
 from fibsims_twin import faults
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.column import TwinColumn
+from fibsims_twin.costs import TwinCosts
 from fibsims_twin.detector import TwinSEDetector
 from fibsims_twin.device import DeviceContext
 from fibsims_twin.drift import SlowProcesses
@@ -78,6 +79,7 @@ def create_instrument(
         se_detector=detector,
         tof=tof,
         truth=TwinTruth(detector, tof),
+        costs=TwinCosts(p),
         phantom=phantom,
         state=state,
         slow=slow,

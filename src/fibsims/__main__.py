@@ -1,5 +1,5 @@
 """``python -m fibsims`` is the ``fibsims`` command."""
 
-from fibsims.cli.app import main
+from fibsims.cli.entry import main
 
 main()

@@ -17,6 +17,9 @@ import zmq.auth
 from typer.testing import CliRunner
 
 from fibsims.cli.app import app
+from fibsims.instrument import InstrumentOptions
+from fibsims.instrument.transport import LinkSettings, connect
+from fibsims.recipe import load_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "recipes" / "quick.yaml"
@@ -48,8 +51,8 @@ class Served:
         assert line.startswith("serving the twin on tcp://127.0.0.1:"), line
         self.endpoint = line.split()[4]
 
-    def stop(self) -> tuple[str, str]:
-        self.process.send_signal(signal.SIGTERM)
+    def stop(self, number: int = signal.SIGTERM) -> tuple[str, str]:
+        self.process.send_signal(number)
         out, err = self.process.communicate(timeout=10)
         assert self.process.returncode == 0, err
         return out, err
@@ -225,3 +228,21 @@ def test_run_with_half_the_keys_or_a_bad_address_is_refused(tmp_path):
     )
     assert bad.exit_code == 2 and "tcp://HOST:PORT" in bad.output
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_blanks_every_open_session_when_it_is_stopped(served, number):
+    server = Served()
+    served.append(server)
+    settings = LinkSettings(heartbeat_s=0.05, silence_s=0.15, dead_after_s=1.0)
+    sample = load_recipe(QUICK).sample.model_dump(mode="json")
+    options = InstrumentOptions(seed=1, sample=sample)
+    instrument = connect(server.endpoint, options, settings=settings)
+    try:
+        instrument.column.unblank()
+        assert not instrument.column.is_blanked()
+        stdout, log = server.stop(number)
+    finally:
+        instrument.link.close()
+    assert f"the server is stopping: blanked the beam of session {instrument.link.session}" in log
+    assert '"beams_blanked": 1' in stdout and "Traceback" not in log

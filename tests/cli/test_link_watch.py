@@ -114,8 +114,9 @@ def test_watch_refuses_a_bad_address():
 
 
 def test_publishing_beyond_loopback_needs_keys():
-    with pytest.raises(LinkConfigError, match="without CurveZMQ keys"):
+    with pytest.raises(LinkConfigError, match="without CurveZMQ keys") as caught:
         EventPublisher("tcp://0.0.0.0:0")
+    assert "--publish-server-key and --publish-authorized-clients" in str(caught.value)
 
 
 def test_run_publish_is_followed_live_to_its_end(tmp_path):
@@ -167,7 +168,26 @@ def test_run_publish_beyond_loopback_is_refused_before_any_folder(tmp_path):
         ],
     )
     assert result.exit_code == 2 and "without CurveZMQ keys" in result.output
+    assert "--publish-server-key and --publish-authorized-clients" in result.output
+    assert "pass --server-key" not in result.output, "those are the instrument server's flags"
     assert not (tmp_path / "x").exists()
+
+
+def test_a_publisher_key_problem_names_the_publisher_flags(tmp_path):
+    folder = tmp_path / "clients"
+    folder.mkdir()
+    result = runner.invoke(
+        app,
+        [
+            "run", str(QUICK), "--out", str(tmp_path / "x"), "--no-progress",
+            "--publish", "tcp://0.0.0.0:5600",
+            "--publish-server-key", str(tmp_path / "missing.key_secret"),
+            "--publish-authorized-clients", str(folder),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--publish-server-key: cannot read the key file" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x").exists()
 
 
 def test_run_publish_beyond_loopback_with_keys_admits_only_keyed_watchers(tmp_path):

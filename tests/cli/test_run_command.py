@@ -102,7 +102,8 @@ def test_another_seed_gives_other_noise(quick_run, tmp_path, datasets_of):
     assert _run(tmp_path / "C", "--seed", "2").exit_code == 0
     a, c = datasets_of(quick_run / "run.h5"), datasets_of(tmp_path / "C" / "run.h5")
     assert not np.array_equal(a["se_image/data"], c["se_image/data"])
-    assert np.array_equal(a["slices"], c["slices"]), "timing does not depend on the noise seed"
+    timing = ["index", "face_z_um", "started_s", "finished_s", "duration_s"]
+    assert np.array_equal(a["slices"][timing], c["slices"][timing]), "timing ignores the seed"
 
 
 def test_a_folder_that_already_holds_a_run_is_refused(quick_run):

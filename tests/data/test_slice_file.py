@@ -8,14 +8,13 @@ import h5py
 import numpy as np
 import pytest
 
-from fibsims.data.run_file import consolidate
-from fibsims.data.slice_file import SliceFileStore
+from fibsims.data.slice_file import SliceFileStore, damage, file_receipt
 from fibsims.engine.records import SliceRecord, StepRecord
 from fibsims.engine.store import StoreError
 from fibsims.instrument.types import Image, StagePosition
 
 
-def _record(index: int) -> SliceRecord:
+def record(index: int) -> SliceRecord:
     pixels = np.full((4, 6), index, dtype=np.uint16)
     image = Image(pixels, 10.0, 1.0, 1, 0.1, 0.5)
     step = StepRecord(0, "se_image", 10.0 * index, 10.0 * index + 1, 0.1, {"k": index})
@@ -32,7 +31,7 @@ def _record(index: int) -> SliceRecord:
 
 def test_a_slice_file_appears_complete_and_leaves_no_temporary(tmp_path: Path):
     store = SliceFileStore(tmp_path / "slices")
-    store.write_slice(_record(3))
+    store.write_slice(record(3))
     assert sorted(p.name for p in (tmp_path / "slices").iterdir()) == ["slice_000003.h5"]
     with h5py.File(store.path(3)) as f:
         assert f.attrs["slice"] == 3
@@ -41,36 +40,53 @@ def test_a_slice_file_appears_complete_and_leaves_no_temporary(tmp_path: Path):
 
 def test_a_write_that_fails_midway_leaves_the_earlier_slices_intact(tmp_path: Path, monkeypatch):
     store = SliceFileStore(tmp_path / "slices")
-    store.write_slice(_record(0))
+    store.write_slice(record(0))
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("fibsims.data.slice_file._write", disk_full)
     with pytest.raises(StoreError, match="No space left on device"):
-        store.write_slice(_record(1))
+        store.write_slice(record(1))
     assert sorted(p.name for p in (tmp_path / "slices").iterdir()) == ["slice_000000.h5"]
 
 
-def test_consolidation_stacks_slices_and_keeps_per_slice_values(tmp_path: Path):
+def test_the_receipt_is_the_crc_and_size_of_the_durable_file(tmp_path: Path):
     store = SliceFileStore(tmp_path / "slices")
-    for i in range(3):
-        store.write_slice(_record(i))
-    run = consolidate(tmp_path / "run.h5", [store.path(i) for i in range(3)], {"seed": 5})
-    with h5py.File(run) as f:
-        assert f.attrs["seed"] == 5 and f.attrs["slices_completed"] == 3
-        assert f["se_image/data"].shape == (3, 4, 6)
-        assert [int(f["se_image/data"][i, 0, 0]) for i in range(3)] == [0, 1, 2]
-        assert list(f["slices"]["index"]) == [0, 1, 2]
-        assert np.allclose(f["slices"]["duration_s"], 2.0)
-        assert f["se_image"].attrs["pixel_size_nm"] == 10.0
-        assert "current_na" not in f["se_image"].attrs, "per-slice values are datasets"
+    receipt = store.write_slice(record(2))
+    assert receipt == file_receipt(store.path(2))
+    assert receipt.bytes == store.path(2).stat().st_size and len(receipt.crc32) == 8
+    assert damage(store.path(2), receipt) is None
 
 
-def test_consolidation_refuses_slice_files_out_of_order(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("harm", "found"),
+    [
+        (lambda p: p.write_bytes(p.read_bytes()[:-100]), "bytes, "),
+        (lambda p: p.write_bytes(b"\0" + p.read_bytes()[1:]), "checksum does not match"),
+        (lambda p: p.unlink(), "gone"),
+    ],
+    ids=["truncated", "one byte changed", "deleted"],
+)
+def test_damage_to_a_committed_file_is_named(tmp_path: Path, harm, found):
     store = SliceFileStore(tmp_path / "slices")
-    for i in range(2):
-        store.write_slice(_record(i))
-    with pytest.raises(ValueError, match="holds slice 1"):
-        consolidate(tmp_path / "run.h5", [store.path(1), store.path(0)], {})
-    assert not (tmp_path / "run.h5").exists()
+    receipt = store.write_slice(record(0))
+    harm(store.path(0))
+    assert found in (damage(store.path(0), receipt) or "")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("Can't decrement id ref count (file write failed)"), ValueError("bad")],
+)
+def test_h5py_errors_on_close_are_a_store_error_not_a_traceback(tmp_path, monkeypatch, error):
+    """h5py reports a full disk when it flushes on close as RuntimeError, not OSError."""
+    store = SliceFileStore(tmp_path / "slices")
+
+    def fails_on_close(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr("fibsims.data.slice_file._write", fails_on_close)
+    with pytest.raises(StoreError, match="free space or fix the folder, then resume"):
+        store.write_slice(record(1))
+    assert list((tmp_path / "slices").iterdir()) == [], "no temporary left behind"

@@ -16,6 +16,7 @@ import pytest
 
 from fibsims.engine.journal import Journal
 from fibsims.engine.records import SliceRecord
+from fibsims.engine.store import Receipt, StoreError
 from fibsims.instrument import (
     Clock,
     FocusResult,
@@ -286,12 +287,11 @@ class MemoryStore:
         self.set_aside_records: list[SliceRecord] = []
         self.fail_on_slice = fail_on_slice
 
-    def write_slice(self, record: SliceRecord) -> None:
-        from fibsims.engine.store import StoreError
-
+    def write_slice(self, record: SliceRecord) -> Receipt:
         if record.index == self.fail_on_slice:
             raise StoreError("disk full (injected)")
         self.records.append(record)
+        return Receipt(crc32=f"{record.index:08x}", bytes=record.index)
 
     def set_aside(self, record: SliceRecord) -> None:
         self.set_aside_records.append(record)

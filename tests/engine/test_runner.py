@@ -3,7 +3,10 @@ journals, and ends every run (completed, failed, aborted, paused) with the beam 
 
 from __future__ import annotations
 
+import pytest
+
 from fibsims.engine.events import (
+    EngineFault,
     RunFinished,
     RunStarted,
     SliceCommitted,
@@ -14,6 +17,7 @@ from fibsims.engine.events import (
 from fibsims.engine.plan import compile_plan
 from fibsims.engine.runner import RunEngine
 from fibsims.engine.states import RunState
+from fibsims.instrument.errors import HardwareFault, SafetyInterlock
 
 
 def _engine(recipe, instrument, store, journal, events):
@@ -139,7 +143,7 @@ def test_a_pause_request_mid_slice_stops_at_the_end_of_the_running_step(
     engine = RunEngine(compile_plan(recipe), instrument, store, journal)
 
     def pause_during_slice_1(event):
-        if isinstance(event, StepStarted) and event.slice == 1 and event.kind == "rocking_polish":
+        if isinstance(event, StepStarted) and event.slice == 1 and event.kind == "mill":
             engine.request_pause("operator pause")
 
     engine.sinks.append(pause_during_slice_1)
@@ -147,8 +151,31 @@ def test_a_pause_request_mid_slice_stops_at_the_end_of_the_running_step(
     assert outcome.status is RunState.PAUSED and engine.state is RunState.PAUSED
     assert journal.committed_slices() == [0]
     (aside,) = store.set_aside_records
-    assert [s.kind for s in aside.steps] == ["mill", "rocking_polish"]
-    assert instrument.calls.log.count("image") == 1, "nothing ran after the polish"
+    assert [s.kind for s in aside.steps] == ["mill"], "the mill ran to its end, then stopped"
+    assert instrument.calls.log.count("image") == 1, "nothing ran after the mill"
+    assert instrument.column.is_blanked()
+
+
+def test_a_pause_during_a_rocking_polish_stops_between_angles_with_the_stage_home(
+    recipe, make_instrument, make_store, journal
+):
+    store = make_store()
+    instrument = make_instrument()
+    engine = RunEngine(compile_plan(recipe), instrument, store, journal)
+
+    def pause_during_polish(event):
+        if isinstance(event, StepStarted) and event.slice == 1 and event.kind == "rocking_polish":
+            engine.request_pause("operator pause")
+
+    engine.sinks.append(pause_during_polish)
+    outcome = engine.run()
+    assert outcome.status is RunState.PAUSED
+    (aside,) = store.set_aside_records
+    assert [s.kind for s in aside.steps] == ["mill"], "the polish stopped part way"
+    slice_0_mills, slice_1_mill = 1 + 2, 1  # slice 0: its mill and both angles
+    polish_mills = instrument.calls.log.count("mill") - slice_0_mills - slice_1_mill
+    assert polish_mills == 1, "one angle polished, then the pause took effect"
+    assert instrument.stage.position().rotation_deg == 0.0, "the stage went home"
     assert instrument.column.is_blanked()
 
 
@@ -160,9 +187,10 @@ def test_stop_now_inside_the_commit_lets_the_commit_finish(
     original = store.write_slice
 
     def write_then_interrupt(record):
-        original(record)
+        receipt = original(record)
         if record.index == 1:
             engine.stop_now("second Ctrl-C")
+        return receipt
 
     store.write_slice = write_then_interrupt
     outcome = engine.run()
@@ -184,14 +212,34 @@ def test_preflight_refuses_a_current_that_is_not_on_the_ladder(
     assert instrument.calls.log == [], "no beam or stage action before preflight passes"
 
 
-def test_the_max_hours_limit_aborts_with_a_reason(recipe, make_instrument, make_store, journal):
+def test_the_max_hours_limit_pauses_resumably_with_a_reason(
+    recipe, make_instrument, make_store, journal
+):
     limited = recipe.model_copy(
         update={"limits": recipe.limits.model_copy(update={"max_hours": 0.05})}
     )
     outcome = _engine(limited, make_instrument(), make_store(), journal, []).run()
-    assert outcome.status is RunState.ABORTED
-    assert "limits.max_hours" in outcome.reason
+    assert outcome.status is RunState.PAUSED
+    assert "limits.max_hours (0.05 h" in outcome.reason and "--max-hours" in outcome.reason
     assert 0 < outcome.slices_completed < 4
+
+
+def test_the_max_hours_limit_is_checked_before_every_step_not_only_between_slices(
+    recipe, make_instrument, make_store, journal
+):
+    store = make_store()
+    instrument = make_instrument()
+    engine = RunEngine(compile_plan(recipe), instrument, store, journal, max_hours=1.0)
+
+    def jump_past_the_limit(event):
+        if isinstance(event, StepStarted) and event.slice == 1 and event.kind == "mill":
+            instrument.clock.sleep(3600.0)
+
+    engine.sinks.append(jump_past_the_limit)
+    outcome = engine.run()
+    assert outcome.status is RunState.PAUSED and "limits.max_hours (1 h" in outcome.reason
+    (aside,) = store.set_aside_records
+    assert [s.kind for s in aside.steps] == ["mill"], "stopped at the next step, mid-slice"
 
 
 def test_truth_is_collected_per_product_only_when_asked(
@@ -210,3 +258,42 @@ def test_truth_is_collected_per_product_only_when_asked(
         assert truth["se_image"]["labels"].shape == (16, 32)
         assert truth["sims_raster"]["li_fraction"].shape == (8, 8)
         assert truth["sims_raster"]["li_fraction"][0, 0] == 75.0  # face of slice 2, in nm
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (HardwareFault, RunState.PAUSED),
+        (SafetyInterlock, RunState.ABORTED),
+        (ZeroDivisionError, RunState.FAILED),
+    ],
+)
+def test_a_fault_between_steps_ends_the_run_as_its_kind_says_with_the_beam_blanked(
+    recipe, make_instrument, make_store, journal, error, expected
+):
+    """A lost link or a stage read-back that fails between steps is outside every step's
+    policy; it must still pause (hardware), abort (interlock) or fail (a bug), never escape."""
+    instrument = make_instrument()
+    events: list = []
+    engine = RunEngine(
+        compile_plan(recipe), instrument, make_store(), journal, sinks=[events.append]
+    )
+    real_position = instrument.stage.position
+    calls = {"n": 0}
+
+    def position_fails_once_slice_1_is_done():
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise error("read-back lost")
+        return real_position()
+
+    instrument.stage.position = position_fails_once_slice_1_is_done
+    outcome = engine.run()
+    assert outcome.status is expected and "read-back lost" in outcome.reason
+    assert instrument.column.is_blanked()
+    finished = [e for e in events if isinstance(e, RunFinished)]
+    assert finished[-1].beam_blanked is True
+    faults = [e for e in events if isinstance(e, EngineFault)]
+    assert bool(faults) == (expected is RunState.FAILED), "a traceback only for the unforeseen"
+    if faults:
+        assert "ZeroDivisionError" in faults[0].traceback

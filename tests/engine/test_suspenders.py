@@ -90,7 +90,7 @@ def test_too_little_free_disk_for_the_remaining_slices_pauses(
     watch = FreeDiskWatch("free_disk", report=lambda: (10_000, 4_000), margin=1.2)
     outcome, _ = _run(recipe, make_instrument(), make_store(), journal, [watch])
     assert outcome.status is RunState.PAUSED
-    assert "remaining 4 slices need" in outcome.reason
+    assert "remaining 4 slices and the run file need" in outcome.reason
 
 
 def test_the_recipe_enables_every_suspender_by_default(recipe):

@@ -70,7 +70,8 @@ def test_negative_current_names_path_line_value_and_unit() -> None:
     problem = only_problem(edit("current_na: 15", "current_na: -15"))
     assert (problem.path, problem.line) == ("slice.0.mill.current_na", 12)
     assert str(problem) == (
-        "slice.0.mill.current_na (line 12): must be greater than 0 (got -15); a beam current in nA"
+        "slice.0.mill.current_na (line 12): must be greater than 0 (got -15); a beam current in "
+        "nA, up to 2500, the most a plasma FIB column gives"
     )
 
 
@@ -315,7 +316,8 @@ def test_negative_current_and_unknown_key_are_both_reported_with_lines() -> None
     with pytest.raises(RecipeError) as caught:
         load_recipe(FIXTURES / "bad-current-and-unknown-key.yaml")
     assert [str(problem) for problem in caught.value.problems] == [
-        "slice.0.mill.current_na (line 7): must be greater than 0 (got -15); a beam current in nA",
+        "slice.0.mill.current_na (line 7): must be greater than 0 (got -15); a beam current in "
+        "nA, up to 2500, the most a plasma FIB column gives",
         "slice.1.se_image.brightness (line 8): unknown field; allowed: current_pa, resolution, "
         "dwell_us, frames, field_width_um",
     ]
@@ -356,3 +358,14 @@ def test_problem_renders_without_path_or_line() -> None:
     assert str(Problem("a.b", None, "bad")) == "a.b: bad"
     assert str(Problem("", 3, "bad")) == "line 3: bad"
     assert str(Problem("", None, "bad")) == "bad"
+
+
+def test_a_section_given_twice_points_into_the_last_one_and_reports_duplicates_in_both() -> None:
+    text = edit("  face_width_um: 20\n", "  face_width_um: 20\n  face_width_um: 21\n")
+    text += "volume:\n  face_width_um: 20\n  face_height_um: 15\n  slice_thickness_nm: 25\n"
+    text += "  slices: 0\n"
+    assert [(p.path, p.line) for p in problems(text)] == [
+        ("volume.face_width_um", 7),
+        ("volume", 26),
+        ("volume.slices", 30),
+    ]

@@ -8,7 +8,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fibsims.recipe import Recipe, RecipeError, parse_recipe
+from fibsims.recipe import MAX_SEED, Recipe, RecipeError, parse_recipe
+from fibsims.recipe.bounds import MAX_RUN_HOURS
 
 
 def floats(low: float, high: float, *, exclude_low: bool = False) -> st.SearchStrategy[float]:
@@ -39,7 +40,7 @@ def recipe_documents(draw: st.DrawFn) -> dict[str, Any]:
             "name": "sample",
             "twin": {
                 "phantom": "nmc811",
-                "seed": draw(st.integers(0, 2**32)),
+                "seed": draw(st.integers(0, MAX_SEED)),
                 "porosity": draw(floats(0.05, 0.6)),
             },
         },
@@ -93,7 +94,7 @@ def recipe_documents(draw: st.DrawFn) -> dict[str, Any]:
                 "offset": draw(st.integers(0, 99)),
             }
         ],
-        "limits": {"max_hours": draw(floats(0, 1e4, exclude_low=True))},
+        "limits": {"max_hours": draw(floats(0, MAX_RUN_HOURS, exclude_low=True))},
     }
 
 

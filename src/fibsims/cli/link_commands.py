@@ -7,10 +7,12 @@ and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from fibsims.data.live import EventSubscriber, RunProgress
+from fibsims.data.live import KEY_FLAGS, EventSubscriber, RunProgress
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
 from fibsims.instrument.transport import (
     PROTOCOL_NAME,
@@ -99,8 +101,8 @@ def publish_keys(server_key: Path | None, authorized: Path | None) -> ServerKeys
     if server_key is None and authorized is None:
         return None
     if server_key is None or authorized is None:
-        raise fail("pass both --publish-server-key and --publish-authorized-clients (or neither)")
-    return ServerKeys(server_key, authorized)
+        raise fail(f"pass both {KEY_FLAGS[0]} and {KEY_FLAGS[1]} (or neither)")
+    return ServerKeys(server_key, authorized, flags=KEY_FLAGS)
 
 
 @sim_app.command("serve")
@@ -158,7 +160,8 @@ def serve(
         ),
     ] = 0,
 ) -> None:
-    """Serve the digital twin over the fibsims link protocol until Ctrl-C."""
+    """Serve the digital twin over the fibsims link protocol until Ctrl-C or SIGTERM; the beam
+    of every open session is blanked before it exits."""
     if (server_key is None) != (authorized_clients is None):
         raise fail("pass both --server-key and --authorized-clients (or neither)")
     keys = ServerKeys(server_key, authorized_clients) if server_key and authorized_clients else None
@@ -178,11 +181,15 @@ def serve(
     except LinkConfigError as error:
         raise fail(str(error)) from None
     security = "CurveZMQ on" if keys else "CurveZMQ off, loopback only"
-    out.print(f"serving the twin on {server.endpoint} ({PROTOCOL_NAME}, {security})", markup=False)
-    out.file.flush()
-    _wait_for_interrupt(server)
-    failed = not server.is_serving()
-    server.stop()
+    with _stop_on_signals() as stop:
+        out.print(
+            f"serving the twin on {server.endpoint} ({PROTOCOL_NAME}, {security})", markup=False
+        )
+        out.file.flush()
+        while server.is_serving() and not stop.wait(0.2):
+            pass
+        failed = not server.is_serving()
+        server.stop()  # blanks the beam of every open session first
     out.print("stopped; " + json.dumps(server.stats(), sort_keys=True), markup=False)
     if failed:
         err.print("error: the server stopped on its own; see the log above", markup=False)
@@ -204,15 +211,21 @@ def _log_to_stderr() -> None:
     logger.setLevel(logging.INFO)
 
 
-def _wait_for_interrupt(server: InstrumentServer) -> None:
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT (Ctrl-C) and SIGTERM set the event instead of raising, also while the server
+    stops: a second Ctrl-C must not cut short the blanking of the beams."""
     stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in signals}
     try:
-        while server.is_serving() and not stop.wait(0.2):
-            pass
-    except KeyboardInterrupt:
-        pass
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @keys_app.command("generate")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from fibsims.recipe import RecipeError
-from fibsims.service.runs import RunReport
+from fibsims.service.session import RunReport
 
 
 def render_recipe_error(console: Console, error: RecipeError) -> None:
@@ -25,6 +25,23 @@ def render_run_report(console: Console, report: RunReport) -> None:
     )
     if s.get("reason"):
         console.print(f"reason: {s['reason']}", markup=False)
+    incidents = s.get("incidents") or {}
+    if any(incidents.get(k) for k in ("steps_retried", "steps_skipped", "holds", "engine_faults")):
+        console.print(
+            f"incidents: {incidents.get('steps_retried', 0):g} steps retried, "
+            f"{incidents.get('steps_skipped', 0):g} skipped, {incidents.get('holds', 0):g} "
+            f"suspender holds ({incidents.get('held_s', 0) / 60:.1f} min held), "
+            f"{incidents.get('engine_faults', 0):g} unexpected errors (see log.jsonl)",
+            markup=False,
+        )
+    if s.get("slices_missing"):
+        missing = s["slices_missing"]
+        console.print(
+            f"MISSING: {len(missing)} committed slices lost their data after they were written "
+            f"(slices {', '.join(map(str, missing[:10]))}{' ...' if len(missing) > 10 else ''}); "
+            "they are flagged in run.h5 and their damaged files kept in superseded/",
+            markup=False,
+        )
     if s.get("quality"):
         q = s["quality"]
         console.print(
@@ -41,7 +58,9 @@ def render_status(console: Console, status: dict) -> None:
     done, planned = status["slices_completed"], status["slices_planned"]
     hours = (status.get("instrument_time_s") or 0.0) / 3600.0
     alive = "process running" if status["process_alive"] else "no process running"
-    blanked = {True: "yes", False: "NO", None: "unknown"}[status.get("beam_blanked")]
+    blanked = {True: "yes", False: "NO", None: "UNKNOWN: check the instrument"}.get(
+        status.get("beam_blanked"), "unknown"
+    )
     lines = [
         f"run:        {status['folder']}  (recipe {status['recipe']}, seed {status['seed']}, "
         f"instrument {status['instrument']})",
@@ -51,8 +70,15 @@ def render_status(console: Console, status: dict) -> None:
         f"last event: {status.get('last_event')} at {status.get('updated_utc')}",
         f"beam blanked: {blanked}",
     ]
+    if status.get("current_step"):
+        step = status["current_step"]
+        lines.append(f"now:        slice {step.get('slice')} {step.get('kind')}")
     if status.get("reason"):
         lines.append(f"why:        {status['reason']}")
+    if status.get("slices_missing"):
+        lines.append(f"missing:    slices {status['slices_missing']} (data damaged after commit)")
+    if status.get("journal"):
+        lines.append(f"journal:    {status['journal']}")
     if status.get("next"):
         lines.append(f"next:       {status['next']}")
     for line in lines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -23,7 +24,9 @@ from fibsims.cli.render import render_recipe_error, render_run_report, render_st
 from fibsims.engine.preflight import PreflightError
 from fibsims.instrument.errors import InstrumentError
 from fibsims.recipe import RecipeError
+from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED
 from fibsims.service.faults import FaultSpecError
+from fibsims.service.finalize import FinalizeFailed
 from fibsims.service.runs import (
     ResumeRequest,
     RunFolderError,
@@ -32,7 +35,10 @@ from fibsims.service.runs import (
     resume_run,
     start_run,
 )
-from fibsims.service.status import abort_run, run_status
+from fibsims.service.signals import Interrupted
+from fibsims.service.status import AbortPending, abort_run, run_status
+
+DEBUG_ENV = "FIBSIMS_DEBUG"
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -53,16 +59,31 @@ ProgressOption = Annotated[
 
 
 def _guarded(call: Callable[[], T]) -> T:
-    """Run a service call; bad input becomes a message and exit code 2, never a traceback."""
+    """Run a service call; no exit path prints a traceback. Bad input is a message and exit
+    code 2; a run stopped on the way (a signal, a run file that cannot be written, a bug) is
+    a message and exit code 1, the details in the run folder's log.jsonl."""
     try:
         return call()
     except RecipeError as error:
         render_recipe_error(err, error)
     except (RunFolderError, InstrumentError, PreflightError, FaultSpecError) as error:
         err.print(f"error: {error}", markup=False)
+    except (Interrupted, FinalizeFailed, AbortPending) as error:
+        err.print(f"stopped: {error}", markup=False)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        err.print("interrupted while finishing up; run `fibsims resume` on the folder to finish")
-        raise typer.Exit(130) from None
+        err.print("interrupted; `fibsims status DIR` tells where the run stands")
+        raise typer.Exit(1) from None
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        err.print(
+            f"internal error: {type(error).__name__}: {error}. This is a fibsims bug; the "
+            f"traceback is in the run folder's log.jsonl (or set {DEBUG_ENV}=1 to see it). "
+            "`fibsims status DIR` tells where the run stands.",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
     raise typer.Exit(2)
 
 
@@ -79,7 +100,9 @@ def run(
     ] = None,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", min=0, help="Run seed (default: the recipe's twin seed)."),
+        typer.Option(
+            "--seed", min=0, max=MAX_SEED, help="Run seed (default: the recipe's twin seed)."
+        ),
     ] = None,
     instrument: Annotated[
         str,
@@ -126,6 +149,16 @@ def run(
 
 def resume(
     folder: Annotated[Path, typer.Argument(help="The run folder to continue.")],
+    max_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--max-hours",
+            min=0.001,
+            max=MAX_RUN_HOURS,
+            help="A new limits.max_hours of instrument time for the whole run (kept for later "
+            "resumes): continues a run stopped by its time limit.",
+        ),
+    ] = None,
     progress: ProgressOption = True,
     fault: FaultOption = None,
     publish: PublishOption = None,
@@ -137,6 +170,7 @@ def resume(
     """Continue a paused, failed or killed run from its first slice not committed."""
     request = ResumeRequest(
         folder=folder,
+        max_hours=max_hours,
         progress=progress,
         faults=tuple(fault or ()),
         publish=publish,

@@ -35,6 +35,8 @@ from fibsims.instrument.transport.security import (
 
 TOPIC = b"fibsims.event"
 LIVE_VERSION = 1
+KEY_FLAGS = ("--publish-server-key", "--publish-authorized-clients")
+"""The options of ``fibsims run`` / ``resume`` that give the publisher its keys."""
 
 
 @dataclass
@@ -94,7 +96,7 @@ class EventPublisher:
         self, address: str, *, keys: ServerKeys | None = None, linger_ms: int = 1000
     ) -> None:
         endpoint = parse_endpoint(address, for_bind=True)
-        require_keys_off_loopback(address, endpoint.is_local, keys is not None)
+        require_keys_off_loopback(address, endpoint.is_local, keys is not None, KEY_FLAGS)
         self.progress = RunProgress()
         self._seq = 0
         self._context: zmq.Context[Any] = zmq.Context()

@@ -1,12 +1,14 @@
 """The run file ``run.h5``: every slice of a run stacked into one HDF5 file a user can open.
 
-Layout (format ``fibsims-run`` version 1)::
+Layout (format ``fibsims-run`` version 2)::
 
     /                      attrs: format, format_version, fibsims_version, recipe (YAML text),
                            recipe_name, seed, instrument, status, slices_planned,
-                           slices_completed, slice_thickness_nm, face_width_um, face_height_um
-    /slices                table, one row per slice: index, face_z_um, started_s, finished_s,
-                           duration_s, stage_{x,y,z}_um, stage_{tilt,rotation}_deg
+                           slices_completed, slices_missing, slice_thickness_nm,
+                           face_width_um, face_height_um
+    /slices                table, one row per committed slice: index, missing, file_crc32
+                           (the slice file's checksum as journalled), face_z_um, started_s,
+                           finished_s, duration_s, stage_{x,y,z}_um, stage_{tilt,rotation}_deg
     /steps                 table, one row per executed step (slice, position, kind, started_s,
                            finished_s, duration_s, current_na); attr metadata_json per slice
     /se_image/data         (slices, H, W) uint16 SE counts; per-slice current_na, duration_s,
@@ -17,14 +19,20 @@ Layout (format ``fibsims-run`` version 1)::
     /truth/<product>/<map> (slices, H, W) ground truth on the product's own grid (``--truth``
                            on a simulated instrument): labels, li_fraction, <element>_fraction
 
-Times are instrument-clock seconds from the start of the run. It is written once, from the
-per-slice files, atomically; a run that stops early still gets one with what was committed.
+Times are instrument-clock seconds from the start of the run. It is written from the per-slice
+files, atomically, whenever a session ends; a run that stops early still gets one with what was
+committed. A committed slice whose file was damaged or lost afterwards (its sample is milled
+away, so it cannot be redone) keeps its row, flagged ``missing``, with zeros (NaN in float
+datasets) for its data: the slice numbering never shifts. After writing, :func:`consolidate`
+reopens the file and checks every stacked row against what it read from the slice files.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +40,17 @@ import h5py
 import numpy as np
 
 from fibsims.data.atomic import write_atomic
+from fibsims.data.slice_file import STEP_DTYPE
+from fibsims.engine.store import Receipt
 
 FORMAT = "fibsims-run"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 SLICE_DTYPE = np.dtype(
     [
         ("index", "<i4"),
+        ("missing", "u1"),
+        ("file_crc32", "S8"),
         ("face_z_um", "<f8"),
         ("started_s", "<f8"),
         ("finished_s", "<f8"),
@@ -54,50 +66,84 @@ PER_SLICE_IMAGE_ATTRS = ("current_na", "duration_s", "saturated_fraction")
 PER_SLICE_RASTER_ATTRS = ("current_na", "duration_s")
 
 
-def _slice_row(source: h5py.File) -> np.ndarray:
+class RunFileError(Exception):
+    """run.h5 could not be written, or does not hold what was written into it."""
+
+
+@dataclass(frozen=True)
+class SliceSource:
+    """A committed slice as the journal knows it: its file, and the receipt of that file."""
+
+    index: int
+    path: Path
+    receipt: Receipt
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    path: Path
+    slices: int
+    missing: dict[int, str]
+    """Committed slices whose data could not be included, with why."""
+
+
+def _slice_row(source: h5py.File, slice_: SliceSource) -> np.ndarray:
     row = np.zeros((), dtype=SLICE_DTYPE)
-    row["index"] = source.attrs["slice"]
+    row["index"] = slice_.index
+    row["file_crc32"] = slice_.receipt.crc32.encode()
     row["duration_s"] = source.attrs["finished_s"] - source.attrs["started_s"]
     for name in SLICE_DTYPE.names:
-        if name in source.attrs:
+        if name in source.attrs and name != "index":
             row[name] = source.attrs[name]
     return row
 
 
 class _Stacker:
-    """Creates each stacked dataset on first sight and fills row ``i`` for slice ``i``."""
+    """Creates each stacked dataset on first sight and fills row ``i`` for slice ``i``; keeps
+    the CRC-32 of every row it wrote, so the file can be checked once it is on disk."""
 
     def __init__(self, target: h5py.File, n: int) -> None:
         self.target = target
         self.n = n
+        self.written: dict[tuple[str, int], int] = {}
+
+    def first(self, name: str) -> bool:
+        """Whether ``name`` has not been created yet (its static attributes go with it)."""
+        return name not in self.target
 
     def put(self, name: str, i: int, value: np.ndarray) -> None:
+        value = np.ascontiguousarray(value)
         if name not in self.target:
+            floating = np.issubdtype(value.dtype, np.floating)
             self.target.create_dataset(
                 name,
                 shape=(self.n, *value.shape),
                 dtype=value.dtype,
                 chunks=(1, *value.shape) if value.ndim else None,
+                fillvalue=np.nan if floating else None,
             )
         self.target[name][i] = value
+        self.written[(name, i)] = zlib.crc32(value.tobytes())
 
 
 def _copy_products(source: h5py.File, target: h5py.File, stack: _Stacker, i: int) -> None:
     for name, ds in source.get("images", {}).items():
+        first = stack.first(f"{name}/data")
         stack.put(f"{name}/data", i, ds[()])
         for key in PER_SLICE_IMAGE_ATTRS:
             stack.put(f"{name}/{key}", i, np.asarray(ds.attrs[key], dtype="f8"))
-        if i == 0:
+        if first:
             target[name].attrs.update(
                 {k: v for k, v in ds.attrs.items() if k not in PER_SLICE_IMAGE_ATTRS}
             )
     for name, group in source.get("rasters", {}).items():
+        first = stack.first(f"{name}/counts")
         stack.put(f"{name}/counts", i, group["counts"][()])
         stack.put(f"{name}/sum_spectrum", i, group["sum_spectrum"][()])
         stack.put(f"{name}/saturated_lines", i, group["saturated_lines"][()])
         for key in PER_SLICE_RASTER_ATTRS:
             stack.put(f"{name}/{key}", i, np.asarray(group.attrs[key], dtype="f8"))
-        if i == 0:
+        if first:
             target[name].create_dataset("peak_table", data=group["peak_table"][()])
             target[name].create_dataset("mass_axis", data=group["mass_axis"][()])
             target[name].attrs.update(
@@ -111,34 +157,117 @@ def _copy_truth(source: h5py.File, stack: _Stacker, i: int) -> None:
             stack.put(f"truth/{name}/{key}", i, ds[()])
 
 
-def _write(path: Path, slice_files: Sequence[Path], attrs: Mapping[str, Any]) -> None:
-    n = len(slice_files)
+def _copy_slice(
+    slice_: SliceSource, target: h5py.File, stack: _Stacker, i: int
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Stack one slice file; raise ValueError / OSError / KeyError if it is not a slice file
+    of slice ``slice_.index``."""
+    with h5py.File(slice_.path, "r") as source:
+        if int(source.attrs["slice"]) != slice_.index:
+            raise ValueError(f"it holds slice {source.attrs['slice']}")
+        row = _slice_row(source, slice_)
+        steps = source["steps"][()]
+        metadata = json.loads(source["steps"].attrs["metadata_json"])
+        _copy_products(source, target, stack, i)
+        _copy_truth(source, stack, i)
+    return row, steps, metadata
+
+
+def _write(
+    path: Path,
+    slices: Sequence[SliceSource],
+    attrs: Mapping[str, Any],
+    missing: dict[int, str],
+) -> dict[tuple[str, int], int]:
+    n = len(slices)
     with h5py.File(path, "w") as target:
-        target.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION, **attrs})
-        target.attrs["slices_completed"] = n
-        slices = np.zeros(n, dtype=SLICE_DTYPE)
+        table = np.zeros(n, dtype=SLICE_DTYPE)
         steps: list[np.ndarray] = []
         metadata: list[Any] = []
         stack = _Stacker(target, n)
-        for i, slice_path in enumerate(slice_files):
-            with h5py.File(slice_path, "r") as source:
-                if int(source.attrs["slice"]) != i:
-                    raise ValueError(f"{slice_path.name} holds slice {source.attrs['slice']}")
-                slices[i] = _slice_row(source)
-                steps.append(source["steps"][()])
-                metadata.append(json.loads(source["steps"].attrs["metadata_json"]))
-                _copy_products(source, target, stack, i)
-                _copy_truth(source, stack, i)
-        target.create_dataset("slices", data=slices)
-        step_table = np.concatenate(steps) if steps else np.zeros(0)
+        for i, slice_ in enumerate(slices):
+            table[i]["index"] = slice_.index
+            table[i]["file_crc32"] = slice_.receipt.crc32.encode()
+            if slice_.index in missing:
+                table[i]["missing"] = 1
+                metadata.append(None)
+                continue
+            try:
+                table[i], rows, meta = _copy_slice(slice_, target, stack, i)
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                # the file matched its checksum yet is no slice file: damaged before commit
+                missing[slice_.index] = f"its file cannot be read as a slice ({error})"
+                table[i]["missing"] = 1
+                metadata.append(None)
+                continue
+            steps.append(rows)
+            metadata.append(meta)
+        target.create_dataset("slices", data=table)
+        step_table = np.concatenate(steps) if steps else np.zeros(0, dtype=STEP_DTYPE)
         target.create_dataset("steps", data=step_table)
         target["steps"].attrs["metadata_json"] = json.dumps(metadata)
+        target.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION, **attrs})
+        target.attrs["slices_completed"] = n
+        target.attrs["slices_missing"] = np.array(sorted(missing), dtype="<i4")
+    return stack.written
 
 
-def consolidate(path: Path, slice_files: Sequence[Path], attrs: Mapping[str, Any]) -> Path:
-    """Stack ``slice_files`` (slices 0..n-1 in order) into ``path`` atomically."""
-    write_atomic(path, lambda tmp: _write(tmp, slice_files, attrs))
-    return path
+def consolidate(
+    path: Path,
+    slices: Sequence[SliceSource],
+    attrs: Mapping[str, Any],
+    missing: Mapping[int, str] | None = None,
+) -> Consolidated:
+    """Stack the committed ``slices`` (0..n-1, in order) into ``path`` atomically, then reopen
+    it and check it: slice count, the journal's checksums, and every stacked row.
+
+    ``missing`` names slices already known to be damaged; slices that turn out unreadable are
+    added. Raises :class:`RunFileError` (the old file, if any, left in place) on any failure.
+    """
+    lost = dict(missing or {})
+    written: dict[tuple[str, int], int] = {}
+
+    def write(tmp: Path) -> None:
+        written.update(_write(tmp, slices, attrs, lost))
+
+    try:
+        write_atomic(path, write)
+        verify(path, slices, written)
+    except (OSError, RuntimeError, ValueError, KeyError) as error:
+        detail = getattr(error, "strerror", None) or str(error)
+        raise RunFileError(f"could not write {path.name}: {detail}") from error
+    return Consolidated(path=path, slices=len(slices), missing=lost)
+
+
+def verify(
+    path: Path, slices: Sequence[SliceSource], written: Mapping[tuple[str, int], int] = {}
+) -> None:
+    """Check the run file on disk: it opens, holds one row per committed slice with the
+    journal's checksum, and (given ``written``) every stacked row is what was written."""
+    with h5py.File(path, "r") as f:
+        if int(f.attrs.get("slices_completed", -1)) != len(slices):
+            raise RunFileError(
+                f"{path.name} holds {f.attrs.get('slices_completed')} slices, the journal "
+                f"{len(slices)}"
+            )
+        table = f["slices"][()]
+        expected = [(s.index, s.receipt.crc32.encode()) for s in slices]
+        found = [(int(r["index"]), bytes(r["file_crc32"])) for r in table]
+        if found != expected:
+            raise RunFileError(f"{path.name}'s slice table does not match the journal")
+        for (name, i), crc in written.items():
+            row = np.ascontiguousarray(f[name][i])
+            if zlib.crc32(row.tobytes()) != crc:
+                raise RunFileError(f"{path.name}: {name} of slice {i} reads back changed")
+
+
+def run_file_matches(path: Path, slices: Sequence[SliceSource]) -> bool:
+    """Whether ``path`` is a readable run file holding exactly the journal's ``slices``."""
+    try:
+        verify(path, slices)
+    except (OSError, RuntimeError, ValueError, KeyError, RunFileError):
+        return False
+    return True
 
 
 def step_totals(path: Path) -> dict[str, dict[str, float | int]]:

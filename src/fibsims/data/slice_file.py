@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from fibsims.data.atomic import write_atomic
 from fibsims.engine.records import SliceRecord
-from fibsims.engine.store import StoreError
+from fibsims.engine.store import Receipt, StoreError
 from fibsims.instrument.types import Image, Raster
 
 STEP_DTYPE = np.dtype(
@@ -41,8 +42,38 @@ PEAK_DTYPE = np.dtype(
 )
 
 
+CHUNK_BYTES = 8 * 2**20
+
+
 def slice_file_name(index: int) -> str:
     return f"slice_{index:06d}.h5"
+
+
+def file_receipt(path: Path) -> Receipt:
+    """CRC-32 and size of the file at ``path``. CRC-32, not a cryptographic hash: it guards
+    against damage (torn writes, bad sectors, truncation), not against an adversary, and at
+    several GB/s it costs nothing beside writing the data."""
+    crc, size = 0, 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+    return Receipt(crc32=f"{crc:08x}", bytes=size)
+
+
+def damage(path: Path, expected: Receipt) -> str | None:
+    """What is wrong with a committed slice file, or None when it is as it was written."""
+    try:
+        found = file_receipt(path)
+    except FileNotFoundError:
+        return "its file is gone"
+    except OSError as error:
+        return f"its file cannot be read ({error.strerror or error})"
+    if found.bytes != expected.bytes:
+        return f"its file is {found.bytes} bytes, {expected.bytes} were written"
+    if found.crc32 != expected.crc32:
+        return "its file's checksum does not match the one journalled when it was written"
+    return None
 
 
 def step_rows(record: SliceRecord) -> np.ndarray:
@@ -145,8 +176,16 @@ class SliceFileStore:
         """Where slices that stopped part way (and stray uncommitted files) are kept."""
         return self.folder.parent / "superseded"
 
-    def write_slice(self, record: SliceRecord) -> None:
-        self._write(self.path(record.index), record)
+    def write_slice(self, record: SliceRecord) -> Receipt:
+        """Write the slice file durably and read it back for the receipt the journal keeps."""
+        path = self.path(record.index)
+        self._write(path, record)
+        try:
+            return file_receipt(path)
+        except OSError as error:
+            raise StoreError(
+                f"slice {record.index} was written but cannot be read back: {error}"
+            ) from error
 
     def set_aside(self, record: SliceRecord) -> None:
         self.superseded.mkdir(exist_ok=True)
@@ -154,12 +193,15 @@ class SliceFileStore:
         self._write(self.superseded / f"slice_{record.index:06d}-{attempt + 1}.h5", record)
 
     def _write(self, path: Path, record: SliceRecord) -> None:
+        # h5py reports a full disk as OSError while writing but as RuntimeError (or ValueError)
+        # when it flushes on close: all three mean the slice is not durable
         try:
             write_atomic(path, lambda tmp: _write(tmp, record))
-        except OSError as error:
+        except (OSError, RuntimeError, ValueError) as error:
+            detail = getattr(error, "strerror", None) or str(error)
             raise StoreError(
-                f"could not write slice {record.index} to {path.parent}: "
-                f"{error.strerror or error}; free space or choose another --out, then resume"
+                f"could not write slice {record.index} to {path.parent}: {detail}; free space "
+                "or fix the folder, then resume"
             ) from error
 
     def free_and_slice_bytes(self) -> tuple[int, int]:

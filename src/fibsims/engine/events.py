@@ -77,6 +77,31 @@ class StepSkipped(Event):
 
 
 @dataclass(frozen=True)
+class HoldStarted(Event):
+    """A suspender holds the run in place (beam blanked) until its condition clears."""
+
+    suspender: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HoldEnded(Event):
+    """A hold ended: the condition cleared (``cleared``) or the run paused for a person."""
+
+    suspender: str
+    held_s: float
+    cleared: bool
+
+
+@dataclass(frozen=True)
+class EngineFault(Event):
+    """Something no policy foresaw ended the run; the traceback is for the log, not the user."""
+
+    error: str
+    traceback: str
+
+
+@dataclass(frozen=True)
 class SliceCommitted(Event):
     slice: int
     face_z_um: float
@@ -91,7 +116,8 @@ class RunFinished(Event):
     slices_completed: int
     slices_planned: int
     reason: str = ""
-    beam_blanked: bool = True
+    beam_blanked: bool | None = True
+    """None when the beam's state could not be read (the instrument link was lost)."""
 
 
 EventSink = Callable[[Event], None]

@@ -23,7 +23,7 @@ from tenacity import (
 
 from fibsims.engine.actions import Action
 from fibsims.engine.events import Event, StepRetried, StepSkipped
-from fibsims.engine.execute import StepOutput, execute
+from fibsims.engine.execute import NO_HOOKS, StepHooks, StepOutput, execute
 from fibsims.engine.states import RunState
 from fibsims.instrument.errors import (
     InstrumentError,
@@ -51,10 +51,12 @@ class StepPolicy:
         self.instrument = instrument
         self.emit = emit
 
-    def execute(self, action: Action, slice_index: int, position: int) -> StepOutput | None:
+    def execute(
+        self, action: Action, slice_index: int, position: int, hooks: StepHooks = NO_HOOKS
+    ) -> StepOutput | None:
         """Run ``action`` under the policy; None means it was skipped and flagged."""
         try:
-            return self._with_retries(action, slice_index, position)
+            return self._with_retries(action, slice_index, position, hooks)
         except SafetyInterlock as error:
             reason = f"safety interlock during {action.kind}: {error}"
             raise Stop(RunState.ABORTED, reason) from None
@@ -75,7 +77,9 @@ class StepPolicy:
             state = RunState.ABORTED if abort else RunState.PAUSED
             raise Stop(state, f"{described}: {error}") from None
 
-    def _with_retries(self, action: Action, slice_index: int, position: int) -> StepOutput:
+    def _with_retries(
+        self, action: Action, slice_index: int, position: int, hooks: StepHooks
+    ) -> StepOutput:
         def announce(retry: RetryCallState) -> None:
             error = retry.outcome.exception() if retry.outcome else None
             self.emit(
@@ -98,4 +102,4 @@ class StepPolicy:
             before_sleep=announce,
             reraise=True,
         )
-        return retrying(execute, self.instrument, action)
+        return retrying(execute, self.instrument, action, hooks)

@@ -2,15 +2,22 @@
 
 Every problem is collected, not just the first, and each names the recipe field and the fix:
 a recipe that asks for 12 nA on a column whose ladder has 4 and 15 nA fails here, in seconds,
-not at slice 1 after an hour of set-up.
+not at slice 1 after an hour of set-up; a recipe that needs 30 h under ``max_hours: 24`` fails
+here too, not at slice 300 (the estimate comes from the backend's cost model,
+:mod:`fibsims.engine.estimate`).
 """
 
 from __future__ import annotations
 
+from fibsims.engine.actions import Autofocus, SEImage, SimsRaster
+from fibsims.engine.estimate import LowerBoundCosts, estimate_plan, frame_s
 from fibsims.engine.plan import Plan
 from fibsims.instrument.interfaces import Instrument
 
 CURRENT_TOLERANCE = 0.10  # a recipe current may sit within 10 % of a ladder rung
+MAX_FRAME_S = 600.0
+"""A pause or an abort waits for the running frame (acquisitions are split between frames),
+so one frame may take at most this long."""
 
 
 class PreflightError(Exception):
@@ -23,8 +30,64 @@ def _nearest(ladder: list[float], current_na: float) -> float:
     return min(ladder, key=lambda rung: abs(rung - current_na))
 
 
-def check(plan: Plan, instrument: Instrument) -> list[str]:
-    """Problems that make ``plan`` impossible on ``instrument`` (empty when it can run)."""
+def check(
+    plan: Plan,
+    instrument: Instrument,
+    *,
+    first_slice: int = 0,
+    start_s: float = 0.0,
+    max_hours: float | None = None,
+    truth: bool = False,
+) -> list[str]:
+    """Problems that make ``plan`` impossible on ``instrument`` (empty when it can run).
+
+    ``first_slice`` and ``start_s`` say where a resumed run starts (slice, instrument time);
+    ``max_hours`` overrides the recipe's limit (``resume --max-hours``)."""
+    recipe = plan.recipe
+    problems = _ladder_problems(plan, instrument)
+    problems += _frame_problems(plan, instrument)
+    limit_h = recipe.limits.max_hours if max_hours is None else max_hours
+    estimate = estimate_plan(plan, instrument.costs, first_slice, truth)
+    needed_h = (start_s + estimate.total_s) / 3600.0
+    if needed_h > limit_h:
+        done = f"{start_s / 3600:.3g} h done, then " if start_s else ""
+        floor = "at least " if estimate.lower_bound else ""
+        fix = (
+            f"resume with --max-hours {_round_up(needed_h)}"
+            if first_slice
+            else f"raise limits.max_hours to at least {_round_up(needed_h)} or plan fewer slices"
+        )
+        problems.append(
+            f"limits.max_hours: the run needs an estimated {floor}{needed_h:.3g} h of "
+            f"instrument time ({done}{estimate.slices} slices at {estimate.per_slice_s:.4g} s "
+            f"each), more than the limit of {limit_h:g} h; {fix}"
+        )
+    return problems
+
+
+def _round_up(hours: float) -> str:
+    return f"{int(hours) + 1}" if hours < 100 else f"{int(hours / 10 + 1) * 10}"
+
+
+def _frame_problems(plan: Plan, instrument: Instrument) -> list[str]:
+    """A frame longer than :data:`MAX_FRAME_S` could not be paused or aborted in time."""
+    problems = []
+    costs = instrument.costs or LowerBoundCosts()
+    actions = [a for a in plan.slice(0).actions if not isinstance(a, Autofocus)]
+    for position, (step, action) in enumerate(zip(plan.recipe.slice, actions, strict=True)):
+        if not isinstance(action, SEImage | SimsRaster):
+            continue
+        seconds = frame_s(action, costs)
+        if seconds > MAX_FRAME_S:
+            problems.append(
+                f"slice.{position}.{step.kind}: one frame takes {seconds:.4g} s; a pause or an "
+                f"abort waits for the running frame, so a frame may take at most "
+                f"{MAX_FRAME_S:g} s: lower the resolution or dwell_us (and raise frames)"
+            )
+    return problems
+
+
+def _ladder_problems(plan: Plan, instrument: Instrument) -> list[str]:
     recipe = plan.recipe
     problems: list[str] = []
     species = instrument.column.ion_species
@@ -48,9 +111,10 @@ def check(plan: Plan, instrument: Instrument) -> list[str]:
     return problems
 
 
-def run_preflight(plan: Plan, instrument: Instrument) -> None:
-    """Check, then bring the column to the recipe's voltage; raise on any problem."""
-    problems = check(plan, instrument)
+def run_preflight(plan: Plan, instrument: Instrument, **where: float | bool) -> None:
+    """Check (``where`` as for :func:`check`), then bring the column to the recipe's voltage;
+    raise on any problem."""
+    problems = check(plan, instrument, **where)  # type: ignore[arg-type]
     if problems:
         raise PreflightError(problems)
     instrument.column.blank()

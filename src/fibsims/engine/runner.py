@@ -5,7 +5,11 @@ events with instrument-clock timestamps, hands the finished slice to the store (
 only then journals it as committed. Requests to pause or abort are honoured at safe points (the
 end of the running step). A slice stopped part way is set aside (its data kept) and redone
 whole on resume: the pattern front is absolute, so the redone mill is a cleaning pass, and the
-resumed run is identical to one never stopped. Whatever ends the run, the beam is blanked.
+resumed run is identical to one never stopped.
+
+Whatever ends the run (a policy, a request, a time limit, or an error nobody foresaw), the
+beam is blanked, the state says why, and :class:`RunFinished` is emitted; an unforeseen error
+ends the run ``failed`` with its traceback in an :class:`EngineFault` event, never escaping.
 
 Policies (:mod:`fibsims.engine.policy`) decide what a fault does; suspenders
 (:mod:`fibsims.engine.suspenders`) hold the run while a watched condition is bad.
@@ -14,15 +18,19 @@ Policies (:mod:`fibsims.engine.policy`) decide what a fault does; suspenders
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from fibsims.engine.events import (
+    EngineFault,
     Event,
     EventSink,
+    HoldEnded,
+    HoldStarted,
     RunFinished,
     RunStarted,
     SliceCommitted,
@@ -30,7 +38,7 @@ from fibsims.engine.events import (
     StepFinished,
     StepStarted,
 )
-from fibsims.engine.execute import StepOutput
+from fibsims.engine.execute import Product, StepHooks, StepOutput
 from fibsims.engine.journal import Journal
 from fibsims.engine.plan import Plan
 from fibsims.engine.policy import StepPolicy, Stop
@@ -39,7 +47,7 @@ from fibsims.engine.records import SliceRecord, StepRecord
 from fibsims.engine.states import RunState, RunStateMachine, StepState, StepTracker
 from fibsims.engine.store import SliceStore, StoreError
 from fibsims.engine.suspenders import Suspender
-from fibsims.instrument.errors import InstrumentError
+from fibsims.instrument.errors import HardwareFault, InstrumentError, SafetyInterlock
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.types import Image, Raster
 
@@ -86,7 +94,12 @@ class RunEngine:
         seed: int = 0,
         suspenders: Sequence[Suspender] = (),
         collect_truth: bool = False,
+        max_hours: float | None = None,
+        abort_requested: Callable[[], str | None] = lambda: None,
     ) -> None:
+        """``max_hours`` overrides the recipe's ``limits.max_hours`` (``resume --max-hours``);
+        ``abort_requested`` is polled at every safe point for an abort asked from outside the
+        process (``fibsims abort``), returning its reason."""
         self.plan = plan
         self.instrument = instrument
         self.store = store
@@ -101,6 +114,10 @@ class RunEngine:
         self._abort_reason: str | None = None
         self._critical = 0
         self._stop_now_reason: str | None = None
+        self.max_hours = plan.recipe.limits.max_hours if max_hours is None else max_hours
+        self._abort_requested = abort_requested
+        self._part_truth: list[tuple[int, dict[str, np.ndarray]]] = []
+        self._winding_down = False
 
     # -- requests (safe to call from a signal handler) --------------------------------------
     def request_pause(self, reason: str = "pause requested") -> None:
@@ -137,19 +154,43 @@ class RunEngine:
         return self.instrument.clock.now_s()
 
     def _emit(self, event: Event) -> None:
+        """Every sink sees every event; the first sink error is raised after all have been
+        called (while winding down it is swallowed: the outcome matters more)."""
+        failure: Exception | None = None
         for sink in self.sinks:
-            sink(event)
+            try:
+                sink(event)
+            except Exception as error:
+                failure = failure or error
+        if failure is not None and not self._winding_down:
+            raise failure
 
     def _transition(self, target: RunState, reason: str = "") -> None:
         previous = self.machine.transition(target)
-        self._emit(StateChanged(t_s=self._now(), previous=previous, state=target, reason=reason))
+        self._emit(
+            StateChanged(t_s=self._safe_now(), previous=previous, state=target, reason=reason)
+        )
 
-    def _safe_point(self) -> None:
-        """Honour an abort, then a pause, then the suspenders' instrument checks."""
+    def _check_abort(self) -> None:
+        outside = self._abort_requested()
+        if outside is not None and self._abort_reason is None:
+            self._abort_reason = outside
         if self._abort_reason is not None:
             raise Stop(RunState.ABORTED, self._abort_reason)
+
+    def _safe_point(self) -> None:
+        """Before every step (and between the parts of a long one): honour an abort, then a
+        pause, then the time limit, then the suspenders' instrument checks."""
+        self._check_abort()
         if self._pause_reason is not None:
             raise Stop(RunState.PAUSED, self._pause_reason)
+        if self._now() >= self.max_hours * 3600.0:
+            raise Stop(
+                RunState.PAUSED,
+                f"limits.max_hours ({self.max_hours:g} h of instrument time) reached after "
+                f"{self._completed} of {self.plan.slices_planned} slices; to go on, "
+                "`fibsims resume DIR --max-hours H` with a larger H",
+            )
         for suspender in self.suspenders:
             self._hold_while(suspender, suspender.before_step(self.instrument, self._left))
 
@@ -161,18 +202,28 @@ class RunEngine:
             raise Stop(RunState.PAUSED, f"suspended by {suspender.name}: {reason}")
         self._safe_blank()
         self._transition(RunState.PAUSED, f"waiting ({suspender.name}): {reason}")
+        self._emit(HoldStarted(t_s=self._now(), suspender=suspender.name, reason=reason))
         waited = 0.0
-        while reason is not None:
-            if waited >= suspender.max_wait_s:
-                raise Stop(
-                    RunState.PAUSED,
-                    f"{suspender.name} did not clear within {suspender.max_wait_s:g} s: {reason}",
-                )
-            if self._abort_reason is not None:
-                raise Stop(RunState.ABORTED, self._abort_reason)
-            self.instrument.clock.sleep(suspender.poll_s)
-            waited += suspender.poll_s
-            reason = suspender.before_step(self.instrument, self._left)
+        try:
+            while reason is not None:
+                if waited >= suspender.max_wait_s:
+                    raise Stop(
+                        RunState.PAUSED,
+                        f"{suspender.name} did not clear within {suspender.max_wait_s:g} s: "
+                        f"{reason}",
+                    )
+                self._check_abort()
+                self.instrument.clock.sleep(suspender.poll_s)
+                waited += suspender.poll_s
+                reason = suspender.before_step(self.instrument, self._left)
+        except BaseException:
+            self._emit(
+                HoldEnded(t_s=self._now(), suspender=suspender.name, held_s=waited, cleared=False)
+            )
+            raise
+        self._emit(
+            HoldEnded(t_s=self._now(), suspender=suspender.name, held_s=waited, cleared=True)
+        )
         self._transition(RunState.RUNNING, f"{suspender.name} cleared after {waited:g} s")
 
     # -- the run --------------------------------------------------------------------------
@@ -182,11 +233,42 @@ class RunEngine:
         self._completed = first_slice
         self._left = planned - first_slice
         self._partial: _SliceInProgress | None = None
+        try:
+            status, reason = self._run_guarded(first_slice)
+        finally:  # even a BaseException (SystemExit, a stray KeyboardInterrupt) blanks
+            self._critical += 1  # nothing may interrupt the wind-down
+            self._safe_blank()
+        self._set_aside_partial()
+        self._winding_down = True  # sinks that fail now must not hide how the run ended
+        if self.machine.state is not status:
+            self._transition(status, reason)
+        self._emit(
+            RunFinished(
+                t_s=self._safe_now(),
+                status=status.value,
+                slices_completed=self._completed,
+                slices_planned=planned,
+                reason=reason,
+                beam_blanked=self._is_blanked(),
+            )
+        )
+        return RunOutcome(status=status, slices_completed=self._completed, reason=reason)
+
+    def _run_guarded(self, first_slice: int) -> tuple[RunState, str]:
+        """Run the slices; turn every way the run can end into (state, reason)."""
+        planned = self.plan.slices_planned
         status, reason = RunState.FAILED, ""
         try:
             try:
                 self._transition(RunState.PREFLIGHT)
-                run_preflight(self.plan, self.instrument)
+                run_preflight(
+                    self.plan,
+                    self.instrument,
+                    first_slice=first_slice,
+                    start_s=self._now(),
+                    max_hours=self.max_hours,
+                    truth=self.truth is not None,
+                )
                 self._emit(
                     RunStarted(
                         t_s=self._now(),
@@ -206,44 +288,52 @@ class RunEngine:
                 reason = str(error)
             except StoreError as error:
                 status, reason = RunState.PAUSED, f"StoreError: {error}"
+            except SafetyInterlock as error:  # outside a step too: never go on
+                status, reason = RunState.ABORTED, f"safety interlock: {error}"
+            except HardwareFault as error:  # between steps (a lost link, a stage read-back)
+                abort = self.plan.recipe.on_error.on_hardware_fault == "abort"
+                status = RunState.ABORTED if abort else RunState.PAUSED
+                reason = f"{type(error).__name__}: {error}"
             except InstrumentError as error:
                 reason = f"{type(error).__name__}: {error}"
+            except OSError as error:  # a sink could not write (disk full, folder gone)
+                status = RunState.PAUSED
+                reason = (
+                    f"could not write to the run folder: {error.strerror or error}; free space "
+                    "or fix the folder, then resume"
+                )
+            except Exception as error:  # nothing foreseen: fail, blanked, with the traceback
+                reason = (
+                    f"unexpected {type(error).__name__}: {error} (a fibsims bug; the "
+                    "traceback is in log.jsonl)"
+                )
+                self._emit(
+                    EngineFault(
+                        t_s=self._safe_now(),
+                        error=f"{type(error).__name__}: {error}",
+                        traceback=traceback.format_exc(),
+                    )
+                )
         except Stop as stop:  # a stop-now that landed in a handler above
             status, reason = stop.state, stop.reason
-        self._critical += 1  # nothing may interrupt the wind-down
-        self._safe_blank()
-        self._set_aside_partial()
-        if self.machine.state is not status:
-            self._transition(status, reason)
-        self._emit(
-            RunFinished(
-                t_s=self._now(),
-                status=status.value,
-                slices_completed=self._completed,
-                slices_planned=planned,
-                reason=reason,
-                beam_blanked=self._is_blanked(),
-            )
-        )
-        return RunOutcome(status=status, slices_completed=self._completed, reason=reason)
+        return status, reason
 
     def _run_slices(self, first_slice: int) -> None:
         planned = self.plan.slices_planned
-        limit_s = self.plan.recipe.limits.max_hours * 3600.0
         for index in range(first_slice, planned):
             self._left = planned - index
             self._safe_point()
-            if self._now() >= limit_s:
-                raise Stop(
-                    RunState.ABORTED,
-                    f"limits.max_hours ({self.plan.recipe.limits.max_hours:g} h) reached "
-                    f"after {self._completed} of {planned} slices; raise it to go further",
-                )
             record = self._run_slice(index)
             with self._critical_section():
-                self.store.write_slice(record)  # durable first ...
+                receipt = self.store.write_slice(record)  # durable first ...
                 self.journal.append(  # ... then committed
-                    {"entry": "slice_committed", "slice": index, "t_s": record.finished_s}
+                    {
+                        "entry": "slice_committed",
+                        "slice": index,
+                        "t_s": record.finished_s,
+                        "file_crc32": receipt.crc32,
+                        "file_bytes": receipt.bytes,
+                    }
                 )
                 self._partial = None
                 self._completed = index + 1
@@ -271,7 +361,8 @@ class RunEngine:
             self._emit(
                 StepStarted(t_s=step_start, slice=index, position=position, kind=action.kind)
             )
-            output = self.policy.execute(action, index, position)
+            self._part_truth.clear()
+            output = self.policy.execute(action, index, position, self._hooks)
             if output is None:  # an optional step failed: skipped and flagged
                 tracker.transition(position, StepState.SKIPPED)
                 continue
@@ -309,12 +400,23 @@ class RunEngine:
         )
         if isinstance(output.product, Image) and product:
             partial.images[product] = output.product
-            if self.truth is not None:
-                partial.truth[product] = self.truth.last_image_truth()
         elif isinstance(output.product, Raster) and product:
             partial.rasters[product] = output.product
-            if self.truth is not None:
-                partial.truth[product] = self.truth.last_raster_truth()
+        if product and self._part_truth:
+            partial.truth[product] = _combine_truth(self._part_truth)
+
+    @property
+    def _hooks(self) -> StepHooks:
+        return StepHooks(checkpoint=self._safe_point, part_done=self._collect_truth)
+
+    def _collect_truth(self, part: Product) -> None:
+        """Truth of one acquired part (an acquisition split into parts has one per part)."""
+        if self.truth is None:
+            return
+        if isinstance(part, Image):
+            self._part_truth.append((part.frames, self.truth.last_image_truth()))
+        else:
+            self._part_truth.append((part.frames, self.truth.last_raster_truth()))
 
     def _set_aside_partial(self) -> None:
         partial = self._partial
@@ -325,12 +427,37 @@ class RunEngine:
             self.store.set_aside(partial.record(self._now(), self.instrument))
         self._partial = None
 
-    def _is_blanked(self) -> bool:
+    def _is_blanked(self) -> bool | None:
+        """The beam's state, or None when it cannot be read (link lost, column fault)."""
         try:
             return self.instrument.column.is_blanked()
-        except InstrumentError:
-            return False
+        except Exception:
+            return None
 
     def _safe_blank(self) -> None:
-        with contextlib.suppress(InstrumentError):
+        """Blank, whatever state the instrument is in; a failure is reported by
+        :meth:`_is_blanked` (beam state unknown), never raised over the run's own reason."""
+        with contextlib.suppress(Exception):
             self.instrument.column.blank()
+
+    def _safe_now(self) -> float:
+        try:
+            return self._now()
+        except Exception:
+            return 0.0
+
+
+def _combine_truth(parts: list[tuple[int, dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
+    """Truth of an acquisition from its parts: fractions are frame-weighted means (the counts
+    are frame sums), labels and other integer maps those of the first part."""
+    if len(parts) == 1:
+        return parts[0][1]
+    frames = sum(n for n, _ in parts)
+    combined: dict[str, np.ndarray] = {}
+    for key, first in parts[0][1].items():
+        if np.issubdtype(first.dtype, np.floating):
+            total = sum(n * maps[key].astype(np.float64) for n, maps in parts)
+            combined[key] = (total / frames).astype(first.dtype)
+        else:
+            combined[key] = first
+    return combined

@@ -27,7 +27,7 @@ class RunState(StrEnum):
 TERMINAL_STATES = frozenset({RunState.COMPLETED, RunState.ABORTED, RunState.FAILED})
 
 RUN_TRANSITIONS: dict[RunState, frozenset[RunState]] = {
-    RunState.IDLE: frozenset({RunState.PREFLIGHT, RunState.ABORTED}),
+    RunState.IDLE: frozenset({RunState.PREFLIGHT, RunState.FAILED, RunState.ABORTED}),
     RunState.PREFLIGHT: frozenset({RunState.RUNNING, RunState.FAILED, RunState.ABORTED}),
     RunState.RUNNING: frozenset(
         {RunState.PAUSED, RunState.COMPLETED, RunState.FAILED, RunState.ABORTED}

@@ -7,6 +7,7 @@ as committed ("data first, then the journal").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from fibsims.engine.records import SliceRecord
@@ -16,8 +17,17 @@ class StoreError(Exception):
     """The store could not make a slice durable (disk full, file unwritable)."""
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """What the store made durable: journalled with the commit, so damage done to the slice's
+    data afterwards is caught when the data is next read (on resume, when finalizing)."""
+
+    crc32: str
+    bytes: int
+
+
 class SliceStore(Protocol):
-    def write_slice(self, record: SliceRecord) -> None:
+    def write_slice(self, record: SliceRecord) -> Receipt:
         """Make ``record`` durable, or raise :class:`StoreError` leaving earlier slices intact."""
         ...
 

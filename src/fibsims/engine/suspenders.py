@@ -85,23 +85,29 @@ DiskReport = Callable[[], tuple[int, int]]
 
 @dataclass
 class FreeDiskWatch(Suspender):
+    """Room for the slices still to come and for the run file, which is written from every
+    slice when the run ends (a run that cannot write it is not finished)."""
+
     report: DiskReport | None = None
     margin: float = 1.2
+    run_file_slices: int = 0
 
     def before_step(self, instrument: Instrument, slices_left: int) -> str | None:
         if self.report is None:
             return None
         free, per_slice = self.report()
-        needed = int(per_slice * slices_left * self.margin)
+        needed = int(per_slice * (slices_left + self.run_file_slices) * self.margin)
         if per_slice and free < needed:
             return (
                 f"free disk {free / 2**30:.2f} GiB is less than the {needed / 2**30:.2f} GiB the "
-                f"remaining {slices_left} slices need; free space, then resume"
+                f"remaining {slices_left} slices and the run file need; free space, then resume"
             )
         return None
 
 
-def from_recipe(config: Suspenders, disk: DiskReport | None = None) -> list[Suspender]:
+def from_recipe(
+    config: Suspenders, disk: DiskReport | None = None, slices_planned: int = 0
+) -> list[Suspender]:
     """The suspenders a recipe enables."""
     found: list[Suspender] = []
     beam, pressure = config.beam_current, config.chamber_pressure
@@ -129,5 +135,12 @@ def from_recipe(config: Suspenders, disk: DiskReport | None = None) -> list[Susp
             )
         )
     if config.free_disk.enabled and disk is not None:
-        found.append(FreeDiskWatch("free_disk", report=disk, margin=config.free_disk.margin))
+        found.append(
+            FreeDiskWatch(
+                "free_disk",
+                report=disk,
+                margin=config.free_disk.margin,
+                run_file_slices=slices_planned,
+            )
+        )
     return found

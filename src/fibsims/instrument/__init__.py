@@ -8,6 +8,7 @@ from fibsims.instrument.errors import (
 )
 from fibsims.instrument.interfaces import (
     Clock,
+    CostModel,
     GroundTruth,
     Instrument,
     IonColumn,
@@ -34,6 +35,7 @@ from fibsims.instrument.types import (
 
 __all__ = [
     "Clock",
+    "CostModel",
     "FocusResult",
     "GroundTruth",
     "HardwareFault",

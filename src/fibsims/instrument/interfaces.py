@@ -141,6 +141,46 @@ class TofSpectrometer(ABC):
         """Raster the field, returning per-peak count maps and the sum spectrum."""
 
 
+class CostModel(ABC):
+    """Optional: what actions will cost on this instrument, without doing them.
+
+    Why: a 23-hour run that cannot finish within ``limits.max_hours``, or whose data cannot fit
+    on the disk, must be refused before the first beam touches the sample, and only the backend
+    knows its milling rates, stage speeds and settle times. Vendors expose the same figures
+    (a pattern's estimated time, a scan's frame time). Every duration is in instrument seconds
+    and matches what the action would take; a backend without a cost model gets lower bounds
+    (a scan takes at least pixels x dwell x frames).
+    """
+
+    @abstractmethod
+    def mill_s(self, pattern: MillPattern, current_na: float) -> float:
+        """Time to mill ``pattern`` at ``current_na``."""
+
+    @abstractmethod
+    def image_s(self, request: ScanRequest) -> float:
+        """Time of an SE image acquisition, every frame included."""
+
+    @abstractmethod
+    def raster_s(self, request: RasterRequest) -> float:
+        """Time of a ToF-SIMS raster, every frame included."""
+
+    @abstractmethod
+    def move_s(self, start: StagePosition, end: StagePosition) -> float:
+        """Time to move the stage from ``start`` to ``end`` and settle."""
+
+    @abstractmethod
+    def current_change_s(self) -> float:
+        """Time to change the beam current to another rung of the ladder."""
+
+    @abstractmethod
+    def autofocus_s(self) -> float:
+        """Time of one autofocus routine."""
+
+    @abstractmethod
+    def spectrum_samples(self, request: RasterRequest) -> int:
+        """Samples in the sum spectrum a raster returns (for the data-volume estimate)."""
+
+
 class GroundTruth(ABC):
     """Optional: what a simulated instrument knows about the sample it has just measured.
 
@@ -165,7 +205,8 @@ class Instrument:
     """The devices of one FIB-SIMS instrument, plus its clock.
 
     ``name`` identifies the backend (``"sim"`` for the twin). ``truth`` is set only by
-    simulated backends. ``close`` releases connections.
+    simulated backends; ``costs`` by backends that can say what an action will take.
+    ``close`` releases connections.
     """
 
     name: str
@@ -176,6 +217,7 @@ class Instrument:
     tof: TofSpectrometer
     truth: GroundTruth | None = None
     vacuum: Vacuum | None = None
+    costs: CostModel | None = None
 
     def close(self) -> None:
         """Release the backend. The default has nothing to release."""

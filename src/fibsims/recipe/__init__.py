@@ -4,6 +4,7 @@ Depends only on the standard library, pydantic and PyYAML; it is independent of
 ``fibsims.instrument`` (the two are peers at the bottom of the layer stack).
 """
 
+from fibsims.recipe.bounds import MAX_SEED
 from fibsims.recipe.errors import Problem, RecipeError
 from fibsims.recipe.loader import load_recipe, parse_recipe
 from fibsims.recipe.models import (
@@ -31,6 +32,7 @@ from fibsims.recipe.steps import (
 from fibsims.recipe.summary import describe
 
 __all__ = [
+    "MAX_SEED",
     "PEAK_LABEL_PATTERN",
     "STEP_TYPES",
     "ErrorPolicy",

@@ -10,26 +10,13 @@ from pydantic import ValidationError
 from fibsims.recipe.errors import Problem, RecipeError
 from fibsims.recipe.messages import show, translate
 from fibsims.recipe.models import Recipe
+from fibsims.recipe.source_file import read_recipe_text
 from fibsims.recipe.yaml_source import YamlDocument, read_yaml
 
 
 def load_recipe(path: str | Path) -> Recipe:
     """Read and validate the recipe file at ``path``; raise ``RecipeError`` if it is unusable."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(source, [Problem("", None, "no such file")]) from None
-    except IsADirectoryError:
-        message = "is a directory, not a recipe file"
-        raise RecipeError(source, [Problem("", None, message)]) from None
-    except UnicodeDecodeError as exc:
-        message = f"not UTF-8 text (byte {exc.start}); save the recipe as UTF-8"
-        raise RecipeError(source, [Problem("", None, message)]) from None
-    except OSError as exc:
-        message = f"cannot be read: {exc.strerror or exc}"
-        raise RecipeError(source, [Problem("", None, message)]) from None
-    return parse_recipe(text, source)
+    return parse_recipe(read_recipe_text(path), str(path))
 
 
 def parse_recipe(text: str, source: str = "<string>") -> Recipe:

@@ -12,6 +12,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from fibsims.recipe.base import RecipeModel
+from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED, MAX_SLICES
 from fibsims.recipe.policy import ErrorPolicy, Suspenders
 from fibsims.recipe.steps import MillStep, SliceStep
 
@@ -27,7 +28,11 @@ class TwinSample(RecipeModel):
     """The digital-twin phantom to build when the run goes to the simulator."""
 
     phantom: Literal["nmc811"] = Field(description="phantom microstructure to generate")
-    seed: int = Field(ge=0, description="random seed of the phantom; same seed, same sample")
+    seed: int = Field(
+        ge=0,
+        le=MAX_SEED,
+        description=f"random seed of the phantom, 0 to {MAX_SEED}; same seed, same sample",
+    )
     porosity: float = Field(ge=0.05, le=0.6, description="pore volume fraction, 0.05 to 0.6")
 
 
@@ -52,12 +57,14 @@ class InstrumentSettings(RecipeModel):
 class Volume(RecipeModel):
     """The block to slice: the cut face and how far behind it to go."""
 
-    face_width_um: float = Field(gt=0, le=500, description="width of the cut face in um")
-    face_height_um: float = Field(gt=0, le=500, description="height of the cut face in um")
+    face_width_um: float = Field(gt=0, le=500, description="width of the cut face in um, up to 500")
+    face_height_um: float = Field(
+        gt=0, le=500, description="height of the cut face in um, up to 500"
+    )
     slice_thickness_nm: float = Field(
         ge=1, le=1000, description="material removed per slice in nm, 1 to 1000"
     )
-    slices: int = Field(ge=1, le=100000, description="number of slices, 1 to 100000")
+    slices: int = Field(ge=1, le=MAX_SLICES, description=f"number of slices, 1 to {MAX_SLICES}")
 
     @property
     def depth_um(self) -> float:
@@ -68,9 +75,16 @@ class Volume(RecipeModel):
 class Schedule(RecipeModel):
     """A task run between slices every N slices (before the slice whose index matches)."""
 
-    slices: int = Field(ge=1, description="run every this many slices")
+    slices: int = Field(
+        ge=1, le=MAX_SLICES, description=f"run every this many slices, 1 to {MAX_SLICES}"
+    )
     do: ScheduledTask = Field(description="the task to run")
-    offset: int = Field(default=0, ge=0, description="index of the first slice it runs on")
+    offset: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_SLICES,
+        description=f"index of the first slice it runs on, 0 to {MAX_SLICES}",
+    )
 
     def applies_to(self, slice_index: int) -> bool:
         """Whether the task runs at ``slice_index`` (0-based): offset, offset + N, ..."""
@@ -80,7 +94,12 @@ class Schedule(RecipeModel):
 class Limits(RecipeModel):
     """Guards the engine enforces so a run cannot go on unattended for ever."""
 
-    max_hours: float = Field(default=48, gt=0, description="stop the run after this many hours")
+    max_hours: float = Field(
+        default=48,
+        gt=0,
+        le=MAX_RUN_HOURS,
+        description=f"stop the run after this many hours, up to {MAX_RUN_HOURS}",
+    )
 
 
 class Recipe(RecipeModel):

@@ -13,8 +13,18 @@ from typing import Literal
 from pydantic import Field
 
 from fibsims.recipe.base import RecipeModel
+from fibsims.recipe.bounds import (
+    MAX_CHAMBER_PRESSURE_PA,
+    MAX_DISK_MARGIN,
+    MAX_POLL_S,
+    MAX_RETRY_BACKOFF_S,
+    MAX_WAIT_S,
+)
 
 SuspendAction = Literal["wait", "pause"]
+
+POLL_S = f"seconds between checks while waiting, up to {MAX_POLL_S}"
+MAX_WAIT = f"waiting longer than this many seconds pauses the run; up to {MAX_WAIT_S}"
 
 
 class BeamCurrentWatch(RecipeModel):
@@ -22,25 +32,26 @@ class BeamCurrentWatch(RecipeModel):
 
     enabled: bool = Field(default=True, description="watch the beam current")
     tolerance: float = Field(
-        default=0.10, gt=0, le=1, description="allowed relative deviation, 0.1 = 10 %"
+        default=0.10, gt=0, le=1, description="allowed relative deviation, up to 1; 0.1 = 10 %"
     )
     action: SuspendAction = Field(default="wait", description="wait for it, or pause the run")
-    poll_s: float = Field(default=60, gt=0, description="seconds between checks while waiting")
-    max_wait_s: float = Field(
-        default=7200, gt=0, description="waiting longer than this pauses the run"
-    )
+    poll_s: float = Field(default=60, gt=0, le=MAX_POLL_S, description=POLL_S)
+    max_wait_s: float = Field(default=7200, gt=0, le=MAX_WAIT_S, description=MAX_WAIT)
 
 
 class PressureWatch(RecipeModel):
     """Chamber pressure must stay below ``max_pa`` (beam on a poor vacuum harms the source)."""
 
     enabled: bool = Field(default=True, description="watch the chamber pressure")
-    max_pa: float = Field(default=1e-3, gt=0, description="highest allowed pressure in Pa")
-    action: SuspendAction = Field(default="wait", description="wait for it, or pause the run")
-    poll_s: float = Field(default=60, gt=0, description="seconds between checks while waiting")
-    max_wait_s: float = Field(
-        default=7200, gt=0, description="waiting longer than this pauses the run"
+    max_pa: float = Field(
+        default=1e-3,
+        gt=0,
+        le=MAX_CHAMBER_PRESSURE_PA,
+        description=f"highest allowed pressure in Pa, up to {MAX_CHAMBER_PRESSURE_PA:g}",
     )
+    action: SuspendAction = Field(default="wait", description="wait for it, or pause the run")
+    poll_s: float = Field(default=60, gt=0, le=MAX_POLL_S, description=POLL_S)
+    max_wait_s: float = Field(default=7200, gt=0, le=MAX_WAIT_S, description=MAX_WAIT)
 
 
 class SaturationWatch(RecipeModel):
@@ -48,7 +59,7 @@ class SaturationWatch(RecipeModel):
 
     enabled: bool = Field(default=True, description="watch the TOF detector saturation")
     max_line_fraction: float = Field(
-        default=0.5, gt=0, le=1, description="fraction of saturated lines that trips it"
+        default=0.5, gt=0, le=1, description="fraction of saturated lines that trips it, up to 1"
     )
     action: Literal["pause"] = Field(
         default="pause", description="saturation does not clear by waiting: pause"
@@ -60,7 +71,10 @@ class DiskWatch(RecipeModel):
 
     enabled: bool = Field(default=True, description="watch the free disk space")
     margin: float = Field(
-        default=1.2, ge=1, description="needed = remaining slices x slice size x margin"
+        default=1.2,
+        ge=1,
+        le=MAX_DISK_MARGIN,
+        description=f"needed = remaining slices x slice size x margin; 1 to {MAX_DISK_MARGIN}",
     )
     action: Literal["pause"] = Field(
         default="pause", description="a full disk does not clear by itself: pause"
@@ -92,10 +106,15 @@ class ErrorPolicy(RecipeModel):
     hardware faults pause (or abort) the run; a safety interlock always aborts."""
 
     retry_attempts: int = Field(
-        default=3, ge=1, le=20, description="tries of a step that fails transiently"
+        default=3, ge=1, le=20, description="tries of a step that fails transiently, 1 to 20"
     )
     retry_backoff_s: float = Field(
-        default=5, gt=0, description="first wait between tries in s; doubles each time"
+        default=5,
+        gt=0,
+        le=MAX_RETRY_BACKOFF_S,
+        description=(
+            f"first wait between tries in s, up to {MAX_RETRY_BACKOFF_S}; doubles each time"
+        ),
     )
     optional_steps: list[OptionalStep] = Field(
         default_factory=lambda: ["autofocus"],

@@ -34,6 +34,13 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from fibsims.recipe.base import RecipeModel
+from fibsims.recipe.bounds import (
+    MAX_BEAM_CURRENT_NA,
+    MAX_BEAM_CURRENT_PA,
+    MAX_FIELD_OF_VIEW_UM,
+    MAX_FRAMES,
+    MAX_POLISH_PASSES,
+)
 
 PEAK_LABEL_PATTERN = r"^\d{1,3}[A-Z][a-z]?[+-]$"
 """A secondary-ion peak label: mass number, element symbol, charge sign (``7Li+``, ``16O-``).
@@ -44,10 +51,14 @@ layers are independent); the engine or the instrument refuses a label it has no 
 
 _PEAK_LABEL = re.compile(PEAK_LABEL_PATTERN)
 
-BEAM_CURRENT_NA = "a beam current in nA"
-BEAM_CURRENT_PA = "a beam current in pA"
+_TOP_CURRENT = "the most a plasma FIB column gives"
+BEAM_CURRENT_NA = f"a beam current in nA, up to {MAX_BEAM_CURRENT_NA}, {_TOP_CURRENT}"
+BEAM_CURRENT_PA = f"a beam current in pA, up to {MAX_BEAM_CURRENT_PA}, {_TOP_CURRENT}"
 DWELL_US = "dwell time per pixel in microseconds (0.025 to 10000)"
-FIELD_WIDTH_UM = "horizontal field width in um; leave out to image the whole face width"
+UP_TO_FIELD_OF_VIEW = f"up to {MAX_FIELD_OF_VIEW_UM} (the widest field of view)"
+FIELD_WIDTH_UM = (
+    f"horizontal field width in um, {UP_TO_FIELD_OF_VIEW}; leave out to image the whole face width"
+)
 
 SEPixels = Annotated[int, Field(ge=16, le=8192)]
 SimsPixels = Annotated[int, Field(ge=8, le=2048)]
@@ -67,24 +78,32 @@ class MillStep(StepBase):
 
     kind: ClassVar[str] = "mill"
 
-    current_na: float = Field(gt=0, description=BEAM_CURRENT_NA)
+    current_na: float = Field(gt=0, le=MAX_BEAM_CURRENT_NA, description=BEAM_CURRENT_NA)
     pattern: Literal["cleaning_cross_section", "box"] = Field(
         default="cleaning_cross_section",
         description="pattern shape: cleaning_cross_section (line by line toward the face) or box",
     )
     depth_um: float = Field(
-        gt=0, description="milling depth in um down the face; at least the face height"
+        gt=0,
+        le=MAX_FIELD_OF_VIEW_UM,
+        description=(
+            f"milling depth in um down the face, {UP_TO_FIELD_OF_VIEW}; at least the face height"
+        ),
     )
     pattern_height_um: float = Field(
         default=0.5,
         gt=0,
+        le=MAX_FIELD_OF_VIEW_UM,
         description=(
-            "pattern extent in um along the slicing axis; the beam dwells over the whole "
-            "footprint, so the mill time follows the pattern volume"
+            f"pattern extent in um along the slicing axis, {UP_TO_FIELD_OF_VIEW}; the beam "
+            "dwells over the whole footprint, so the mill time follows the pattern volume"
         ),
     )
     width_um: float | None = Field(
-        default=None, gt=0, description="pattern width in um; leave out to use the face width"
+        default=None,
+        gt=0,
+        le=MAX_FIELD_OF_VIEW_UM,
+        description=f"pattern width in um, {UP_TO_FIELD_OF_VIEW}; leave out to use the face width",
     )
 
 
@@ -93,18 +112,29 @@ class RockingPolishStep(StepBase):
 
     kind: ClassVar[str] = "rocking_polish"
 
-    current_na: float = Field(gt=0, description=BEAM_CURRENT_NA)
+    current_na: float = Field(gt=0, le=MAX_BEAM_CURRENT_NA, description=BEAM_CURRENT_NA)
     angles_deg: list[PolishAngle] = Field(
         min_length=1,
         max_length=8,
         description="rocking angles in degrees about the face normal, each -45 to 45",
     )
-    passes: int = Field(default=1, ge=1, description="passes over all the angles")
+    passes: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_POLISH_PASSES,
+        description=f"passes over all the angles, 1 to {MAX_POLISH_PASSES}",
+    )
     pattern_height_um: float = Field(
-        default=0.1, gt=0, description="pattern extent in um along the slicing axis"
+        default=0.1,
+        gt=0,
+        le=MAX_FIELD_OF_VIEW_UM,
+        description=f"pattern extent in um along the slicing axis, {UP_TO_FIELD_OF_VIEW}",
     )
     depth_um: float | None = Field(
-        default=None, gt=0, description="polish depth in um; leave out to use the mill depth"
+        default=None,
+        gt=0,
+        le=MAX_FIELD_OF_VIEW_UM,
+        description=f"polish depth in um, {UP_TO_FIELD_OF_VIEW}; leave out to use the mill depth",
     )
 
 
@@ -113,13 +143,20 @@ class SEImageStep(StepBase):
 
     kind: ClassVar[str] = "se_image"
 
-    current_pa: float = Field(gt=0, description=BEAM_CURRENT_PA)
+    current_pa: float = Field(gt=0, le=MAX_BEAM_CURRENT_PA, description=BEAM_CURRENT_PA)
     resolution: tuple[SEPixels, SEPixels] = Field(
         description="image size in pixels, [width, height], each 16 to 8192"
     )
     dwell_us: float = Field(ge=0.025, le=10000, description=DWELL_US)
-    frames: int = Field(default=1, ge=1, description="frames averaged into the image")
-    field_width_um: float | None = Field(default=None, gt=0, description=FIELD_WIDTH_UM)
+    frames: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_FRAMES,
+        description=f"frames averaged into the image, 1 to {MAX_FRAMES}",
+    )
+    field_width_um: float | None = Field(
+        default=None, gt=0, le=MAX_FIELD_OF_VIEW_UM, description=FIELD_WIDTH_UM
+    )
 
     @property
     def current_na(self) -> float:
@@ -132,12 +169,14 @@ class SimsRasterStep(StepBase):
 
     kind: ClassVar[str] = "sims_raster"
 
-    current_pa: float = Field(gt=0, description=BEAM_CURRENT_PA)
+    current_pa: float = Field(gt=0, le=MAX_BEAM_CURRENT_PA, description=BEAM_CURRENT_PA)
     resolution: tuple[SimsPixels, SimsPixels] = Field(
         description="raster size in pixels, [width, height], each 8 to 2048"
     )
     dwell_us: float = Field(ge=0.025, le=10000, description=DWELL_US)
-    frames: int = Field(ge=1, description="raster frames summed per slice")
+    frames: int = Field(
+        ge=1, le=MAX_FRAMES, description=f"raster frames summed per slice, 1 to {MAX_FRAMES}"
+    )
     polarity: Literal["positive", "negative"] = Field(
         default="positive", description="secondary-ion polarity the ToF extracts"
     )
@@ -150,7 +189,9 @@ class SimsRasterStep(StepBase):
         ),
         json_schema_extra={"uniqueItems": True},
     )
-    field_width_um: float | None = Field(default=None, gt=0, description=FIELD_WIDTH_UM)
+    field_width_um: float | None = Field(
+        default=None, gt=0, le=MAX_FIELD_OF_VIEW_UM, description=FIELD_WIDTH_UM
+    )
 
     @field_validator("peaks")
     @classmethod

@@ -3,7 +3,9 @@
 PyYAML's ``compose`` step yields a node tree whose marks carry line numbers; constructing the
 data from that same tree (rather than parsing twice) keeps the two in step. Duplicate keys are
 found on the node tree too, since construction silently keeps the last value.
-Only ``yaml.SafeLoader`` is used: a recipe can never instantiate Python objects.
+Only ``yaml.SafeLoader`` is used (as ``BoundedLoader``): a recipe can never instantiate Python
+objects, and a document past the input limits is refused while it is read, before the walk or
+the construction expand its aliases; that also bounds the walk's recursion.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 import yaml
 
 from fibsims.recipe.errors import Problem, RecipeError
+from fibsims.recipe.input_limits import MAX_RECIPE_BYTES
+from fibsims.recipe.yaml_guard import BoundedLoader, LimitExceeded
 
 Path = tuple[str, ...]
 """A field path with every part as text: list indices are written as their digits."""
@@ -39,8 +43,14 @@ class YamlDocument:
 
 def read_yaml(text: str, source: str) -> YamlDocument:
     """Parse one YAML document; raise ``RecipeError`` with a single problem if that fails."""
+    if len(text) > MAX_RECIPE_BYTES:
+        message = (
+            f"is {len(text):,} characters long; a recipe may hold at most {MAX_RECIPE_BYTES:,} "
+            "(a recipe is a few KB): check that this is the recipe"
+        )
+        raise RecipeError(source, [Problem("", None, message)])
     try:
-        loader = yaml.SafeLoader(text)  # it checks every character here already
+        loader = BoundedLoader(text)  # it checks every character here already
     except yaml.reader.ReaderError as exc:
         raise RecipeError(source, [_bad_character(text, exc)]) from None
     try:
@@ -49,10 +59,12 @@ def read_yaml(text: str, source: str) -> YamlDocument:
             raise RecipeError(source, [_empty()])
         lines: dict[Path, int] = {}
         duplicates: list[Problem] = []
-        _walk(node, (), lines, duplicates, set())
+        _walk(node, (), lines, duplicates)
         data = loader.construct_document(node)
         if data is None:  # a document that is only 'null' or '~'
             raise RecipeError(source, [_empty()])
+    except LimitExceeded as exc:
+        raise RecipeError(source, [exc.problem]) from None
     except yaml.MarkedYAMLError as exc:
         raise RecipeError(source, [_syntax_problem(exc)]) from None
     except yaml.reader.ReaderError as exc:
@@ -92,43 +104,36 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> Problem:
     return Problem("", line, detail)
 
 
-def _walk(
-    node: yaml.Node,
-    path: Path,
-    lines: dict[Path, int],
-    duplicates: list[Problem],
-    active: set[int],
-) -> None:
-    """Record the line of every key and list item below ``node``; collect duplicate keys."""
+def _walk(node: yaml.Node, path: Path, lines: dict[Path, int], duplicates: list[Problem]) -> None:
+    """Record the line of every key and list item below ``node``; collect duplicate keys.
+
+    Aliases are walked as the data will hold them, expanded; the loader has refused documents
+    that expand past its limits or refer to themselves, so this ends, and within the limits.
+    """
     lines.setdefault(path, node.start_mark.line + 1)
-    if id(node) in active:  # an alias that refers to its own ancestor: stop, do not recurse
-        return
-    active.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: dict[tuple[str, str], int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key == "<<":  # a merge key: its keys belong to this mapping but live elsewhere
-                continue
+        # a merge key's keys belong to this mapping but live elsewhere: they are not walked here
+        items = [(str(key.value), key, value) for key, value in node.value if key.value != "<<"]
+        last = {(key_node.tag, key): index for index, (key, key_node, _) in enumerate(items)}
+        first_line: dict[tuple[str, str], int] = {}
+        for index, (key, key_node, value_node) in enumerate(items):
             identity = (key_node.tag, key)
-            if identity in seen:
+            line = key_node.start_mark.line + 1
+            if identity in first_line:
                 duplicates.append(
                     Problem(
                         ".".join((*path, key)),
                         line,
-                        f"duplicate key (first given on line {seen[identity]}); YAML would "
+                        f"duplicate key (first given on line {first_line[identity]}); YAML would "
                         "silently keep only the last one: remove one of them",
                     )
                 )
-                # the data keeps the last value, so its lines are the ones to point at
-                stale = [known for known in lines if known[: len(path) + 1] == (*path, key)]
-                for known in stale:
-                    del lines[known]
-            seen.setdefault(identity, line)
-            lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, duplicates, active)
+            first_line.setdefault(identity, line)
+            # the data keeps the last value, so its lines are the ones to point at; the others
+            # are walked only for the duplicates inside them
+            found = lines if last[identity] == index else {}
+            found[(*path, key)] = line
+            _walk(value_node, (*path, key), found, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, str(index)), lines, duplicates, active)
-    active.discard(id(node))
+            _walk(item, (*path, str(index)), lines, duplicates)

@@ -44,6 +44,11 @@ class RunLayout:
         return self.folder / "state.json"
 
     @property
+    def abort_request(self) -> Path:
+        """Written by ``fibsims abort``; the live run polls for it at every safe point."""
+        return self.folder / "abort.request"
+
+    @property
     def superseded(self) -> Path:
         """Slices that stopped part way and uncommitted leftovers: kept, never in run.h5."""
         return self.folder / "superseded"

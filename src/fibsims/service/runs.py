@@ -1,51 +1,60 @@
 """The run service: what ``fibsims run`` and ``fibsims resume`` do between flags and printing.
 
-It loads the recipe, lays out the run folder, opens the instrument backend by name, wires the
-engine to its sinks (slice store, journal, event log, state file, summary, progress bar),
-installs the signal handlers, runs, and consolidates the run file.
+Everything that can be refused is refused before the instrument is touched, and a refused run
+leaves nothing behind: the recipe, the folder (``--out``), the folder's lock (one process per
+run), the faults, then the backend and preflight (ladder, time limit, disk). Only then are the
+run's files written and the session run (:mod:`fibsims.service.session`).
 
-Resume opens the same folder again: the journal says which slices are done, the instrument is
-opened at the instrument time the last committed slice ended (so a twin continues exactly as
-if never stopped), leftovers of an interrupted write are set aside, and the engine starts at the
-first slice not committed.
+Resume takes the folder's lock, reads the folder under it (:mod:`fibsims.service.folder`),
+refuses an edited recipe (:mod:`fibsims.service.integrity`), cuts a torn journal tail, checks
+every committed slice file against its journalled checksum, sets leftovers of an interrupted
+write aside, and starts the engine at the first slice not committed, with the instrument clock
+at the time the last committed slice ended (so a twin continues exactly as if never stopped).
+A run interrupted while finalizing, or with every slice committed, is only finalized: the
+instrument is not opened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import shutil
+import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import fibsims
 from fibsims.data.atomic import TMP_SUFFIX, write_json_atomic
-from fibsims.data.event_log import EventLog
 from fibsims.data.live import EventPublisher
-from fibsims.data.progress import ProgressBar
-from fibsims.data.quality import li_map_quality
-from fibsims.data.run_file import consolidate, step_totals
-from fibsims.data.slice_file import SliceFileStore, slice_file_name
-from fibsims.data.state_file import StateFile, read_state
-from fibsims.data.summary import SummaryCollector
-from fibsims.engine import preflight, suspenders
-from fibsims.engine.events import EventSink
+from fibsims.data.state_file import FINALIZING, read_state
+from fibsims.engine import preflight
 from fibsims.engine.journal import Journal
-from fibsims.engine.plan import Plan, compile_plan
-from fibsims.engine.runner import RunEngine
-from fibsims.engine.states import RunState
-from fibsims.instrument.interfaces import Instrument
+from fibsims.engine.plan import compile_plan
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
 from fibsims.instrument.transport.security import ClientKeys, ServerKeys
 from fibsims.recipe import Recipe, load_recipe
 from fibsims.service.faults import resolve_faults
-from fibsims.service.folder import RunFolderError, open_run_folder
+from fibsims.service.finalize import (
+    Finalized,
+    check_slice_files,
+    closing_summary,
+    file_state_writer,
+    finalize,
+)
+from fibsims.service.folder import RunFolder, RunFolderError, open_run_folder
+from fibsims.service.integrity import checked_recipe, recipe_record
 from fibsims.service.layout import RunLayout
-from fibsims.service.signals import interrupt_handlers
+from fibsims.service.lock import LOCK_NAME, OWNER_NAME, RunLock, RunLocked
+from fibsims.service.outdir import check_out_folder
+from fibsims.service.session import RunReport, Session, check, execute
+from fibsims.service.signals import RunControl, run_control
 
-__all__ = ["RunFolderError", "RunReport", "RunRequest", "resume_run", "start_run"]
+__all__ = ["ResumeRequest", "RunFolderError", "RunReport", "RunRequest", "resume_run", "start_run"]
+
+
+def _tell(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class RunRequest:
     publish: str | None = None  # address to publish live events on (fibsims watch)
     publish_keys: ServerKeys | None = None  # CurveZMQ keys to publish beyond loopback
     link_keys: ClientKeys | None = None  # CurveZMQ keys when --instrument is an address
+    tell: Callable[[str], None] = _tell  # where the folder and notes are announced
 
 
 @dataclass(frozen=True)
@@ -71,35 +81,8 @@ class ResumeRequest:
     publish: str | None = None
     publish_keys: ServerKeys | None = None
     link_keys: ClientKeys | None = None
-
-
-@dataclass
-class RunReport:
-    status: str
-    layout: RunLayout
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == RunState.COMPLETED.value
-
-
-@dataclass(frozen=True)
-class _Session:
-    """One process's share of a run: where it starts and with what."""
-
-    plan: Plan
-    layout: RunLayout
-    seed: int
-    instrument_name: str
-    first_slice: int
-    start_time_s: float
-    faults: tuple[Mapping[str, Any], ...]
-    progress: bool
-    truth: bool
-    publish: str | None = None
-    publish_keys: ServerKeys | None = None
-    link_keys: ClientKeys | None = None
+    max_hours: float | None = None  # a new limits.max_hours for this run (kept for later ones)
+    tell: Callable[[str], None] = _tell
 
 
 def default_seed(recipe: Recipe) -> int:
@@ -107,125 +90,220 @@ def default_seed(recipe: Recipe) -> int:
     return recipe.sample.twin.seed if recipe.sample.twin is not None else 0
 
 
-def _new_folder(request: RunRequest, recipe: Recipe) -> Path:
+@contextlib.contextmanager
+def _locked(folder: Path, command: str) -> Iterator[RunLock]:
+    lock = RunLock(folder, command)
+    try:
+        lock.acquire()
+    except RunLocked as error:
+        raise RunFolderError(str(error)) from None
+    except OSError as error:
+        raise RunFolderError(f"cannot lock {folder}: {error.strerror or error}") from None
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+def _make_folder(request: RunRequest, recipe: Recipe) -> tuple[Path, bool]:
+    """The run folder, made now; True when this call created it (so a refusal removes it)."""
     if request.out is not None:
-        return request.out
+        check_out_folder(request.out)
+        created = not request.out.exists()
+        try:
+            request.out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise RunFolderError(
+                f"--out {request.out} cannot be made: {error.strerror or error}"
+            ) from None
+        return request.out, created
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    folder = request.runs_root / f"{recipe.recipe}-{stamp}"
-    suffix = 1
-    while folder.exists():
-        suffix += 1
-        folder = request.runs_root / f"{recipe.recipe}-{stamp}-{suffix}"
-    return folder
+    check_out_folder(request.runs_root / f"{recipe.recipe}-{stamp}")
+    for suffix in range(1, 1000):
+        name = f"{recipe.recipe}-{stamp}" + (f"-{suffix}" if suffix > 1 else "")
+        folder = request.runs_root / name
+        try:
+            folder.mkdir(parents=True)  # exclusive: two runs started together never share one
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise RunFolderError(f"{folder} cannot be made: {error.strerror or error}") from None
+        return folder, True
+    raise RunFolderError(f"{request.runs_root} has 999 runs of {recipe.recipe} this second")
+
+
+def _remove_refused(folder: Path, created: bool) -> None:
+    """A refused run leaves nothing behind: the lock's files, and the folder if it was new."""
+    for name in (OWNER_NAME, LOCK_NAME):
+        with contextlib.suppress(OSError):
+            (folder / name).unlink(missing_ok=True)
+    if created:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def start_run(request: RunRequest) -> RunReport:
-    """Run a recipe from its first slice into a new run folder.
+    """Run a recipe from its first slice into a new run folder."""
+    with run_control() as control:
+        recipe = load_recipe(request.recipe_path)
+        seed = request.seed if request.seed is not None else default_seed(recipe)
+        faults = resolve_faults(request.faults, recipe)
+        folder, created = _make_folder(request, recipe)
+        started = False
+        try:
+            with _locked(folder, "run"):
+                check_out_folder(folder)  # again, under the lock: nobody got here first
+                text = request.recipe_path.read_text(encoding="utf-8")
+                session = Session(
+                    plan=compile_plan(recipe),
+                    layout=RunLayout(folder),
+                    seed=seed,
+                    instrument_name=request.instrument,
+                    first_slice=0,
+                    start_time_s=0.0,
+                    faults=faults,
+                    progress=request.progress,
+                    truth=request.truth,
+                    publish=request.publish,
+                    publish_keys=request.publish_keys,
+                    link_keys=request.link_keys,
+                )
 
-    Everything that can be refused is checked before the folder is made: the recipe, the fault
-    specs, the backend (and its sample section), preflight of the plan against the instrument,
-    and the folder itself, so a refused run leaves nothing behind.
-    """
-    recipe = load_recipe(request.recipe_path)
-    seed = request.seed if request.seed is not None else default_seed(recipe)
-    layout = RunLayout(_new_folder(request, recipe))
-    if layout.journal.exists() or layout.run_file.exists() or layout.manifest.exists():
-        raise RunFolderError(
-            f"{layout.folder} already holds a run; resume it with `fibsims resume "
-            f"{layout.folder}`, or choose another --out"
-        )
-    session = _Session(
-        plan=compile_plan(recipe),
-        layout=layout,
-        seed=seed,
-        instrument_name=request.instrument,
-        first_slice=0,
-        start_time_s=0.0,
-        faults=resolve_faults(request.faults, recipe),
-        progress=request.progress,
-        truth=request.truth,
-        publish=request.publish,
-        publish_keys=request.publish_keys,
-        link_keys=request.link_keys,
-    )
+                def create_files() -> None:
+                    nonlocal started
+                    started = True
+                    layout = session.layout
+                    layout.recipe_copy.write_text(text, encoding="utf-8")
+                    write_json_atomic(
+                        layout.manifest,
+                        {
+                            "recipe": recipe.recipe,
+                            "recipe_source": str(request.recipe_path),
+                            "seed": seed,
+                            "instrument": request.instrument,
+                            "truth": request.truth,
+                            "fibsims_version": fibsims.__version__,
+                            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                            **recipe_record(text, recipe),
+                        },
+                    )
+                    request.tell(
+                        f"run folder: {folder}  (follow it with `fibsims status {folder}`)"
+                    )
 
-    def create_folder() -> None:
-        layout.folder.mkdir(parents=True, exist_ok=True)
-        layout.recipe_copy.write_text(request.recipe_path.read_text(encoding="utf-8"))
-        write_json_atomic(
-            layout.manifest,
-            {
-                "recipe": recipe.recipe,
-                "recipe_source": str(request.recipe_path),
-                "seed": seed,
-                "instrument": request.instrument,
-                "truth": request.truth,
-                "fibsims_version": fibsims.__version__,
-                "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            },
-        )
-
-    return _open_and_run(session, create_folder)
+                return _open_and_run(session, control, create_files)
+        finally:
+            if not started:
+                _remove_refused(folder, created)
 
 
 def resume_run(request: ResumeRequest) -> RunReport:
-    """Continue a stopped run (paused, failed, or interrupted by a kill) where it stopped."""
-    layout = RunLayout(request.folder)
-    run = open_run_folder(layout)
-    if run.alive:
-        raise RunFolderError(
-            f"the run in {layout.folder} is still going (process {run.state.get('pid')}); "
-            f"press Ctrl-C there to pause it, or `fibsims abort {layout.folder}`"
-        )
-    state = run.effective_state
-    if state in {"completed", "aborted"}:
-        raise RunFolderError(
-            f"the run in {layout.folder} is {state}; there is nothing to resume "
-            "(start a new run with `fibsims run`)"
-        )
-    recipe = load_recipe(layout.recipe_copy)
-    _check_committed_files(layout, run.committed)
-    _set_aside_leftovers(layout, len(run.committed))
-    session = _Session(
-        plan=compile_plan(recipe),
-        layout=layout,
-        seed=int(run.manifest["seed"]),
-        instrument_name=str(run.manifest["instrument"]),
-        first_slice=len(run.committed),
-        start_time_s=run.last_commit_t_s,
-        faults=resolve_faults(request.faults, recipe),
-        progress=request.progress,
-        truth=bool(run.manifest.get("truth", False)),
-        publish=request.publish,
-        publish_keys=request.publish_keys,
-        link_keys=request.link_keys,
-    )
-    return _open_and_run(session, lambda: None)
+    """Continue a stopped run (paused, failed, stopped by its time limit, killed, or
+    interrupted while finalizing) where it stopped."""
+    with run_control() as control:
+        layout = RunLayout(request.folder)
+        open_run_folder(layout)  # a folder that is not a run is refused before locking it
+        with _locked(layout.folder, "resume"):
+            run = open_run_folder(layout)
+            state = run.effective_state
+            if state in {"completed", "aborted"}:
+                raise RunFolderError(
+                    f"the run in {layout.folder} is {state}; there is nothing to resume "
+                    "(start a new run with `fibsims run`)"
+                )
+            recipe = checked_recipe(run)
+            notes = _repair(run, request.tell)
+            run = open_run_folder(layout)  # as repaired
+            if len(run.commits) > recipe.volume.slices:
+                raise RunFolderError(
+                    f"{layout.journal} commits {len(run.commits)} slices but the recipe plans "
+                    f"{recipe.volume.slices}; the folder was edited"
+                )
+            pending = run.state.get("outcome") if run.state.get("state") == FINALIZING else None
+            if len(run.commits) == recipe.volume.slices or pending in {"completed", "aborted"}:
+                outcome = pending if pending in {"completed", "aborted"} else "completed"
+                return _finalize_only(run, str(outcome), notes)
+            missing = check_slice_files(run)
+            for index, problem in missing.items():
+                note = (
+                    f"slice {index}: {problem}; its sample is milled away, so it is flagged "
+                    "missing in run.h5 (restore the file before the run ends to keep it)"
+                )
+                notes.append(note)
+                request.tell(f"warning: {note}")
+            _set_aside_leftovers(layout, len(run.commits))
+            session = Session(
+                plan=compile_plan(recipe),
+                layout=layout,
+                seed=run.manifest.seed,
+                instrument_name=run.manifest.instrument,
+                first_slice=len(run.commits),
+                start_time_s=run.last_commit_t_s,
+                faults=resolve_faults(request.faults, recipe),
+                progress=request.progress,
+                truth=run.manifest.truth,
+                max_hours=request.max_hours if request.max_hours is not None else run.max_hours,
+                publish=request.publish,
+                publish_keys=request.publish_keys,
+                link_keys=request.link_keys,
+                notes=tuple(notes),
+            )
+            return _open_and_run(session, control, lambda: None)
 
 
-def _check_committed_files(layout: RunLayout, committed: Sequence[int]) -> None:
-    missing = [i for i in committed if not (layout.slices / slice_file_name(i)).exists()]
-    if missing:
-        raise RunFolderError(
-            f"the journal lists slices {missing[:5]} as committed but their files are gone "
-            f"from {layout.slices}; restore them before resuming"
+def _repair(run: RunFolder, tell: Callable[[str], None]) -> list[str]:
+    """Cut a torn journal tail and drop a stale abort request; say what was done."""
+    notes = []
+    found = Journal(run.layout.journal).repair()
+    if found.torn:
+        notes.append(
+            f"the journal ended in {len(found.torn)} damaged bytes (a write cut by a kill or "
+            "power cut); they were cut and kept beside it as journal.jsonl.torn-*"
         )
+    elif found.missing_newline:
+        notes.append("the journal's last record had lost its newline; it was restored")
+    if run.layout.abort_request.exists():
+        run.layout.abort_request.unlink()
+        notes.append("an abort request left by an earlier `fibsims abort` was dropped")
+    for note in notes:
+        tell(f"note: {note}")
+    return notes
+
+
+def _finalize_only(run: RunFolder, outcome: str, notes: list[str]) -> RunReport:
+    """Every slice is committed (or the run was being finalized): write and verify run.h5
+    and record the outcome; the instrument is not needed."""
+    previous = read_state(run.layout.summary) or {}
+    report = RunReport(status=outcome, layout=run.layout, notes=notes)
+
+    def write_summary(done: Finalized) -> None:
+        report.summary = closing_summary(run, done, previous)
+
+    finalize(run, outcome, file_state_writer(run), write_summary)
+    return report
 
 
 def _set_aside_leftovers(layout: RunLayout, first_uncommitted: int) -> None:
     """Delete torn temporaries; keep complete but uncommitted slice files in superseded/."""
+    for path in layout.folder.glob(f"*{TMP_SUFFIX}"):
+        path.unlink()
     if not layout.slices.exists():
         return
     for path in layout.slices.glob(f"*{TMP_SUFFIX}"):
         path.unlink()
     for path in sorted(layout.slices.glob("slice_*.h5")):
-        index = int(path.stem.split("_")[1])
+        try:
+            index = int(path.stem.split("_")[1])
+        except (IndexError, ValueError):
+            continue  # not ours; left alone
         if index >= first_uncommitted:
             layout.superseded.mkdir(exist_ok=True)
             path.rename(layout.superseded / f"{path.stem}-uncommitted-{time.time_ns()}.h5")
 
 
-def _open_and_run(session: _Session, create_folder: Any) -> RunReport:
+def _open_and_run(
+    session: Session, control: RunControl, create_files: Callable[[], None]
+) -> RunReport:
     recipe = session.plan.recipe
     instrument = open_instrument(
         session.instrument_name,
@@ -239,103 +317,17 @@ def _open_and_run(session: _Session, create_folder: Any) -> RunReport:
     )
     publisher: EventPublisher | None = None
     try:
-        problems = preflight.check(session.plan, instrument)
-        if session.truth and instrument.truth is None:
-            problems.append(
-                f"--truth: the {session.instrument_name!r} instrument has no ground truth "
-                "(only simulated instruments do); drop --truth"
-            )
+        problems = check(session, instrument)
         if problems:
             raise preflight.PreflightError(problems)
         publisher = (
             EventPublisher(session.publish, keys=session.publish_keys) if session.publish else None
         )
-        create_folder()
-        return _execute(session, instrument, publisher)
+        create_files()
+        return execute(session, instrument, control, publisher)
     finally:
+        with contextlib.suppress(Exception):  # every exit blanks, even one the engine never saw
+            instrument.column.blank()
         if publisher is not None:
             publisher.close()
         instrument.close()
-
-
-def _execute(
-    session: _Session, instrument: Instrument, publisher: EventSink | None = None
-) -> RunReport:
-    layout, recipe = session.layout, session.plan.recipe
-    previous = read_state(layout.summary) or {}
-    journal = Journal(layout.journal)
-    journal.append(
-        {
-            "entry": "session_started",
-            "first_slice": session.first_slice,
-            "start_time_s": session.start_time_s,
-            "wall_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
-    )
-    store = SliceFileStore(layout.slices)
-    log = EventLog(layout.log)
-    summary = SummaryCollector()
-    sinks: list[EventSink] = [
-        log,
-        summary,
-        StateFile(layout.state, recipe.volume.slices, session.first_slice),
-    ]
-    if session.progress:
-        sinks.append(ProgressBar())
-    if publisher is not None:
-        sinks.append(publisher)
-    wall_start = time.monotonic()
-    try:
-        engine = RunEngine(
-            session.plan,
-            instrument,
-            store=store,
-            journal=journal,
-            sinks=sinks,
-            seed=session.seed,
-            suspenders=suspenders.from_recipe(recipe.suspenders, store.free_and_slice_bytes),
-            collect_truth=session.truth,
-        )
-        with interrupt_handlers(engine):
-            outcome = engine.run(first_slice=session.first_slice)
-        run_file = _consolidate(layout, recipe, session, outcome.status)
-    finally:
-        log.close()
-    totals = step_totals(run_file)
-    payload = summary.as_dict(
-        seed=session.seed,
-        instrument=session.instrument_name,
-        wall_seconds=round(
-            float(previous.get("wall_seconds", 0.0)) + time.monotonic() - wall_start, 3
-        ),
-        sessions=int(previous.get("sessions", 0)) + 1,
-        folder=str(layout.folder),
-        files={"run": str(run_file), "log": str(layout.log), "summary": str(layout.summary)},
-    )
-    payload.update(totals)  # whole-run step times, across every session
-    quality = li_map_quality(run_file) if session.truth else None
-    if quality is not None:
-        payload["quality"] = quality
-    write_json_atomic(layout.summary, payload)
-    return RunReport(status=outcome.status.value, layout=layout, summary=payload)
-
-
-def _consolidate(layout: RunLayout, recipe: Recipe, session: _Session, status: RunState) -> Path:
-    committed = Journal(layout.journal).committed_slices()
-    slice_files = [layout.slices / slice_file_name(i) for i in committed]
-    attrs = {
-        "fibsims_version": fibsims.__version__,
-        "recipe": layout.recipe_copy.read_text(encoding="utf-8"),
-        "recipe_name": recipe.recipe,
-        "seed": session.seed,
-        "instrument": session.instrument_name,
-        "status": status.value,
-        "slices_planned": recipe.volume.slices,
-        "slice_thickness_nm": recipe.volume.slice_thickness_nm,
-        "face_width_um": recipe.volume.face_width_um,
-        "face_height_um": recipe.volume.face_height_um,
-    }
-    consolidate(layout.run_file, slice_files, attrs)
-    if status is RunState.COMPLETED:
-        shutil.rmtree(layout.slices, ignore_errors=True)
-    return layout.run_file

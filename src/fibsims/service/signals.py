@@ -1,8 +1,25 @@
-"""Signals during a run: Ctrl-C pauses safely, a second Ctrl-C stops at once, SIGTERM pauses,
-SIGUSR1 (sent by ``fibsims abort``) aborts.
+"""Signals for the whole life of ``run`` and ``resume``, from the first instruction to exit.
 
-Handlers only set requests on the engine (or, for the second Ctrl-C, raise in the engine's
-frame); the engine honours them at its safe points, blanks the beam and persists its state.
+Why for the whole life: a Ctrl-C in the first second (while the recipe loads or the instrument
+opens) must not print a traceback, and a SIGTERM or SIGUSR1 while run.h5 is being written must
+not kill the process half-way. What a signal does depends on the phase:
+
+=============  =========================  ==============================  ===================
+phase          Ctrl-C (SIGINT)            SIGTERM                         SIGUSR1 (abort)
+=============  =========================  ==============================  ===================
+starting       stop: nothing has run      stop: nothing has run           stop: nothing ran
+running        pause at the end of the    pause at the end of the step    abort at the end of
+               step; again: stop at once                                  the step
+finalizing     keep finishing run.h5;     keep finishing (seconds)        abort once written
+               again: stop at once                                        (unless completed)
+=============  =========================  ==============================  ===================
+
+"Stop at once" while finalizing leaves the run ``finalizing``; ``fibsims resume`` finishes it.
+Handlers only set requests (or raise :class:`Interrupted` in the main thread); the engine
+honours requests at its safe points, blanks the beam and persists its state.
+
+Platforms: SIGUSR1 does not exist on Windows; ``fibsims abort`` asks a live run to abort
+through a request file in the run folder instead, which works everywhere.
 """
 
 from __future__ import annotations
@@ -17,44 +34,81 @@ from types import FrameType
 from fibsims.engine.runner import RunEngine
 
 
+class Interrupted(Exception):
+    """A signal stopped the command outside the engine (starting, or finalizing)."""
+
+
 def _say(text: str) -> None:
     print(f"\n{text}", file=sys.stderr, flush=True)
 
 
-@contextlib.contextmanager
-def interrupt_handlers(engine: RunEngine) -> Iterator[None]:
-    """Install the run's signal handlers for the duration of the block (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    interrupts = 0
+class RunControl:
+    """Routes signals to the phase the command is in (see the module docstring)."""
 
-    def on_interrupt(signum: int, frame: FrameType | None) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
+    def __init__(self) -> None:
+        self.phase = "starting"
+        self.engine: RunEngine | None = None
+        self.abort_requested = False
+        self._interrupts = 0
+
+    def attach(self, engine: RunEngine) -> None:
+        self.engine, self.phase, self._interrupts = engine, "running", 0
+
+    def finalizing(self) -> None:
+        self.engine, self.phase, self._interrupts = None, "finalizing", 0
+
+    def on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        self._interrupts += 1
+        if self.phase == "starting":
+            raise Interrupted("interrupted (Ctrl-C) before the run started; nothing was milled")
+        if self.phase == "finalizing":
+            if self._interrupts == 1:
+                _say(
+                    "Ctrl-C: finishing run.h5 (usually seconds); press Ctrl-C again to stop at "
+                    "once (the data is safe; `fibsims resume` then finishes the run file)."
+                )
+                return
+            raise Interrupted("stopped (second Ctrl-C) while finalizing")
+        assert self.engine is not None
+        if self._interrupts == 1:
             _say(
                 "Ctrl-C: pausing at the end of the running step (the beam will be blanked). "
                 "Press Ctrl-C again to stop at once."
             )
-            engine.request_pause("Ctrl-C (SIGINT): pause requested")
+            self.engine.request_pause("Ctrl-C (SIGINT): pause requested")
         else:
-            engine.stop_now("second Ctrl-C: stopped at once")
+            self.engine.stop_now("second Ctrl-C: stopped at once")
 
-    def on_terminate(signum: int, frame: FrameType | None) -> None:
-        engine.request_pause("SIGTERM: pause requested")
+    def on_terminate(self, signum: int, frame: FrameType | None) -> None:
+        if self.phase == "starting":
+            raise Interrupted("terminated (SIGTERM) before the run started; nothing was milled")
+        if self.phase == "finalizing":
+            _say("SIGTERM: finishing run.h5 first (usually seconds).")
+            return
+        assert self.engine is not None
+        self.engine.request_pause("SIGTERM: pause requested")
 
-    def on_abort(signum: int, frame: FrameType | None) -> None:
-        engine.request_abort("aborted by `fibsims abort`")
+    def on_abort(self, signum: int, frame: FrameType | None) -> None:
+        if self.phase == "starting":
+            raise Interrupted("aborted (SIGUSR1) before the run started; nothing was milled")
+        self.abort_requested = True
+        if self.engine is not None:
+            self.engine.request_abort("aborted by SIGUSR1")
 
-    handlers = {
-        signal.SIGINT: on_interrupt,
-        signal.SIGTERM: on_terminate,
-        signal.SIGUSR1: on_abort,
-    }
+
+@contextlib.contextmanager
+def run_control() -> Iterator[RunControl]:
+    """Install the handlers for the block (main thread only; elsewhere they cannot be)."""
+    control = RunControl()
+    if threading.current_thread() is not threading.main_thread():
+        yield control
+        return
+    handlers = {signal.SIGINT: control.on_interrupt, signal.SIGTERM: control.on_terminate}
+    if hasattr(signal, "SIGUSR1"):
+        handlers[signal.SIGUSR1] = control.on_abort
     previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
-        yield
+        yield control
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

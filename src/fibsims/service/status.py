@@ -1,20 +1,25 @@
-"""``fibsims status`` and ``fibsims abort``: read a run folder, or give a run up cleanly."""
+"""``fibsims status`` and ``fibsims abort``: read a run folder, or give a run up cleanly.
+
+Abort never signals a process by its pid alone (after a reboot the pid may be a stranger's): it
+leaves a request file that the live run polls at every safe point, waits for the run's lock to
+be released (the run has then finalized, its data durable), and finalizes the run itself if no
+process holds it.
+"""
 
 from __future__ import annotations
 
-import os
-import signal
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
 
 from fibsims.data.atomic import write_json_atomic
-from fibsims.data.run_file import consolidate, read_attrs, step_totals
-from fibsims.data.slice_file import slice_file_name
 from fibsims.data.state_file import read_state
 from fibsims.engine.journal import Journal
+from fibsims.service.finalize import Finalized, closing_summary, file_state_writer, finalize
 from fibsims.service.folder import RunFolder, RunFolderError, open_run_folder
 from fibsims.service.layout import RunLayout
+from fibsims.service.lock import RunLock, RunLocked, holder, is_locked
 
 NEXT_STEP = {
     "paused": "fibsims resume {folder}",
@@ -22,80 +27,101 @@ NEXT_STEP = {
     "failed": "fibsims resume {folder} (after fixing the reason above), or fibsims abort {folder}",
     "running": "wait, watch, or press Ctrl-C in its terminal to pause",
     "preflight": "wait",
-    "idle": "fibsims resume {folder}",
+    "finalizing": "wait: run.h5 is being written",
+    "idle": "wait",
 }
+
+
+class AbortPending(Exception):
+    """The live run was asked to abort but has not finished within the wait."""
 
 
 def run_status(folder: Path) -> dict[str, Any]:
     """Everything a person or a script needs to know about the run in ``folder``."""
     run = open_run_folder(RunLayout(folder))
     state = run.effective_state
-    reason = run.state.get("reason", "")
+    reason = str(run.state.get("reason", "")) if run.ended or run.alive else ""
     if state == "interrupted":
+        owner = run.owner
         reason = (
-            f"the process ({run.state.get('pid')}) ended while the run was "
-            f"{run.state.get('state')}, without stopping it (killed or crashed)"
+            f"the process ({owner.pid if owner else 'unknown'}) ended while the run was "
+            f"{run.interrupted_while}, without stopping it (killed or crashed)"
         )
-    planned = int(run.state.get("slices_planned") or 0)
-    done = len(run.committed)
-    return {
+    planned = run.slices_planned
+    done = len(run.commits)
+    status: dict[str, Any] = {
         "folder": str(folder),
-        "recipe": run.manifest.get("recipe"),
-        "seed": run.manifest.get("seed"),
-        "instrument": run.manifest.get("instrument"),
+        "recipe": run.manifest.recipe,
+        "seed": run.manifest.seed,
+        "instrument": run.manifest.instrument,
         "state": state,
         "reason": reason,
         "slices_completed": done,
         "slices_planned": planned,
         "progress": round(done / planned, 4) if planned else 0.0,
+        "slices_missing": run.state.get("slices_missing", []),
         "instrument_time_s": run.state.get("instrument_time_s"),
+        "current_step": run.state.get("current_step") if run.alive else None,
         "last_event": run.state.get("last_event"),
         "beam_blanked": run.state.get("beam_blanked"),
         "process_alive": run.alive,
         "updated_utc": run.state.get("updated_utc"),
         "next": NEXT_STEP.get(state, "").format(folder=folder),
     }
+    if run.scan.torn:
+        status["journal"] = (
+            f"ends in {len(run.scan.torn)} damaged bytes (a cut write); resume cuts them"
+        )
+    return status
 
 
-def abort_run(folder: Path, wait_s: float = 60.0) -> dict[str, Any]:
-    """Give up the run in ``folder``: a live one is asked to abort at its next safe point; a
-    stopped one is consolidated and marked aborted, so nothing resumes it by mistake."""
+def abort_run(folder: Path, wait_s: float = 120.0) -> dict[str, Any]:
+    """Give up the run in ``folder``: a live one is asked to abort at its next safe point and
+    waited for until its data is durable; a stopped one is finalized here as aborted."""
     layout = RunLayout(folder)
     run = open_run_folder(layout)
     if run.effective_state in {"completed", "aborted"}:
         raise RunFolderError(f"the run in {folder} is {run.effective_state} already")
-    if run.alive:
-        os.kill(int(run.state["pid"]), signal.SIGUSR1)
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            if (read_state(layout.state) or {}).get("state") == "aborted":
-                return run_status(folder)
-            time.sleep(0.1)
-        raise RunFolderError(
-            f"asked process {run.state['pid']} to abort; it has not finished within "
-            f"{wait_s:g} s (it stops at the end of its running step); check `fibsims status`"
-        )
-    _mark_aborted(layout, run)
+    if is_locked(folder):
+        _ask_live_run(layout, wait_s)
+    lock = RunLock(folder, "abort")
+    try:
+        lock.acquire()
+    except RunLocked:
+        raise AbortPending(
+            f"asked the run in {folder} ({holder(folder)}) to abort; it stops at the end of "
+            "its running step, then writes run.h5; check `fibsims status`"
+        ) from None
+    try:
+        run = open_run_folder(layout)
+        if run.effective_state in {"completed", "aborted"}:
+            if run.effective_state == "completed":
+                raise RunFolderError(f"the run in {folder} completed before it could be aborted")
+            return run_status(folder)
+        Journal(layout.journal).repair()
+        _finalize_aborted(open_run_folder(layout))
+    finally:
+        with contextlib.suppress(OSError):
+            layout.abort_request.unlink(missing_ok=True)
+        lock.release()
     return run_status(folder)
 
 
-def _mark_aborted(layout: RunLayout, run: RunFolder) -> None:
-    slice_files = [layout.slices / slice_file_name(i) for i in run.committed]
-    attrs = {"status": "aborted", "seed": run.manifest.get("seed", 0)}
-    if layout.run_file.exists():
-        kept = {k: v for k, v in read_attrs(layout.run_file).items() if k != "slices_completed"}
-        attrs = {**kept, **attrs}
-    consolidate(layout.run_file, slice_files, attrs)
-    Journal(layout.journal).append({"entry": "aborted", "slices_completed": len(run.committed)})
-    state = {**run.state, "state": "aborted", "reason": "aborted by `fibsims abort`"}
-    write_json_atomic(layout.state, state)
-    summary = read_state(layout.summary) or {}
-    summary.update(
-        status="aborted",
-        reason=state["reason"],
-        slices_completed=len(run.committed),
-        **step_totals(layout.run_file),
-    )
-    write_json_atomic(layout.summary, summary)
-    for path in slice_files:
-        path.unlink()
+def _ask_live_run(layout: RunLayout, wait_s: float) -> None:
+    """Leave the request, then wait until the run lets go of its folder."""
+    write_json_atomic(layout.abort_request, {"requested_utc": time.time()})
+    deadline = time.monotonic() + wait_s
+    while is_locked(layout.folder) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _finalize_aborted(run: RunFolder) -> None:
+    previous = read_state(run.layout.summary) or {}
+    reason = "aborted by `fibsims abort`"
+
+    def write_summary(done: Finalized) -> None:
+        closing_summary(run, done, previous, reason=reason)
+
+    write_state = file_state_writer(run)
+    write_state(reason=reason)
+    finalize(run, "aborted", write_state, write_summary)

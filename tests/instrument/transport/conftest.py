@@ -7,6 +7,7 @@ and which array types come back. The twin runs over the wire in test_wire_run.py
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -15,9 +16,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import zmq
 
 from fibsims.instrument import (
     Clock,
+    CostModel,
     FocusResult,
     GroundTruth,
     Image,
@@ -38,6 +41,8 @@ from fibsims.instrument import (
     Vacuum,
 )
 from fibsims.instrument.transport import FaultPlan, InstrumentServer, LinkSettings
+from fibsims.instrument.transport.frames import decode, encode
+from fibsims.instrument.transport.protocol import Limits, Reply, Request
 
 FAST = LinkSettings(
     timeout_s=20.0, heartbeat_s=0.05, silence_s=0.15, dead_after_s=1.0, retries=12, backoff_s=0.005
@@ -46,14 +51,17 @@ FAST = LinkSettings(
 
 @dataclass
 class Script:
-    """What the fake does: ``mill_wall_s`` of real time per mill, queued exceptions per call."""
+    """What the fake does: ``mill_wall_s`` of real time per mill, queued exceptions per call.
+    ``log`` records every call in order, with the thread that made it."""
 
     mill_wall_s: float = 0.0
     fail: dict[str, list[Exception]] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
+    log: list[tuple[str, str]] = field(default_factory=list)
 
     def enter(self, name: str) -> None:
         self.calls[name] += 1
+        self.log.append((name, threading.current_thread().name))
         queued = self.fail.get(name)
         if queued:
             raise queued.pop(0)
@@ -147,6 +155,7 @@ class FakeColumn(IonColumn):
         self.script.enter("column.mill")
         if self.script.mill_wall_s:
             time.sleep(self.script.mill_wall_s)
+        self.script.log.append(("column.mill done", threading.current_thread().name))
         self.clock.t += 30.0
         self.face = max(self.face, pattern.front_z_um)
         return MillResult(
@@ -242,8 +251,37 @@ class FakeTruth(GroundTruth):
 
 
 class FakeVacuum(Vacuum):
+    def __init__(self) -> None:
+        self.pressure_pa = 2.5e-4
+
     def chamber_pressure_pa(self) -> float:
-        return 2.5e-4
+        return self.pressure_pa
+
+
+class FakeCosts(CostModel):
+    """Figures with awkward binary fractions, so a lossy float round trip would show."""
+
+    def mill_s(self, pattern: MillPattern, current_na: float) -> float:
+        return pattern.volume_um3 / (current_na * 0.1234567) + pattern.front_z_um / 3
+
+    def image_s(self, request: ScanRequest) -> float:
+        w, h = request.resolution_px
+        return w * h * request.dwell_us * 1e-6 * request.frames + h * 1e-4 / 3
+
+    def raster_s(self, request: RasterRequest) -> float:
+        return self.image_s(request.scan) * (1 + len(request.peaks) / 7)
+
+    def move_s(self, start: StagePosition, end: StagePosition) -> float:
+        return abs(end.x_um - start.x_um) / 300.0 + abs(end.rotation_deg - start.rotation_deg) / 9
+
+    def current_change_s(self) -> float:
+        return 10.0 / 3
+
+    def autofocus_s(self) -> float:
+        return 12.000000000000002
+
+    def spectrum_samples(self, request: RasterRequest) -> int:
+        return 1000
 
 
 @dataclass
@@ -264,6 +302,7 @@ class FakeFactory:
             tof=FakeTof(self.script),
             truth=FakeTruth(),
             vacuum=FakeVacuum(),
+            costs=FakeCosts(),
         )
         self.opened.append((options, instrument))
         return instrument
@@ -298,3 +337,50 @@ def serve() -> Iterator[Callable[..., InstrumentServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+class Raw:
+    """A bare DEALER socket speaking the protocol by hand (no heartbeats, no retries)."""
+
+    def __init__(self, context: zmq.Context[Any], endpoint: str) -> None:
+        self.sock = context.socket(zmq.DEALER)
+        self.sock.linger = 0
+        self.sock.connect(endpoint)
+
+    def send(self, *frames: bytes) -> None:
+        self.sock.send_multipart(list(frames))
+
+    def request(
+        self, method: str, request_id: str, session: str | None = None, **params: Any
+    ) -> None:
+        self.send(
+            *encode(Request(v=1, id=request_id, method=method, session=session, params=params))
+        )
+
+    def reply(self, timeout_s: float = 2.0) -> Reply:
+        assert self.sock.poll(int(timeout_s * 1000)), "no reply"
+        reply, _ = decode(self.sock.recv_multipart(), Reply, Limits())
+        return reply
+
+    def call(
+        self, method: str, request_id: str, session: str | None = None, **params: Any
+    ) -> Reply:
+        self.request(method, request_id, session, **params)
+        return self.reply()
+
+    def open(self, request_id: str = "open-1", **params: Any) -> str:
+        reply = self.call("session.open", request_id, **{"seed": 1, **params})
+        assert reply.ok, reply.error
+        return str(reply.result["session"])
+
+    def close(self) -> None:
+        """Vanish as a crashed client does: no session.close, just gone."""
+        self.sock.close(linger=0)
+
+
+@pytest.fixture
+def raw_connect() -> Iterator[Callable[[str], Raw]]:
+    """Bare protocol clients; all are closed at the end of the test."""
+    context: zmq.Context[Any] = zmq.Context()
+    yield lambda endpoint: Raw(context, endpoint)
+    context.destroy(linger=0)

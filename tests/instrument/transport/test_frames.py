@@ -46,6 +46,13 @@ def test_a_message_without_arrays_is_one_json_frame():
         ([b"{not json"], ErrorCode.BAD_REQUEST, "not UTF-8 JSON"),
         ([b"[1, 2]"], ErrorCode.BAD_REQUEST, "JSON object"),
         ([_header(v=2)], ErrorCode.UNSUPPORTED_VERSION, "version 2"),
+        ([_header(v=True)], ErrorCode.UNSUPPORTED_VERSION, "version True"),
+        ([_header(v=1.0)], ErrorCode.UNSUPPORTED_VERSION, "version 1.0"),
+        (
+            [_header(arrays=[{"dtype": "<u2", "shape": [True]}]), b"ab"],
+            ErrorCode.BAD_REQUEST,
+            "integer",
+        ),
         ([json.dumps({"id": "c-1"}).encode()], ErrorCode.UNSUPPORTED_VERSION, "None"),
         ([_header(extra=1)], ErrorCode.BAD_REQUEST, "extra"),
         ([_header(id="has space")], ErrorCode.BAD_REQUEST, "id"),
@@ -89,3 +96,14 @@ def test_received_arrays_are_views_of_the_frames_in_the_declared_shape():
     request, arrays = decode([header, data.tobytes()], Request, LIMITS)
     assert request.arrays[0].shape == (2, 3)
     assert arrays[0].tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"ok": "true"}, {"ok": 1}, {"ok": True, "clock_s": True}, {"ok": True, "duplicate": "no"}],
+)
+def test_a_reply_with_mistyped_fields_is_refused_not_coerced(fields):
+    header = json.dumps({"v": 1, "id": "c-1", **fields}).encode()
+    with pytest.raises(ProtocolFault) as caught:
+        decode([header], Reply, LIMITS)
+    assert caught.value.code is ErrorCode.BAD_REQUEST

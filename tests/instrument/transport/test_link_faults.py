@@ -3,12 +3,13 @@ call twice; a dead or amnesic server becomes a clear HardwareFault within a boun
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
 import pytest
 
-from fibsims.instrument import InstrumentOptions, MillPattern, PatternKind
+from fibsims.instrument import InstrumentError, InstrumentOptions, MillPattern, PatternKind
 from fibsims.instrument.transport import (
     CallTimeout,
     FaultPlan,
@@ -71,7 +72,7 @@ def test_a_restart_that_loses_the_session_stops_with_a_clear_fault(serve, factor
     plan = FaultPlan(restart_after_calls=6, restart_downtime_ms=100, forget_on_restart=True)
     server = serve(factory, faults=plan)
     instrument = connect(server.endpoint, OPTIONS, settings=fast)
-    with pytest.raises(SessionLost, match="restarted and lost this session") as caught:
+    with pytest.raises(SessionLost, match="lost this session") as caught:
         _workload(instrument, 10)
     assert "resume" in str(caught.value)
     last = instrument.link.last_clock_s
@@ -138,3 +139,33 @@ def test_fault_injection_is_reproducible():
     injectors = [FaultInjector(plan), FaultInjector(plan)]
     draws = [[injector.next_reply().drop for _ in range(200)] for injector in injectors]
     assert draws[0] == draws[1] and 5 < sum(draws[0]) < 40
+
+
+def test_once_the_server_is_lost_the_wind_down_fails_fast_with_an_instrument_error(
+    serve, factory, fast
+):
+    """The engine's wind-down blanks the beam and asks whether it is blanked; on a lost link
+    both must fail at once with an InstrumentError (the engine reports the beam state as
+    unknown), not hang for another dead_after_s and not raise anything else."""
+    server = serve(factory)
+    instrument = connect(server.endpoint, OPTIONS, settings=fast)
+    instrument.column.unblank()
+    factory.script.mill_wall_s = 0.3
+    stopper = threading.Timer(0.05, server.stop)
+    stopper.start()
+    started = time.monotonic()
+    with pytest.raises(ServerUnreachable):
+        _mill(instrument, 0)
+    assert time.monotonic() - started < fast.dead_after_s + 1.0
+    stopper.join()
+    for wind_down in (instrument.column.blank, instrument.column.is_blanked):
+        started = time.monotonic()
+        with pytest.raises(InstrumentError) as caught:
+            wind_down()
+        assert isinstance(caught.value, ServerUnreachable), caught.value
+        assert time.monotonic() - started < 0.05
+    assert instrument.clock.now_s() == instrument.link.last_clock_s
+    assert factory.opened[0][1].column.blanked, "the server blanked it as it stopped"
+    started = time.monotonic()
+    instrument.close()
+    assert time.monotonic() - started < 0.5, "closing does not wait for a lost server"

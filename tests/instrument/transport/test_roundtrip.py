@@ -91,6 +91,7 @@ def test_every_method_round_trips(remote):
     assert instrument.truth is not None
     assert instrument.truth.last_raster_truth()["labels"].shape == (3, 3)
     assert instrument.truth.last_image_truth()["int64"].shape == (2, 3, 4)
+    _ask_every_cost(instrument)
     executed = set(server.stats()["executed"])
     wire_names = set(METHODS) - {"column.ion_species"}  # read once, at session.open
     assert wire_names <= executed, f"not exercised: {wire_names - executed}"
@@ -129,3 +130,40 @@ def test_closing_ends_the_session_on_the_server(serve, factory, fast):
     instrument.close()
     assert server.stats()["executed"]["session.close"] == 1
     assert len(server.dispatcher.sessions) == 0
+
+
+def _ask_every_cost(instrument) -> list[float]:
+    costs = instrument.costs
+    assert costs is not None
+    raster = RasterRequest(SCAN, Polarity.NEGATIVE, ("7Li-", "16O-", "19F-"))
+    return [
+        costs.mill_s(MillPattern(PatternKind.BOX, 20.0, 15.0, 18.0, front_z_um=0.075), 15.0),
+        costs.image_s(SCAN),
+        costs.raster_s(raster),
+        costs.move_s(StagePosition(x_um=1.0), StagePosition(x_um=-2.5, rotation_deg=20.0)),
+        costs.current_change_s(),
+        costs.autofocus_s(),
+        costs.spectrum_samples(raster),
+    ]
+
+
+def test_a_remote_cost_model_gives_the_in_process_figures_exactly(remote):
+    instrument, factory, _ = remote
+    remote_figures = _ask_every_cost(instrument)
+    local_figures = _ask_every_cost(factory.opened[0][1])
+    assert remote_figures == local_figures
+    assert type(remote_figures[-1]) is int
+
+
+def test_an_instrument_without_a_cost_model_has_none_remotely(serve, factory, fast):
+    def no_costs(options):
+        instrument = factory(options)
+        instrument.costs = None
+        return instrument
+
+    server = serve(no_costs)
+    instrument = connect(server.endpoint, OPTIONS, settings=fast)
+    try:
+        assert instrument.costs is None and instrument.truth is not None
+    finally:
+        instrument.close()

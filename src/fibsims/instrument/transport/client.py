@@ -14,14 +14,18 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
 from fibsims.instrument.transport.errors import LinkConfigError
+from fibsims.instrument.transport.frames import summarize_validation
 from fibsims.instrument.transport.link import Link, LinkSettings
 from fibsims.instrument.transport.protocol import Limits, OpenParams, OpenResult
 from fibsims.instrument.transport.proxies import (
     RemoteClock,
     RemoteColumn,
+    RemoteCosts,
     RemoteSEDetector,
     RemoteStage,
     RemoteTof,
@@ -64,6 +68,22 @@ def keys_from_environment() -> ClientKeys | None:
     return ClientKeys(Path(server), Path(client))
 
 
+def _open_params(options: InstrumentOptions, settings: LinkSettings) -> OpenParams:
+    try:
+        return OpenParams(
+            seed=options.seed,
+            sample=dict(options.sample),
+            start_time_s=options.start_time_s,
+            faults=[dict(fault) for fault in options.faults],
+            client=f"fibsims@{socket.gethostname()}",
+            dead_after_s=settings.dead_after_s,
+        )
+    except ValidationError as error:
+        raise LinkConfigError(
+            "cannot open a session with these options: " + summarize_validation(error, lead="")
+        ) from None
+
+
 def connect(
     address: str,
     options: InstrumentOptions,
@@ -76,19 +96,14 @@ def connect(
     keys = keys if keys is not None else keys_from_environment()
     link = Link(address, keys=keys, settings=settings, limits=limits)
     try:
-        params = OpenParams(
-            seed=options.seed,
-            sample=dict(options.sample),
-            start_time_s=options.start_time_s,
-            faults=[dict(fault) for fault in options.faults],
-            client=f"fibsims@{socket.gethostname()}",
-        )
+        params = _open_params(options, link.settings)
         result, _ = link.call("session.open", params, idempotent=False, session=False)
         opened = OpenResult.model_validate(result)
     except BaseException:
         link.close()
         raise
     link.session, link.boot = opened.session, opened.boot
+    link.start_heartbeat()
     return RemoteInstrument(
         name=opened.instrument,
         clock=RemoteClock(link),
@@ -98,6 +113,7 @@ def connect(
         tof=RemoteTof(link),
         truth=RemoteTruth(link) if opened.has_truth else None,
         vacuum=RemoteVacuum(link) if opened.has_vacuum else None,
+        costs=RemoteCosts(link) if opened.has_costs else None,
         link=link,
         address=address,
     )

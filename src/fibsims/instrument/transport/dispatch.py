@@ -37,6 +37,7 @@ from fibsims.instrument.transport.protocol import (
     Reply,
     Request,
 )
+from fibsims.instrument.transport.safety import blank_and_close
 from fibsims.instrument.transport.sessions import (
     CacheKey,
     ReplyCache,
@@ -66,13 +67,23 @@ class Decision:
     cache: bool = False  # keep the reply for retries (non-idempotent calls)
 
 
+MAX_DEAD_AFTER_S = 60.0
+"""The longest silence a client may ask the server to wait out before blanking its beam."""
+
+
 class Dispatcher:
     def __init__(
-        self, factory: InstrumentFactory, limits: Limits, max_sessions: int, stats: ServerStats
+        self,
+        factory: InstrumentFactory,
+        limits: Limits,
+        max_sessions: int,
+        stats: ServerStats,
+        max_dead_after_s: float = MAX_DEAD_AFTER_S,
     ) -> None:
         self.factory = factory
         self.limits = limits
         self.stats = stats
+        self.max_dead_after_s = max_dead_after_s
         self.sessions = SessionTable(max_sessions)
         self.cache = ReplyCache()
         self.inflight: set[CacheKey] = set()
@@ -95,6 +106,7 @@ class Dispatcher:
                 frames=encode(Reply(id=request.id, ok=True, result=self.stats.as_dict()))
             )
         self.stats.bump("calls_received")
+        self.sessions.heard(request.session)
         key: CacheKey = (request.session or "", request.id)
         if key in self.inflight:
             self.stats.bump("duplicates_suppressed")
@@ -118,12 +130,7 @@ class Dispatcher:
             )
         session = self.sessions.get(request.session)
         if session is None:
-            raise ProtocolFault(
-                ErrorCode.NO_SESSION,
-                f"session {request.session!r} is not open on this server (boot {self.boot}); "
-                "open one with session.open",
-                request.id,
-            )
+            raise self._no_session(request.session, request.id)
         if method is None:
             return Decision(
                 key=key, job=lambda: self._close(request.id, session), call=True, cache=True
@@ -139,7 +146,7 @@ class Dispatcher:
     def _pong(self, request: Request) -> list[Any]:
         params = _params(PingParams, request)
         running = (params.session or "", params.call or "") in self.inflight
-        known = params.session is None or self.sessions.get(params.session) is not None
+        known = params.session is None or self.sessions.heard(params.session) is not None
         result = PingResult(boot=self.boot, running=running, session_known=known)
         return encode(Reply(id=request.id, ok=True, result=result.model_dump(mode="json")))
 
@@ -147,6 +154,15 @@ class Dispatcher:
         self.inflight.discard(key)
         if cache and frames is not None:
             self.cache.put(key, frames)
+
+    def _no_session(self, session_id: str | None, request_id: str | None) -> ProtocolFault:
+        return ProtocolFault(
+            ErrorCode.NO_SESSION,
+            f"session {session_id!r} is not open on this server (boot {self.boot}): the server "
+            "restarted without it, or closed it (its beam blanked) after its client fell "
+            "silent; open a new one with session.open",
+            request_id,
+        )
 
     # -- jobs (instrument thread) --------------------------------------------------------
     def _open(self, request_id: str, params: OpenParams) -> list[Any]:
@@ -159,16 +175,22 @@ class Dispatcher:
 
         def run() -> tuple[Any, list[np.ndarray], float | None]:
             instrument = self.factory(options)
-            session, evicted = self.sessions.add(instrument)
+            try:  # a session starts with its beam off, whatever the last user left
+                instrument.column.blank()
+            except BaseException:
+                instrument.close()
+                raise
+            dead_after_s = min(params.dead_after_s, self.max_dead_after_s)
+            session, evicted = self.sessions.add(instrument, dead_after_s)
             for old in evicted:
-                log.info("closing session %s to make room for a new one", old.id)
-                old.instrument.close()
+                blank_and_close(old, "evicted for a new session", self.stats, logging.WARNING)
             self.stats.bump("sessions_opened")
             log.info(
-                "session %s opened for %s (seed %d)",
+                "session %s opened for %s (seed %d; closed after %g s without a word)",
                 session.id,
                 params.client or "a client",
                 params.seed,
+                dead_after_s,
             )
             result = OpenResult(
                 session=session.id,
@@ -177,6 +199,7 @@ class Dispatcher:
                 ion_species=instrument.column.ion_species,
                 has_truth=instrument.truth is not None,
                 has_vacuum=instrument.vacuum is not None,
+                has_costs=instrument.costs is not None,
             )
             return result.model_dump(mode="json"), [], instrument.clock.now_s()
 
@@ -185,8 +208,7 @@ class Dispatcher:
     def _close(self, request_id: str, session: Session) -> list[Any]:
         def run() -> tuple[Any, list[np.ndarray], float | None]:
             self.sessions.remove(session.id)
-            session.instrument.close()
-            log.info("session %s closed", session.id)
+            blank_and_close(session, "closed by its client", self.stats, logging.INFO)
             return None, [], None
 
         return self._guarded("session.close", request_id, run)
@@ -195,6 +217,10 @@ class Dispatcher:
         self, request_id: str, session: Session, method: Method, params: BaseModel
     ) -> list[Any]:
         def run() -> tuple[Any, list[np.ndarray], float | None]:
+            if session.closed:  # expired, evicted or forgotten while this call was queued
+                raise self._no_session(session.id, request_id)
+            if method.check is not None:
+                method.check(session.instrument, params, self.limits)
             value = method.invoke(session.instrument, params)
             pack = ArrayPack()
             result = method.result.encode(value, pack)
@@ -212,6 +238,8 @@ class Dispatcher:
         try:
             result, arrays, clock_s = run()
             frames = encode(Reply(id=request_id, ok=True, result=result, clock_s=clock_s), arrays)
+        except ProtocolFault as fault:
+            return self._error(request_id, fault.code, fault.message)
         except TransientInstrumentError as error:
             return self._error(request_id, ErrorCode.TRANSIENT, str(error))
         except SafetyInterlock as error:

@@ -83,11 +83,12 @@ def decode(parts: Sequence[Part], model: type[M], limits: Limits) -> tuple[M, li
             f"message carries {len(parts) - 1} array frames; at most {limits.max_arrays}",
             request_id,
         )
-    if header.get("v") != PROTOCOL_VERSION:
+    version = header.get("v")
+    if type(version) is not int or version != PROTOCOL_VERSION:  # true and 1.0 equal 1
         raise ProtocolFault(
             ErrorCode.UNSUPPORTED_VERSION,
-            f"protocol version {header.get('v')!r} is not spoken here; this end speaks "
-            f"version {PROTOCOL_VERSION}",
+            f"protocol version {version!r} is not spoken here; this end speaks "
+            f"version {PROTOCOL_VERSION} (the integer)",
             request_id,
         )
     try:
@@ -143,9 +144,9 @@ def _arrays(
     return arrays
 
 
-def summarize_validation(error: ValidationError) -> str:
+def summarize_validation(error: ValidationError, lead: str = "invalid message: ") -> str:
     problems = []
     for item in error.errors()[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "(message)"
-        problems.append(f"{where}: {item['msg']}")
-    return "invalid message: " + "; ".join(problems)
+        where = ".".join(str(p) for p in item["loc"])
+        problems.append(f"{where}: {item['msg']}" if where else item["msg"])
+    return lead + "; ".join(problems)

@@ -8,7 +8,12 @@ its cache. If nothing at all comes back for ``silence_s`` the socket is closed a
 (the lazy-pirate pattern) and the call resent. Resends are paced by tenacity with
 exponential backoff. The client gives up with a :class:`HardwareFault` subclass when the server
 has been silent for ``dead_after_s``, when ``retries`` resends did not help, or when one call
-runs past ``timeout_s``. Giving up is final for this link (see :attr:`Link.lost`).
+runs past ``timeout_s``. Giving up is final for this link (see :attr:`Link.lost`): every
+later call fails at once with the same class, so a wind-down that blanks the beam and asks
+whether it is blanked learns "unknown" without waiting again.
+
+Between calls an :class:`IdleHeartbeat` keeps pinging (naming the session), because the server
+blanks the beam of a session whose client stays silent for ``dead_after_s``.
 """
 
 from __future__ import annotations
@@ -36,11 +41,13 @@ from fibsims.instrument.transport.channel import Channel
 from fibsims.instrument.transport.errors import (
     CallTimeout,
     ClientRefused,
+    LinkConfigError,
     LinkProtocolError,
     ServerUnreachable,
     SessionLost,
 )
 from fibsims.instrument.transport.frames import ProtocolFault, decode, encode
+from fibsims.instrument.transport.heartbeat import IdleHeartbeat
 from fibsims.instrument.transport.protocol import (
     ErrorCode,
     Limits,
@@ -65,11 +72,19 @@ class LinkSettings:
     """Timing of the link. Defaults suit hardware; tests shrink them."""
 
     timeout_s: float = 3600.0  # the longest one call may run on a live server
-    heartbeat_s: float = 0.1  # ping period while a call is outstanding
+    heartbeat_s: float = 0.1  # ping period, during calls and between them
     silence_s: float = 1.0  # nothing heard this long: reopen the socket and resend
-    dead_after_s: float = 5.0  # a server silent this long is declared gone
+    dead_after_s: float = 5.0  # a server silent this long is gone (and so is a client, to it)
     retries: int = 10  # resends of one call before giving up
     backoff_s: float = 0.02  # first pause before a resend, doubling up to 1 s
+
+    def __post_init__(self) -> None:
+        if not 0 < self.heartbeat_s < self.dead_after_s:
+            raise LinkConfigError(
+                f"heartbeat_s ({self.heartbeat_s:g}) must be positive and below dead_after_s "
+                f"({self.dead_after_s:g}): the server takes a client silent that long for dead "
+                "and blanks its beam"
+            )
 
 
 DEFAULT_SETTINGS = LinkSettings()
@@ -109,9 +124,44 @@ class Link:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._last_heard = 0.0
+        self._last_sent = 0.0
+        self._heartbeat: IdleHeartbeat | None = None
+
+    def start_heartbeat(self) -> None:
+        """Ping between calls from now on (once a session is open)."""
+        if self._heartbeat is None:
+            self._heartbeat = IdleHeartbeat(self.ping_if_idle, self.settings.heartbeat_s)
+            self._heartbeat.start()
 
     def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
         self._channel.close()
+
+    def ping_if_idle(self) -> None:
+        """Tell the server this client is alive, unless a call is running (it pings itself),
+        the link is lost, or something was sent within the last heartbeat."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            quiet_s = time.monotonic() - self._last_sent
+            if self.lost is not None or self.session is None or quiet_s < self.settings.heartbeat_s:
+                return
+            sock = self._channel.socket()
+            while sock.poll(0, zmq.POLLIN):  # pongs, and late copies of replies already taken
+                sock.recv_multipart(copy=False)
+                self._last_heard = time.monotonic()
+            ping = Request(
+                v=1,
+                id=f"{self._prefix}-idle-{next(self._ids)}",
+                method="ping",
+                params=PingParams(session=self.session).model_dump(mode="json"),
+            )
+            with contextlib.suppress(zmq.Again):
+                sock.send_multipart(encode(ping), zmq.NOBLOCK)
+            self._last_sent = time.monotonic()
+        finally:
+            self._lock.release()
 
     # -- calls -----------------------------------------------------------------------------
     def call(
@@ -198,7 +248,7 @@ class Link:
         except zmq.Again:
             self._channel.reset()
             raise _Resend("the socket would not take the request", silent=True) from None
-        sent = time.monotonic()
+        sent = self._last_sent = time.monotonic()
         next_ping = sent + s.heartbeat_s
         silence_limit = min(max(s.silence_s, 2 * s.heartbeat_s), s.dead_after_s)
         while True:
@@ -251,24 +301,32 @@ class Link:
         )
         with contextlib.suppress(zmq.Again):  # if it will not go, the silence check reconnects
             sock.send_multipart(encode(ping), zmq.NOBLOCK)
+            self._last_sent = time.monotonic()
 
     def _on_pong(self, reply: Reply, request: Request) -> None:
         if not reply.ok:
             return
         pong = PingResult.model_validate(reply.result)
-        if (self.boot is not None and pong.boot != self.boot) or not pong.session_known:
+        if self.boot is not None and pong.boot != self.boot:
             raise self._session_lost(
                 request.method,
-                f"it now runs as boot {pong.boot}, the session was opened on boot {self.boot}",
+                f"it restarted: it now runs as boot {pong.boot}, the session was opened on boot "
+                f"{self.boot}",
+            )
+        if not pong.session_known:
+            raise self._session_lost(
+                request.method,
+                "it restarted without the session, or closed it after hearing nothing from "
+                "this client for its dead_after_s",
             )
         if not pong.running:
             raise _Resend("the server finished the call but its reply was lost")
 
     def _session_lost(self, method: str, detail: str) -> SessionLost:
         return SessionLost(
-            f"the instrument server at {self.address} restarted and lost this session "
-            f"({detail}); whether {method} ran is unknown, so the run stops here with its "
-            "committed slices safe: resume it once the server is back"
+            f"the instrument server at {self.address} lost this session ({detail}); whether "
+            f"{method} ran is unknown, so the run stops here with its committed slices safe: "
+            "resume it once the server is back"
         )
 
     def _unwrap(

@@ -8,7 +8,11 @@ is one line here plus one proxy method.
 Idempotent methods only read state: a retry simply runs them again. Every method that changes
 state or takes instrument time (moves, current changes, blanking, milling, acquisitions,
 sleeps) is non-idempotent: the server caches its reply under (session, call id) so a retried
-call is answered from the cache and never executed twice.
+call is answered from the cache and never executed twice. The cost model's methods only
+compute, so they are reads.
+
+Every number a parameter carries is finite (:mod:`scalars`); an acquisition is also checked
+against the message limit before the instrument runs it (:mod:`replysize`).
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from fibsims.instrument.interfaces import GroundTruth, Instrument, Vacuum
-from fibsims.instrument.transport.protocol import WireModel
+from fibsims.instrument.interfaces import CostModel, GroundTruth, Instrument, Vacuum
+from fibsims.instrument.transport.protocol import Limits, WireModel
+from fibsims.instrument.transport.replysize import check_image, check_raster
+from fibsims.instrument.transport.scalars import Duration, Finite, Flag, Real, WireInt
 from fibsims.instrument.transport.values import (
     ArrayPack,
     FocusResultW,
@@ -32,6 +38,7 @@ from fibsims.instrument.transport.values import (
     RasterW,
     ScanRequestW,
     StagePositionW,
+    StageTargetW,
     TruthW,
 )
 
@@ -41,23 +48,23 @@ class NoParams(WireModel):
 
 
 class SecondsParams(WireModel):
-    seconds: float
+    seconds: Duration
 
 
 class TargetParams(WireModel):
-    target: StagePositionW
+    target: StageTargetW
 
 
 class VoltageParams(WireModel):
-    voltage_kv: float
+    voltage_kv: Finite
 
 
 class CurrentParams(WireModel):
-    current_na: float
+    current_na: Finite
 
 
 class ShiftParams(WireModel):
-    shift_um: tuple[float, float]
+    shift_um: tuple[Finite, Finite]
 
 
 class PatternParams(WireModel):
@@ -70,6 +77,16 @@ class ScanParams(WireModel):
 
 class RasterParams(WireModel):
     request: RasterRequestW
+
+
+class MillCostParams(WireModel):
+    pattern: MillPatternW
+    current_na: Finite
+
+
+class MoveCostParams(WireModel):
+    start: StageTargetW
+    end: StageTargetW
 
 
 @dataclass(frozen=True)
@@ -103,16 +120,22 @@ def _model(model: Any, with_arrays: bool = False) -> Codec:
 
 
 NONE = _plain(None)
-FLOAT = _plain(float)
+FLOAT = _plain(Real)
+INT = _plain(WireInt)
+Check = Callable[[Instrument, Any, Limits], None]
 
 
 @dataclass(frozen=True)
 class Method:
+    """``check`` (server side, before ``invoke``) refuses a call the reply of which could not
+    be sent, by raising a ``ProtocolFault``."""
+
     name: str
     idempotent: bool
     params: type[WireModel]
     result: Codec
     invoke: Callable[[Instrument, Any], Any]
+    check: Check | None = None
 
 
 def _vacuum(instrument: Instrument) -> Vacuum:
@@ -125,6 +148,12 @@ def _truth(instrument: Instrument) -> GroundTruth:
     if instrument.truth is None:
         raise LookupError("this instrument has no ground truth (only simulated ones do)")
     return instrument.truth
+
+
+def _costs(instrument: Instrument) -> CostModel:
+    if instrument.costs is None:
+        raise LookupError("this instrument has no cost model (the open result says has_costs)")
+    return instrument.costs
 
 
 _TABLE = (
@@ -153,7 +182,7 @@ _TABLE = (
         "column.current_ladder_na",
         True,
         NoParams,
-        _plain(tuple[float, ...]),
+        _plain(tuple[Real, ...]),
         lambda i, p: tuple(i.column.current_ladder_na()),
     ),
     Method("column.current_na", True, NoParams, FLOAT, lambda i, p: i.column.current_na()),
@@ -171,14 +200,14 @@ _TABLE = (
         FLOAT,
         lambda i, p: i.column.set_current_na(p.current_na),
     ),
-    Method("column.is_blanked", True, NoParams, _plain(bool), lambda i, p: i.column.is_blanked()),
+    Method("column.is_blanked", True, NoParams, _plain(Flag), lambda i, p: i.column.is_blanked()),
     Method("column.blank", False, NoParams, NONE, lambda i, p: i.column.blank()),
     Method("column.unblank", False, NoParams, NONE, lambda i, p: i.column.unblank()),
     Method(
         "column.beam_shift_um",
         True,
         NoParams,
-        _plain(tuple[float, float]),
+        _plain(tuple[Real, Real]),
         lambda i, p: i.column.beam_shift_um(),
     ),
     Method(
@@ -204,6 +233,7 @@ _TABLE = (
         ScanParams,
         _model(ImageW, with_arrays=True),
         lambda i, p: i.se_detector.acquire_image(p.request.value()),
+        lambda i, p, limits: check_image(i, p.request.value(), limits),
     ),
     Method(
         "tof.acquire_raster",
@@ -211,6 +241,7 @@ _TABLE = (
         RasterParams,
         _model(RasterW, with_arrays=True),
         lambda i, p: i.tof.acquire_raster(p.request.value()),
+        lambda i, p, limits: check_raster(i, p.request.value(), limits),
     ),
     Method(
         "vacuum.chamber_pressure_pa",
@@ -232,6 +263,45 @@ _TABLE = (
         NoParams,
         _model(TruthW, with_arrays=True),
         lambda i, p: _truth(i).last_raster_truth(),
+    ),
+    Method(
+        "costs.mill_s",
+        True,
+        MillCostParams,
+        FLOAT,
+        lambda i, p: _costs(i).mill_s(p.pattern.value(), p.current_na),
+    ),
+    Method(
+        "costs.image_s", True, ScanParams, FLOAT, lambda i, p: _costs(i).image_s(p.request.value())
+    ),
+    Method(
+        "costs.raster_s",
+        True,
+        RasterParams,
+        FLOAT,
+        lambda i, p: _costs(i).raster_s(p.request.value()),
+    ),
+    Method(
+        "costs.move_s",
+        True,
+        MoveCostParams,
+        FLOAT,
+        lambda i, p: _costs(i).move_s(p.start.value(), p.end.value()),
+    ),
+    Method(
+        "costs.current_change_s",
+        True,
+        NoParams,
+        FLOAT,
+        lambda i, p: _costs(i).current_change_s(),
+    ),
+    Method("costs.autofocus_s", True, NoParams, FLOAT, lambda i, p: _costs(i).autofocus_s()),
+    Method(
+        "costs.spectrum_samples",
+        True,
+        RasterParams,
+        INT,
+        lambda i, p: _costs(i).spectrum_samples(p.request.value()),
     ),
 )
 

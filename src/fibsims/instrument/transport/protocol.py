@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from fibsims.instrument.transport.scalars import Duration, Flag, Index, Real, WireInt, as_integer
 
 PROTOCOL_VERSION = 1
 PROTOCOL_NAME = f"fibsims-link/{PROTOCOL_VERSION}"
@@ -78,7 +80,7 @@ class ArraySpec(WireModel):
     """Declares one array frame: its element type and shape."""
 
     dtype: str
-    shape: tuple[Annotated[int, Field(ge=0)], ...]
+    shape: tuple[Index, ...]
 
     @field_validator("dtype")
     @classmethod
@@ -101,11 +103,15 @@ def _check_id(value: str | None) -> str | None:
     return value
 
 
+Version = Annotated[Literal[1], BeforeValidator(as_integer)]
+"""The protocol version: the integer 1 (``true`` and ``1.0`` are not versions)."""
+
+
 class Request(WireModel):
     """A call: ``id`` is unique per call and reused by every retry of it (the server's
     de-duplication key, with ``session``); ``method`` names an interface method."""
 
-    v: Literal[1]
+    v: Version
     id: str
     method: str = Field(max_length=64)
     session: str | None = None
@@ -127,14 +133,14 @@ class Reply(WireModel):
     """The answer to one request, matched by ``id``. ``clock_s`` is the session's instrument
     time after the call; ``duplicate`` marks a reply replayed from the server's cache."""
 
-    v: Literal[1] = PROTOCOL_VERSION
+    v: Version = PROTOCOL_VERSION
     id: str | None
-    ok: bool
+    ok: Flag
     result: Any = None
     error: ErrorInfo | None = None
     arrays: tuple[ArraySpec, ...] = ()
-    clock_s: float | None = None
-    duplicate: bool = False
+    clock_s: Real | None = None
+    duplicate: Flag = False
 
     @model_validator(mode="after")
     def _result_or_error(self) -> Reply:
@@ -143,14 +149,21 @@ class Reply(WireModel):
         return self
 
 
-class OpenParams(WireModel):
-    """``session.open``: the :class:`InstrumentOptions` the server builds its instrument from."""
+DEFAULT_DEAD_AFTER_S = 5.0
 
-    seed: int
+
+class OpenParams(WireModel):
+    """``session.open``: the :class:`InstrumentOptions` the server builds its instrument from,
+    and ``dead_after_s``, the client's own silence bound: it sends something naming the session
+    at least every heartbeat, so the server may take it for dead after this long without a
+    word, blank the session's beam and close it."""
+
+    seed: WireInt
     sample: dict[str, Any] = Field(default_factory=dict)
-    start_time_s: float = 0.0
+    start_time_s: Duration = 0.0
     faults: list[dict[str, Any]] = Field(default_factory=list)  # twin fault injection specs
     client: str = ""
+    dead_after_s: Annotated[Duration, Field(gt=0)] = DEFAULT_DEAD_AFTER_S
 
 
 class OpenResult(WireModel):
@@ -158,8 +171,9 @@ class OpenResult(WireModel):
     boot: str
     instrument: str
     ion_species: str
-    has_truth: bool
-    has_vacuum: bool
+    has_truth: Flag
+    has_vacuum: Flag
+    has_costs: Flag = False
     server: str = PROTOCOL_NAME
 
 
@@ -172,8 +186,8 @@ class PingParams(WireModel):
 
 class PingResult(WireModel):
     boot: str
-    running: bool
-    session_known: bool
+    running: Flag
+    session_known: Flag
 
 
 CONTROL_METHODS = frozenset({"ping", "server.stats", "session.open", "session.close"})

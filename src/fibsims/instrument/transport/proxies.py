@@ -2,18 +2,21 @@
 
 Each method validates its arguments into the wire model, calls the method of the same name on
 the server, and decodes the reply into the value types the engine expects, so the engine cannot
-tell a remote instrument from an in-process one.
+tell a remote instrument from an in-process one. An argument the server would refuse (NaN, a
+bool for a number) is refused here, before sending, with the same error class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from fibsims.instrument.interfaces import (
     Clock,
+    CostModel,
     GroundTruth,
     IonColumn,
     SEDetector,
@@ -21,10 +24,14 @@ from fibsims.instrument.interfaces import (
     TofSpectrometer,
     Vacuum,
 )
+from fibsims.instrument.transport.errors import LinkProtocolError
+from fibsims.instrument.transport.frames import summarize_validation
 from fibsims.instrument.transport.link import Link
 from fibsims.instrument.transport.methods import (
     METHODS,
     CurrentParams,
+    MillCostParams,
+    MoveCostParams,
     PatternParams,
     RasterParams,
     ScanParams,
@@ -56,9 +63,17 @@ class _Remote:
     def __init__(self, link: Link) -> None:
         self._link = link
 
-    def _call(self, name: str, params: WireModel | None = None) -> Any:
+    def _call(self, name: str, params: Callable[[], WireModel] | None = None) -> Any:
+        """Call ``name`` with the parameters ``params`` builds (validated before sending)."""
         method = METHODS[name]
-        result, arrays = self._link.call(name, params, idempotent=method.idempotent)
+        try:
+            built = params() if params is not None else None
+        except ValidationError as error:
+            problems = summarize_validation(error, lead="")
+            raise LinkProtocolError(
+                f"{name} was not sent: {problems} (the server would refuse it as bad_request)"
+            ) from None
+        result, arrays = self._link.call(name, built, idempotent=method.idempotent)
         return method.result.decode(result, arrays)
 
 
@@ -74,7 +89,7 @@ class RemoteClock(_Remote, Clock):
         return value
 
     def sleep(self, seconds: float) -> None:
-        self._call("clock.sleep", SecondsParams(seconds=seconds))
+        self._call("clock.sleep", lambda: SecondsParams(seconds=seconds))
 
 
 class RemoteStage(_Remote, Stage):
@@ -82,7 +97,7 @@ class RemoteStage(_Remote, Stage):
         return self._call("stage.position")
 
     def move_to(self, target: StagePosition) -> StagePosition:
-        return self._call("stage.move_to", TargetParams(target=StagePositionW.of(target)))
+        return self._call("stage.move_to", lambda: TargetParams(target=StagePositionW.of(target)))
 
 
 class RemoteColumn(_Remote, IonColumn):
@@ -99,7 +114,7 @@ class RemoteColumn(_Remote, IonColumn):
         return self._call("column.voltage_kv")
 
     def set_voltage_kv(self, voltage_kv: float) -> None:
-        self._call("column.set_voltage_kv", VoltageParams(voltage_kv=voltage_kv))
+        self._call("column.set_voltage_kv", lambda: VoltageParams(voltage_kv=voltage_kv))
 
     def current_ladder_na(self) -> Sequence[float]:
         return self._call("column.current_ladder_na")
@@ -111,7 +126,7 @@ class RemoteColumn(_Remote, IonColumn):
         return self._call("column.measured_current_na")
 
     def set_current_na(self, current_na: float) -> float:
-        return self._call("column.set_current_na", CurrentParams(current_na=current_na))
+        return self._call("column.set_current_na", lambda: CurrentParams(current_na=current_na))
 
     def is_blanked(self) -> bool:
         return self._call("column.is_blanked")
@@ -126,10 +141,10 @@ class RemoteColumn(_Remote, IonColumn):
         return self._call("column.beam_shift_um")
 
     def set_beam_shift_um(self, shift_um: tuple[float, float]) -> None:
-        self._call("column.set_beam_shift_um", ShiftParams(shift_um=shift_um))
+        self._call("column.set_beam_shift_um", lambda: ShiftParams(shift_um=shift_um))
 
     def mill(self, pattern: MillPattern) -> MillResult:
-        return self._call("column.mill", PatternParams(pattern=MillPatternW.of(pattern)))
+        return self._call("column.mill", lambda: PatternParams(pattern=MillPatternW.of(pattern)))
 
     def autofocus(self) -> FocusResult:
         return self._call("column.autofocus")
@@ -137,12 +152,12 @@ class RemoteColumn(_Remote, IonColumn):
 
 class RemoteSEDetector(_Remote, SEDetector):
     def acquire_image(self, request: ScanRequest) -> Image:
-        return self._call("se_detector.acquire_image", ScanParams(request=ScanRequestW.of(request)))
+        return self._call("se_detector.acquire_image", lambda: _scan(request))
 
 
 class RemoteTof(_Remote, TofSpectrometer):
     def acquire_raster(self, request: RasterRequest) -> Raster:
-        return self._call("tof.acquire_raster", RasterParams(request=RasterRequestW.of(request)))
+        return self._call("tof.acquire_raster", lambda: _raster(request))
 
 
 class RemoteVacuum(_Remote, Vacuum):
@@ -156,3 +171,42 @@ class RemoteTruth(_Remote, GroundTruth):
 
     def last_raster_truth(self) -> dict[str, np.ndarray]:
         return self._call("truth.last_raster_truth")
+
+
+class RemoteCosts(_Remote, CostModel):
+    """The server's cost model: the same figures the in-process backend would give."""
+
+    def mill_s(self, pattern: MillPattern, current_na: float) -> float:
+        return self._call(
+            "costs.mill_s",
+            lambda: MillCostParams(pattern=MillPatternW.of(pattern), current_na=current_na),
+        )
+
+    def image_s(self, request: ScanRequest) -> float:
+        return self._call("costs.image_s", lambda: _scan(request))
+
+    def raster_s(self, request: RasterRequest) -> float:
+        return self._call("costs.raster_s", lambda: _raster(request))
+
+    def move_s(self, start: StagePosition, end: StagePosition) -> float:
+        return self._call(
+            "costs.move_s",
+            lambda: MoveCostParams(start=StagePositionW.of(start), end=StagePositionW.of(end)),
+        )
+
+    def current_change_s(self) -> float:
+        return self._call("costs.current_change_s")
+
+    def autofocus_s(self) -> float:
+        return self._call("costs.autofocus_s")
+
+    def spectrum_samples(self, request: RasterRequest) -> int:
+        return self._call("costs.spectrum_samples", lambda: _raster(request))
+
+
+def _scan(request: ScanRequest) -> ScanParams:
+    return ScanParams(request=ScanRequestW.of(request))
+
+
+def _raster(request: RasterRequest) -> RasterParams:
+    return RasterParams(request=RasterRequestW.of(request))

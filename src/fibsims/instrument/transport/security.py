@@ -25,6 +25,9 @@ from fibsims.instrument.transport.errors import LinkConfigError
 SERVER_NAME = "server"
 CLIENT_NAME = "client"
 AUTHORIZED_FOLDER = "authorized_clients"
+SERVER_KEY_FLAGS = ("--server-key", "--authorized-clients")
+"""The command-line flags that give an instrument server its keys; every message about a
+server's keys names the flags of the command at hand (the event publisher has its own)."""
 
 log = logging.getLogger("fibsims.link.auth")
 
@@ -89,22 +92,23 @@ def _keypair(path: Path, flag: str) -> tuple[bytes, bytes]:
 
 @dataclass(frozen=True)
 class ServerKeys:
-    """A server's secret certificate and its folder of authorised client public keys."""
+    """A server's secret certificate and its folder of authorised client public keys, and the
+    two flags they came from (for messages)."""
 
     secret_file: Path
     authorized_clients: Path
+    flags: tuple[str, str] = SERVER_KEY_FLAGS
 
     def load(self) -> tuple[bytes, bytes, dict[bytes, bool]]:
-        public, secret = _keypair(self.secret_file, "--server-key")
+        key_flag, folder_flag = self.flags
+        public, secret = _keypair(self.secret_file, key_flag)
         folder = self.authorized_clients
         if not folder.is_dir():
-            raise LinkConfigError(
-                f"--authorized-clients: {folder} is not a folder of client *.key files"
-            )
+            raise LinkConfigError(f"{folder_flag}: {folder} is not a folder of client *.key files")
         allowed = zmq.auth.load_certificates(str(folder))
         if not allowed:
             raise LinkConfigError(
-                f"--authorized-clients: {folder} holds no client public keys (*.key); "
+                f"{folder_flag}: {folder} holds no client public keys (*.key); "
                 "copy each client's client.key there"
             )
         return public, secret, allowed
@@ -166,11 +170,14 @@ def make_curve_server(socket: zmq.Socket[Any], public: bytes, secret: bytes) -> 
     socket.curve_server = True
 
 
-def require_keys_off_loopback(address: str, is_local: bool, has_keys: bool) -> None:
-    """Refuse to serve beyond this machine without authentication."""
+def require_keys_off_loopback(
+    address: str, is_local: bool, has_keys: bool, flags: tuple[str, str] = SERVER_KEY_FLAGS
+) -> None:
+    """Refuse to serve beyond this machine without authentication; ``flags`` are the two
+    options that would give this command its keys."""
     if not is_local and not has_keys:
         raise LinkConfigError(
             f"refusing to bind {address} without CurveZMQ keys: only loopback "
             "(tcp://127.0.0.1:PORT) or ipc:// may run unauthenticated. Create keys with "
-            "`fibsims keys generate` and pass --server-key and --authorized-clients"
+            f"`fibsims keys generate` and pass {flags[0]} and {flags[1]}"
         )

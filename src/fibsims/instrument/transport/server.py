@@ -8,11 +8,16 @@ the ROUTER serves any number of clients and answers heartbeats while the instrum
 
 ``InstrumentServer(factory, "tcp://127.0.0.1:5555").start()`` binds and serves in a thread;
 ``stop()`` ends it. Binding beyond loopback requires :class:`ServerKeys`.
+
+No session ends with its beam on (:mod:`safety`): a session whose client falls silent beyond
+its bound is expired by the socket loop, and stopping blanks every open session, both through
+the instrument thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -28,6 +33,7 @@ from fibsims.instrument.transport.errors import LinkConfigError
 from fibsims.instrument.transport.faults import Fault, FaultInjector, FaultPlan
 from fibsims.instrument.transport.frames import ProtocolFault, decode
 from fibsims.instrument.transport.protocol import Limits, Request
+from fibsims.instrument.transport.safety import blank_and_close
 from fibsims.instrument.transport.security import (
     RefusalLoggingAuthenticator,
     ServerKeys,
@@ -35,7 +41,7 @@ from fibsims.instrument.transport.security import (
     require_keys_off_loopback,
     start_authenticator,
 )
-from fibsims.instrument.transport.sessions import CacheKey, ServerStats
+from fibsims.instrument.transport.sessions import CacheKey, ServerStats, Session
 from fibsims.instrument.transport.worker import Worker
 
 log = logging.getLogger("fibsims.link.server")
@@ -76,6 +82,7 @@ class InstrumentServer:
         self._worker = Worker(self._context, self._wake_endpoint)
         self._joins: dict[CacheKey, list[bytes]] = {}
         self._caching: dict[CacheKey, bool] = {}
+        self._securing: list[Session] = []  # handed to the instrument thread to blank
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="fibsims-link-server", daemon=True)
         self.endpoint = ""
@@ -102,6 +109,12 @@ class InstrumentServer:
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop serving, blank the beam of every open session and close it, then release.
+
+        The blanks run on the instrument thread after the call it is running (calls still
+        queued are dropped). If that call does not end within ``timeout_s``, the beams are
+        blanked from this thread anyway: the process is about to end and take the instrument
+        thread with it, and ``IonColumn.blank`` is documented as safe at any time."""
         self._stopping.set()
         if self._thread.is_alive():  # wake the loop now rather than at its next poll timeout
             waker = self._context.socket(zmq.PUSH)
@@ -112,12 +125,17 @@ class InstrumentServer:
             waker.close()
         if self._thread.is_alive():
             self._thread.join(timeout_s)
+        for session in self.dispatcher.sessions.clear():
+            self._secure(session, "the server is stopping")
         self._worker.stop()
         if self._worker.is_alive():
             self._worker.join(timeout_s)
-        for session in self.dispatcher.sessions.clear():
-            session.instrument.close()
-        self._close_all()
+        stuck = self._worker.is_alive()
+        if stuck:
+            log.warning("the instrument thread is still busy after %g s", timeout_s)
+        for session in self._securing:  # no-ops for those the instrument thread secured
+            blank_and_close(session, "the server is stopping", self.stats_, logging.WARNING)
+        self._close_all(terminate=not stuck)  # terminating would wait for the stuck call
 
     def __enter__(self) -> InstrumentServer:
         return self.start()
@@ -167,12 +185,33 @@ class InstrumentServer:
             self._monitor.close(linger=0)
             self._monitor = None
 
-    def _close_all(self) -> None:
+    def _close_all(self, terminate: bool = True) -> None:
         self._close_socket()
         self._wake.close(linger=0)
         if self._auth is not None:
             self._auth.stop()
-        self._context.term()
+        if terminate:
+            self._context.term()
+
+    # -- beam safety -----------------------------------------------------------------------
+    def _secure(self, session: Session, why: str) -> None:
+        """Blank and close ``session`` on the instrument thread, before any queued call."""
+        task = functools.partial(blank_and_close, session, why, self.stats_, logging.WARNING)
+        if not self._worker.is_alive():
+            task()
+            return
+        self._securing = [s for s in self._securing if not s.closed] + [session]
+        self._worker.submit_urgent(task)
+
+    def _expire_silent(self) -> None:
+        for session in self.dispatcher.sessions.expire():
+            self.stats_.bump("sessions_expired")
+            silent_s = time.monotonic() - session.last_heard
+            self._secure(
+                session,
+                f"its client fell silent ({silent_s:.2f} s without a word, bound "
+                f"{session.dead_after_s:g} s)",
+            )
 
     # -- the loop --------------------------------------------------------------------------
     def _serve(self) -> None:
@@ -187,17 +226,17 @@ class InstrumentServer:
                 log.exception("poll failed; continuing")
                 continue
             try:
-                if self._wake in ready:
-                    self._drain_wake()
+                self._drain_wake(self._wake in ready)
                 if self._monitor is not None and self._monitor in ready:
                     self._drain_monitor()
                 if self._router is not None and self._router in ready:
                     self._drain_router()
+                self._expire_silent()
             except Exception:  # the loop must survive anything a peer can send
                 log.exception("unexpected error while serving; continuing")
 
-    def _drain_wake(self) -> None:
-        while self._wake.poll(0):
+    def _drain_wake(self, woken: bool) -> None:
+        while woken and self._wake.poll(0):
             self._wake.recv()
         for key, frames in self._worker.finished():
             waiters = self._joins.pop(key, [])
@@ -277,7 +316,7 @@ class InstrumentServer:
             )
             if plan.forget_on_restart:
                 for session in self.dispatcher.forget_everything():
-                    session.instrument.close()
+                    self._secure(session, "forgotten in a server restart")
                 self._joins.clear()
                 self._caching.clear()
             self._stopping.wait(plan.restart_downtime_ms / 1000.0)
@@ -285,6 +324,7 @@ class InstrumentServer:
             self.stats_.bump("disconnects")
             log.info("fault injection: connection cut")
         self._rebind()
+        self.dispatcher.sessions.heard_all()  # the server was away, not its clients
 
     def _rebind(self, patience_s: float = 5.0) -> None:
         """Bind the same endpoint again. libzmq closes a listener asynchronously, so the port

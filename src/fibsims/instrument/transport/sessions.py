@@ -4,11 +4,17 @@ Why a reply cache: a reply can be lost after the instrument acted (the mill is d
 network dropped the answer). The client then resends the same call id; the server must answer
 from the cache, not mill again. The cache is bounded by entries and bytes; a client only ever
 retries its latest call, so a few replies per session are enough.
+
+Why sessions remember when their client was last heard: a client that died (crashed, killed,
+cut off) leaves its beam as it was, possibly unblanked. Its session lasts only as long as the
+client keeps talking; silence beyond the client's own bound (``dead_after_s``, sent at open)
+expires it, and the server blanks its beam.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
@@ -21,8 +27,14 @@ CacheKey = tuple[str, str]  # (session id or "" before a session exists, call id
 
 @dataclass
 class Session:
+    """``closed`` is set, on the instrument thread, once the session's beam was blanked and its
+    instrument closed: a call of it still queued then finds it closed and does not run."""
+
     id: str
     instrument: Instrument
+    dead_after_s: float
+    last_heard: float = field(default_factory=time.monotonic)
+    closed: bool = False
 
 
 class SessionTable:
@@ -33,8 +45,10 @@ class SessionTable:
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()
 
-    def add(self, instrument: Instrument) -> tuple[Session, list[Session]]:
-        session = Session(id=uuid.uuid4().hex[:16], instrument=instrument)
+    def add(self, instrument: Instrument, dead_after_s: float) -> tuple[Session, list[Session]]:
+        session = Session(
+            id=uuid.uuid4().hex[:16], instrument=instrument, dead_after_s=dead_after_s
+        )
         with self._lock:
             self._sessions[session.id] = session
             evicted = []
@@ -50,6 +64,29 @@ class SessionTable:
             if session is not None:
                 self._sessions.move_to_end(session_id)
             return session
+
+    def heard(self, session_id: str | None) -> Session | None:
+        """The client of ``session_id`` spoke: it is alive (and the session recently used)."""
+        session = self.get(session_id)
+        if session is not None:
+            session.last_heard = time.monotonic()
+        return session
+
+    def heard_all(self) -> None:
+        """The server itself was away (a restart): nobody's silence counts against them."""
+        now = time.monotonic()
+        with self._lock:
+            for session in self._sessions.values():
+                session.last_heard = now
+
+    def expire(self) -> list[Session]:
+        """Remove and return the sessions whose client has been silent beyond its bound."""
+        now = time.monotonic()
+        with self._lock:
+            silent = [s for s in self._sessions.values() if now - s.last_heard > s.dead_after_s]
+            for session in silent:
+                del self._sessions[session.id]
+        return silent
 
     def remove(self, session_id: str) -> Session | None:
         with self._lock:
@@ -108,6 +145,9 @@ class ServerStats:
     restarts: int = 0
     refused_clients: int = 0
     sessions_opened: int = 0
+    sessions_expired: int = 0  # closed because their client fell silent
+    beams_blanked: int = 0  # blanked by the server itself (expiry, eviction, close, stop)
+    blank_failures: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def bump(self, name: str, amount: int = 1) -> None:
@@ -130,4 +170,7 @@ class ServerStats:
                 "restarts": self.restarts,
                 "refused_clients": self.refused_clients,
                 "sessions_opened": self.sessions_opened,
+                "sessions_expired": self.sessions_expired,
+                "beams_blanked": self.beams_blanked,
+                "blank_failures": self.blank_failures,
             }

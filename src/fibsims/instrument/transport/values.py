@@ -12,10 +12,18 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Self
 
 import numpy as np
-from pydantic import Field
+from pydantic import AfterValidator
 
 from fibsims.instrument.transport.frames import wire_array
 from fibsims.instrument.transport.protocol import WireModel
+from fibsims.instrument.transport.scalars import (
+    Count,
+    Finite,
+    Index,
+    Real,
+    WireInt,
+    non_finite_field,
+)
 from fibsims.instrument.types import (
     FocusResult,
     Image,
@@ -30,8 +38,6 @@ from fibsims.instrument.types import (
     Spectrum,
     StagePosition,
 )
-
-PositiveInt = Annotated[int, Field(gt=0)]
 
 
 class ArrayPack:
@@ -48,7 +54,7 @@ class ArrayPack:
 class ArrayRef(WireModel):
     """Stands for the array frame at position ``array`` of the same message."""
 
-    array: Annotated[int, Field(ge=0)]
+    array: Index
 
     def resolve(self, arrays: list[np.ndarray]) -> np.ndarray:
         if self.array >= len(arrays):
@@ -71,46 +77,63 @@ class PlainW(WireModel):
 
 
 class StagePositionW(PlainW):
+    """A read-back position (a result may carry NaN) or, as :data:`StageTargetW`, a target."""
+
     target = StagePosition
-    x_um: float = 0.0
-    y_um: float = 0.0
-    z_um: float = 0.0
-    tilt_deg: float = 0.0
-    rotation_deg: float = 0.0
+    x_um: Real = 0.0
+    y_um: Real = 0.0
+    z_um: Real = 0.0
+    tilt_deg: Real = 0.0
+    rotation_deg: Real = 0.0
+
+
+def _all_finite(model: StagePositionW) -> StagePositionW:
+    problem = non_finite_field(model)
+    if problem is not None:
+        raise ValueError(f"{problem}; a position sent as a parameter must be finite")
+    return model
+
+
+StageTargetW = Annotated[StagePositionW, AfterValidator(_all_finite)]
 
 
 class MillPatternW(PlainW):
+    """Only ever a parameter: every number finite."""
+
     target = MillPattern
     kind: PatternKind
-    width_um: float
-    height_um: float
-    depth_um: float
-    front_z_um: float
-    center_x_um: float = 0.0
-    center_y_um: float = 0.0
+    width_um: Finite
+    height_um: Finite
+    depth_um: Finite
+    front_z_um: Finite
+    center_x_um: Finite = 0.0
+    center_y_um: Finite = 0.0
 
 
 class MillResultW(PlainW):
     target = MillResult
-    duration_s: float
-    dose_nc: float
-    face_z_um: float
-    current_na: float
+    duration_s: Real
+    dose_nc: Real
+    face_z_um: Real
+    current_na: Real
 
 
 class FocusResultW(PlainW):
     target = FocusResult
-    defocus_before_um: float
-    defocus_after_um: float
-    duration_s: float
+    defocus_before_um: Real
+    defocus_after_um: Real
+    duration_s: Real
 
 
 class ScanRequestW(PlainW):
+    """Only ever a parameter. Sizes are checked against the message limit by the server
+    (:mod:`replysize`) before the instrument scans."""
+
     target = ScanRequest
-    resolution_px: tuple[PositiveInt, PositiveInt]
-    dwell_us: float
-    frames: PositiveInt
-    field_width_um: float
+    resolution_px: tuple[Count, Count]
+    dwell_us: Finite
+    frames: Count
+    field_width_um: Finite
 
 
 class RasterRequestW(WireModel):
@@ -128,12 +151,12 @@ class RasterRequestW(WireModel):
 
 class ImageW(WireModel):
     pixels: ArrayRef
-    pixel_size_nm: float
-    dwell_us: float
-    frames: int
-    current_na: float
-    duration_s: float
-    saturated_fraction: float = 0.0
+    pixel_size_nm: Real
+    dwell_us: Real
+    frames: WireInt
+    current_na: Real
+    duration_s: Real
+    saturated_fraction: Real = 0.0
 
     @classmethod
     def of(cls, value: Image, pack: ArrayPack) -> ImageW:
@@ -155,17 +178,17 @@ class ImageW(WireModel):
 
 class PeakW(WireModel):
     label: str
-    mass_u: float
-    lower_u: float
-    upper_u: float
+    mass_u: Real
+    lower_u: Real
+    upper_u: Real
 
 
 class SpectrumW(WireModel):
     counts: ArrayRef
     mass_axis_u: ArrayRef
-    calibration_p1: float
-    calibration_p2: float
-    sample_interval_s: float
+    calibration_p1: Real
+    calibration_p2: Real
+    sample_interval_s: Real
 
     @classmethod
     def of(cls, value: Spectrum, pack: ArrayPack) -> SpectrumW:
@@ -191,11 +214,11 @@ class RasterW(WireModel):
     peaks: tuple[PeakW, ...]
     count_maps: ArrayRef
     spectrum: SpectrumW
-    pixel_size_nm: float
-    dwell_us: float
-    frames: int
-    current_na: float
-    duration_s: float
+    pixel_size_nm: Real
+    dwell_us: Real
+    frames: WireInt
+    current_na: Real
+    duration_s: Real
     saturated_lines: ArrayRef
 
     @classmethod

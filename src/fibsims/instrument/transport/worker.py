@@ -4,21 +4,37 @@ Why a separate thread: a mill on hardware takes minutes. If the socket thread ra
 server could not answer heartbeats meanwhile and every client would think it dead. Calls run
 here in arrival order (an instrument does one thing at a time); each finished call wakes the
 socket thread through an inproc PUSH/PULL pair, which then sends the reply.
+
+Why safety tasks go through here too: blanking a beam from another thread while a mill runs
+would race the backend (few vendor APIs are thread-safe). An urgent task (blank the beam of a
+session whose client died) jumps the queue and runs as soon as the current call ends; stopping
+is urgent too, so calls still queued behind it are dropped rather than run on the way out.
 """
 
 from __future__ import annotations
 
-import collections
+import contextlib
+import itertools
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import zmq
 
 Job = Callable[[], list[Any]]
+Task = Callable[[], None]
 log = logging.getLogger("fibsims.link.server")
+_URGENT, _NORMAL = 0, 1
+
+
+@dataclass(frozen=True)
+class _Call:
+    key: Any
+    job: Job
 
 
 class Worker(threading.Thread):
@@ -26,11 +42,19 @@ class Worker(threading.Thread):
         super().__init__(name="fibsims-link-worker", daemon=True)
         self._context = context
         self._wake_endpoint = wake_endpoint
-        self._jobs: queue.Queue[tuple[Any, Job] | None] = queue.Queue()
-        self._done: collections.deque[tuple[Any, list[Any] | None]] = collections.deque()
+        self._jobs: queue.PriorityQueue[tuple[int, int, _Call | Task | None]] = (
+            queue.PriorityQueue()
+        )
+        self._order = itertools.count()
+        self._done: deque[tuple[Any, list[Any] | None]] = deque()
 
     def submit(self, key: Any, job: Job) -> None:
-        self._jobs.put((key, job))
+        """Run a call after those before it; its reply is reported by :meth:`finished`."""
+        self._jobs.put((_NORMAL, next(self._order), _Call(key, job)))
+
+    def submit_urgent(self, task: Task) -> None:
+        """Run ``task`` before every queued call, as soon as the running one ends."""
+        self._jobs.put((_URGENT, next(self._order), task))
 
     def finished(self) -> list[tuple[Any, list[Any] | None]]:
         """Take the results finished since the last call."""
@@ -40,22 +64,28 @@ class Worker(threading.Thread):
         return out
 
     def stop(self) -> None:
-        self._jobs.put(None)
+        """End after the running call and the urgent tasks already submitted."""
+        self._jobs.put((_URGENT, next(self._order), None))
 
     def run(self) -> None:
         wake = self._context.socket(zmq.PUSH)
         wake.linger = 0
         wake.connect(self._wake_endpoint)
         try:
-            while (item := self._jobs.get()) is not None:
-                key, job = item
-                frames: list[Any] | None
-                try:
-                    frames = job()
-                except Exception:  # a job builds its own error replies; this is a last guard
-                    log.exception("a call crashed outside its error handling")
-                    frames = None
-                self._done.append((key, frames))
-                wake.send(b"")
+            while (item := self._jobs.get()[2]) is not None:
+                if isinstance(item, _Call):
+                    self._done.append((item.key, self._run(item.job)))
+                    with contextlib.suppress(zmq.ZMQError):  # the loop also looks every poll
+                        wake.send(b"", zmq.NOBLOCK)
+                else:
+                    self._run(item)
         finally:
             wake.close()
+
+    @staticmethod
+    def _run(job: Callable[[], Any]) -> Any:
+        try:
+            return job()
+        except Exception:  # jobs build their own error replies; this is a last guard
+            log.exception("a job crashed outside its error handling")
+            return None

@@ -1,0 +1,66 @@
+"""Refuse an acquisition whose reply could not be sent, before the instrument runs it.
+
+Why before: an image too large for one message would still be scanned (beam time, dose on the
+face) and only then refused, and every retry of the call would be answered from the reply cache
+with the same refusal. The bound is an upper bound of the reply: its array bytes at the dtypes
+the value types promise, plus a header at its own limit. A raster's spectrum length comes from
+the instrument's cost model when it has one, else a generous allowance is assumed.
+"""
+
+from __future__ import annotations
+
+from fibsims.instrument.interfaces import Instrument
+from fibsims.instrument.transport.frames import ProtocolFault
+from fibsims.instrument.transport.protocol import ErrorCode, Limits
+from fibsims.instrument.types import RasterRequest, ScanRequest
+
+MAX_SIDE_PX = 65536
+"""No scan generator offers more pixels per side; anything beyond is a malformed request."""
+
+SPECTRUM_SAMPLE_BYTES = 8 + 4  # float64 counts, float32 mass axis
+UNKNOWN_SPECTRUM_SAMPLES = 1 << 20  # assumed without a cost model (12 MiB; the twin has 10171)
+
+
+def _check_sides(method: str, scan: ScanRequest) -> tuple[int, int]:
+    width, height = scan.resolution_px
+    if width > MAX_SIDE_PX or height > MAX_SIDE_PX:
+        raise ProtocolFault(
+            ErrorCode.BAD_REQUEST,
+            f"{method}: a scan of {width} x {height} px is beyond the {MAX_SIDE_PX} px per side "
+            "any scan generator offers; ask for a resolution within it",
+        )
+    return width, height
+
+
+def _check_fits(method: str, what: str, array_bytes: int, limits: Limits) -> None:
+    bound = array_bytes + limits.max_header_bytes
+    if bound > limits.max_message_bytes:
+        raise ProtocolFault(
+            ErrorCode.TOO_LARGE,
+            f"{method}: the reply to {what} could need {bound:,} bytes ({array_bytes:,} of "
+            f"arrays plus a header of up to {limits.max_header_bytes:,}), above this server's "
+            f"message limit of {limits.max_message_bytes:,} bytes; acquire a smaller field, "
+            "fewer pixels or fewer peaks per call",
+        )
+
+
+def check_image(instrument: Instrument, scan: ScanRequest, limits: Limits) -> None:
+    """An SE image is uint16 per pixel."""
+    width, height = _check_sides("se_detector.acquire_image", scan)
+    what = f"a {width} x {height} px image"
+    _check_fits("se_detector.acquire_image", what, width * height * 2, limits)
+
+
+def check_raster(instrument: Instrument, request: RasterRequest, limits: Limits) -> None:
+    """A raster is uint32 count maps per peak, the sum spectrum and a flag per scan line."""
+    method = "tof.acquire_raster"
+    width, height = _check_sides(method, request.scan)
+    peaks = len(request.peaks)
+    samples = (
+        instrument.costs.spectrum_samples(request)
+        if instrument.costs is not None
+        else UNKNOWN_SPECTRUM_SAMPLES
+    )
+    arrays = peaks * width * height * 4 + max(0, samples) * SPECTRUM_SAMPLE_BYTES + height
+    what = f"a {width} x {height} px raster of {peaks} peaks and {samples:,} spectrum samples"
+    _check_fits(method, what, arrays, limits)

@@ -1,0 +1,195 @@
+"""Finalizing a session: run.h5 durable and verified first, and only then how the run ended.
+
+Finalizing is a state of its own (``finalizing`` in state.json, with the outcome it will have)
+because it takes seconds on a long run and anything can happen meanwhile: a kill, a full disk,
+a second Ctrl-C. Each step is durable before the next begins:
+
+1. state.json says ``finalizing``;
+2. every committed slice file is checked against the checksum journalled when it was written;
+   a damaged or lost one is flagged missing (its sample is milled away, it cannot be redone);
+3. run.h5 is written atomically, reopened and verified (slice count, the journal's checksums,
+   every stacked row read back);
+4. for a completed or aborted run, damaged files go to ``superseded/`` and ``slices/`` is
+   removed;
+5. summary.json is written, then the journal's ``session_ended`` record: from that moment the
+   run *is* completed (or paused, aborted, failed); state.json follows.
+
+An interruption anywhere leaves a run that ``resume`` (or ``abort``) finalizes again. A run.h5
+that already holds exactly the journal's slices with this outcome is not written twice, so a
+kill after ``slices/`` was (partly) removed loses nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fibsims.data.atomic import write_json_atomic
+from fibsims.data.run_file import (
+    RunFileError,
+    consolidate,
+    read_attrs,
+    run_file_matches,
+    step_totals,
+)
+from fibsims.data.slice_file import damage
+from fibsims.data.state_file import FINALIZING, read_state
+from fibsims.engine.journal import Journal
+from fibsims.service.folder import RunFolder
+
+REMOVES_SLICES = ("completed", "aborted")
+
+
+class FinalizeFailed(Exception):
+    """run.h5 could not be written or verified; the run stays ``finalizing``, data safe."""
+
+
+@dataclass(frozen=True)
+class Finalized:
+    status: str
+    run_file: Path
+    missing: dict[int, str]
+    """Committed slices whose data is not in run.h5, with why."""
+
+
+StateWriter = Callable[..., None]
+
+
+def file_state_writer(run: RunFolder) -> StateWriter:
+    """Writes state.json for a process that has no live state sink (abort, finalize-only)."""
+
+    def write(**changes: Any) -> None:
+        state = read_state(run.layout.state) or dict(run.state)
+        state.update(changes)
+        write_json_atomic(run.layout.state, state)
+
+    return write
+
+
+def run_attrs(run: RunFolder, status: str) -> dict[str, Any]:
+    """run.h5's root attributes, from run.json (the recipe as the run started)."""
+    manifest = run.manifest
+    model = manifest.recipe_model or {}
+    volume = model.get("volume", {}) if isinstance(model.get("volume"), dict) else {}
+    extra = manifest.model_extra or {}
+    attrs: dict[str, Any] = {
+        "fibsims_version": str(extra.get("fibsims_version", "")),
+        "recipe": str(extra.get("recipe_text", "")),
+        "recipe_name": manifest.recipe,
+        "seed": manifest.seed,
+        "instrument": manifest.instrument,
+        "status": status,
+        "slices_planned": run.slices_planned,
+    }
+    for key in ("slice_thickness_nm", "face_width_um", "face_height_um"):
+        if isinstance(volume.get(key), int | float):
+            attrs[key] = float(volume[key])
+    return attrs
+
+
+def closing_summary(
+    run: RunFolder, done: Finalized, previous: dict[str, Any], **changes: Any
+) -> dict[str, Any]:
+    """summary.json for a finalization without a live engine (abort, resume that only
+    finalizes): the last session's summary, brought up to date."""
+    payload = {
+        **previous,
+        "status": done.status,
+        "slices_completed": len(run.commits),
+        "slices_planned": run.slices_planned,
+        "slices_missing": sorted(done.missing),
+        "files": {"run": str(done.run_file), "log": str(run.layout.log)},
+        **changes,
+    }
+    payload.setdefault("simulated_seconds", run.last_commit_t_s)
+    payload.update(step_totals(done.run_file))
+    write_json_atomic(run.layout.summary, payload)
+    return payload
+
+
+def check_slice_files(run: RunFolder) -> dict[int, str]:
+    """Committed slices whose files are gone or damaged since they were journalled."""
+    return {s.index: problem for s in run.sources if (problem := damage(s.path, s.receipt))}
+
+
+def finalize(
+    run: RunFolder,
+    outcome: str,
+    write_state: StateWriter,
+    write_summary: Callable[[Finalized], None],
+    known_missing: dict[int, str] | None = None,
+) -> Finalized:
+    """Finalize ``run`` as ``outcome``; raise :class:`FinalizeFailed` if run.h5 cannot be
+    written (the run is then left ``finalizing``, for ``resume`` to finish)."""
+    try:
+        return _finalize(run, outcome, write_state, write_summary, known_missing or {})
+    except OSError as error:  # the disk filled up (or the folder went) while recording
+        raise FinalizeFailed(
+            f"could not record the end of the run in {run.layout.folder}: "
+            f"{error.strerror or error}; the data is safe: free space or fix the folder, then "
+            f"`fibsims resume {run.layout.folder}` finishes the run"
+        ) from error
+
+
+def _finalize(
+    run: RunFolder,
+    outcome: str,
+    write_state: StateWriter,
+    write_summary: Callable[[Finalized], None],
+    known_missing: dict[int, str],
+) -> Finalized:
+    layout = run.layout
+    write_state(state=FINALIZING, outcome=outcome)
+    sources = run.sources
+    if _already_written(run, outcome):
+        missing = {int(i): "flagged when run.h5 was written" for i in _flagged(layout.run_file)}
+    else:
+        missing = known_missing | check_slice_files(run)
+        try:
+            missing = consolidate(
+                layout.run_file, sources, run_attrs(run, outcome), missing
+            ).missing
+        except RunFileError as error:
+            raise FinalizeFailed(
+                f"{error}; the data is safe in {layout.slices}: free space or fix the folder, "
+                f"then `fibsims resume {layout.folder}` finishes the run file"
+            ) from error
+    if outcome in REMOVES_SLICES:
+        _remove_slices(run, missing)
+    done = Finalized(status=outcome, run_file=layout.run_file, missing=missing)
+    write_summary(done)
+    Journal(layout.journal).append(
+        {"entry": "session_ended", "status": outcome, "slices_completed": len(sources)}
+    )
+    write_state(state=outcome, outcome=outcome, slices_missing=sorted(missing))
+    return done
+
+
+def _already_written(run: RunFolder, outcome: str) -> bool:
+    path = run.layout.run_file
+    if not path.exists() or not run_file_matches(path, run.sources):
+        return False
+    try:
+        return str(read_attrs(path).get("status")) == outcome
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def _flagged(path: Path) -> list[int]:
+    try:
+        return [int(i) for i in read_attrs(path).get("slices_missing", [])]
+    except (OSError, RuntimeError, ValueError, TypeError):
+        return []
+
+
+def _remove_slices(run: RunFolder, missing: dict[int, str]) -> None:
+    """Damaged files are kept aside (nothing is thrown away); the rest are in run.h5."""
+    layout = run.layout
+    for source in run.sources:
+        if source.index in missing and source.path.exists():
+            layout.superseded.mkdir(exist_ok=True)
+            source.path.rename(layout.superseded / f"{source.path.stem}-damaged.h5")
+    shutil.rmtree(layout.slices, ignore_errors=True)

@@ -1,0 +1,223 @@
+"""One session of a run: preflight, the engine with its sinks, then finalizing.
+
+``run`` and ``resume`` both end here once they have a folder, its lock and an open instrument:
+the session journals its start, wires the engine to the slice store, journal, event log, state
+file, summary and progress bar, runs, and finalizes (:mod:`fibsims.service.finalize`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fibsims.data.atomic import write_json_atomic
+from fibsims.data.event_log import EventLog
+from fibsims.data.live import EventPublisher
+from fibsims.data.progress import ProgressBar
+from fibsims.data.quality import li_map_quality
+from fibsims.data.run_file import step_totals
+from fibsims.data.slice_file import SliceFileStore
+from fibsims.data.state_file import StateFile, read_state
+from fibsims.data.summary import SummaryCollector, add_incidents
+from fibsims.engine import preflight, suspenders
+from fibsims.engine.estimate import estimate_plan
+from fibsims.engine.events import EventSink
+from fibsims.engine.journal import Journal
+from fibsims.engine.plan import Plan
+from fibsims.engine.runner import RunEngine
+from fibsims.instrument.interfaces import Instrument
+from fibsims.instrument.transport.security import ClientKeys, ServerKeys
+from fibsims.service.finalize import Finalized, FinalizeFailed, finalize
+from fibsims.service.folder import open_run_folder
+from fibsims.service.layout import RunLayout
+from fibsims.service.outdir import free_bytes
+from fibsims.service.process import ProcessId
+from fibsims.service.signals import Interrupted, RunControl
+
+GIB = 2**30
+
+
+@dataclass(frozen=True)
+class Session:
+    """One process's share of a run: where it starts and with what."""
+
+    plan: Plan
+    layout: RunLayout
+    seed: int
+    instrument_name: str
+    first_slice: int
+    start_time_s: float
+    faults: tuple[Mapping[str, Any], ...]
+    progress: bool
+    truth: bool
+    max_hours: float | None = None
+    publish: str | None = None
+    publish_keys: ServerKeys | None = None
+    link_keys: ClientKeys | None = None
+    notes: tuple[str, ...] = ()
+    """Things found on the way in (a torn journal cut, damaged slices), for the log."""
+
+
+@dataclass
+class RunReport:
+    status: str
+    layout: RunLayout
+    summary: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+
+def check(session: Session, instrument: Instrument) -> list[str]:
+    """Everything that makes the session impossible, before anything moves."""
+    plan, recipe = session.plan, session.plan.recipe
+    problems = preflight.check(
+        plan,
+        instrument,
+        first_slice=session.first_slice,
+        start_s=session.start_time_s,
+        max_hours=session.max_hours,
+        truth=session.truth,
+    )
+    if session.truth and instrument.truth is None:
+        problems.append(
+            f"--truth: the {session.instrument_name!r} instrument has no ground truth "
+            "(only simulated instruments do); drop --truth"
+        )
+    if recipe.suspenders.free_disk.enabled:
+        problems += _disk_problems(session, instrument)
+    return problems
+
+
+def _disk_problems(session: Session, instrument: Instrument) -> list[str]:
+    """The slice files still to write, plus run.h5 (a copy of every slice while it is
+    written), times the recipe's margin, must fit in the free space."""
+    plan, costs = session.plan, instrument.costs
+    remaining = estimate_plan(plan, costs, session.first_slice, session.truth).data_bytes
+    run_file = estimate_plan(plan, costs, 0, session.truth).data_bytes
+    margin = plan.recipe.suspenders.free_disk.margin
+    needed = (remaining + run_file) * margin
+    free = free_bytes(session.layout.folder)
+    if free >= needed:
+        return []
+    return [
+        f"disk: the run needs about {needed / GIB:.3g} GiB ({remaining / GIB:.3g} GiB of slice "
+        f"files and {run_file / GIB:.3g} GiB for run.h5, times the margin {margin:g} of "
+        f"suspenders.free_disk) but {free / GIB:.3g} GiB are free where "
+        f"{session.layout.folder} goes; free space, choose another --out, or plan fewer "
+        "slices or smaller images"
+    ]
+
+
+def abort_requested(layout: RunLayout) -> Callable[[], str | None]:
+    def poll() -> str | None:
+        return "aborted by `fibsims abort`" if layout.abort_request.exists() else None
+
+    return poll
+
+
+def execute(
+    session: Session,
+    instrument: Instrument,
+    control: RunControl,
+    publisher: EventPublisher | None = None,
+) -> RunReport:
+    """Run the session's slices and finalize; the caller holds the run's lock."""
+    layout, recipe = session.layout, session.plan.recipe
+    previous = read_state(layout.summary) or {}
+    journal = Journal(layout.journal)
+    started: dict[str, Any] = {
+        "entry": "session_started",
+        "first_slice": session.first_slice,
+        "start_time_s": session.start_time_s,
+        "wall_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    if session.max_hours is not None:
+        started["max_hours"] = session.max_hours
+    journal.append(started)
+    store = SliceFileStore(layout.slices)
+    log = EventLog(layout.log)
+    for note in session.notes:
+        log.message("session_note", note=note)
+    summary = SummaryCollector()
+    state = StateFile(
+        layout.state,
+        recipe.volume.slices,
+        session.first_slice,
+        owner=ProcessId.current().as_record(),
+    )
+    sinks: list[EventSink] = [log, summary, state]
+    if session.progress:
+        sinks.append(ProgressBar())
+    if publisher is not None:
+        sinks.append(publisher)
+    wall_start = time.monotonic()
+    try:
+        engine = RunEngine(
+            session.plan,
+            instrument,
+            store=store,
+            journal=journal,
+            sinks=sinks,
+            seed=session.seed,
+            suspenders=suspenders.from_recipe(
+                recipe.suspenders, store.free_and_slice_bytes, recipe.volume.slices
+            ),
+            collect_truth=session.truth,
+            max_hours=session.max_hours,
+            abort_requested=abort_requested(layout),
+        )
+        control.attach(engine)
+        outcome = engine.run(first_slice=session.first_slice)
+        control.finalizing()
+        status = outcome.status.value
+        if status != "completed" and (control.abort_requested or layout.abort_request.exists()):
+            status = "aborted"
+
+        def write_summary(done: Finalized) -> None:
+            payload = summary.as_dict(
+                seed=session.seed,
+                instrument=session.instrument_name,
+                wall_seconds=round(
+                    float(previous.get("wall_seconds", 0.0)) + time.monotonic() - wall_start, 3
+                ),
+                sessions=int(previous.get("sessions", 0)) + 1,
+                folder=str(layout.folder),
+                files={"run": str(done.run_file), "log": str(layout.log)},
+            )
+            payload["status"] = done.status
+            payload["incidents"] = add_incidents(
+                previous.get("incidents", {}), payload["incidents"]
+            )
+            payload["slices_missing"] = sorted(done.missing)
+            payload.update(step_totals(done.run_file))  # whole-run step times, every session
+            quality = li_map_quality(done.run_file) if session.truth else None
+            if quality is not None:
+                payload["quality"] = quality
+            write_json_atomic(layout.summary, payload)
+            report.summary = payload
+
+        report = RunReport(status=status, layout=layout, notes=list(session.notes))
+        try:
+            finalize(open_run_folder(layout), status, state.write, write_summary)
+        except Interrupted as error:
+            raise Interrupted(
+                f"{error}; the data is safe: `fibsims resume {layout.folder}` finishes the run"
+            ) from None
+        with contextlib.suppress(OSError):
+            layout.abort_request.unlink(missing_ok=True)
+        return report
+    except (FinalizeFailed, Interrupted):
+        raise  # foreseen: the caller tells the user
+    except Exception as error:  # a fibsims bug outside the engine: logged, then reported
+        log.message("service_fault", error=repr(error), traceback=traceback.format_exc())
+        raise
+    finally:
+        log.close()
