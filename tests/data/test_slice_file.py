@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from fibsims.data.slice_file import SliceFileStore, damage, file_receipt
+from fibsims.data.slice_file import SliceFileStore, damage, file_receipt, slice_image
 from fibsims.engine.records import SliceRecord, StepRecord
 from fibsims.engine.store import StoreError
 from fibsims.instrument.types import Image, StagePosition
@@ -42,10 +42,10 @@ def test_a_write_that_fails_midway_leaves_the_earlier_slices_intact(tmp_path: Pa
     store = SliceFileStore(tmp_path / "slices")
     store.write_slice(record(0))
 
-    def disk_full(*args, **kwargs):
+    def disk_full(path, write):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("fibsims.data.slice_file._write", disk_full)
+    monkeypatch.setattr("fibsims.data.slice_file.write_atomic", disk_full)
     with pytest.raises(StoreError, match="No space left on device"):
         store.write_slice(record(1))
     assert sorted(p.name for p in (tmp_path / "slices").iterdir()) == ["slice_000000.h5"]
@@ -79,14 +79,23 @@ def test_damage_to_a_committed_file_is_named(tmp_path: Path, harm, found):
     "error",
     [RuntimeError("Can't decrement id ref count (file write failed)"), ValueError("bad")],
 )
-def test_h5py_errors_on_close_are_a_store_error_not_a_traceback(tmp_path, monkeypatch, error):
-    """h5py reports a full disk when it flushes on close as RuntimeError, not OSError."""
+def test_an_hdf5_error_building_a_slice_is_a_store_error_not_a_traceback(
+    tmp_path, monkeypatch, error
+):
     store = SliceFileStore(tmp_path / "slices")
 
-    def fails_on_close(*args, **kwargs):
+    def fails(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr("fibsims.data.slice_file._write", fails_on_close)
-    with pytest.raises(StoreError, match="free space or fix the folder, then resume"):
+    monkeypatch.setattr("fibsims.data.slice_file._fill", fails)
+    with pytest.raises(StoreError, match="could not build slice 1"):
         store.write_slice(record(1))
-    assert list((tmp_path / "slices").iterdir()) == [], "no temporary left behind"
+    assert list((tmp_path / "slices").iterdir()) == [], "nothing written"
+
+
+def test_a_slice_file_is_the_same_bytes_whenever_it_is_built(tmp_path):
+    """Deterministic bytes: a resumed run's slice files equal an uninterrupted run's."""
+    a = SliceFileStore(tmp_path / "a").write_slice(record(5))
+    b = SliceFileStore(tmp_path / "b").write_slice(record(5))
+    assert a == b
+    assert (tmp_path / "a" / "slice_000005.h5").read_bytes() == slice_image(record(5))

@@ -58,14 +58,14 @@ def test_a_full_disk_pauses_without_losing_a_slice_and_resume_finishes(
 ):
     recipe = quick_variant(6)
     whole = _run(recipe, tmp_path / "whole")
-    real_write = slice_file._write
+    real_write = slice_file.write_atomic
 
-    def disk_full_at_slice_3(path, record):
-        if record.index == 3 and path.parent.name == "slices":
+    def disk_full_at_slice_3(path, write):
+        if path.name == "slice_000003.h5":
             raise OSError(errno.ENOSPC, "No space left on device")
-        real_write(path, record)
+        real_write(path, write)
 
-    monkeypatch.setattr(slice_file, "_write", disk_full_at_slice_3)
+    monkeypatch.setattr(slice_file, "write_atomic", disk_full_at_slice_3)
     stopped = _run(recipe, tmp_path / "full")
     assert stopped.status == "paused" and "No space left on device" in stopped.summary["reason"]
     assert stopped.summary["slices_completed"] == 3
@@ -74,7 +74,7 @@ def test_a_full_disk_pauses_without_losing_a_slice_and_resume_finishes(
         "slice_000001.h5",
         "slice_000002.h5",
     ]
-    monkeypatch.setattr(slice_file, "_write", real_write)
+    monkeypatch.setattr(slice_file, "write_atomic", real_write)
     resumed = resume_run(ResumeRequest(tmp_path / "full", progress=False))
     assert resumed.ok
     same_datasets(whole.layout.run_file, resumed.layout.run_file)

@@ -1,22 +1,39 @@
-"""The ``fibsims`` command's entry point: a Ctrl-C at any instant, even while Python is still
-importing numpy and h5py, ends with a line of text and exit code 1, never a traceback.
+"""The ``fibsims`` command's entry point: no signal, at any instant, ends in a traceback.
 
 Why a module of its own: the console script imports its target module before calling it, so
-the handler must sit in a module that imports nothing heavy; the application is imported
-inside :func:`main`, under the handler. Once a run starts, its own handlers take over
-(:mod:`fibsims.service.signals`).
+the handlers must sit in a module that imports nothing heavy; the application is imported
+inside :func:`main`, under them.
+
+- Ctrl-C raises :class:`Interrupt`, which typer (unlike ``KeyboardInterrupt``, which it turns
+  into a silent exit 130) lets through to here: one line, exit code 1. While a run or resume
+  works, its own handlers take over (:mod:`fibsims.service.signals`) and hand back to these.
+- SIGUSR1 (``fibsims abort``'s signal on POSIX) is ignored outside a run: arriving while a
+  stopped run's process is still printing or exiting, it must not kill it.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
+
+
+class Interrupt(BaseException):
+    """Ctrl-C outside a run's own handling."""
+
+
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Interrupt
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, _on_interrupt)
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     try:
         from fibsims.cli.app import main as run_app
 
         run_app()
-    except KeyboardInterrupt:
-        print("\ninterrupted before anything ran", file=sys.stderr)
+    except (Interrupt, KeyboardInterrupt):
+        print("\ninterrupted", file=sys.stderr)
         sys.exit(1)

@@ -14,15 +14,23 @@ def render_recipe_error(console: Console, error: RecipeError) -> None:
         console.print(f"  {problem}", markup=False)
 
 
+def _number(record: dict, key: str) -> float:
+    """A number to show, 0 when the record lacks it (a summary rebuilt after a kill)."""
+    value = record.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
 def render_run_report(console: Console, report: RunReport) -> None:
     s = report.summary
-    hours = s["simulated_seconds"] / 3600.0
+    seconds = _number(s, "simulated_seconds")
     console.print(
-        f"{report.status}: {s['slices_completed']}/{s['slices_planned']} slices, "
-        f"instrument time {hours:.2f} h ({s['simulated_seconds']:.0f} s) "
-        f"in {s['wall_seconds']:.1f} s wall",
+        f"{report.status}: {int(_number(s, 'slices_completed'))}/"
+        f"{int(_number(s, 'slices_planned'))} slices, instrument time {seconds / 3600:.2f} h "
+        f"({seconds:.0f} s) in {_number(s, 'wall_seconds'):.1f} s wall",
         markup=False,
     )
+    for note in [*report.notes, *filter(None, [s.get("run_file_note")])]:
+        console.print(f"note: {note}", markup=False)
     if s.get("reason"):
         console.print(f"reason: {s['reason']}", markup=False)
     incidents = s.get("incidents") or {}
@@ -56,7 +64,7 @@ def render_run_report(console: Console, report: RunReport) -> None:
 
 def render_status(console: Console, status: dict) -> None:
     done, planned = status["slices_completed"], status["slices_planned"]
-    hours = (status.get("instrument_time_s") or 0.0) / 3600.0
+    hours = _number(status, "instrument_time_s") / 3600.0
     alive = "process running" if status["process_alive"] else "no process running"
     blanked = {True: "yes", False: "NO", None: "UNKNOWN: check the instrument"}.get(
         status.get("beam_blanked"), "unknown"

@@ -64,6 +64,8 @@ def _guarded(call: Callable[[], T]) -> T:
     a message and exit code 1, the details in the run folder's log.jsonl."""
     try:
         return call()
+    except typer.Exit:
+        raise
     except RecipeError as error:
         render_recipe_error(err, error)
     except (RunFolderError, InstrumentError, PreflightError, FaultSpecError) as error:
@@ -144,7 +146,7 @@ def run(
         publish_keys=publish_keys(publish_server_key, publish_authorized_clients),
         link_keys=client_keys(server_public_key, client_key),
     )
-    _finish(_guarded(lambda: start_run(request)))
+    _guarded(lambda: _finish(start_run(request)))
 
 
 def resume(
@@ -177,7 +179,7 @@ def resume(
         publish_keys=publish_keys(publish_server_key, publish_authorized_clients),
         link_keys=client_keys(server_public_key, client_key),
     )
-    _finish(_guarded(lambda: resume_run(request)))
+    _guarded(lambda: _finish(resume_run(request)))
 
 
 def _show(status: dict[str, Any], as_json: bool) -> None:
@@ -192,7 +194,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """State, progress, last event, and why the run stopped."""
-    _show(_guarded(lambda: run_status(folder)), as_json)
+    _guarded(lambda: _show(run_status(folder), as_json))
 
 
 def abort(
@@ -200,7 +202,7 @@ def abort(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Give a run up: a live one aborts at its next safe point, a stopped one is closed."""
-    _show(_guarded(lambda: abort_run(folder)), as_json)
+    _guarded(lambda: _show(abort_run(folder), as_json))
 
 
 def register(app: typer.Typer) -> None:

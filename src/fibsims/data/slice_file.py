@@ -3,6 +3,12 @@
 A slice file holds everything the slice produced (step timings, read-backs, SE images, SIMS
 count maps and spectra). The run file is consolidated from these at the end; until then they
 are what a live viewer opens, and what a resumed run keeps. See docs/reliability.md.
+
+Each file is built in memory (HDF5's core driver) and written with plain file I/O. Why: HDF5
+handles a full disk badly (h5py raises RuntimeError on close, and the library can crash the
+process later while it cleans up the failed file), whereas a plain write fails with a clean
+``OSError`` that becomes a :class:`StoreError` and pauses the run. A slice is a few MB, so the
+image costs nothing worth noting; its bytes also give the receipt without reading the file back.
 """
 
 from __future__ import annotations
@@ -124,37 +130,44 @@ def _raster_attrs(raster: Raster) -> dict[str, Any]:
     }
 
 
-def _write(path: Path, record: SliceRecord) -> None:
-    with h5py.File(path, "w") as f:
-        f.attrs.update(
-            {
-                "slice": record.index,
-                "face_z_um": record.face_z_um,
-                "started_s": record.started_s,
-                "finished_s": record.finished_s,
-                "stage_x_um": record.stage.x_um,
-                "stage_y_um": record.stage.y_um,
-                "stage_z_um": record.stage.z_um,
-                "stage_tilt_deg": record.stage.tilt_deg,
-                "stage_rotation_deg": record.stage.rotation_deg,
-            }
-        )
-        f.create_dataset("steps", data=step_rows(record))
-        f["steps"].attrs["metadata_json"] = json.dumps([s.metadata for s in record.steps])
-        for name, image in record.images.items():
-            ds = f.create_dataset(f"images/{name}", data=image.pixels)
-            ds.attrs.update(_image_attrs(image))
-        for name, raster in record.rasters.items():
-            group = f.create_group(f"rasters/{name}")
-            group.attrs.update(_raster_attrs(raster))
-            group.create_dataset("counts", data=raster.count_maps)
-            group.create_dataset("peak_table", data=peak_rows(raster))
-            group.create_dataset("sum_spectrum", data=raster.spectrum.counts)
-            group.create_dataset("mass_axis", data=raster.spectrum.mass_axis_u)
-            group.create_dataset("saturated_lines", data=raster.saturated_lines)
-        for name, maps in record.truth.items():
-            for key, value in maps.items():
-                f.create_dataset(f"truth/{name}/{key}", data=value)
+def slice_image(record: SliceRecord) -> bytes:
+    """The bytes of ``record``'s slice file, built in memory (nothing touches the disk)."""
+    with h5py.File(f"slice-{record.index}.h5", "w", driver="core", backing_store=False) as f:
+        _fill(f, record)
+        f.flush()
+        return bytes(f.id.get_file_image())
+
+
+def _fill(f: h5py.File, record: SliceRecord) -> None:
+    f.attrs.update(
+        {
+            "slice": record.index,
+            "face_z_um": record.face_z_um,
+            "started_s": record.started_s,
+            "finished_s": record.finished_s,
+            "stage_x_um": record.stage.x_um,
+            "stage_y_um": record.stage.y_um,
+            "stage_z_um": record.stage.z_um,
+            "stage_tilt_deg": record.stage.tilt_deg,
+            "stage_rotation_deg": record.stage.rotation_deg,
+        }
+    )
+    f.create_dataset("steps", data=step_rows(record))
+    f["steps"].attrs["metadata_json"] = json.dumps([s.metadata for s in record.steps])
+    for name, image in record.images.items():
+        ds = f.create_dataset(f"images/{name}", data=image.pixels)
+        ds.attrs.update(_image_attrs(image))
+    for name, raster in record.rasters.items():
+        group = f.create_group(f"rasters/{name}")
+        group.attrs.update(_raster_attrs(raster))
+        group.create_dataset("counts", data=raster.count_maps)
+        group.create_dataset("peak_table", data=peak_rows(raster))
+        group.create_dataset("sum_spectrum", data=raster.spectrum.counts)
+        group.create_dataset("mass_axis", data=raster.spectrum.mass_axis_u)
+        group.create_dataset("saturated_lines", data=raster.saturated_lines)
+    for name, maps in record.truth.items():
+        for key, value in maps.items():
+            f.create_dataset(f"truth/{name}/{key}", data=value)
 
 
 class SliceFileStore:
@@ -177,32 +190,30 @@ class SliceFileStore:
         return self.folder.parent / "superseded"
 
     def write_slice(self, record: SliceRecord) -> Receipt:
-        """Write the slice file durably and read it back for the receipt the journal keeps."""
-        path = self.path(record.index)
-        self._write(path, record)
-        try:
-            return file_receipt(path)
-        except OSError as error:
-            raise StoreError(
-                f"slice {record.index} was written but cannot be read back: {error}"
-            ) from error
+        """Write the slice file durably; the receipt (CRC-32, size) is that of its bytes."""
+        image = self._write(self.path(record.index), record)
+        return Receipt(crc32=f"{zlib.crc32(image):08x}", bytes=len(image))
 
     def set_aside(self, record: SliceRecord) -> None:
         self.superseded.mkdir(exist_ok=True)
         attempt = len(list(self.superseded.glob(f"slice_{record.index:06d}*.h5")))
         self._write(self.superseded / f"slice_{record.index:06d}-{attempt + 1}.h5", record)
 
-    def _write(self, path: Path, record: SliceRecord) -> None:
-        # h5py reports a full disk as OSError while writing but as RuntimeError (or ValueError)
-        # when it flushes on close: all three mean the slice is not durable
+    def _write(self, path: Path, record: SliceRecord) -> bytes:
         try:
-            write_atomic(path, lambda tmp: _write(tmp, record))
-        except (OSError, RuntimeError, ValueError) as error:
-            detail = getattr(error, "strerror", None) or str(error)
+            image = slice_image(record)
+        except (OSError, RuntimeError, ValueError) as error:  # HDF5 refused the content
             raise StoreError(
-                f"could not write slice {record.index} to {path.parent}: {detail}; free space "
-                "or fix the folder, then resume"
+                f"could not build slice {record.index}'s file: {error}; fix that, then resume"
             ) from error
+        try:
+            write_atomic(path, lambda tmp: tmp.write_bytes(image))
+        except OSError as error:
+            raise StoreError(
+                f"could not write slice {record.index} to {path.parent}: "
+                f"{error.strerror or error}; free space or fix the folder, then resume"
+            ) from error
+        return image
 
     def free_and_slice_bytes(self) -> tuple[int, int]:
         """Free bytes on the slices' file system and the size of the newest slice file."""

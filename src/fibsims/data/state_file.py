@@ -7,6 +7,10 @@ session ended; this file says what the run is doing and why it stopped.
 
 When the engine stops, the state becomes ``finalizing`` (with the ``outcome`` the run will
 have) until run.h5 is written and verified; only then does the service record the outcome.
+It also carries the run's incidents as they happen (:mod:`fibsims.data.incidents`).
+
+Reading is defensive: a field of the wrong type (a foreign or damaged file) is dropped, never
+trusted, so ``status`` and ``resume`` cannot trip over it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fibsims.data.atomic import write_json_atomic
+from fibsims.data.incidents import Incidents
 from fibsims.engine.events import (
     Event,
     RunFinished,
@@ -27,14 +32,23 @@ from fibsims.engine.events import (
 )
 
 FINALIZING = "finalizing"
+ENDED = frozenset({"completed", "aborted", "failed"})
+"""Engine states that end a run (``paused`` may be a suspender's wait in place, not an end)."""
 
 
 class StateFile:
     def __init__(
-        self, path: Path, slices_planned: int, slices_completed: int, owner: dict[str, Any]
+        self,
+        path: Path,
+        slices_planned: int,
+        slices_completed: int,
+        owner: dict[str, Any],
+        incidents: Incidents | None = None,
     ) -> None:
-        """``owner`` identifies this process (pid, pid_started, host)."""
+        """``owner`` identifies this process (pid, pid_started, host); ``incidents`` are the
+        run's so far (earlier sessions), which this session adds to."""
         self.path = path
+        self.incidents = incidents or Incidents()
         self.state: dict[str, Any] = {
             "state": "idle",
             "reason": "",
@@ -44,13 +58,20 @@ class StateFile:
             "beam_blanked": None,
             "last_event": None,
             "instrument_time_s": 0.0,
+            "incidents": self.incidents.as_dict(),
         }
 
     def __call__(self, event: Event) -> None:
         self.state["last_event"] = event.name()
         self.state["instrument_time_s"] = round(event.t_s, 3)
-        if isinstance(event, StateChanged):
-            self.state["state"] = event.state
+        if self.incidents.see(event):
+            self.state["incidents"] = self.incidents.as_dict()
+        elif isinstance(event, StateChanged):
+            ended = event.state in ENDED
+            # an ending is only recorded once finalizing is done; until then it is the outcome
+            self.state["state"] = FINALIZING if ended else event.state
+            if ended:
+                self.state["outcome"] = event.state
             self.state["reason"] = event.reason
         elif isinstance(event, SliceCommitted):
             self.state["slices_completed"] = event.slices_completed
@@ -76,10 +97,52 @@ class StateFile:
         write_json_atomic(self.path, self.state)
 
 
-def read_state(path: Path) -> dict[str, Any] | None:
-    """The state record, or None when there is none or it is not a readable JSON object."""
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """A JSON object from ``path``, or None when there is none or it is not one."""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    return state if isinstance(state, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+_NUMBER = (int, float)
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "state": (str,),
+    "outcome": (str,),
+    "reason": (str,),
+    "slices_planned": (int,),
+    "slices_completed": (int,),
+    "instrument_time_s": _NUMBER,
+    "beam_blanked": (bool, type(None)),
+    "last_event": (str, type(None)),
+    "updated_utc": (str,),
+    "pid": (int,),
+    "pid_started": _NUMBER,
+    "host": (str,),
+    "current_step": (dict,),
+    "slices_missing": (list,),
+    "incidents": (dict,),
+    "finalize_error": (str,),
+}
+
+
+def _well_typed(key: str, value: Any) -> bool:
+    kinds = FIELD_TYPES[key]
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    if not isinstance(value, kinds):
+        return False
+    if key == "current_step":
+        return isinstance(value.get("slice"), int) and isinstance(value.get("kind"), str)
+    if key == "slices_missing":
+        return all(isinstance(i, int) and not isinstance(i, bool) for i in value)
+    return True
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    """The state record with only its known, well-typed fields; None when there is none."""
+    raw = read_json_object(path)
+    if raw is None:
+        return None
+    return {k: v for k, v in raw.items() if k in FIELD_TYPES and _well_typed(k, v)}

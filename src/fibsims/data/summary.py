@@ -1,8 +1,7 @@
 """The run summary (``summary.json``): what happened, how long it took, where the data is.
 
-The collector listens to engine events; the service adds wall time and file paths at the end.
-It counts the incidents (steps retried or skipped, suspender holds and their time, faults
-nobody foresaw) so that "completed" never hides a night of trouble.
+The collector listens to engine events; the service adds wall time, file paths and the run's
+incidents (:mod:`fibsims.data.incidents`, counted over every session) at the end.
 """
 
 from __future__ import annotations
@@ -11,24 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from fibsims.engine.events import (
-    EngineFault,
-    Event,
-    HoldEnded,
-    RunFinished,
-    RunStarted,
-    SliceCommitted,
-    StepFinished,
-    StepRetried,
-    StepSkipped,
-)
-
-INCIDENTS = ("steps_retried", "steps_skipped", "holds", "held_s", "engine_faults")
-
-
-def add_incidents(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
-    """Incidents of two sessions of one run, summed."""
-    return {k: round(float(a.get(k, 0)) + float(b.get(k, 0)), 3) for k in INCIDENTS}
+from fibsims.engine.events import Event, RunFinished, RunStarted, SliceCommitted, StepFinished
 
 
 @dataclass
@@ -41,18 +23,8 @@ class SummaryCollector:
     simulated_seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     step_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    incidents: dict[str, float] = field(default_factory=lambda: dict.fromkeys(INCIDENTS, 0))
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, StepRetried):
-            self.incidents["steps_retried"] += 1
-        elif isinstance(event, StepSkipped):
-            self.incidents["steps_skipped"] += 1
-        elif isinstance(event, HoldEnded):
-            self.incidents["holds"] += 1
-            self.incidents["held_s"] += event.held_s
-        elif isinstance(event, EngineFault):
-            self.incidents["engine_faults"] += 1
         if isinstance(event, RunStarted):
             self.recipe = event.recipe
             self.slices_planned = event.slices_planned
@@ -80,6 +52,5 @@ class SummaryCollector:
             "simulated_hours": round(self.simulated_seconds / 3600.0, 3),
             "step_seconds": {k: round(v, 3) for k, v in sorted(self.step_seconds.items())},
             "step_counts": dict(sorted(self.step_counts.items())),
-            "incidents": dict(self.incidents),
             **extra,
         }

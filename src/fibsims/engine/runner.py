@@ -57,6 +57,8 @@ class RunOutcome:
     status: RunState
     slices_completed: int
     reason: str
+    t_s: float = 0.0
+    """Instrument time when the run ended (time after the last commit is redone on resume)."""
 
 
 @dataclass
@@ -96,10 +98,13 @@ class RunEngine:
         collect_truth: bool = False,
         max_hours: float | None = None,
         abort_requested: Callable[[], str | None] = lambda: None,
+        uncounted_s: float = 0.0,
     ) -> None:
         """``max_hours`` overrides the recipe's ``limits.max_hours`` (``resume --max-hours``);
         ``abort_requested`` is polled at every safe point for an abort asked from outside the
-        process (``fibsims abort``), returning its reason."""
+        process (``fibsims abort``), returning its reason; ``uncounted_s`` is instrument time
+        earlier sessions spent that the clock no longer shows (holds and slices redone after a
+        stop), which still counts against the time limit."""
         self.plan = plan
         self.instrument = instrument
         self.store = store
@@ -115,6 +120,7 @@ class RunEngine:
         self._critical = 0
         self._stop_now_reason: str | None = None
         self.max_hours = plan.recipe.limits.max_hours if max_hours is None else max_hours
+        self.uncounted_s = uncounted_s
         self._abort_requested = abort_requested
         self._part_truth: list[tuple[int, dict[str, np.ndarray]]] = []
         self._winding_down = False
@@ -184,7 +190,7 @@ class RunEngine:
         self._check_abort()
         if self._pause_reason is not None:
             raise Stop(RunState.PAUSED, self._pause_reason)
-        if self._now() >= self.max_hours * 3600.0:
+        if self._now() + self.uncounted_s >= self.max_hours * 3600.0:
             raise Stop(
                 RunState.PAUSED,
                 f"limits.max_hours ({self.max_hours:g} h of instrument time) reached after "
@@ -252,7 +258,9 @@ class RunEngine:
                 beam_blanked=self._is_blanked(),
             )
         )
-        return RunOutcome(status=status, slices_completed=self._completed, reason=reason)
+        return RunOutcome(
+            status=status, slices_completed=self._completed, reason=reason, t_s=self._safe_now()
+        )
 
     def _run_guarded(self, first_slice: int) -> tuple[RunState, str]:
         """Run the slices; turn every way the run can end into (state, reason)."""
@@ -265,7 +273,7 @@ class RunEngine:
                     self.plan,
                     self.instrument,
                     first_slice=first_slice,
-                    start_s=self._now(),
+                    start_s=self._now() + self.uncounted_s,
                     max_hours=self.max_hours,
                     truth=self.truth is not None,
                 )

@@ -23,6 +23,7 @@ from fibsims.data.slice_file import slice_file_name
 from fibsims.data.state_file import FINALIZING, read_state
 from fibsims.engine.journal import Journal, JournalCorrupt, JournalScan
 from fibsims.engine.store import Receipt
+from fibsims.recipe.bounds import MAX_SEED
 from fibsims.service.layout import RunLayout
 from fibsims.service.process import ProcessId
 
@@ -40,7 +41,7 @@ class Manifest(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     recipe: str
-    seed: Annotated[int, Field(ge=0)]
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)]
     instrument: str = Field(min_length=1)
     truth: bool = False
     recipe_sha256: str | None = None
@@ -69,6 +70,8 @@ class SliceCommit(_Entry):
 class SessionEnded(_Entry):
     entry: Literal["session_ended"]
     status: Literal["completed", "paused", "aborted", "failed"]
+    t_s: Annotated[float, Field(ge=0)] | None = None
+    """Instrument time when the session stopped (absent when no instrument was open)."""
 
 
 Entry = Annotated[SessionStarted | SliceCommit | SessionEnded, Field(discriminator="entry")]
@@ -85,6 +88,9 @@ class RunFolder:
     sessions: list[SessionStarted] = field(default_factory=list)
     ended: str | None = None
     """How the last session ended (its ``session_ended`` record), None if it did not."""
+    uncounted_s: float = 0.0
+    """Instrument time sessions spent after their last commit (holds, slices stopped part
+    way): a resumed clock restarts at the last commit, but this time was spent."""
 
     @property
     def committed(self) -> list[int]:
@@ -202,6 +208,8 @@ def read_journal(layout: RunLayout, run: RunFolder) -> None:
             run.ended = None
         else:
             run.ended = entry.status
+            if entry.t_s is not None:
+                run.uncounted_s += max(0.0, entry.t_s - run.last_commit_t_s)
 
 
 def open_run_folder(layout: RunLayout) -> RunFolder:

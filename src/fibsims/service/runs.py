@@ -25,15 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fibsims
-from fibsims.data.atomic import TMP_SUFFIX, write_json_atomic
+from fibsims.data.atomic import write_json_atomic
 from fibsims.data.live import EventPublisher
-from fibsims.data.state_file import FINALIZING, read_state
+from fibsims.data.state_file import FINALIZING, read_json_object
 from fibsims.engine import preflight
 from fibsims.engine.journal import Journal
 from fibsims.engine.plan import compile_plan
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
 from fibsims.instrument.transport.security import ClientKeys, ServerKeys
-from fibsims.recipe import Recipe, load_recipe
+from fibsims.recipe import Recipe, parse_recipe
+from fibsims.recipe.source_file import read_recipe_text
 from fibsims.service.faults import resolve_faults
 from fibsims.service.finalize import (
     Finalized,
@@ -41,6 +42,7 @@ from fibsims.service.finalize import (
     closing_summary,
     file_state_writer,
     finalize,
+    remove_temporaries,
 )
 from fibsims.service.folder import RunFolder, RunFolderError, open_run_folder
 from fibsims.service.integrity import checked_recipe, recipe_record
@@ -105,20 +107,31 @@ def _locked(folder: Path, command: str) -> Iterator[RunLock]:
         lock.release()
 
 
-def _make_folder(request: RunRequest, recipe: Recipe) -> tuple[Path, bool]:
-    """The run folder, made now; True when this call created it (so a refusal removes it)."""
+def _missing_levels(folder: Path) -> list[Path]:
+    """The folders that must be made for ``folder`` to exist, deepest first."""
+    missing, here = [], folder.absolute()
+    while not here.exists() and here != here.parent:
+        missing.append(here)
+        here = here.parent
+    return missing
+
+
+def _make_folder(request: RunRequest, recipe: Recipe) -> tuple[Path, list[Path]]:
+    """The run folder, made now, and the folders this call made (deepest first), which a
+    refused run removes again."""
     if request.out is not None:
         check_out_folder(request.out)
-        created = not request.out.exists()
+        made = _missing_levels(request.out)
         try:
             request.out.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise RunFolderError(
                 f"--out {request.out} cannot be made: {error.strerror or error}"
             ) from None
-        return request.out, created
+        return request.out, made
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     check_out_folder(request.runs_root / f"{recipe.recipe}-{stamp}")
+    root_made = _missing_levels(request.runs_root)
     for suffix in range(1, 1000):
         name = f"{recipe.recipe}-{stamp}" + (f"-{suffix}" if suffix > 1 else "")
         folder = request.runs_root / name
@@ -128,73 +141,78 @@ def _make_folder(request: RunRequest, recipe: Recipe) -> tuple[Path, bool]:
             continue
         except OSError as error:
             raise RunFolderError(f"{folder} cannot be made: {error.strerror or error}") from None
-        return folder, True
+        return folder, [folder.absolute(), *root_made]
     raise RunFolderError(f"{request.runs_root} has 999 runs of {recipe.recipe} this second")
 
 
-def _remove_refused(folder: Path, created: bool) -> None:
-    """A refused run leaves nothing behind: the lock's files, and the folder if it was new."""
-    for name in (OWNER_NAME, LOCK_NAME):
+def _remove_refused(folder: Path, made: list[Path]) -> None:
+    """A refused run leaves nothing behind. Called while holding the folder's lock, so the
+    files are this process's own: the run's first files, the lock's files, and every folder
+    level this run made (each only if empty)."""
+    for name in ("recipe.yaml", "run.json", OWNER_NAME, LOCK_NAME):
         with contextlib.suppress(OSError):
             (folder / name).unlink(missing_ok=True)
-    if created:
+    for level in made:
         with contextlib.suppress(OSError):
-            folder.rmdir()
+            level.rmdir()
 
 
 def start_run(request: RunRequest) -> RunReport:
     """Run a recipe from its first slice into a new run folder."""
     with run_control() as control:
-        recipe = load_recipe(request.recipe_path)
+        text = read_recipe_text(request.recipe_path)
+        recipe = parse_recipe(text, str(request.recipe_path))
         seed = request.seed if request.seed is not None else default_seed(recipe)
         faults = resolve_faults(request.faults, recipe)
-        folder, created = _make_folder(request, recipe)
+        folder, made = _make_folder(request, recipe)
+        lock = RunLock(folder, "run")
+        try:
+            lock.acquire()
+        except RunLocked as error:  # another process won the folder: touch nothing of it
+            raise RunFolderError(str(error)) from None
         started = False
         try:
-            with _locked(folder, "run"):
-                check_out_folder(folder)  # again, under the lock: nobody got here first
-                text = request.recipe_path.read_text(encoding="utf-8")
-                session = Session(
-                    plan=compile_plan(recipe),
-                    layout=RunLayout(folder),
-                    seed=seed,
-                    instrument_name=request.instrument,
-                    first_slice=0,
-                    start_time_s=0.0,
-                    faults=faults,
-                    progress=request.progress,
-                    truth=request.truth,
-                    publish=request.publish,
-                    publish_keys=request.publish_keys,
-                    link_keys=request.link_keys,
+            check_out_folder(folder)  # again, under the lock: nobody got here first
+            session = Session(
+                plan=compile_plan(recipe),
+                layout=RunLayout(folder),
+                seed=seed,
+                instrument_name=request.instrument,
+                first_slice=0,
+                start_time_s=0.0,
+                faults=faults,
+                progress=request.progress,
+                truth=request.truth,
+                publish=request.publish,
+                publish_keys=request.publish_keys,
+                link_keys=request.link_keys,
+            )
+
+            def create_files() -> None:
+                nonlocal started
+                layout = session.layout
+                layout.recipe_copy.write_text(text, encoding="utf-8")
+                write_json_atomic(
+                    layout.manifest,
+                    {
+                        "recipe": recipe.recipe,
+                        "recipe_source": str(request.recipe_path),
+                        "seed": seed,
+                        "instrument": request.instrument,
+                        "truth": request.truth,
+                        "fibsims_version": fibsims.__version__,
+                        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                        **recipe_record(text, recipe),
+                    },
                 )
+                started = True  # from here on the folder is a run that resume can continue
+                request.tell(f"run folder: {folder}  (follow it with `fibsims status {folder}`)")
 
-                def create_files() -> None:
-                    nonlocal started
-                    started = True
-                    layout = session.layout
-                    layout.recipe_copy.write_text(text, encoding="utf-8")
-                    write_json_atomic(
-                        layout.manifest,
-                        {
-                            "recipe": recipe.recipe,
-                            "recipe_source": str(request.recipe_path),
-                            "seed": seed,
-                            "instrument": request.instrument,
-                            "truth": request.truth,
-                            "fibsims_version": fibsims.__version__,
-                            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                            **recipe_record(text, recipe),
-                        },
-                    )
-                    request.tell(
-                        f"run folder: {folder}  (follow it with `fibsims status {folder}`)"
-                    )
-
-                return _open_and_run(session, control, create_files)
+            return _open_and_run(session, control, create_files)
         finally:
             if not started:
-                _remove_refused(folder, created)
+                _remove_refused(folder, made)
+            lock.release()
 
 
 def resume_run(request: ResumeRequest) -> RunReport:
@@ -243,6 +261,7 @@ def resume_run(request: ResumeRequest) -> RunReport:
                 progress=request.progress,
                 truth=run.manifest.truth,
                 max_hours=request.max_hours if request.max_hours is not None else run.max_hours,
+                uncounted_s=run.uncounted_s,
                 publish=request.publish,
                 publish_keys=request.publish_keys,
                 link_keys=request.link_keys,
@@ -273,7 +292,7 @@ def _repair(run: RunFolder, tell: Callable[[str], None]) -> list[str]:
 def _finalize_only(run: RunFolder, outcome: str, notes: list[str]) -> RunReport:
     """Every slice is committed (or the run was being finalized): write and verify run.h5
     and record the outcome; the instrument is not needed."""
-    previous = read_state(run.layout.summary) or {}
+    previous = read_json_object(run.layout.summary) or {}
     report = RunReport(status=outcome, layout=run.layout, notes=notes)
 
     def write_summary(done: Finalized) -> None:
@@ -285,12 +304,9 @@ def _finalize_only(run: RunFolder, outcome: str, notes: list[str]) -> RunReport:
 
 def _set_aside_leftovers(layout: RunLayout, first_uncommitted: int) -> None:
     """Delete torn temporaries; keep complete but uncommitted slice files in superseded/."""
-    for path in layout.folder.glob(f"*{TMP_SUFFIX}"):
-        path.unlink()
+    remove_temporaries(layout)
     if not layout.slices.exists():
         return
-    for path in layout.slices.glob(f"*{TMP_SUFFIX}"):
-        path.unlink()
     for path in sorted(layout.slices.glob("slice_*.h5")):
         try:
             index = int(path.stem.split("_")[1])

@@ -17,13 +17,14 @@ from typing import Any
 
 from fibsims.data.atomic import write_json_atomic
 from fibsims.data.event_log import EventLog
+from fibsims.data.incidents import Incidents
 from fibsims.data.live import EventPublisher
 from fibsims.data.progress import ProgressBar
 from fibsims.data.quality import li_map_quality
 from fibsims.data.run_file import step_totals
 from fibsims.data.slice_file import SliceFileStore
-from fibsims.data.state_file import StateFile, read_state
-from fibsims.data.summary import SummaryCollector, add_incidents
+from fibsims.data.state_file import StateFile, read_json_object, read_state
+from fibsims.data.summary import SummaryCollector
 from fibsims.engine import preflight, suspenders
 from fibsims.engine.estimate import estimate_plan
 from fibsims.engine.events import EventSink
@@ -56,6 +57,8 @@ class Session:
     progress: bool
     truth: bool
     max_hours: float | None = None
+    uncounted_s: float = 0.0
+    """Instrument time earlier sessions spent after their last commit (see RunEngine)."""
     publish: str | None = None
     publish_keys: ServerKeys | None = None
     link_keys: ClientKeys | None = None
@@ -82,7 +85,7 @@ def check(session: Session, instrument: Instrument) -> list[str]:
         plan,
         instrument,
         first_slice=session.first_slice,
-        start_s=session.start_time_s,
+        start_s=session.start_time_s + session.uncounted_s,
         max_hours=session.max_hours,
         truth=session.truth,
     )
@@ -116,6 +119,17 @@ def _disk_problems(session: Session, instrument: Instrument) -> list[str]:
     ]
 
 
+def _count(record: dict[str, Any], key: str) -> float:
+    """A non-negative number from an earlier summary; 0 when absent or not a number."""
+    value = record.get(key)
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    return float(value) if ok else 0.0
+
+
+def _abort_asked(control: RunControl, layout: RunLayout) -> bool:
+    return control.abort_requested or layout.abort_request.exists()
+
+
 def abort_requested(layout: RunLayout) -> Callable[[], str | None]:
     def poll() -> str | None:
         return "aborted by `fibsims abort`" if layout.abort_request.exists() else None
@@ -131,7 +145,7 @@ def execute(
 ) -> RunReport:
     """Run the session's slices and finalize; the caller holds the run's lock."""
     layout, recipe = session.layout, session.plan.recipe
-    previous = read_state(layout.summary) or {}
+    previous = read_json_object(layout.summary) or {}
     journal = Journal(layout.journal)
     started: dict[str, Any] = {
         "entry": "session_started",
@@ -147,11 +161,13 @@ def execute(
     for note in session.notes:
         log.message("session_note", note=note)
     summary = SummaryCollector()
+    earlier = read_state(layout.state) or {}  # the run's state as the last session left it
     state = StateFile(
         layout.state,
         recipe.volume.slices,
         session.first_slice,
         owner=ProcessId.current().as_record(),
+        incidents=Incidents.from_record(earlier.get("incidents")),
     )
     sinks: list[EventSink] = [log, summary, state]
     if session.progress:
@@ -173,12 +189,13 @@ def execute(
             collect_truth=session.truth,
             max_hours=session.max_hours,
             abort_requested=abort_requested(layout),
+            uncounted_s=session.uncounted_s,
         )
         control.attach(engine)
         outcome = engine.run(first_slice=session.first_slice)
         control.finalizing()
         status = outcome.status.value
-        if status != "completed" and (control.abort_requested or layout.abort_request.exists()):
+        if status != "completed" and _abort_asked(control, layout):
             status = "aborted"
 
         def write_summary(done: Finalized) -> None:
@@ -186,19 +203,22 @@ def execute(
                 seed=session.seed,
                 instrument=session.instrument_name,
                 wall_seconds=round(
-                    float(previous.get("wall_seconds", 0.0)) + time.monotonic() - wall_start, 3
+                    _count(previous, "wall_seconds") + time.monotonic() - wall_start, 3
                 ),
-                sessions=int(previous.get("sessions", 0)) + 1,
+                sessions=int(_count(previous, "sessions")) + 1,
                 folder=str(layout.folder),
                 files={"run": str(done.run_file), "log": str(layout.log)},
             )
             payload["status"] = done.status
-            payload["incidents"] = add_incidents(
-                previous.get("incidents", {}), payload["incidents"]
-            )
+            payload["incidents"] = state.incidents.as_dict()
             payload["slices_missing"] = sorted(done.missing)
-            payload.update(step_totals(done.run_file))  # whole-run step times, every session
-            quality = li_map_quality(done.run_file) if session.truth else None
+            if done.run_file_note:
+                payload["run_file_note"] = done.run_file_note
+            if done.run_file_current:  # whole-run step times, every session
+                payload.update(step_totals(done.run_file))
+            quality = (
+                li_map_quality(done.run_file) if session.truth and done.run_file_current else None
+            )
             if quality is not None:
                 payload["quality"] = quality
             write_json_atomic(layout.summary, payload)
@@ -206,7 +226,12 @@ def execute(
 
         report = RunReport(status=status, layout=layout, notes=list(session.notes))
         try:
-            finalize(open_run_folder(layout), status, state.write, write_summary)
+            finalize(
+                open_run_folder(layout), status, state.write, write_summary, end_t_s=outcome.t_s
+            )
+            if status in {"paused", "failed"} and _abort_asked(control, layout):
+                status = report.status = "aborted"  # asked while finalizing: once more
+                finalize(open_run_folder(layout), status, state.write, write_summary)
         except Interrupted as error:
             raise Interrupted(
                 f"{error}; the data is safe: `fibsims resume {layout.folder}` finishes the run"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fibsims.data.atomic import write_json_atomic
-from fibsims.data.state_file import read_state
+from fibsims.data.state_file import read_json_object
 from fibsims.engine.journal import Journal
 from fibsims.service.finalize import Finalized, closing_summary, file_state_writer, finalize
 from fibsims.service.folder import RunFolder, RunFolderError, open_run_folder
@@ -41,7 +41,9 @@ def run_status(folder: Path) -> dict[str, Any]:
     run = open_run_folder(RunLayout(folder))
     state = run.effective_state
     reason = str(run.state.get("reason", "")) if run.ended or run.alive else ""
-    if state == "interrupted":
+    if state == "interrupted" and run.state.get("finalize_error"):
+        reason = f"finalizing stopped: {run.state['finalize_error']}"
+    elif state == "interrupted":
         owner = run.owner
         reason = (
             f"the process ({owner.pid if owner else 'unknown'}) ended while the run was "
@@ -99,7 +101,11 @@ def abort_run(folder: Path, wait_s: float = 120.0) -> dict[str, Any]:
                 raise RunFolderError(f"the run in {folder} completed before it could be aborted")
             return run_status(folder)
         Journal(layout.journal).repair()
-        _finalize_aborted(open_run_folder(layout))
+        run = open_run_folder(layout)
+        if run.state.get("state") == "finalizing" and run.state.get("outcome") == "completed":
+            _finalize_pending_completion(run)  # every slice is in: nothing left to give up
+        else:
+            _finalize_aborted(run)
     finally:
         with contextlib.suppress(OSError):
             layout.abort_request.unlink(missing_ok=True)
@@ -115,8 +121,17 @@ def _ask_live_run(layout: RunLayout, wait_s: float) -> None:
         time.sleep(0.1)
 
 
+def _finalize_pending_completion(run: RunFolder) -> None:
+    previous = read_json_object(run.layout.summary) or {}
+
+    def write_summary(done: Finalized) -> None:
+        closing_summary(run, done, previous, reason="")
+
+    finalize(run, "completed", file_state_writer(run), write_summary)
+
+
 def _finalize_aborted(run: RunFolder) -> None:
-    previous = read_state(run.layout.summary) or {}
+    previous = read_json_object(run.layout.summary) or {}
     reason = "aborted by `fibsims abort`"
 
     def write_summary(done: Finalized) -> None:
