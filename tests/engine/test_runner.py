@@ -297,3 +297,36 @@ def test_a_fault_between_steps_ends_the_run_as_its_kind_says_with_the_beam_blank
     assert bool(faults) == (expected is RunState.FAILED), "a traceback only for the unforeseen"
     if faults:
         assert "ZeroDivisionError" in faults[0].traceback
+
+
+def test_a_hardware_fault_while_preflight_sets_the_voltage_pauses_the_run(
+    recipe, make_instrument, make_store, journal
+):
+    instrument = make_instrument()
+
+    def voltage_fails(voltage_kv):
+        raise HardwareFault("high-voltage supply did not answer")
+
+    instrument.column.set_voltage_kv = voltage_fails
+    events: list = []
+    outcome = _engine(recipe, instrument, make_store(), journal, events).run()
+    assert outcome.status is RunState.PAUSED and "high-voltage supply" in outcome.reason
+    assert [e.state for e in events if isinstance(e, StateChanged)] == ["preflight", "paused"]
+    assert instrument.column.is_blanked()
+
+
+def test_a_sink_that_fails_while_an_error_is_reported_never_lets_it_escape(
+    recipe, make_instrument, make_store, journal
+):
+    def log_on_a_full_disk(event):
+        if isinstance(event, (EngineFault, RunFinished)):
+            raise OSError(28, "No space left on device")
+
+    instrument = make_instrument()
+    instrument.column.mill = lambda pattern: 1 / 0
+    engine = RunEngine(
+        compile_plan(recipe), instrument, make_store(), journal, sinks=[log_on_a_full_disk]
+    )
+    outcome = engine.run()  # returns: neither error escapes
+    assert outcome.status is RunState.FAILED and "ZeroDivisionError" in outcome.reason
+    assert instrument.column.is_blanked()

@@ -22,6 +22,7 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+from tests.conftest import read_datasets
 
 from fibsims.engine.journal import Journal
 from fibsims.service.runs import ResumeRequest, RunReport, RunRequest, resume_run, start_run
@@ -172,6 +173,17 @@ def finish(process: subprocess.Popen, timeout: float = CLI_TIMEOUT_S) -> tuple[s
         raise
 
 
+def run_script(script: str, *args: Any) -> subprocess.CompletedProcess:
+    """Run ``python -c script *args`` from the project root: a CLI with something patched."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        cwd=ROOT,
+    )
+
+
 @pytest.fixture
 def reap() -> Iterator[Callable[[subprocess.Popen], subprocess.Popen]]:
     """Register processes a test starts; any still running when it ends are killed."""
@@ -227,17 +239,6 @@ def snapshot(folder: Path, ignore: set[str] = LOCK_FILES) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name not in ignore
     }
-
-
-def read_datasets(path: Path) -> dict[str, np.ndarray]:
-    found: dict[str, np.ndarray] = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(
-            lambda name, obj: (
-                found.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
-            )
-        )
-    return found
 
 
 def all_attrs(path: Path) -> dict[str, dict[str, Any]]:

@@ -5,8 +5,6 @@ with the beam on, the beam is blanked, the run ends ``failed`` with the tracebac
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from typing import Any
 
@@ -138,13 +136,7 @@ def test_the_cli_reports_an_unforeseen_exception_and_exits_1_without_a_traceback
         module=cls.__module__, cls=cls.__name__, name=name, nth=nth, error=error.__name__
     )
     out = tmp_path / "run"
-    done = subprocess.run(
-        [sys.executable, "-c", script, "run", str(recipe4), "--out", str(out), "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=h.CLI_TIMEOUT_S,
-        cwd=h.ROOT,
-    )
+    done = h.run_script(script, "run", recipe4, "--out", out, "--no-progress")
     assert done.returncode == 1, done.stderr
     h.assert_clean_output(done.stdout, done.stderr)
     assert "failed" in done.stdout and error.__name__ in done.stdout + done.stderr

@@ -254,13 +254,7 @@ def test_the_cli_reports_a_full_disk_writing_run_h5_without_a_traceback(h, recip
         "main()\n"
     )
     out = tmp_path / "run"
-    done = subprocess.run(
-        [h.sys.executable, "-c", script, "run", str(recipe4), "--out", str(out), "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=h.CLI_TIMEOUT_S,
-        cwd=h.ROOT,
-    )
+    done = h.run_script(script, "run", recipe4, "--out", out, "--no-progress")
     assert done.returncode == 1, done.stderr
     h.assert_clean_output(done.stdout, done.stderr)
     assert "No space left" in done.stderr and "fibsims resume" in done.stderr

@@ -121,13 +121,7 @@ def test_ctrl_c_while_the_run_command_builds_its_request_is_a_message_and_exit_1
         """
     )
     out = tmp_path / "run"
-    done = subprocess.run(
-        [sys.executable, "-c", script, "run", str(recipe4), "--out", str(out), "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=h.CLI_TIMEOUT_S,
-        cwd=h.ROOT,
-    )
+    done = h.run_script(script, "run", recipe4, "--out", out, "--no-progress")
     h.assert_clean_output(done.stdout, done.stderr)
     assert done.returncode == 1, (done.returncode, done.stderr)
     assert "interrupted" in done.stderr, "a Ctrl-C must say what happened"

@@ -20,11 +20,12 @@ from __future__ import annotations
 import contextlib
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from fibsims.engine.endings import FORESEEN, ending_of
 from fibsims.engine.events import (
     EngineFault,
     Event,
@@ -40,14 +41,14 @@ from fibsims.engine.events import (
 )
 from fibsims.engine.execute import Product, StepHooks, StepOutput
 from fibsims.engine.journal import Journal
+from fibsims.engine.partial import SliceInProgress, combine_truth
 from fibsims.engine.plan import Plan
 from fibsims.engine.policy import StepPolicy, Stop
-from fibsims.engine.preflight import PreflightError, run_preflight
+from fibsims.engine.preflight import run_preflight
 from fibsims.engine.records import SliceRecord, StepRecord
 from fibsims.engine.states import RunState, RunStateMachine, StepState, StepTracker
-from fibsims.engine.store import SliceStore, StoreError
+from fibsims.engine.store import SliceStore
 from fibsims.engine.suspenders import Suspender
-from fibsims.instrument.errors import HardwareFault, InstrumentError, SafetyInterlock
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.types import Image, Raster
 
@@ -59,30 +60,6 @@ class RunOutcome:
     reason: str
     t_s: float = 0.0
     """Instrument time when the run ended (time after the last commit is redone on resume)."""
-
-
-@dataclass
-class _SliceInProgress:
-    index: int
-    face_z_um: float
-    started_s: float
-    steps: list[StepRecord] = field(default_factory=list)
-    images: dict[str, Image] = field(default_factory=dict)
-    rasters: dict[str, Raster] = field(default_factory=dict)
-    truth: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-
-    def record(self, finished_s: float, instrument: Instrument) -> SliceRecord:
-        return SliceRecord(
-            index=self.index,
-            face_z_um=self.face_z_um,
-            started_s=self.started_s,
-            finished_s=finished_s,
-            stage=instrument.stage.position(),
-            steps=tuple(self.steps),
-            images=self.images,
-            rasters=self.rasters,
-            truth=self.truth,
-        )
 
 
 class RunEngine:
@@ -238,7 +215,7 @@ class RunEngine:
         planned = self.plan.slices_planned
         self._completed = first_slice
         self._left = planned - first_slice
-        self._partial: _SliceInProgress | None = None
+        self._partial: SliceInProgress | None = None
         try:
             status, reason = self._run_guarded(first_slice)
         finally:  # even a BaseException (SystemExit, a stray KeyboardInterrupt) blanks
@@ -246,7 +223,7 @@ class RunEngine:
             self._safe_blank()
         self._set_aside_partial()
         self._winding_down = True  # sinks that fail now must not hide how the run ended
-        if self.machine.state is not status:
+        if self.machine.state is not status and self.machine.can(status):
             self._transition(status, reason)
         self._emit(
             RunFinished(
@@ -292,36 +269,17 @@ class RunEngine:
                 status = RunState.COMPLETED
             except Stop as stop:
                 status, reason = stop.state, stop.reason
-            except PreflightError as error:
-                reason = str(error)
-            except StoreError as error:
-                status, reason = RunState.PAUSED, f"StoreError: {error}"
-            except SafetyInterlock as error:  # outside a step too: never go on
-                status, reason = RunState.ABORTED, f"safety interlock: {error}"
-            except HardwareFault as error:  # between steps (a lost link, a stage read-back)
-                abort = self.plan.recipe.on_error.on_hardware_fault == "abort"
-                status = RunState.ABORTED if abort else RunState.PAUSED
-                reason = f"{type(error).__name__}: {error}"
-            except InstrumentError as error:
-                reason = f"{type(error).__name__}: {error}"
-            except OSError as error:  # a sink could not write (disk full, folder gone)
-                status = RunState.PAUSED
-                reason = (
-                    f"could not write to the run folder: {error.strerror or error}; free space "
-                    "or fix the folder, then resume"
-                )
-            except Exception as error:  # nothing foreseen: fail, blanked, with the traceback
-                reason = (
-                    f"unexpected {type(error).__name__}: {error} (a fibsims bug; the "
-                    "traceback is in log.jsonl)"
-                )
-                self._emit(
-                    EngineFault(
-                        t_s=self._safe_now(),
-                        error=f"{type(error).__name__}: {error}",
-                        traceback=traceback.format_exc(),
-                    )
-                )
+            except Exception as error:  # every other way: classified, never escaping
+                status, reason = ending_of(error, self.plan.recipe.on_error.on_hardware_fault)
+                if not isinstance(error, FORESEEN):
+                    with contextlib.suppress(Exception):  # a sink failing too must not escape
+                        self._emit(
+                            EngineFault(
+                                t_s=self._safe_now(),
+                                error=f"{type(error).__name__}: {error}",
+                                traceback=traceback.format_exc(),
+                            )
+                        )
         except Stop as stop:  # a stop-now that landed in a handler above
             status, reason = stop.state, stop.reason
         return status, reason
@@ -359,7 +317,7 @@ class RunEngine:
     def _run_slice(self, index: int) -> SliceRecord:
         slice_plan = self.plan.slice(index)
         tracker = StepTracker(len(slice_plan.actions))
-        partial = _SliceInProgress(index, slice_plan.face_z_um, self._now())
+        partial = SliceInProgress(index, slice_plan.face_z_um, self._now())
         self._partial = partial
         for position, action in enumerate(slice_plan.actions):
             if position:
@@ -396,7 +354,7 @@ class RunEngine:
 
     def _keep(
         self,
-        partial: _SliceInProgress,
+        partial: SliceInProgress,
         position: int,
         kind: str,
         product: str | None,
@@ -411,7 +369,7 @@ class RunEngine:
         elif isinstance(output.product, Raster) and product:
             partial.rasters[product] = output.product
         if product and self._part_truth:
-            partial.truth[product] = _combine_truth(self._part_truth)
+            partial.truth[product] = combine_truth(self._part_truth)
 
     @property
     def _hooks(self) -> StepHooks:
@@ -431,7 +389,7 @@ class RunEngine:
         if partial is None or not (partial.images or partial.rasters or partial.steps):
             return
         # the slice is redone on resume; nothing committed depends on this copy
-        with contextlib.suppress(StoreError, InstrumentError):
+        with contextlib.suppress(Exception):  # the wind-down goes on whatever this meets
             self.store.set_aside(partial.record(self._now(), self.instrument))
         self._partial = None
 
@@ -453,19 +411,3 @@ class RunEngine:
             return self._now()
         except Exception:
             return 0.0
-
-
-def _combine_truth(parts: list[tuple[int, dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
-    """Truth of an acquisition from its parts: fractions are frame-weighted means (the counts
-    are frame sums), labels and other integer maps those of the first part."""
-    if len(parts) == 1:
-        return parts[0][1]
-    frames = sum(n for n, _ in parts)
-    combined: dict[str, np.ndarray] = {}
-    for key, first in parts[0][1].items():
-        if np.issubdtype(first.dtype, np.floating):
-            total = sum(n * maps[key].astype(np.float64) for n, maps in parts)
-            combined[key] = (total / frames).astype(first.dtype)
-        else:
-            combined[key] = first
-    return combined

@@ -28,7 +28,9 @@ TERMINAL_STATES = frozenset({RunState.COMPLETED, RunState.ABORTED, RunState.FAIL
 
 RUN_TRANSITIONS: dict[RunState, frozenset[RunState]] = {
     RunState.IDLE: frozenset({RunState.PREFLIGHT, RunState.FAILED, RunState.ABORTED}),
-    RunState.PREFLIGHT: frozenset({RunState.RUNNING, RunState.FAILED, RunState.ABORTED}),
+    RunState.PREFLIGHT: frozenset(
+        {RunState.RUNNING, RunState.PAUSED, RunState.FAILED, RunState.ABORTED}
+    ),
     RunState.RUNNING: frozenset(
         {RunState.PAUSED, RunState.COMPLETED, RunState.FAILED, RunState.ABORTED}
     ),
