@@ -23,10 +23,15 @@ def _number(record: dict, key: str) -> float:
 def render_run_report(console: Console, report: RunReport) -> None:
     s = report.summary
     seconds = _number(s, "simulated_seconds")
+    wall = (
+        f"in {_number(s, 'wall_seconds'):.1f} s wall"
+        if "wall_seconds" in s
+        else "(wall time not recorded: a session was killed)"
+    )
     console.print(
         f"{report.status}: {int(_number(s, 'slices_completed'))}/"
         f"{int(_number(s, 'slices_planned'))} slices, instrument time {seconds / 3600:.2f} h "
-        f"({seconds:.0f} s) in {_number(s, 'wall_seconds'):.1f} s wall",
+        f"({seconds:.0f} s) {wall}",
         markup=False,
     )
     for note in [*report.notes, *filter(None, [s.get("run_file_note")])]:

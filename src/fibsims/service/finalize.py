@@ -116,7 +116,6 @@ def closing_summary(
         **changes,
     }
     payload.setdefault("simulated_seconds", run.last_commit_t_s)
-    payload.setdefault("wall_seconds", 0.0)
     payload["incidents"] = Incidents.from_record(run.state.get("incidents")).as_dict()
     if done.run_file_current:
         payload.update(step_totals(done.run_file))
