@@ -2,8 +2,9 @@
 
 The engine reaches it only through the ``fibsims.instruments`` entry point ``sim``
 (:func:`create_instrument`). Ground truth: ``instrument.truth`` (the fields the last image and
-raster saw), or ``Phantom.from_sample(sample).face(z_um, x_um, y_um)`` for any face.
-Physics and sources: docs/physics.md.
+raster saw, where they landed, and the sample's state to commit with every slice and hand back
+on resume), or ``Phantom.from_sample(sample).face(z_um, x_um, y_um)`` for any face of the
+unmilled phantom. Physics and sources: docs/physics.md.
 """
 
 from fibsims_twin.face import FaceTruth

@@ -12,8 +12,12 @@ patterns with the nominal current.
 
 Focus: the lens presets of a rung sit off focus by a slow wander f(t). An autofocus adds a
 correction that leaves only its residual; a current change reloads the presets and drops the
-correction (so a fresh twin, which knows no earlier sweep, matches an uninterrupted run after
-the next current change, as every slice of a recipe makes). Images blur by the defocus left.
+correction. Images blur by the defocus left. The focus sweep scans the field, so it sputters
+the face by its dose like any scan.
+
+Patterns: where a pattern lands and what it removes is :mod:`fibsims_twin.milling`'s rule; a
+pattern wholly ahead of the face mills a feature (:mod:`fibsims_twin.features`) placed by the
+beam as scans are (:mod:`fibsims_twin.frames`). Either way it takes V / (Yv I).
 """
 
 from __future__ import annotations
@@ -33,8 +37,17 @@ from fibsims.instrument import (
 )
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.drift import SlowProcesses
-from fibsims_twin.milling import apply_mill
-from fibsims_twin.parameters import ColumnParameters, MaterialParameters, MillingParameters
+from fibsims_twin.features import MilledFeature
+from fibsims_twin.frames import beam_origin_um
+from fibsims_twin.milling import apply_cut, is_feature, sputter_depth_um
+from fibsims_twin.parameters import (
+    NM_PER_UM,
+    SECOND_PER_MICROSECOND,
+    ColumnParameters,
+    MaterialParameters,
+    MillingParameters,
+    StageParameters,
+)
 from fibsims_twin.rng import RandomStreams
 from fibsims_twin.scan import scan_duration_s
 from fibsims_twin.state import TwinState
@@ -79,6 +92,15 @@ def autofocus_duration_s(p: ColumnParameters, line_flyback_s: float) -> float:
     return p.autofocus_frames * (frame_s + p.autofocus_settle_s)
 
 
+def autofocus_sputter_um(current_na: float, p: ColumnParameters, yv_um3_per_nc: float) -> float:
+    """Depth the focus sweep sputters off its field at ``current_na`` (delivered)."""
+    width, height = p.autofocus_resolution_px
+    dwell_s = p.autofocus_frames * width * height * p.autofocus_dwell_us * SECOND_PER_MICROSECOND
+    charge_nc = current_na * dwell_s  # flybacks and settles are blanked
+    area_um2 = p.autofocus_field_width_um**2 * height / width
+    return sputter_depth_um(charge_nc, area_um2, yv_um3_per_nc)
+
+
 class TwinColumn(IonColumn):
     """The simulated column acting on the shared :class:`TwinState`."""
 
@@ -91,6 +113,7 @@ class TwinColumn(IonColumn):
         parameters: ColumnParameters,
         materials: MaterialParameters,
         milling: MillingParameters,
+        stage: StageParameters,
         line_flyback_s: float,
     ) -> None:
         self._state = state
@@ -100,6 +123,7 @@ class TwinColumn(IonColumn):
         self._p = parameters
         self._materials = materials
         self._milling = milling
+        self._stage = stage
         self._line_flyback_s = line_flyback_s
 
     @property
@@ -166,23 +190,29 @@ class TwinColumn(IonColumn):
         return self._slow.focus_error_um(self._clock.now_s()) - self._state.focus_correction_um
 
     def mill(self, pattern: MillPattern) -> MillResult:
-        """Mill for V / (Yv I); the face moves as :func:`fibsims_twin.milling.apply_mill` says.
+        """Mill for V / (Yv I); the sample changes as :mod:`fibsims_twin.milling` says.
 
-        A pattern whose front lies behind the face removes nothing but costs the same time,
-        since the beam dwells over the whole footprint either way. The nominal face
-        (``MillResult.face_z_um``) is the deepest front milled: what the instrument knows.
+        A pattern wholly ahead of the true face mills a feature into the block; any other is a
+        cut or polish, which removes material only beyond the face, but costs the same time
+        either way, since the beam dwells over the whole footprint. The nominal face
+        (``MillResult.face_z_um``) is the deepest cut or polish front: what the instrument knows.
         """
         state = self._state
         if state.blanked:
             raise InstrumentError("cannot mill: the beam is blanked; call column.unblank() first")
         _check_pattern(pattern)
-        duration_s = mill_duration_s(pattern, state.current_na, self._materials)
-        middle_s = self._clock.now_s() + duration_s / 2
+        duration_s, middle_s, drift = self._plan_mill(pattern)
         dose_nc = state.current_na * duration_s * self._slow.emission_factor(middle_s)
-        rng = self._streams.at_position(MILL_STREAM, pattern.front_z_um)
-        drift_z = float(self._slow.drift_um(middle_s)[2])
-        self._clock.sleep(duration_s)
-        apply_mill(state, pattern, drift_z, rng, self._milling)
+        drift_z = float(drift[2])
+        if is_feature(state, pattern, drift_z, self._milling):
+            origin = beam_origin_um(state, drift, self._stage)
+            self._clock.sleep(duration_s)
+            state.features.add(MilledFeature.placed(pattern, origin, drift_z))
+        else:
+            rng = self._streams.at_position(MILL_STREAM, pattern.front_z_um)
+            error_um = self._milling.cut_placement_sigma_nm / NM_PER_UM * rng.standard_normal()
+            self._clock.sleep(duration_s)
+            apply_cut(state, pattern, drift_z, error_um)
         return MillResult(
             duration_s=duration_s,
             dose_nc=dose_nc,
@@ -190,11 +220,24 @@ class TwinColumn(IonColumn):
             current_na=state.current_na,
         )
 
+    def mills_feature(self, pattern: MillPattern) -> bool:
+        """Whether ``pattern``, milled now, would lie wholly ahead of the face (twin-only)."""
+        _check_pattern(pattern)
+        drift_z = float(self._plan_mill(pattern)[2][2])
+        return is_feature(self._state, pattern, drift_z, self._milling)
+
+    def _plan_mill(self, pattern: MillPattern) -> tuple[float, float, np.ndarray]:
+        """Duration, middle time and the drift (x, y, z) there, of ``pattern`` started now."""
+        duration_s = mill_duration_s(pattern, self._state.current_na, self._materials)
+        middle_s = self._clock.now_s() + duration_s / 2
+        return duration_s, middle_s, self._slow.drift_um(middle_s)
+
     def autofocus(self) -> FocusResult:
         """A focus sweep of small frames at the selected current, each followed by a settle.
 
         The routine scans on its own (it needs no unblanked beam from the caller). It finds
         the defocus at the start of the sweep and leaves a residual drawn per (run seed, face).
+        Its frames sputter the field (``autofocus_field_width_um``) like any scan.
         """
         p = self._p
         state = self._state
@@ -202,9 +245,15 @@ class TwinColumn(IonColumn):
         rng = self._streams.at_position(FOCUS_STREAM, state.face_z_um)
         before_um = self.defocus_um()
         after_um = p.autofocus_residual_um * rng.standard_normal()
+        delivered_na = state.current_na * self._slow.emission_factor(
+            self._clock.now_s() + duration_s / 2
+        )
         self._clock.sleep(duration_s)
         wander_um = self._slow.focus_error_um(self._clock.now_s())
         state.focus_correction_um = wander_um - after_um
+        state.sample_face_z_um += autofocus_sputter_um(
+            delivered_na, p, self._materials.nmc_volume_per_dose_um3_per_nc
+        )
         return FocusResult(
             defocus_before_um=before_um, defocus_after_um=after_um, duration_s=duration_s
         )
@@ -220,7 +269,7 @@ def _check_pattern(pattern: MillPattern) -> None:
         value = getattr(pattern, name)
         if not math.isfinite(value) or value <= 0:
             raise InstrumentError(f"pattern {name} {value!r} must be a positive size")
-    for name in ("front_z_um", "center_x_um", "center_y_um"):
+    for name in ("front_z_um", "center_x_um", "center_y_um", "rotation_deg"):
         value = getattr(pattern, name)
         if not math.isfinite(value):
-            raise InstrumentError(f"pattern {name} {value!r} must be a finite position")
+            raise InstrumentError(f"pattern {name} {value!r} must be a finite number")

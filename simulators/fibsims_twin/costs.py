@@ -3,14 +3,17 @@
 Why the same functions: preflight refuses a run that would overrun ``limits.max_hours`` or the
 disk, so its estimate must be the time the action then takes, not a second model that can
 drift from it. Every figure here is what :mod:`fibsims_twin.column`, :mod:`~fibsims_twin.stage`,
-:mod:`~fibsims_twin.detector` and :mod:`~fibsims_twin.tof` sleep for.
+:mod:`~fibsims_twin.detector` and :mod:`~fibsims_twin.tof` sleep for. A pattern costs V / (Yv I)
+whatever it does (a cut, a polish, a feature milled ahead of the face, rotated or not); setting
+the SE detector's contrast or brightness costs nothing, so it has no entry.
 """
 
 from __future__ import annotations
 
 from fibsims.instrument import CostModel, MillPattern, RasterRequest, ScanRequest, StagePosition
 from fibsims_twin.column import autofocus_duration_s, mill_duration_s
-from fibsims_twin.parameters import TwinParameters
+from fibsims_twin.milling import sputter_depth_um
+from fibsims_twin.parameters import SECOND_PER_MICROSECOND, TwinParameters
 from fibsims_twin.scan import scan_duration_s
 from fibsims_twin.spectrum import n_samples
 from fibsims_twin.stage import move_duration_s
@@ -43,3 +46,13 @@ class TwinCosts(CostModel):
 
     def spectrum_samples(self, request: RasterRequest) -> int:
         return n_samples(self._p.tof)
+
+    def sputter_depth_um(self, request: ScanRequest, current_na: float) -> float | None:
+        """The depth a scan of the NMC face erodes: its charge over the field's area times the
+        volume per dose (the rule the twin's scans sputter by). The flyback is blanked, so
+        only the dwell delivers dose."""
+        width, height = request.resolution_px
+        dwell_s = width * height * request.dwell_us * SECOND_PER_MICROSECOND * request.frames
+        area_um2 = request.field_width_um * request.field_height_um
+        volume_per_dose = self._p.materials.nmc_volume_per_dose_um3_per_nc
+        return sputter_depth_um(current_na * dwell_s, area_um2, volume_per_dose)

@@ -1,11 +1,13 @@
 """Ion-induced secondary-electron imaging of the current face.
 
 Why this model: physics.md's SEM-simulator signal, N = (I tau / e) * delta * eps per pixel and
-frame, with delta the SE yield under the beam. delta is the phase's yield (ion-induced contrast)
-times 1 + c g for the primary grain's orientation g (channelling), raised on the solid rim next
-to a pore or crack (edge brightening) and modulated by the curtains left on the face. The
-expected image is blurred by the beam spot of the selected current (widened by the defocus
-left since the last autofocus), then shot and amplifier noise are drawn once on the frame sum.
+frame, with delta the SE yield under the beam. delta is the phase's yield (ion-induced contrast;
+nearly nothing where a milled feature leaves vacuum in the face) times 1 + c g for the primary
+grain's orientation g (channelling), raised on the solid rim next to a pore, crack or groove
+(edge brightening) and modulated by the curtains left on the face. The expected image is
+blurred by the beam spot of the selected current (widened by the defocus left since the last
+autofocus), then shot and amplifier noise are drawn once on the frame sum, and the video
+amplifier applies the contrast (gain) and brightness (offset) settings (:mod:`fibsims_twin.video`).
 I is the delivered current (rung x emission) and the field is where drift and the stage put it
 (:func:`fibsims_twin.scan.plan_acquisition`). Imaging sputters the face by its dose.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from fibsims.instrument import Image, InstrumentError, ScanRequest, SEDetector
+from fibsims_twin import video
 from fibsims_twin.curtains import curtain_profile
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.face import FaceTruth
@@ -35,13 +38,17 @@ def se_yield_by_label(p: TwinParameters) -> np.ndarray:
     table[Material.PORE] = d.se_yield_pore_filler_per_ion
     table[Material.NMC811] = d.se_yield_nmc811_per_ion
     table[Material.CBD] = d.se_yield_cbd_per_ion
+    table[Material.VACUUM] = d.se_yield_vacuum_per_ion
     return table
 
 
-def solid_rim(labels: np.ndarray) -> np.ndarray:
-    """1 on solid pixels with a pore 4-neighbour, else 0 (uint8; image borders count as
-    solid): solid minus the minimum of solid over the pixel and its neighbours."""
+def solid_rim(labels: np.ndarray, vacuum: bool = False) -> np.ndarray:
+    """1 on solid pixels with a pore (or, if ``vacuum``, a vacuum) 4-neighbour, else 0 (uint8;
+    image borders count as solid): solid minus the minimum of solid over the pixel and its
+    neighbours. ``vacuum`` says whether the face holds any vacuum (a milled feature)."""
     solid = (labels != Material.PORE).view(np.uint8)
+    if vacuum:
+        solid &= (labels != Material.VACUUM).view(np.uint8)
     low = solid.copy()
     np.minimum(low[1:], solid[:-1], out=low[1:])
     np.minimum(low[:-1], solid[1:], out=low[:-1])
@@ -62,7 +69,22 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         self._yield_table = np.concatenate([yields, yields * rim_gain]).astype(np.float32)
         yv = volume_per_dose_by_label(parameters.materials)
         self._fast_share = (yv / yv[Material.NMC811] - 1.0).astype(np.float32)
+        self._fast_share[Material.VACUUM] = 0.0  # a groove's own curtains are not modelled
         self.last_face: FaceTruth | None = None
+
+    def contrast(self) -> float:
+        return self._state.se_contrast
+
+    def set_contrast(self, value: float) -> None:
+        """Set the video gain: 2^((value - c0) x k), see :mod:`fibsims_twin.video`."""
+        self._state.se_contrast = video.check_setting("contrast", value)
+
+    def brightness(self) -> float:
+        return self._state.se_brightness
+
+    def set_brightness(self, value: float) -> None:
+        """Set the video offset: (value - b0) x full scale, see :mod:`fibsims_twin.video`."""
+        self._state.se_brightness = video.check_setting("brightness", value)
 
     def plan(self, request: ScanRequest) -> Acquisition:
         """Where and how a scan started now lands on the sample (twin-only)."""
@@ -79,16 +101,17 @@ class TwinSEDetector(ScanningDevice, SEDetector):
 
     def expected_counts(self, request: ScanRequest) -> np.ndarray:
         """Mean detected counts per pixel of a scan started now (frame sum, float32), with the
-        spot blur; what :meth:`acquire_image` draws its noise on (twin-only)."""
+        spot blur; what :meth:`acquire_image` draws its noise on, before the video amplifier's
+        gain and offset (twin-only)."""
         acquisition = self.plan(request)
-        face = self._phantom.face(self._state.sample_face_z_um, acquisition.x_um, acquisition.y_um)
+        (face,) = self.faces([self._state.sample_face_z_um], acquisition.x_um, acquisition.y_um)
         return self._expected(acquisition, face)
 
     def _expected(self, acquisition: Acquisition, face: FaceTruth) -> np.ndarray:
         d = self._p.detector
         labels = face.labels
         # one lookup for the phase yield and the rim gain: index = label + phases x rim
-        index = solid_rim(labels)
+        index = solid_rim(labels, vacuum=len(self._state.features) > 0)
         index *= np.uint8(len(Material))
         index += labels
         delta = self._yield_table.take(index)
@@ -115,21 +138,25 @@ class TwinSEDetector(ScanningDevice, SEDetector):
             )
         check_scan(request, d.min_dwell_us, "SE image")
         acquisition = self.plan(request)
-        face = self._phantom.face(state.sample_face_z_um, acquisition.x_um, acquisition.y_um)
+        face_z_um = state.sample_face_z_um
+        (face,) = self.faces([face_z_um], acquisition.x_um, acquisition.y_um)
         expected = self._expected(acquisition, face)
         rng = self._streams.at_position(IMAGE_STREAM, state.face_z_um)
         amplifier = request.frames * d.amplifier_noise_counts**2
         counts = shot_noise(rng, expected, self._p.noise, extra_variance=amplifier)
+        video.amplify(counts, state.se_contrast, state.se_brightness, d)
         saturated_fraction = 0.0
         if counts.max() > d.max_counts:
             saturated_fraction = float(np.count_nonzero(counts > d.max_counts)) / counts.size
             np.minimum(counts, d.max_counts, out=counts)
         self._clock.sleep(acquisition.duration_s)
-        state.sample_face_z_um += sputter_depth_um(
+        depth_um = sputter_depth_um(
             acquisition.charge_nc,
             acquisition.area_um2,
             self._p.materials.nmc_volume_per_dose_um3_per_nc,
         )
+        state.sample_face_z_um += depth_um
+        state.last_geometry = acquisition.geometry(face_z_um + depth_um / 2)
         self.last_face = face
         return Image(
             pixels=counts.astype(np.uint16),

@@ -4,14 +4,19 @@ The SE detector and the ToF spectrometer image the same sample with the same bea
 one physical state, one virtual clock, one set of random streams and slow processes (drift,
 emission), one phantom and one parameter set. The factory builds that bundle once
 (:class:`DeviceContext`) and hands it to both, so they cannot be built from different parts.
+Both see the phantom with the features milled into it (:meth:`ScanningDevice.faces`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.drift import SlowProcesses
+from fibsims_twin.face import FaceTruth
 from fibsims_twin.parameters import TwinParameters
 from fibsims_twin.phantom import Phantom
 from fibsims_twin.rng import RandomStreams
@@ -38,3 +43,11 @@ class ScanningDevice:
         self._slow = context.slow
         self._phantom = context.phantom
         self._p = context.parameters
+
+    def faces(self, z_um: Sequence[float], x_um: np.ndarray, y_um: np.ndarray) -> list[FaceTruth]:
+        """The sample at depths ``z_um`` on one grid: the phantom (:meth:`Phantom.layers`) with
+        the milled features carved out of each face as vacuum."""
+        faces = self._phantom.layers(z_um, x_um, y_um)
+        for face in faces:
+            self._state.features.carve(face.labels, face.z_um, face.x_um, face.y_um)
+        return faces

@@ -2,9 +2,11 @@
 
 Why a factory: the core opens backends by name and never imports the twin. The factory reads
 the run seed (all noise), the recipe's ``sample.twin`` section (the phantom, i.e. the sample's
-identity) and the session's start time (a resumed session starts its clock where the last
-committed slice ended, and every time-driven process is a function of that clock), and wires
-the devices to one shared state and one virtual clock.
+identity), the session's start time (a resumed session starts its clock where the last
+committed slice ended, and every time-driven process is a function of that clock) and the
+sample's state as the last committed slice left it (``options.sample_state``: where the face
+stands, what was milled into the block; without it the sample is fresh, faced at z = 0), and
+wires the devices to one shared state and one virtual clock.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.parameters import TwinParameters
 from fibsims_twin.phantom import Phantom
 from fibsims_twin.rng import RandomStreams
+from fibsims_twin.snapshot import restore_sample_state
 from fibsims_twin.stage import TwinStage
 from fibsims_twin.state import TwinState
 from fibsims_twin.tof import TwinTofSpectrometer
@@ -49,7 +52,8 @@ class TwinInstrument(Instrument):
 def create_instrument(
     options: InstrumentOptions, parameters: TwinParameters | None = None
 ) -> TwinInstrument:
-    """Open the digital twin for a run seeded by ``options.seed`` on ``options.sample``."""
+    """Open the digital twin for a run seeded by ``options.seed`` on ``options.sample``, with
+    the sample in ``options.sample_state`` if given (a malformed one is an InstrumentError)."""
     p = parameters or TwinParameters()
     if isinstance(options.seed, bool) or not isinstance(options.seed, int):
         raise InstrumentError(f"the run seed must be an integer, got {options.seed!r}")
@@ -57,7 +61,14 @@ def create_instrument(
     clock = VirtualClock(start_s=options.start_time_s)
     streams = RandomStreams(options.seed)
     slow = SlowProcesses(options.seed, p.drift)
-    state = TwinState(current_na=p.column.initial_current_na, voltage_kv=p.column.voltage_kv)
+    state = TwinState(
+        current_na=p.column.initial_current_na,
+        voltage_kv=p.column.voltage_kv,
+        se_contrast=p.detector.contrast_at_unit_gain,
+        se_brightness=p.detector.brightness_at_zero_offset,
+    )
+    if options.sample_state is not None:
+        restore_sample_state(options.sample_state, state, streams, phantom, clock.now_s(), p)
     column = TwinColumn(
         state,
         clock,
@@ -66,6 +77,7 @@ def create_instrument(
         p.column,
         p.materials,
         p.milling,
+        p.stage,
         p.detector.line_flyback_s,
     )
     context = DeviceContext(state, clock, streams, slow, phantom, p)
@@ -78,7 +90,7 @@ def create_instrument(
         column=column,
         se_detector=detector,
         tof=tof,
-        truth=TwinTruth(detector, tof),
+        truth=TwinTruth(detector, tof, context),
         costs=TwinCosts(p),
         phantom=phantom,
         state=state,

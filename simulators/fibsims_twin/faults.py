@@ -3,7 +3,8 @@ engine can be exercised through the real instrument interfaces.
 
 Faults arrive as plain dicts (``InstrumentOptions.faults``, resolved by the service from
 ``--fault KIND@slice=N,...``). Each is *armed* once the face has reached ``at_face_um`` (the
-face that slice N's mill cuts to, i.e. when that mill is asked for), and then:
+face that slice N's mill cuts to, i.e. when that mill is asked for; a pattern that mills a
+feature, such as a fiducial, is not a slice's mill and arms nothing), and then:
 
 - ``beam_current_drop``: the measured current reads ``factor`` x the selected rung for
   ``duration_s`` of instrument time from arming;
@@ -11,7 +12,9 @@ face that slice N's mill cuts to, i.e. when that mill is asked for), and then:
 - ``transient`` / ``hardware_fault`` / ``autofocus_failure`` / ``interlock``: the next
   ``count`` calls of the named step raise the matching instrument error.
 
-Devices are wrapped, not modified, so the physics modules stay free of test hooks.
+Devices are wrapped, not modified, so the physics modules stay free of test hooks. Every
+method of the interfaces passes through (the SE detector's contrast and brightness included);
+the ground truth and the cost model are not wrapped (they do not act on the instrument).
 """
 
 from __future__ import annotations
@@ -176,7 +179,8 @@ class FaultyColumn(_Wrapper, IonColumn):
         self._inner.set_beam_shift_um(shift_um)
 
     def mill(self, pattern: MillPattern) -> MillResult:
-        self._faults.arm_for_mill(pattern.front_z_um)
+        if not self._inner.mills_feature(pattern):
+            self._faults.arm_for_mill(pattern.front_z_um)
         self._faults.before("mill")
         return self._inner.mill(pattern)
 
@@ -192,6 +196,18 @@ class FaultySEDetector(_Wrapper, SEDetector):
     def acquire_image(self, request: ScanRequest) -> Image:
         self._faults.before("se_image")
         return self._inner.acquire_image(request)
+
+    def contrast(self) -> float:
+        return self._inner.contrast()
+
+    def set_contrast(self, value: float) -> None:
+        self._inner.set_contrast(value)
+
+    def brightness(self) -> float:
+        return self._inner.brightness()
+
+    def set_brightness(self, value: float) -> None:
+        self._inner.set_brightness(value)
 
 
 class FaultyTof(_Wrapper, TofSpectrometer):

@@ -1,13 +1,16 @@
-"""The three phases of the cathode phantom and what they are made of.
+"""The three phases of the cathode phantom, the vacuum of milled features, and their makeup.
 
 Why a module: the SE detector needs a yield per phase, the ToF a sputter yield per phase and the
 atomic fraction of each element, and the ground truth must report the same fractions. Deriving
 them all here from the formulas in :mod:`fibsims_twin.parameters` keeps them consistent.
 
-Phases (the labels of :class:`~fibsims_twin.phantom.FaceTruth`):
+Labels of :class:`~fibsims_twin.phantom.FaceTruth`:
     0 pore: in a FIB sample the pores (and cracks) are filled with epoxy (C, H, O)
     1 NMC811: Li_x Ni0.8 Mn0.1 Co0.1 O2, x varies per particle and with depth in it
     2 CBD: carbon-binder domain, carbon black + PVDF (CH2CF2)n
+    3 vacuum: nothing, where a feature milled into the block (a fiducial groove) crosses the
+      face (:mod:`fibsims_twin.features`); the phantom itself never holds it. It has no atoms,
+      so every table below gives it zero.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Material(IntEnum):
     PORE = 0
     NMC811 = 1
     CBD = 2
+    VACUUM = 3
 
 
 ELEMENTS: tuple[str, ...] = ("Li", "Ni", "Mn", "Co", "O", "C", "F", "H")

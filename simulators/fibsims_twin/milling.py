@@ -1,61 +1,77 @@
-"""Where a pattern leaves the face, how deep a scan sputters, and how curtained the face is.
+"""What a pattern does to the sample, how deep a scan sputters, and how curtained the face is.
 
 Why a module: the column's mill, the detector's image and the spectrometer's raster all move
 the face of the sample, and the curtains they image depend on how it was milled.
 
-Faces (see :class:`~fibsims_twin.state.TwinState` for the two depths):
-- A *cut* is a pattern whose front lies beyond the previous pattern's (a new slice), or the
-  first pattern of a session. The face
-  then stands at front - z drift(t) + placement error in the sample, whatever it was before:
-  the slice thickness error is the difference of two such terms (a few nm). Re-establishing the
-  face at every cut is also what lets a fresh twin opened to resume a run see the very face an
-  uninterrupted one sees (it cannot know what earlier scans sputtered). The twin assumes a cut
-  removes what the previous slice's scans sputtered; a SIMS raster that sputters deeper than
-  one slice would in reality leave the face deeper (see docs/physics.md).
-- A *polish* is a pattern at the same front: it can only deepen the face, and it records the
-  true stage rotation it milled at. A pattern behind the last front touches nothing.
+The true face (``TwinState.sample_face_z_um``) moves only by what removes material:
+- A pattern whose footprint lies wholly ahead of the face (its back edge, less the z drift, at
+  or beyond the face within ``feature_face_tolerance_nm``) is not a cut: it mills a feature
+  into the block (:mod:`fibsims_twin.features`) and leaves the face alone. So is a pattern
+  narrower than ``cut_min_width_um`` wherever it lies: a line that reaches the face notches it
+  (the feature's section in the face), it does not expose a new face.
+- Any other pattern (a cut, or a polish at the same front) lands at front - z drift(t) +
+  placement error in the sample, and removes material only if that lies beyond the face, which
+  then stands there; otherwise the beam dwells on nothing new and the face stays. The slice
+  thickness is therefore max(what the cut reaches beyond the last face, 0): 25 nm - (z drift
+  between two cuts) + the difference of two placement errors when nothing else moved the face.
 - A scan (image, raster, focus sweep) sputters dose / area x Yv (the NMC rate, as the column
-  times patterns) and deepens the face by that much.
+  times patterns) and deepens the face by that much. A SIMS raster that sputters more than a
+  slice leaves the face beyond the next cut, which then removes nothing.
 
-Curtains: differential milling leaves stripes along the milling direction after a cut, with
-an rms SE contrast ``curtain_contrast_rms``. Each polish pass at rocking angle theta from the
-cut removes a share r(theta) = max_removal x min(1, |theta| / saturation angle): the severity
-left is the product of (1 - r) over the passes (physics.md: rock until the curtains vanish).
+The instrument's own idea of the face (``TwinState.face_z_um``) is the deepest front of a cut
+or polish it milled; features do not move it.
+
+Curtains: differential milling leaves stripes along the milling direction on the face a cut
+exposes, with an rms SE contrast ``curtain_contrast_rms``. A pattern that removes material
+exposes a new face, cut at the stage's true rotation; a pattern at the same front as the one
+that cut the face is a polish pass and sweeps that face whether or not its own placement lands
+deeper. Each pass at rocking angle theta from the cut removes a share r(theta) = max_removal x
+min(1, |theta| / saturation angle): the severity left is the product of (1 - r) over the passes
+(physics.md: rock until the curtains vanish). A pattern that neither removes material nor
+shares that front leaves the curtains as they are, and so does sputtering by scans.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from fibsims.instrument import MillPattern
+from fibsims_twin.features import footprint_z_extent_um
 from fibsims_twin.parameters import NM_PER_UM, MillingParameters
+from fibsims_twin.rng import position_pm
 from fibsims_twin.state import CurtainRecord, TwinState
 
 
-def apply_mill(
+def is_feature(
+    state: TwinState, pattern: MillPattern, drift_z_um: float, p: MillingParameters
+) -> bool:
+    """Whether ``pattern`` (milled while the z drift is ``drift_z_um``) mills a feature: it is
+    narrower than a cut, or lies wholly ahead of the true face (its rotated footprint's back
+    edge, in the sample frame, at or beyond it)."""
+    if pattern.width_um < p.cut_min_width_um:
+        return True
+    back_um = footprint_z_extent_um(pattern)[0] - drift_z_um
+    return back_um >= state.sample_face_z_um - p.feature_face_tolerance_nm / NM_PER_UM
+
+
+def apply_cut(
     state: TwinState,
     pattern: MillPattern,
     drift_z_um: float,
-    rng: np.random.Generator,
-    p: MillingParameters,
+    placement_error_um: float,
 ) -> None:
-    """Move the face (both depths) and the curtain record for a completed pattern."""
+    """Move the face and the curtain record for a completed cut or polish pattern."""
     front = float(pattern.front_z_um)
     state.face_z_um = max(state.face_z_um, front)
-    last = state.last_front_um
-    if last is not None and front < last:
-        return  # behind the face: the beam dwells on nothing of it
-    landed = front - drift_z_um + p.cut_placement_sigma_nm / NM_PER_UM * rng.standard_normal()
-    rotation = state.true_rotation_deg()
-    if last is None or front > last:  # a cut
-        state.last_front_um = front
+    state.last_front_um = front
+    landed = front - drift_z_um + placement_error_um
+    removes = landed > state.sample_face_z_um
+    if removes:
         state.sample_face_z_um = landed
-        state.curtain = CurtainRecord(rotation)
-        return
-    state.sample_face_z_um = max(state.sample_face_z_um, landed)  # a polish
-    if state.curtain is None:
-        state.curtain = CurtainRecord(rotation)
-    state.curtain.polish_rotations_deg.append(rotation)
+    record = state.curtain
+    rotation = state.true_rotation_deg()
+    if record is not None and position_pm(record.front_um) == position_pm(front):
+        record.polish_rotations_deg.append(rotation)  # a polish pass sweeps its cut's face
+    elif removes:
+        state.curtain = CurtainRecord(front, rotation)  # a new face, cut at this rotation
 
 
 def sputter_depth_um(charge_nc: float, area_um2: float, volume_per_dose_um3_per_nc: float) -> float:

@@ -13,11 +13,16 @@ position changes. The same physical situation therefore always sees the same noi
 
 Device ids are CRC-32 of the device name: stable across processes, unlike Python's ``hash()``
 which is salted per interpreter.
+
+The counters are the streams' only state. A session opened from a committed sample state
+(:mod:`fibsims_twin.snapshot`) restores them, so even a draw at the very position the last
+session drew at (an image of the same face across a resume) repeats.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -64,3 +69,11 @@ class RandomStreams:
             count = 0
         self._counters[device] = (pm, count + 1)
         return keyed_generator(self.run_seed, device, pm, count)
+
+    def counters(self) -> dict[str, tuple[int, int]]:
+        """Per device, the position (pm) of its last draw and the draws made there."""
+        return dict(self._counters)
+
+    def restore_counters(self, counters: Mapping[str, tuple[int, int]]) -> None:
+        """Continue from ``counters`` (as :meth:`counters` gave them)."""
+        self._counters = {name: (int(pm), int(count)) for name, (pm, count) in counters.items()}

@@ -4,12 +4,12 @@ Why shared: an ion image and a SIMS raster are the same beam scan with different
 their pixel grid, their duration, the part of the sample they see and their refusal of a bad
 request must agree.
 
-Where the field lies in the sample: the beam addresses stage + beam shift; the sample has
-drifted by d(t) (:mod:`fibsims_twin.drift`), so the sample point under a beam point is that point
-less d; a rotation error e of the stage about an axis at offset o from the field centre moves the
-sample under the field by e x (-o_y, o_x). Drift and dose are taken at the middle of the scan
-(a frame of the default image takes ~5 s, in which the drift moves well under a nanometre), and
-so is the defocus (the presets' wander less the last autofocus correction).
+Where the field lies in the sample: centred on the beam frame's origin as
+:mod:`fibsims_twin.frames` places it (stage + beam shift - drift, moved by the stage's rotation
+error). Drift and dose are taken at the middle of the scan (a frame of the default image takes
+~5 s, in which the drift moves well under a nanometre), and so is the defocus (the presets'
+wander less the last autofocus correction). :meth:`Acquisition.geometry` reports all of it as
+ground truth (``GroundTruth.last_geometry``).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fibsims.instrument import InstrumentError, ScanRequest
+from fibsims.instrument import AcquisitionGeometry, InstrumentError, ScanRequest
 from fibsims_twin.drift import SlowProcesses
+from fibsims_twin.frames import beam_origin_um
 from fibsims_twin.parameters import (
     AMPERE_PER_NANOAMPERE,
     ELEMENTARY_CHARGE_C,
     GAUSSIAN_FWHM_PER_SIGMA,
     NM_PER_UM,
-    RAD_PER_DEG,
     RAD_PER_MRAD,
     SECOND_PER_MICROSECOND,
     ColumnParameters,
@@ -108,7 +108,8 @@ def pixel_size_nm(request: ScanRequest) -> float:
 @dataclass(frozen=True)
 class Acquisition:
     """One scan as the sample sees it: pixel axes in the face frame of the sample, the spot,
-    the ions per pixel (delivered current) and the timing."""
+    the ions per pixel (delivered current) and the timing; the drift (x, y, z), field centre
+    and defocus at its middle."""
 
     x_um: np.ndarray
     y_um: np.ndarray
@@ -118,6 +119,18 @@ class Acquisition:
     primaries_per_pixel: float
     duration_s: float
     middle_s: float
+    drift_um: tuple[float, float, float]
+    centre_um: tuple[float, float]
+    defocus_um: float
+
+    def geometry(self, face_z_um: float) -> AcquisitionGeometry:
+        """Where the scan landed, with the true face ``face_z_um`` at its middle."""
+        return AcquisitionGeometry(
+            drift_um=self.drift_um,
+            field_center_um=self.centre_um,
+            face_z_um=float(face_z_um),
+            defocus_um=self.defocus_um,
+        )
 
     @property
     def charge_nc(self) -> float:
@@ -146,12 +159,7 @@ def plan_acquisition(
     )
     middle_s = now_s + duration_s / 2
     drift = slow.drift_um(middle_s)
-    error = state.rotation_error_deg * RAD_PER_DEG
-    offset_x, offset_y = stage.rotation_axis_offset_um
-    centre = (
-        state.stage.x_um + state.beam_shift_um[0] - drift[0] - error * offset_y,
-        state.stage.y_um + state.beam_shift_um[1] - drift[1] + error * offset_x,
-    )
+    centre = beam_origin_um(state, drift, stage)
     x, y = pixel_axes(request, centre)
     size_nm = pixel_size_nm(request)
     current = state.current_na * slow.emission_factor(middle_s)
@@ -165,4 +173,7 @@ def plan_acquisition(
         primaries_per_pixel=primaries_per_pixel(current, request.dwell_us, request.frames),
         duration_s=duration_s,
         middle_s=middle_s,
+        drift_um=(float(drift[0]), float(drift[1]), float(drift[2])),
+        centre_um=centre,
+        defocus_um=float(defocus_um),
     )

@@ -12,6 +12,10 @@ loses more than ``saturation_loss_threshold`` of its counts on it.
 The sum spectrum carries every isotope of the mapped elements with the same dead time (areas
 n (1 - exp(-N / n)) summed over pixels), Xe+ and Xe2+ from the primaries (positive polarity) and
 a flat background, Poisson sampled. Rastering sputters the face by its dose.
+
+Where a milled feature leaves vacuum in the face, nothing is sputtered: no secondary ions and
+no Xe+ (the primaries go down the groove); a pixel that is vacuum in some of the sublayers
+sends the share of the others.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from fibsims.instrument import (
 )
 from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
 from fibsims_twin.device import DeviceContext, ScanningDevice
-from fibsims_twin.materials import sputter_yields_by_label
+from fibsims_twin.face import FaceTruth
+from fibsims_twin.materials import Material, sputter_yields_by_label
 from fibsims_twin.milling import sputter_depth_um
 from fibsims_twin.noise import blur, expected_extraction_counts, extraction_counts
 from fibsims_twin.parameters import SECOND_PER_MICROSECOND
@@ -91,12 +96,14 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             acquisition.charge_nc, acquisition.area_um2, p.materials.nmc_volume_per_dose_um3_per_nc
         )
         layers = p.noise.raster_depth_samples
-        faces = self._phantom.layers(
-            [state.sample_face_z_um + (k + 0.5) / layers * depth_um for k in range(layers)],
+        face_z_um = state.sample_face_z_um
+        faces = self.faces(
+            [face_z_um + (k + 0.5) / layers * depth_um for k in range(layers)],
             acquisition.x_um,
             acquisition.y_um,
         )
         stack = DepthStack.sample(faces, acquisition.primaries_per_pixel, self._sputter_yields)
+        solid_share = _solid_share(faces) if len(state.features) else None
 
         # ions per pixel reaching the detector over a whole peak (all isotopes), per element
         efficiency = tof.transmission * tof.extraction_duty_cycle
@@ -122,6 +129,8 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             element = ion.isotope.element
             if element == PRIMARY_ELEMENT:
                 rate = np.full(shape, xe_per_pixel * ion.isotope.abundance, dtype=np.float32)
+                if solid_share is not None:
+                    rate *= solid_share
             else:
                 rate = blur(
                     detected[element] * np.float32(ion.isotope.abundance),
@@ -136,12 +145,13 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             areas[ion.label] = float(observed.sum(dtype=np.float64))
 
         peaks = self._spectral_peaks(
-            request.polarity, ions, detected, areas, xe_per_pixel, n, shape
+            request.polarity, ions, detected, areas, xe_per_pixel, n, shape, solid_share
         )
         background = tof.background_counts_per_sample_per_s * acquisition.duration_s
         spectrum = sum_spectrum(rng, peaks, background, tof)
         self._clock.sleep(acquisition.duration_s)
         state.sample_face_z_um += depth_um
+        state.last_geometry = acquisition.geometry(face_z_um + depth_um / 2)
         self.last_stack = stack
         return Raster(
             peaks=tuple(integration_window(ion, tof) for ion in ions),
@@ -164,10 +174,12 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         xe_per_pixel: float,
         extractions: int,
         shape: tuple[int, int],
+        solid_share: np.ndarray | None,
     ) -> list[tuple[float, float]]:
         """(mass per charge, expected area) of every isotope of the mapped elements, Xe+ and
         Xe2+ (positive polarity), each under the dead time. Mapped peaks reuse their maps'
-        (blurred) areas, so spectrum and maps agree."""
+        (blurred) areas, so spectrum and maps agree. ``solid_share`` (H, W): the share of the
+        sputtered depth that is not vacuum, None where all of it is solid."""
         charge = polarity_charge(polarity)
         labels = {ion.isotope: ion.label for ion in ions}
         peaks = []
@@ -188,6 +200,19 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
                     if z == 1 and iso in labels:
                         continue
                     rate = np.float32(xe_per_pixel * iso.abundance * share)
-                    area = float(expected_extraction_counts(rate, extractions)) * pixels
+                    if solid_share is None:
+                        area = float(expected_extraction_counts(rate, extractions)) * pixels
+                    else:
+                        area = float(
+                            expected_extraction_counts(rate * solid_share, extractions).sum(
+                                dtype=np.float64
+                            )
+                        )
                     peaks.append(((iso.mass_u - z * ELECTRON_MASS_U) / z, area))
         return peaks
+
+
+def _solid_share(faces: list[FaceTruth]) -> np.ndarray:
+    """Per pixel, the share of the sublayers that hold material (not vacuum), float32."""
+    solid = sum((face.labels != Material.VACUUM).astype(np.float32) for face in faces)
+    return (solid / np.float32(len(faces))).astype(np.float32)

@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fibsims.engine.events import Event
 from fibsims.engine.journal import Journal
-from fibsims.engine.records import SliceRecord
-from fibsims.engine.store import Receipt, StoreError
+from fibsims.engine.records import SliceAssembler, SliceRecord
+from fibsims.engine.store import Receipt, SliceSeal, StoreError
 from fibsims.instrument import (
+    AcquisitionGeometry,
     Clock,
     FocusResult,
     GroundTruth,
@@ -162,6 +164,19 @@ class FakeColumn(IonColumn):
 class FakeDetector(SEDetector):
     def __init__(self, clock: FakeClock, calls: Calls, column: FakeColumn) -> None:
         self.clock, self.calls, self.column = clock, calls, column
+        self.settings = {"contrast": 0.5, "brightness": 0.5}
+
+    def contrast(self) -> float:
+        return self.settings["contrast"]
+
+    def set_contrast(self, value: float) -> None:
+        self.settings["contrast"] = value
+
+    def brightness(self) -> float:
+        return self.settings["brightness"]
+
+    def set_brightness(self, value: float) -> None:
+        self.settings["brightness"] = value
 
     def acquire_image(self, request: ScanRequest) -> Image:
         self.calls.record("image")
@@ -230,6 +245,12 @@ class FakeTruth(GroundTruth):
     def last_raster_truth(self) -> dict[str, np.ndarray]:
         return self._maps(self.tof.last_shape)
 
+    def last_geometry(self) -> AcquisitionGeometry:
+        return AcquisitionGeometry((0.0, 0.0, 0.0), (0.0, 0.0), self.column.face_z_um, 0.0)
+
+    def sample_state(self) -> dict:
+        return {"face_z_um": self.column.face_z_um}
+
 
 class FakeVacuum(Vacuum):
     def __init__(self, clock: FakeClock) -> None:
@@ -286,15 +307,23 @@ class MemoryStore:
         self.records: list[SliceRecord] = []
         self.set_aside_records: list[SliceRecord] = []
         self.fail_on_slice = fail_on_slice
+        self.assembler = SliceAssembler()
 
-    def write_slice(self, record: SliceRecord) -> Receipt:
-        if record.index == self.fail_on_slice:
+    def __call__(self, event: Event) -> None:
+        self.assembler(event)
+
+    def commit(self, seal: SliceSeal) -> Receipt:
+        if seal.index == self.fail_on_slice:
             raise StoreError("disk full (injected)")
+        record = self.assembler.record(seal)
+        self.assembler.clear()
         self.records.append(record)
         return Receipt(crc32=f"{record.index:08x}", bytes=record.index)
 
-    def set_aside(self, record: SliceRecord) -> None:
-        self.set_aside_records.append(record)
+    def set_aside(self, seal: SliceSeal) -> None:
+        if self.assembler.holds_anything:
+            self.set_aside_records.append(self.assembler.record(seal))
+            self.assembler.clear()
 
 
 @pytest.fixture

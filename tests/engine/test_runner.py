@@ -184,15 +184,15 @@ def test_stop_now_inside_the_commit_lets_the_commit_finish(
 ):
     store = make_store()
     engine = RunEngine(compile_plan(recipe), make_instrument(), store, journal)
-    original = store.write_slice
+    original = store.commit
 
-    def write_then_interrupt(record):
-        receipt = original(record)
-        if record.index == 1:
+    def write_then_interrupt(seal):
+        receipt = original(seal)
+        if seal.index == 1:
             engine.stop_now("second Ctrl-C")
         return receipt
 
-    store.write_slice = write_then_interrupt
+    store.commit = write_then_interrupt
     outcome = engine.run()
     assert outcome.status is RunState.PAUSED and outcome.reason == "second Ctrl-C"
     assert journal.committed_slices() == [0, 1], "the slice being stored was committed"
@@ -240,24 +240,6 @@ def test_the_max_hours_limit_is_checked_before_every_step_not_only_between_slice
     assert outcome.status is RunState.PAUSED and "limits.max_hours (1 h" in outcome.reason
     (aside,) = store.set_aside_records
     assert [s.kind for s in aside.steps] == ["mill"], "stopped at the next step, mid-slice"
-
-
-def test_truth_is_collected_per_product_only_when_asked(
-    recipe, make_instrument, make_store, journal
-):
-    for collect in (False, True):
-        store = make_store()
-        RunEngine(
-            compile_plan(recipe), make_instrument(), store, journal, collect_truth=collect
-        ).run()
-        truth = store.records[2].truth
-        if not collect:
-            assert truth == {}
-            continue
-        assert set(truth) == {"se_image", "sims_raster"}
-        assert truth["se_image"]["labels"].shape == (16, 32)
-        assert truth["sims_raster"]["li_fraction"].shape == (8, 8)
-        assert truth["sims_raster"]["li_fraction"][0, 0] == 75.0  # face of slice 2, in nm
 
 
 @pytest.mark.parametrize(

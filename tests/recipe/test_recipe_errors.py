@@ -80,7 +80,7 @@ def test_unknown_top_level_key_lists_the_allowed_fields() -> None:
     assert (problem.path, problem.line) == ("colour", 25)
     assert problem.message.startswith(
         "unknown field; allowed: recipe, version, description, sample, instrument, volume, "
-        "slice, every, limits"
+        "slice, every, fiducial, limits"
     )
 
 
@@ -237,7 +237,7 @@ def test_a_second_mill_is_refused() -> None:
 def test_schedule_task_must_be_known() -> None:
     problem = only_problem(edit("do: autofocus", "do: drift"))
     assert (problem.path, problem.line) == ("every.0.do", 23)
-    assert problem.message.startswith("must be 'autofocus' (got 'drift')")
+    assert problem.message.startswith("must be 'autofocus' or 'auto_contrast' (got 'drift')")
 
 
 def test_yaml_syntax_error_reports_its_line() -> None:

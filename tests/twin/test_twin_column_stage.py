@@ -97,7 +97,7 @@ def test_a_polish_at_the_same_front_can_only_deepen_the_face(twin) -> None:
 
 def test_pattern_behind_the_face_removes_nothing_but_costs_time(twin) -> None:
     ready(twin, 4.0)
-    twin.column.mill(pattern(0.5))
+    twin.column.mill(pattern(0.5, along_z=1.0))  # reaches back past the face at 0: a cut
     face = twin.state.sample_face_z_um
     before = twin.clock.now_s()
     result = twin.column.mill(pattern(0.3, along_z=0.1))
@@ -105,11 +105,15 @@ def test_pattern_behind_the_face_removes_nothing_but_costs_time(twin) -> None:
     assert twin.clock.now_s() - before == pytest.approx(20 * 0.1 * 18 / (YV_UM3_PER_NC * 4.0))
 
 
-def test_a_fresh_twin_takes_the_first_pattern_front_as_its_face(twin) -> None:
-    # resuming at slice 200: the new process's face starts at 0, the sample is at 5 um
+def test_without_a_sample_state_the_twin_holds_a_fresh_sample_faced_at_zero(twin) -> None:
+    # a resumed run that does not hand the sample state back gets a new sample: its first cut,
+    # 5 um ahead of the face, lies wholly ahead of it and mills a groove, not the face
     ready(twin, 15.0)
-    assert twin.column.mill(pattern(5.025)).face_z_um == 5.025
-    assert twin.state.sample_face_z_um == pytest.approx(5.025, abs=0.02)
+    assert twin.state.sample_face_z_um == 0.0 and len(twin.state.features) == 0
+    assert twin.column.mill(pattern(5.025)).face_z_um == 0.0
+    assert twin.state.sample_face_z_um == 0.0 and len(twin.state.features) == 1
+    assert twin.column.mill(pattern(0.025)).face_z_um == 0.025  # the first slice's cut
+    assert twin.state.sample_face_z_um == pytest.approx(0.025, abs=0.01)
 
 
 def test_blanked_beam_refuses_to_mill(twin) -> None:

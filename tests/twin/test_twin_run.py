@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 
 import numpy as np
@@ -88,13 +89,26 @@ def _same_slice(expected, got) -> None:
 
 @pytest.fixture(scope="module")
 def uninterrupted(kit):
-    """Slices 0..31 of one twin, with the instrument time at each slice boundary."""
+    """Slices 0..31 of one twin, with the instrument time and the sample state (as JSON, the
+    way a run commits it) at each slice boundary."""
     twin = create_instrument(InstrumentOptions(seed=11, sample=kit.SAMPLE))
     slices, boundaries = {}, {}
     for index in range(32):
-        boundaries[index] = twin.clock.now_s()
+        boundaries[index] = (twin.clock.now_s(), json.dumps(twin.truth.sample_state()))
         slices[index] = kit.run_slice(twin, index)
     return kit.SAMPLE, slices, boundaries, twin
+
+
+def _resume(sample, boundary, start_time_s=None):
+    time_s, state = boundary
+    return create_instrument(
+        InstrumentOptions(
+            seed=11,
+            sample=sample,
+            start_time_s=time_s if start_time_s is None else start_time_s,
+            sample_state=json.loads(state),
+        )
+    )
 
 
 @pytest.mark.parametrize("resume_at", [30, 31])
@@ -103,24 +117,28 @@ def test_a_fresh_twin_resumed_at_a_slice_boundary_repeats_the_uninterrupted_byte
 ) -> None:
     # slice 30 autofocuses, 31 does not; by then drift, focus and emission have moved far
     sample, slices, boundaries, _ = uninterrupted
-    resumed = make_twin(seed=11, sample=sample, start_time_s=boundaries[resume_at])
+    resumed = _resume(sample, boundaries[resume_at])
     for index in range(resume_at, 32):
         _same_slice(slices[index], kit.run_slice(resumed, index))
     assert resumed.clock.now_s() == uninterrupted[3].clock.now_s()
 
 
-def test_a_resumed_twin_ignores_what_it_did_before_the_first_cut(make_twin, kit, uninterrupted):
+def test_a_look_at_the_old_face_leaves_no_trace_once_a_cut_removes_material(
+    make_twin, kit, uninterrupted
+):
+    # the small raster sputters less than a slice, so slice 31's cut lands beyond what the look
+    # sputtered, and every draw of the look was at the old face
     sample, _, boundaries, _ = uninterrupted
-    resumed = make_twin(seed=11, sample=sample, start_time_s=boundaries[31])
+    resumed = _resume(sample, boundaries[31])
     resumed.column.set_current_na(0.8)
     resumed.column.unblank()
     resumed.se_detector.acquire_image(kit.SMALL_IMAGE)  # e.g. an operator's look at the old face
     resumed.column.autofocus()
     resumed.column.blank()
-    late = make_twin(seed=11, sample=sample, start_time_s=resumed.clock.now_s())
+    late = _resume(sample, boundaries[31], start_time_s=resumed.clock.now_s())
     got = kit.run_slice(resumed, 31, autofocus_every=7)
     again = kit.run_slice(late, 31, autofocus_every=7)
-    _same_slice(again, got)  # the history before the cut leaves no trace
+    _same_slice(again, got)
 
 
 def test_drift_has_moved_the_field_by_the_resume_point(uninterrupted) -> None:

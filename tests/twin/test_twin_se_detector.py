@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import numpy as np
 import pytest
@@ -258,3 +259,67 @@ def test_beam_shift_moves_the_field_over_the_sample(make_twin, kit) -> None:
         plain.se_detector.expected_counts(request)[:, 14:-4],
         rtol=1e-5,
     )
+
+
+def _sha(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def test_default_contrast_and_brightness_reproduce_the_images_before_the_amplifier(
+    make_twin, kit
+) -> None:
+    # digests of the bytes the twin produced before the video amplifier (and the true-face
+    # model) existed; a change here means the default images changed
+    quiet = make_twin(seed=3, parameters=kit.quiet_parameters())
+    assert quiet.se_detector.contrast() == 0.5 and quiet.se_detector.brightness() == 0.5
+    quiet.column.unblank()
+    assert _sha(quiet.se_detector.acquire_image(ScanRequest((96, 64), 3.0, 2, 10.0)).pixels) == (
+        "a91f1221849e8588"
+    )
+    img, ras, _, _ = kit.run_slice(make_twin(seed=5), 1, autofocus_every=1000)
+    assert (_sha(img.pixels), _sha(ras.count_maps)) == ("687d2751be72517d", "994e9f0916efbe84")
+
+
+def _same_image(make_twin, kit, contrast=None, brightness=None, current_na=0.1):
+    twin = make_twin(seed=7, parameters=kit.quiet_parameters())
+    if contrast is not None:
+        twin.se_detector.set_contrast(contrast)
+    if brightness is not None:
+        twin.se_detector.set_brightness(brightness)
+    return image(twin, current_na, 3.0, 2)[1]
+
+
+def test_contrast_is_the_gain_and_brightness_the_offset_of_the_counts(make_twin, kit) -> None:
+    p = DetectorParameters()
+    base = _same_image(make_twin, kit).pixels.astype(np.int64)
+    assert 500 < base.mean() < 2000 and base.max() < 10_000
+    # same noise draws, so the relations are exact: gain 2^((c - 0.5) x 8), offset (b - 0.5) x max
+    doubled = _same_image(make_twin, kit, contrast=0.625).pixels.astype(np.int64)
+    np.testing.assert_array_equal(doubled, 2 * base)
+    halved = _same_image(make_twin, kit, contrast=0.375).pixels.astype(np.int64)
+    np.testing.assert_array_equal(halved, np.rint(base / 2))
+    brighter = _same_image(make_twin, kit, brightness=0.6).pixels.astype(np.int64)
+    offset = round((0.6 - p.brightness_at_zero_offset) * p.max_counts)
+    assert offset == 6553
+    np.testing.assert_array_equal(brighter, base + offset)
+    both = _same_image(make_twin, kit, contrast=0.625, brightness=0.6).pixels.astype(np.int64)
+    np.testing.assert_array_equal(both, 2 * base + offset)
+
+
+def test_low_brightness_clips_at_zero_and_high_contrast_saturates(make_twin, kit) -> None:
+    dark = _same_image(make_twin, kit, brightness=0.0)
+    assert dark.pixels.max() == 0 and dark.saturated_fraction == 0.0
+    bright = _same_image(make_twin, kit, contrast=1.0, current_na=0.8)  # gain 16 on ~9000
+    assert bright.saturated_fraction > 0.5
+    assert bright.saturated_fraction == pytest.approx(np.mean(bright.pixels == 65535), abs=1e-3)
+
+
+@pytest.mark.parametrize("value", [-0.01, 1.01, float("nan"), float("inf"), "0.5", True, None])
+@pytest.mark.parametrize("setting", ["contrast", "brightness"])
+def test_contrast_and_brightness_outside_0_to_1_are_refused(twin, setting, value) -> None:
+    with pytest.raises(InstrumentError, match=f"{setting} .*0 to 1|{setting} .*outside 0..1"):
+        getattr(twin.se_detector, f"set_{setting}")(value)
+    assert getattr(twin.se_detector, setting)() == 0.5
+    getattr(twin.se_detector, f"set_{setting}")(1)  # the ends are allowed
+    getattr(twin.se_detector, f"set_{setting}")(0.0)
+    assert getattr(twin.se_detector, setting)() == 0.0

@@ -99,3 +99,64 @@ def test_truth_is_a_copy_the_caller_may_keep(twin, kit) -> None:
         RasterRequest(ScanRequest((32, 32), 50.0, 2, 20.0), Polarity.POSITIVE, ("7Li+",))
     )
     assert twin.truth.last_raster_truth()["labels"].shape == (32, 32)
+
+
+def test_there_is_no_geometry_before_an_acquisition(twin) -> None:
+    with pytest.raises(InstrumentError, match="no image or raster"):
+        twin.truth.last_geometry()
+
+
+def test_last_geometry_is_the_drift_field_centre_face_and_defocus_at_the_middle(
+    make_twin, kit
+) -> None:
+    twin = make_twin(seed=8)
+    kit.mill_slice(twin, 0)  # leaves a stage rotation error
+    twin.clock.sleep(3 * 3600.0)
+    twin.column.set_beam_shift_um((0.4, -0.3))
+    p = TwinParameters().stage
+    for acquire in (
+        lambda: twin.se_detector.acquire_image(ScanRequest((384, 256), 3.0, 2, 20.0)),
+        lambda: twin.tof.acquire_raster(kit.SMALL_RASTER),
+    ):
+        twin.column.set_current_na(0.1)
+        twin.column.unblank()
+        start, face_z = twin.clock.now_s(), twin.state.sample_face_z_um
+        duration_s = acquire().duration_s
+        sputtered = twin.state.sample_face_z_um - face_z
+        middle = start + duration_s / 2
+        drift = twin.slow.drift_um(middle)
+        error = np.radians(twin.state.rotation_error_deg)
+        geometry = twin.truth.last_geometry()
+        assert geometry.drift_um == tuple(drift)
+        assert np.linalg.norm(drift) > 0.02  # hours of drift: tens of nm
+        np.testing.assert_allclose(
+            geometry.field_center_um,
+            (
+                0.4 - drift[0] - error * p.rotation_axis_offset_um[1],
+                -0.3 - drift[1] + error * p.rotation_axis_offset_um[0],
+            ),
+            atol=1e-12,
+        )
+        assert geometry.face_z_um == pytest.approx(face_z + sputtered / 2, abs=1e-12)
+        focus = twin.slow.focus_error_um(middle) - twin.state.focus_correction_um
+        assert geometry.defocus_um == pytest.approx(focus, abs=1e-12)
+
+
+def test_a_beam_shift_that_follows_the_drift_keeps_the_field_centre_fixed(make_twin, kit) -> None:
+    defaults = TwinParameters()
+    twin = make_twin(seed=4, parameters=kit.quiet_parameters(drift=defaults.drift))
+    request = ScanRequest((192, 128), 1.0, 1, 20.0)
+    half_s = twin.costs.image_s(request) / 2
+    centres, drifts = [], []
+    twin.column.set_current_na(0.1)
+    twin.column.unblank()
+    for _ in range(6):
+        twin.clock.sleep(1800.0)
+        drift = twin.slow.drift_um(twin.clock.now_s() + half_s)  # where it will be mid-scan
+        twin.column.set_beam_shift_um((float(drift[0]), float(drift[1])))  # shift = +d
+        twin.se_detector.acquire_image(request)
+        geometry = twin.truth.last_geometry()
+        centres.append(geometry.field_center_um)
+        drifts.append(geometry.drift_um[:2])
+    assert np.ptp(np.array(drifts), axis=0).max() > 0.02  # the sample moved tens of nm
+    np.testing.assert_allclose(centres, 0.0, atol=1e-12)  # the field stayed on it

@@ -26,6 +26,9 @@ class DetectorParameters:
     se_yield_pore_filler_per_ion: float = 0.4  # ASSUMED
     se_yield_nmc811_per_ion: float = 1.0  # ASSUMED
     se_yield_cbd_per_ion: float = 1.6  # ASSUMED
+    # ASSUMED: a milled groove (vacuum in the face) is nearly black: the beam enters it and its
+    # secondaries come from the groove's far wall and bottom, microns down, and seldom escape.
+    se_yield_vacuum_per_ion: float = 0.02
     # ASSUMED: ion channelling makes each primary grain's yield differ with its orientation;
     # 1-sigma relative spread of the grain-to-grain SE yield.
     grain_channelling_contrast: float = 0.15
@@ -37,6 +40,13 @@ class DetectorParameters:
     line_flyback_s: float = 100e-6  # ASSUMED: per scanned line, per frame
     min_dwell_us: float = 0.025  # ASSUMED: fastest scan generator dwell
     max_counts: int = 65535  # the uint16 range of the image (format, not physics)
+    # The video amplifier behind the detector, with the vendors' 0..1 contrast and brightness.
+    # ASSUMED mapping (no public figure): gain = 2^((contrast - contrast_at_unit_gain) x
+    # contrast_gain_doublings), offset = (brightness - brightness_at_zero_offset) x max_counts.
+    # The detector opens at unit gain and zero offset, i.e. the images of the counting model.
+    contrast_at_unit_gain: float = 0.5  # ASSUMED: mid-scale, so the default is the count itself
+    contrast_gain_doublings: float = 8.0  # ASSUMED: the 0..1 range spans a gain of 1/16..16
+    brightness_at_zero_offset: float = 0.5  # ASSUMED: mid-scale adds nothing
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ class ColumnParameters:
     autofocus_dwell_us: float = 1.0
     autofocus_settle_s: float = 0.5
     autofocus_residual_um: float = 0.05  # ASSUMED: 1-sigma focus error left by the sweep
+    # ASSUMED: the sweep scans the imaging field (the default recipe's 20 um face), which it
+    # sputters by its dose like any scan (~0.24 nm per sweep at 0.1 nA).
+    autofocus_field_width_um: float = 20.0
     beam_shift_limit_um: float = 50.0  # ASSUMED: electrostatic shift range per axis
 
 
@@ -121,3 +124,10 @@ class MillingParameters:
     # (physics.md: rocking a few tens of degrees, e.g. +-20, until the curtains vanish).
     rocking_removal_max: float = 0.6
     rocking_saturation_deg: float = 15.0
+    # numerical: a pattern whose footprint starts no more than this behind the true face (in the
+    # sample frame) lies wholly ahead of it: it mills a feature into the block, not the face.
+    feature_face_tolerance_nm: float = 1.0
+    # ASSUMED: slice-and-view cuts span the face (20 um in the default recipe); a narrower
+    # pattern (a fiducial line) that reaches the face mills a notch into it, not a new face, so
+    # it is kept as a feature wherever it lies.
+    cut_min_width_um: float = 5.0

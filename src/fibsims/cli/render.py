@@ -55,11 +55,19 @@ def render_run_report(console: Console, report: RunReport) -> None:
             "they are flagged in run.h5 and their damaged files kept in superseded/",
             markup=False,
         )
-    if s.get("quality"):
-        q = s["quality"]
+    q = s.get("quality") or {}
+    if "li_map_pearson_r" in q:
         console.print(
             f"7Li map vs truth: Pearson r {q['li_map_pearson_r']:.3f} (mean over "
             f"{q['slices_scored']} slices, worst {q['li_map_pearson_r_min']:.3f})",
+            markup=False,
+        )
+    if "drift_residual_px_rms" in q:
+        console.print(
+            f"loops vs truth: drift {q['drift_residual_px_rms']:.2f} px rms left of "
+            f"{q['drift_uncorrected_px_rms']:.1f} px; slice pitch "
+            f"{q['slice_thickness_nm_mean']:.2f} nm mean, {q['slice_thickness_nm_rms_error']:.2f}"
+            f" nm rms error; focus {q['focus_error_um_rms']:.3f} um rms",
             markup=False,
         )
     console.print(f"data: {report.layout.folder}", markup=False)

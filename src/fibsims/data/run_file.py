@@ -7,8 +7,11 @@ Layout (format ``fibsims-run`` version 2)::
                            slices_completed, slices_missing, slice_thickness_nm,
                            face_width_um, face_height_um
     /slices                table, one row per committed slice: index, missing, file_crc32
-                           (the slice file's checksum as journalled), face_z_um, started_s,
-                           finished_s, duration_s, stage_{x,y,z}_um, stage_{tilt,rotation}_deg
+                           (the slice file's checksum as journalled), face_z_um (measured when
+                           the run follows a fiducial, else nominal), nominal_front_um,
+                           started_s, finished_s, duration_s, stage_{x,y,z}_um,
+                           stage_{tilt,rotation}_deg; attr context_json: the run context each
+                           slice left (drift, beam shift, cut offset, fiducial track)
     /steps                 table, one row per executed step (slice, position, kind, started_s,
                            finished_s, duration_s, current_na); attr metadata_json per slice
     /se_image/data         (slices, H, W) uint16 SE counts; per-slice current_na, duration_s,
@@ -17,7 +20,9 @@ Layout (format ``fibsims-run`` version 2)::
                            sum_spectrum (slices, samples); mass_axis (samples);
                            saturated_lines (slices, H); attrs: TofDAQ mass calibration
     /truth/<product>/<map> (slices, H, W) ground truth on the product's own grid (``--truth``
-                           on a simulated instrument): labels, li_fraction, <element>_fraction
+                           on a simulated instrument): labels, li_fraction, <element>_fraction;
+                           truth/<product>/geometry (slices, 7): where each acquisition truly
+                           landed (data.truth.GEOMETRY_FIELDS), whenever the twin ran it
 
 Times are instrument-clock seconds from the start of the run. It is written from the per-slice
 files, atomically, whenever a session ends; a run that stops early still gets one with what was
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +57,7 @@ SLICE_DTYPE = np.dtype(
         ("missing", "u1"),
         ("file_crc32", "S8"),
         ("face_z_um", "<f8"),
+        ("nominal_front_um", "<f8"),
         ("started_s", "<f8"),
         ("finished_s", "<f8"),
         ("duration_s", "<f8"),
@@ -159,7 +165,7 @@ def _copy_truth(source: h5py.File, stack: _Stacker, i: int) -> None:
 
 def _copy_slice(
     slice_: SliceSource, target: h5py.File, stack: _Stacker, i: int
-) -> tuple[np.ndarray, np.ndarray, Any]:
+) -> tuple[np.ndarray, np.ndarray, Any, Any]:
     """Stack one slice file; raise ValueError / OSError / KeyError if it is not a slice file
     of slice ``slice_.index``."""
     with h5py.File(slice_.path, "r") as source:
@@ -168,9 +174,10 @@ def _copy_slice(
         row = _slice_row(source, slice_)
         steps = source["steps"][()]
         metadata = json.loads(source["steps"].attrs["metadata_json"])
+        context = json.loads(source.attrs.get("context_json", "{}"))
         _copy_products(source, target, stack, i)
         _copy_truth(source, stack, i)
-    return row, steps, metadata
+    return row, steps, metadata, context
 
 
 def _write(
@@ -178,31 +185,38 @@ def _write(
     slices: Sequence[SliceSource],
     attrs: Mapping[str, Any],
     missing: dict[int, str],
+    between: Callable[[], None] = lambda: None,
 ) -> dict[tuple[str, int], int]:
     n = len(slices)
     with h5py.File(path, "w") as target:
         table = np.zeros(n, dtype=SLICE_DTYPE)
         steps: list[np.ndarray] = []
         metadata: list[Any] = []
+        contexts: list[Any] = []
         stack = _Stacker(target, n)
         for i, slice_ in enumerate(slices):
+            between()  # may raise to stop (a second Ctrl-C): the old file stays as it was
             table[i]["index"] = slice_.index
             table[i]["file_crc32"] = slice_.receipt.crc32.encode()
             if slice_.index in missing:
                 table[i]["missing"] = 1
                 metadata.append(None)
+                contexts.append(None)
                 continue
             try:
-                table[i], rows, meta = _copy_slice(slice_, target, stack, i)
+                table[i], rows, meta, context = _copy_slice(slice_, target, stack, i)
             except (OSError, ValueError, KeyError, TypeError) as error:
                 # the file matched its checksum yet is no slice file: damaged before commit
                 missing[slice_.index] = f"its file cannot be read as a slice ({error})"
                 table[i]["missing"] = 1
                 metadata.append(None)
+                contexts.append(None)
                 continue
             steps.append(rows)
             metadata.append(meta)
+            contexts.append(context)
         target.create_dataset("slices", data=table)
+        target["slices"].attrs["context_json"] = json.dumps(contexts)
         step_table = np.concatenate(steps) if steps else np.zeros(0, dtype=STEP_DTYPE)
         target.create_dataset("steps", data=step_table)
         target["steps"].attrs["metadata_json"] = json.dumps(metadata)
@@ -217,6 +231,7 @@ def consolidate(
     slices: Sequence[SliceSource],
     attrs: Mapping[str, Any],
     missing: Mapping[int, str] | None = None,
+    between: Callable[[], None] = lambda: None,
 ) -> Consolidated:
     """Stack the committed ``slices`` (0..n-1, in order) into ``path`` atomically, then reopen
     it and check it: slice count, the journal's checksums, and every stacked row.
@@ -228,7 +243,7 @@ def consolidate(
     written: dict[tuple[str, int], int] = {}
 
     def write(tmp: Path) -> None:
-        written.update(_write(tmp, slices, attrs, lost))
+        written.update(_write(tmp, slices, attrs, lost, between))
 
     try:
         write_atomic(path, write)

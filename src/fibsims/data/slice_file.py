@@ -23,8 +23,11 @@ import h5py
 import numpy as np
 
 from fibsims.data.atomic import write_atomic
-from fibsims.engine.records import SliceRecord
-from fibsims.engine.store import Receipt, StoreError
+from fibsims.data.truth import TruthCollector
+from fibsims.engine.context import RunContext
+from fibsims.engine.events import Event
+from fibsims.engine.records import SliceAssembler, SliceRecord
+from fibsims.engine.store import Receipt, SliceSeal, StoreError
 from fibsims.instrument.types import Image, Raster
 
 STEP_DTYPE = np.dtype(
@@ -130,6 +133,20 @@ def _raster_attrs(raster: Raster) -> dict[str, Any]:
     }
 
 
+def read_context(path: Path) -> RunContext:
+    """The run context a committed slice left (the start of a resumed run)."""
+    with h5py.File(path, "r") as f:
+        record = json.loads(f.attrs.get("context_json", "{}"))
+        arrays = {}
+        if "context" in f:
+            f["context"].visititems(
+                lambda name, obj: (
+                    arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
+                )
+            )
+    return RunContext.from_record(record, arrays)
+
+
 def slice_image(record: SliceRecord) -> bytes:
     """The bytes of ``record``'s slice file, built in memory (nothing touches the disk)."""
     with h5py.File(f"slice-{record.index}.h5", "w", driver="core", backing_store=False) as f:
@@ -150,8 +167,12 @@ def _fill(f: h5py.File, record: SliceRecord) -> None:
             "stage_z_um": record.stage.z_um,
             "stage_tilt_deg": record.stage.tilt_deg,
             "stage_rotation_deg": record.stage.rotation_deg,
+            "nominal_front_um": record.nominal_front_um,
+            "context_json": json.dumps(record.context.record()),
         }
     )
+    for name, array in record.context.arrays().items():
+        f.create_dataset(f"context/{name}", data=array)
     f.create_dataset("steps", data=step_rows(record))
     f["steps"].attrs["metadata_json"] = json.dumps([s.metadata for s in record.steps])
     for name, image in record.images.items():
@@ -171,11 +192,20 @@ def _fill(f: h5py.File, record: SliceRecord) -> None:
 
 
 class SliceFileStore:
-    """The :class:`~fibsims.engine.store.SliceStore` that writes one atomic file per slice."""
+    """The :class:`~fibsims.engine.store.SliceStore` that writes one atomic file per slice.
 
-    def __init__(self, folder: Path) -> None:
+    It subscribes to the event stream (an assembler gathers the slice's steps and products)
+    and takes the slice's ground truth from the :class:`~fibsims.data.truth.TruthCollector`
+    when one is wired."""
+
+    def __init__(self, folder: Path, truth: TruthCollector | None = None) -> None:
         self.folder = folder
+        self.truth = truth
+        self.assembler = SliceAssembler()
         folder.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, event: Event) -> None:
+        self.assembler(event)
 
     @staticmethod
     def file_name(index: int) -> str:
@@ -189,12 +219,24 @@ class SliceFileStore:
         """Where slices that stopped part way (and stray uncommitted files) are kept."""
         return self.folder.parent / "superseded"
 
-    def write_slice(self, record: SliceRecord) -> Receipt:
+    def _record(self, seal: SliceSeal) -> SliceRecord:
+        truth = self.truth.take(seal.index) if self.truth is not None else {}
+        record = self.assembler.record(seal, truth)
+        self.assembler.clear()
+        return record
+
+    def commit(self, seal: SliceSeal) -> Receipt:
         """Write the slice file durably; the receipt (CRC-32, size) is that of its bytes."""
+        return self.write_slice(self._record(seal))
+
+    def write_slice(self, record: SliceRecord) -> Receipt:
         image = self._write(self.path(record.index), record)
         return Receipt(crc32=f"{zlib.crc32(image):08x}", bytes=len(image))
 
-    def set_aside(self, record: SliceRecord) -> None:
+    def set_aside(self, seal: SliceSeal) -> None:
+        if not self.assembler.holds_anything:
+            return
+        record = self._record(seal)
         self.superseded.mkdir(exist_ok=True)
         attempt = len(list(self.superseded.glob(f"slice_{record.index:06d}*.h5")))
         self._write(self.superseded / f"slice_{record.index:06d}-{attempt + 1}.h5", record)

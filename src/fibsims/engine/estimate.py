@@ -1,118 +1,149 @@
 """What a plan will take before anything moves: instrument time per step kind, and data volume.
 
-Why here: preflight refuses a run that cannot finish within ``limits.max_hours`` or whose data
-cannot fit on the disk, so the estimate must come from the same actions the engine will run,
-timed by the backend's own :class:`~fibsims.instrument.interfaces.CostModel`. A backend without
-one gets :class:`LowerBoundCosts`, which knows only what every scan must take (pixels x dwell x
-frames), so the estimate is then a floor and says so.
+How: each step's own plan function is driven against :class:`DryRun`, which answers every
+message from the backend's :class:`~fibsims.instrument.interfaces.CostModel` (a pattern's
+time, a scan's time, a stage move) instead of the instrument. So the estimate is made from the
+very messages the run will send, and a new step kind is costed with no code of its own. A
+backend without a cost model gets :class:`~fibsims.engine.costs.LowerBoundCosts`: the estimate
+is then a floor and says so.
 
-Slices differ only in where the pattern front lies (which costs nothing extra) and in the
-scheduled tasks, so one slice is costed and the schedules are counted, not every slice built:
-a 100,000-slice plan is estimated in microseconds.
+Slices differ only in where the cut goes (which costs nothing extra) and in their scheduled
+tasks, so one slice is driven and the schedules are counted: a 100,000-slice plan is estimated
+in milliseconds.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
+from typing import Any
 
-from fibsims.engine.actions import (
-    Action,
-    Autofocus,
-    Mill,
-    RockingPolish,
-    SEImage,
-    SimsRaster,
-)
-from fibsims.engine.plan import Plan
+import numpy as np
+
+from fibsims.engine import messages as m
+from fibsims.engine.context import RunContext, SliceContext
+from fibsims.engine.costs import LowerBoundCosts
+from fibsims.engine.driver import drive
+from fibsims.engine.plan import SETUP, Plan, PlannedStep
+from fibsims.engine.steps import plan_for
+from fibsims.engine.steps.parts import frame_s
 from fibsims.instrument.interfaces import CostModel
-from fibsims.instrument.types import MillPattern, RasterRequest, ScanRequest, StagePosition
+from fibsims.instrument.types import (
+    FocusResult,
+    Image,
+    MillResult,
+    Raster,
+    Spectrum,
+    StagePosition,
+)
 
-SECOND_PER_US = 1e-6
 SE_PIXEL_BYTES = 2  # uint16 counts
 SIMS_PIXEL_BYTES = 4  # uint32 counts per peak
 SPECTRUM_SAMPLE_BYTES = 8 + 4  # float64 counts and float32 mass axis, per sample
 TRUTH_PIXEL_BYTES = 1 + 4  # at least the uint8 labels and float32 Li fraction per product
 CURRENT_CHANGE = "current_change"
+_TINY = np.zeros((1, 1), dtype=np.uint16)
 
 
-class LowerBoundCosts(CostModel):
-    """What any instrument must take at least: a scan dwells on every pixel of every frame."""
+@dataclass
+class DryRun:
+    """Answers a plan's messages from a cost model; keeps the time, data and longest frame."""
 
-    def mill_s(self, pattern: MillPattern, current_na: float) -> float:
-        return 0.0
+    costs: CostModel
+    truth: bool = False
+    seconds: float = 0.0
+    data_bytes: int = 0
+    current_na: float | None = None
+    current_changes: int = 0
+    stage: StagePosition = field(default_factory=StagePosition)
+    longest_frame_s: float = 0.0
+    _product_bytes: dict[str, int] = field(default_factory=dict)
 
-    def image_s(self, request: ScanRequest) -> float:
-        return scan_floor_s(request)
+    def __call__(self, msg: m.Msg) -> Any:
+        costs = self.costs
+        if isinstance(msg, m.SelectCurrent):
+            if msg.current_na != self.current_na:
+                self.current_changes += 1
+                self.seconds += costs.current_change_s() if self.current_na is not None else 0
+                self.current_na = msg.current_na
+            return msg.current_na
+        if isinstance(msg, m.MoveStage):
+            self.seconds += costs.move_s(self.stage, msg.target)
+            self.stage = msg.target
+            return msg.target
+        if isinstance(msg, m.ReadStage):
+            return self.stage
+        if isinstance(msg, m.ReadDetector):
+            return (0.5, 0.5)
+        if isinstance(msg, m.ReadClock):
+            return self.seconds
+        if isinstance(msg, m.Mill):
+            duration = costs.mill_s(msg.pattern, self.current_na or 1.0)
+            self.seconds += duration
+            return MillResult(duration, 0.0, msg.pattern.front_z_um, self.current_na or 0.0)
+        if isinstance(msg, m.AcquireImage):
+            return self._image(msg)
+        if isinstance(msg, m.AcquireRaster):
+            return self._raster(msg)
+        if isinstance(msg, m.Autofocus):
+            duration = costs.autofocus_s()
+            self.seconds += duration
+            return FocusResult(0.0, 0.0, duration)
+        if isinstance(msg, m.Keep):
+            self.data_bytes += self._product_bytes.get(msg.name, 0)
+        return None
 
-    def raster_s(self, request: RasterRequest) -> float:
-        return scan_floor_s(request.scan)
+    def _image(self, msg: m.AcquireImage) -> Image:
+        duration = self.costs.image_s(msg.scan)
+        self.seconds += duration
+        self.longest_frame_s = max(self.longest_frame_s, frame_s(msg.scan, self.costs))
+        if msg.product is not None:
+            width, height = msg.scan.resolution_px
+            truth = TRUTH_PIXEL_BYTES if self.truth else 0
+            self._product_bytes[msg.product] = width * height * (SE_PIXEL_BYTES + truth)
+        scan = msg.scan
+        return Image(_TINY, scan.pixel_size_nm, scan.dwell_us, scan.frames, 0.0, duration)
 
-    def move_s(self, start: StagePosition, end: StagePosition) -> float:
-        return 0.0
-
-    def current_change_s(self) -> float:
-        return 0.0
-
-    def autofocus_s(self) -> float:
-        return 0.0
-
-    def spectrum_samples(self, request: RasterRequest) -> int:
-        return 0
-
-
-def scan_floor_s(request: ScanRequest) -> float:
-    width, height = request.resolution_px
-    return width * height * request.dwell_us * SECOND_PER_US * request.frames
-
-
-def frame_s(action: SEImage | SimsRaster, costs: CostModel) -> float:
-    """Time of one frame of an acquisition: the unit a long acquisition is split into."""
-    if isinstance(action, SEImage):
-        return costs.image_s(replace(action.scan, frames=1))
-    request = action.request
-    return costs.raster_s(replace(request, scan=replace(request.scan, frames=1)))
-
-
-def polish_s(action: RockingPolish, costs: CostModel) -> float:
-    """Every pass: rotate to each angle (beam blanked) and polish there; then rotate home."""
-    home = StagePosition()
-    total, at = 0.0, home
-    for _ in range(action.passes):
-        for angle in action.angles_deg:
-            target = replace(home, rotation_deg=angle)
-            total += costs.move_s(at, target) + costs.mill_s(action.pattern, action.current_na)
-            at = target
-    return total + costs.move_s(at, home)
+    def _raster(self, msg: m.AcquireRaster) -> Raster:
+        request = msg.request
+        duration = self.costs.raster_s(request)
+        self.seconds += duration
+        self.longest_frame_s = max(self.longest_frame_s, frame_s(request, self.costs))
+        if msg.product is not None:
+            width, height = request.scan.resolution_px
+            maps = width * height * len(request.peaks) * SIMS_PIXEL_BYTES
+            spectrum = self.costs.spectrum_samples(request) * SPECTRUM_SAMPLE_BYTES
+            truth = width * height * TRUTH_PIXEL_BYTES if self.truth else 0
+            self._product_bytes[msg.product] = maps + spectrum + height + truth
+        empty = np.zeros(1)
+        spectrum_ = Spectrum(empty, empty.astype(np.float32), 1.0, 0.0, 1e-9)
+        counts = np.zeros((len(request.peaks), 1, 1), dtype=np.uint32)
+        return Raster(
+            (),
+            counts,
+            spectrum_,
+            request.scan.pixel_size_nm,
+            request.scan.dwell_us,
+            request.scan.frames,
+            0.0,
+            duration,
+            np.zeros(1, dtype=np.uint8),
+        )
 
 
-def action_s(action: Action, costs: CostModel) -> float:
-    """Instrument seconds ``action`` takes, current changes aside."""
-    if isinstance(action, Mill):
-        return costs.mill_s(action.pattern, action.current_na)
-    if isinstance(action, RockingPolish):
-        return polish_s(action, costs)
-    if isinstance(action, SEImage):
-        return costs.image_s(action.scan)
-    if isinstance(action, SimsRaster):
-        return costs.raster_s(action.request)
-    if isinstance(action, Autofocus):
-        return costs.autofocus_s()
-    raise TypeError(f"no cost for action kind {action.kind!r}")
-
-
-def action_bytes(action: Action, costs: CostModel, truth: bool) -> int:
-    """Bytes of data ``action`` yields (the arrays; file overheads are small beside them)."""
-    if isinstance(action, SEImage):
-        width, height = action.scan.resolution_px
-        return width * height * (SE_PIXEL_BYTES + (TRUTH_PIXEL_BYTES if truth else 0))
-    if isinstance(action, SimsRaster):
-        width, height = action.request.scan.resolution_px
-        maps = width * height * len(action.request.peaks) * SIMS_PIXEL_BYTES
-        spectrum = costs.spectrum_samples(action.request) * SPECTRUM_SAMPLE_BYTES
-        return maps + spectrum + (width * height * TRUTH_PIXEL_BYTES if truth else 0)
-    return 0
+def dry_run_step(plan: Plan, planned: PlannedStep, index: int, dry: DryRun) -> None:
+    """Drive one step's plan function against ``dry``."""
+    ctx = SliceContext(
+        index=index,
+        recipe=plan.recipe,
+        run=RunContext(),
+        nominal_front_um=plan.face_z_um(index),
+        position=planned.position,
+        product=planned.product,
+        costs=dry.costs,
+        dry_run=True,
+    )
+    drive(plan_for(planned.kind)(planned.step, ctx), dry)
 
 
 @dataclass(frozen=True)
@@ -125,6 +156,8 @@ class Estimate:
     data_bytes: int
     lower_bound: bool
     """True when the instrument declared no cost model: the figures are floors."""
+    longest_frame_s: dict[str, float] = field(default_factory=dict)
+    """The longest single frame each step kind scans (a pause waits for it)."""
 
     @property
     def total_h(self) -> float:
@@ -142,41 +175,50 @@ class Estimate:
         )
 
 
-def _runs_of(plan: Plan, first_slice: int) -> int:
-    """How many scheduled tasks run in slices ``first_slice`` .. end."""
-    runs = 0
-    for schedule in plan.recipe.every:
-        start = max(schedule.offset, first_slice)
-        start += (schedule.offset - start) % schedule.slices  # first applying index >= start
-        if start < plan.slices_planned:
-            runs += math.ceil((plan.slices_planned - start) / schedule.slices)
-    return runs
-
-
 def estimate_plan(
     plan: Plan, costs: CostModel | None, first_slice: int = 0, truth: bool = False
 ) -> Estimate:
     """Instrument time and data of slices ``first_slice`` .. end of ``plan``."""
     model = costs if costs is not None else LowerBoundCosts()
     slices = max(0, plan.slices_planned - first_slice)
-    by_kind: dict[str, float] = defaultdict(float)
     if slices == 0:
         return Estimate(0, 0.0, {}, 0, costs is None)
-    actions = [a for a in plan.slice(first_slice).actions if not isinstance(a, Autofocus)]
+    by_kind: dict[str, float] = defaultdict(float)
+    frames: dict[str, float] = defaultdict(float)
     data = 0
-    for action in actions:
-        by_kind[action.kind] += action_s(action, model) * slices
-        data += action_bytes(action, model, truth) * slices
-    focus_runs = _runs_of(plan, first_slice)
-    if focus_runs:
-        by_kind[Autofocus.kind] += model.autofocus_s() * focus_runs
-    currents = [a.current_na for a in actions]
-    changes = sum(a != b for a, b in zip(currents, currents[1:] + currents[:1], strict=True))
-    by_kind[CURRENT_CHANGE] += model.current_change_s() * (changes * slices + 1)
+    dry = DryRun(model, truth)
+    scheduled = {s.do for s in plan.recipe.every}
+    steps = plan.slice(first_slice).steps
+    regular = [s for s in steps if s.position != SETUP and s.kind not in scheduled]
+    for slice_pass in range(2):  # the second pass starts from the current the first left
+        for planned in regular:
+            before_s, before_bytes, changes = dry.seconds, dry.data_bytes, dry.current_changes
+            dry.longest_frame_s = 0.0
+            dry_run_step(plan, planned, first_slice, dry)
+            if slice_pass:
+                switch_s = (dry.current_changes - changes) * model.current_change_s()
+                by_kind[planned.kind] += (dry.seconds - before_s - switch_s) * slices
+                by_kind[CURRENT_CHANGE] += switch_s * slices
+                data += (dry.data_bytes - before_bytes) * slices
+                frames[planned.kind] = max(frames[planned.kind], dry.longest_frame_s)
+    once = [(s, 1) for s in steps if s.position == SETUP and first_slice == 0]
+    tasks = [
+        (plan.scheduled_step(kind), plan.scheduled_runs(kind, first_slice)) for kind in scheduled
+    ]
+    for planned, runs in once + tasks:
+        if runs:
+            # a task runs at its step's current (the change is the step's, counted already);
+            # the set-up's change replaces the run's first one
+            task = DryRun(model, truth, current_na=getattr(planned.step, "current_na", None))
+            dry_run_step(plan, planned, first_slice, task)
+            by_kind[planned.kind] += task.seconds * runs
+            frames[planned.kind] = max(frames[planned.kind], task.longest_frame_s)
+    by_kind[CURRENT_CHANGE] += model.current_change_s()  # the first rung of the run
     return Estimate(
         slices=slices,
         total_s=sum(by_kind.values()),
         by_kind_s={k: v for k, v in sorted(by_kind.items()) if v},
         data_bytes=data,
         lower_bound=costs is None,
+        longest_frame_s={k: v for k, v in frames.items() if v},
     )

@@ -56,6 +56,44 @@ class StepFinished(Event):
     started_s: float
     duration_s: float
     metadata: dict[str, Any] = field(default_factory=dict)
+    current_na: float = 0.0
+
+
+@dataclass(frozen=True)
+class Acquired(Event):
+    """An acquisition finished (``product`` names the product it feeds, if any): every scan
+    is on the stream, so a subscriber (ground truth, live views) sees each as it happens."""
+
+    slice: int
+    position: int
+    kind: str
+    product: str | None
+    data: Any  # Image or Raster
+
+    def as_dict(self) -> dict[str, Any]:
+        return _without_data(self)
+
+
+@dataclass(frozen=True)
+class ProductKept(Event):
+    """A data product of the slice, complete (parts summed): what the slice store keeps."""
+
+    slice: int
+    position: int
+    kind: str
+    product: str
+    data: Any  # Image or Raster
+
+    def as_dict(self) -> dict[str, Any]:
+        return _without_data(self)
+
+
+def _without_data(event: Acquired | ProductKept) -> dict[str, Any]:
+    """Logs and the wire carry the product's description, never its arrays."""
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name != "data"}
+    pixels = getattr(event.data, "pixels", getattr(event.data, "count_maps", None))
+    shape = list(pixels.shape) if pixels is not None else None
+    return {"event": event.name(), **fields, "data": type(event.data).__name__, "shape": shape}
 
 
 @dataclass(frozen=True)

@@ -1,42 +1,45 @@
-"""Compile a recipe (what) into a plan (how): per-slice actions with every number resolved.
+"""Compile a recipe (what) into a plan (which steps each slice runs, in order).
 
-Slice ``i`` (0-based) mills the face from ``z = i * t`` to ``z = (i + 1) * t`` and then images
-the face it exposed, so its data belong to depth ``(i + 1) * t``. Scheduled tasks (autofocus)
-run just before the slice's first imaging step, at that step's current, so they cost no extra
-current change and focus the very field that is about to be imaged.
+Slice ``i`` (0-based) cuts the face from ``z = i * t`` to ``z = (i + 1) * t`` (its nominal
+front; the thickness loop corrects where the cut is aimed) and then images the face it
+exposed. Slice 0 first runs the set-up steps (the fiducial, if the recipe has one). Scheduled
+tasks (autofocus, auto contrast) run just before the slice's first imaging step, at that
+step's current, so they cost no extra current change and tune the very field about to be
+imaged. Each step is run by its kind's plan function (:mod:`fibsims.engine.steps`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from fibsims.engine.actions import (
-    Action,
-    Autofocus,
-    Mill,
-    RockingPolish,
-    SEImage,
-    SimsRaster,
-    SlicePlan,
-)
-from fibsims.instrument.types import (
-    MillPattern,
-    PatternKind,
-    Polarity,
-    RasterRequest,
-    ScanRequest,
-)
-from fibsims.recipe import (
-    MillStep,
-    Recipe,
-    RockingPolishStep,
-    SEImageStep,
-    SimsRasterStep,
-)
+from fibsims.engine.steps import PLANS, load_builtin_steps
+from fibsims.engine.steps.imaging import scan_request
+from fibsims.engine.steps.tasks import ScheduledStep
+from fibsims.recipe import MillStep, Recipe, SEImageStep
 
 IMAGING_KINDS = ("se_image", "sims_raster")
+SETUP = -1
+"""The position of a set-up step (it is not one of the recipe's slice steps)."""
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    kind: str
+    step: Any
+    """The recipe's step model (or a :class:`ScheduledStep`), handed to the plan function."""
+    position: int
+    """Index in the recipe's ``slice:`` list; :data:`SETUP` for set-up, and scheduled tasks
+    take the position of the step they precede."""
+    product: str | None = None
+
+
+@dataclass(frozen=True)
+class SlicePlan:
+    index: int
+    nominal_front_um: float
+    steps: tuple[PlannedStep, ...]
 
 
 @dataclass(frozen=True)
@@ -54,33 +57,63 @@ class Plan:
         return self.recipe.volume.slice_thickness_nm / 1000.0
 
     def face_z_um(self, index: int) -> float:
-        """Where the face stands after slice ``index`` is milled (nm product first, so
-        z stays exact for the usual integer-nm thicknesses)."""
+        """Where the face stands after slice ``index`` is cut, nominally (nm product first,
+        so z stays exact for the usual integer-nm thicknesses)."""
         return (index + 1) * self.recipe.volume.slice_thickness_nm / 1000.0
 
     def slice(self, index: int) -> SlicePlan:
         if not 0 <= index < self.slices_planned:
             raise IndexError(f"slice {index} is outside the plan (0..{self.slices_planned - 1})")
-        actions: list[Action] = []
-        products = _product_names(self.recipe)
-        scheduled_done = False
+        steps: list[PlannedStep] = []
+        if index == 0 and self.recipe.fiducial is not None:
+            steps.append(PlannedStep("fiducial", self.recipe.fiducial, SETUP))
+        names = _product_names(self.recipe)
+        scheduled = False
         for position, step in enumerate(self.recipe.slice):
-            if step.kind in IMAGING_KINDS and not scheduled_done:
-                actions.extend(self._scheduled(index, step.current_na))
-                scheduled_done = True
-            actions.append(_BUILDERS[step.kind](self, step, index, products[position]))
-        return SlicePlan(index=index, face_z_um=self.face_z_um(index), actions=tuple(actions))
+            if step.kind in IMAGING_KINDS and not scheduled:
+                steps.extend(self._scheduled(index, position, step.current_na))
+                scheduled = True
+            product = names[position] if step.kind in IMAGING_KINDS else None
+            steps.append(PlannedStep(step.kind, step, position, product))
+        return SlicePlan(index, self.face_z_um(index), tuple(steps))
 
-    def _scheduled(self, index: int, current_na: float) -> list[Action]:
+    def scheduled_runs(self, kind: str, first_slice: int = 0) -> int:
+        """How many times the task ``kind`` runs in slices ``first_slice`` .. end."""
+        runs = 0
+        for schedule in self.recipe.every:
+            if schedule.do != kind:
+                continue
+            start = max(schedule.offset, first_slice)
+            start += (schedule.offset - start) % schedule.slices  # first applying index >= start
+            if start < self.slices_planned:
+                runs += -(-(self.slices_planned - start) // schedule.slices)
+        return runs
+
+    def _scheduled(self, index: int, position: int, current_na: float) -> list[PlannedStep]:
         return [
-            Autofocus(current_na=current_na, product=None)
+            self.scheduled_step(schedule.do, position, current_na)
             for schedule in self.recipe.every
-            if schedule.do == "autofocus" and schedule.applies_to(index)
+            if schedule.applies_to(index)
         ]
+
+    def scheduled_step(
+        self, kind: str, position: int | None = None, current_na: float | None = None
+    ) -> PlannedStep:
+        """The task ``kind`` as a step, before the recipe's first imaging step (whose
+        current it takes, and whose scan auto contrast tunes for)."""
+        first = next((i for i, s in enumerate(self.recipe.slice) if s.kind in IMAGING_KINDS), 0)
+        se = next((s for s in self.recipe.slice if isinstance(s, SEImageStep)), None)
+        scan = scan_request(se, self.recipe.volume.face_width_um) if se is not None else None
+        current = current_na if current_na is not None else self.recipe.slice[first].current_na
+        return PlannedStep(
+            kind,
+            ScheduledStep(kind, current, scan),
+            first if position is None else position,
+        )
 
     @property
     def mill_step(self) -> MillStep:
-        return next(s for s in self.recipe.slice if isinstance(s, MillStep))
+        return self.recipe.mill_step
 
 
 def _product_names(recipe: Recipe) -> list[str]:
@@ -93,67 +126,11 @@ def _product_names(recipe: Recipe) -> list[str]:
     return names
 
 
-def _mill(plan: Plan, step: MillStep, index: int, product: str) -> Action:
-    volume = plan.recipe.volume
-    pattern = MillPattern(
-        kind=PatternKind(step.pattern),
-        width_um=step.width_um or volume.face_width_um,
-        height_um=step.pattern_height_um,
-        depth_um=step.depth_um,
-        front_z_um=plan.face_z_um(index),
-    )
-    return Mill(current_na=step.current_na, product=None, pattern=pattern)
-
-
-def _polish(plan: Plan, step: RockingPolishStep, index: int, product: str) -> Action:
-    mill = plan.mill_step
-    pattern = MillPattern(
-        kind=PatternKind.CLEANING_CROSS_SECTION,
-        width_um=mill.width_um or plan.recipe.volume.face_width_um,
-        height_um=step.pattern_height_um,
-        depth_um=step.depth_um or mill.depth_um,
-        front_z_um=plan.face_z_um(index),
-    )
-    return RockingPolish(
-        current_na=step.current_na,
-        product=None,
-        pattern=pattern,
-        angles_deg=tuple(step.angles_deg),
-        passes=step.passes,
-    )
-
-
-def _scan(plan: Plan, step: SEImageStep | SimsRasterStep) -> ScanRequest:
-    return ScanRequest(
-        resolution_px=(int(step.resolution[0]), int(step.resolution[1])),
-        dwell_us=step.dwell_us,
-        frames=step.frames,
-        field_width_um=step.field_width_um or plan.recipe.volume.face_width_um,
-    )
-
-
-def _se_image(plan: Plan, step: SEImageStep, index: int, product: str) -> Action:
-    return SEImage(current_na=step.current_na, product=product, scan=_scan(plan, step))
-
-
-def _sims_raster(plan: Plan, step: SimsRasterStep, index: int, product: str) -> Action:
-    request = RasterRequest(
-        scan=_scan(plan, step), polarity=Polarity(step.polarity), peaks=tuple(step.peaks)
-    )
-    return SimsRaster(current_na=step.current_na, product=product, request=request)
-
-
-_BUILDERS: dict[str, Callable[..., Action]] = {
-    "mill": _mill,
-    "rocking_polish": _polish,
-    "se_image": _se_image,
-    "sims_raster": _sims_raster,
-}
-
-
 def compile_plan(recipe: Recipe) -> Plan:
-    """Compile ``recipe``; every step kind the recipe language knows must have a builder."""
-    missing = {step.kind for step in recipe.slice} - set(_BUILDERS)
+    """Compile ``recipe``; every step kind it uses must have a plan function."""
+    load_builtin_steps()
+    kinds = {step.kind for step in recipe.slice} | {s.do for s in recipe.every}
+    missing = kinds - set(PLANS)
     if missing:
-        raise ValueError(f"no plan builder for step kind(s): {', '.join(sorted(missing))}")
+        raise ValueError(f"no plan function for step kind(s): {', '.join(sorted(missing))}")
     return Plan(recipe=recipe)

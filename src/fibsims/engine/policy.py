@@ -1,7 +1,8 @@
 """Error policy per step: what a fault during a step does to the run.
 
 - A transient fault (:class:`TransientInstrumentError`) is retried with exponential backoff
-  (tenacity), waiting on the *instrument* clock, up to ``on_error.retry_attempts`` tries.
+  (tenacity), waiting on the *instrument* clock, up to ``on_error.retry_attempts`` tries; a
+  retry runs the step's plan function again from its start.
 - An optional step (``on_error.optional_steps``, e.g. autofocus) that still fails is skipped
   and flagged: the slice goes on without it.
 - A safety interlock (:class:`SafetyInterlock`) aborts the run; it is never retried.
@@ -21,10 +22,9 @@ from tenacity import (
     wait_exponential,
 )
 
-from fibsims.engine.actions import Action
 from fibsims.engine.events import Event, StepRetried, StepSkipped
-from fibsims.engine.execute import NO_HOOKS, StepHooks, StepOutput, execute
 from fibsims.engine.states import RunState
+from fibsims.engine.steps import StepOutput
 from fibsims.instrument.errors import (
     InstrumentError,
     SafetyInterlock,
@@ -52,23 +52,24 @@ class StepPolicy:
         self.emit = emit
 
     def execute(
-        self, action: Action, slice_index: int, position: int, hooks: StepHooks = NO_HOOKS
+        self, kind: str, slice_index: int, position: int, attempt: Callable[[], StepOutput]
     ) -> StepOutput | None:
-        """Run ``action`` under the policy; None means it was skipped and flagged."""
+        """Run one step (``attempt`` runs it once) under the policy; None means it was skipped
+        and flagged."""
         try:
-            return self._with_retries(action, slice_index, position, hooks)
+            return self._with_retries(kind, slice_index, position, attempt)
         except SafetyInterlock as error:
-            reason = f"safety interlock during {action.kind}: {error}"
+            reason = f"safety interlock during {kind}: {error}"
             raise Stop(RunState.ABORTED, reason) from None
         except InstrumentError as error:
-            described = f"{type(error).__name__} during {action.kind} of slice {slice_index}"
-            if action.kind in self.config.optional_steps:
+            described = f"{type(error).__name__} during {kind} of slice {slice_index}"
+            if kind in self.config.optional_steps:
                 self.emit(
                     StepSkipped(
                         t_s=self.instrument.clock.now_s(),
                         slice=slice_index,
                         position=position,
-                        kind=action.kind,
+                        kind=kind,
                         reason=f"{described}: {error}",
                     )
                 )
@@ -78,7 +79,7 @@ class StepPolicy:
             raise Stop(state, f"{described}: {error}") from None
 
     def _with_retries(
-        self, action: Action, slice_index: int, position: int, hooks: StepHooks
+        self, kind: str, slice_index: int, position: int, attempt: Callable[[], StepOutput]
     ) -> StepOutput:
         def announce(retry: RetryCallState) -> None:
             error = retry.outcome.exception() if retry.outcome else None
@@ -87,7 +88,7 @@ class StepPolicy:
                     t_s=self.instrument.clock.now_s(),
                     slice=slice_index,
                     position=position,
-                    kind=action.kind,
+                    kind=kind,
                     attempt=retry.attempt_number,
                     wait_s=retry.upcoming_sleep,
                     error=str(error),
@@ -102,4 +103,4 @@ class StepPolicy:
             before_sleep=announce,
             reraise=True,
         )
-        return retrying(execute, self.instrument, action, hooks)
+        return retrying(attempt)

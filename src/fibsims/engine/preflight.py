@@ -9,10 +9,12 @@ here too, not at slice 300 (the estimate comes from the backend's cost model,
 
 from __future__ import annotations
 
-from fibsims.engine.actions import Autofocus, SEImage, SimsRaster
-from fibsims.engine.estimate import LowerBoundCosts, estimate_plan, frame_s
+from fibsims.engine.costs import costs_floor
+from fibsims.engine.estimate import Estimate, estimate_plan
 from fibsims.engine.plan import Plan
+from fibsims.engine.steps.imaging import raster_request
 from fibsims.instrument.interfaces import Instrument
+from fibsims.recipe import SimsRasterStep
 
 CURRENT_TOLERANCE = 0.10  # a recipe current may sit within 10 % of a ladder rung
 MAX_FRAME_S = 600.0
@@ -45,9 +47,9 @@ def check(
     ``max_hours`` overrides the recipe's limit (``resume --max-hours``)."""
     recipe = plan.recipe
     problems = _ladder_problems(plan, instrument)
-    problems += _frame_problems(plan, instrument)
-    limit_h = recipe.limits.max_hours if max_hours is None else max_hours
     estimate = estimate_plan(plan, instrument.costs, first_slice, truth)
+    problems += _frame_problems(plan, estimate)
+    limit_h = recipe.limits.max_hours if max_hours is None else max_hours
     needed_h = (start_s + estimate.total_s) / 3600.0
     if needed_h > limit_h:
         done = f"{start_s / 3600:.3g} h done, then " if start_s else ""
@@ -69,22 +71,40 @@ def _round_up(hours: float) -> str:
     return f"{int(hours) + 1}" if hours < 100 else f"{int(hours / 10 + 1) * 10}"
 
 
-def _frame_problems(plan: Plan, instrument: Instrument) -> list[str]:
+def _frame_problems(plan: Plan, estimate: Estimate) -> list[str]:
     """A frame longer than :data:`MAX_FRAME_S` could not be paused or aborted in time."""
     problems = []
-    costs = instrument.costs or LowerBoundCosts()
-    actions = [a for a in plan.slice(0).actions if not isinstance(a, Autofocus)]
-    for position, (step, action) in enumerate(zip(plan.recipe.slice, actions, strict=True)):
-        if not isinstance(action, SEImage | SimsRaster):
+    for kind, seconds in estimate.longest_frame_s.items():
+        if seconds <= MAX_FRAME_S:
             continue
-        seconds = frame_s(action, costs)
-        if seconds > MAX_FRAME_S:
-            problems.append(
-                f"slice.{position}.{step.kind}: one frame takes {seconds:.4g} s; a pause or an "
-                f"abort waits for the running frame, so a frame may take at most "
-                f"{MAX_FRAME_S:g} s: lower the resolution or dwell_us (and raise frames)"
-            )
+        position = next((i for i, s in enumerate(plan.recipe.slice) if s.kind == kind), None)
+        where = f"slice.{position}.{kind}" if position is not None else kind
+        problems.append(
+            f"{where}: one frame takes {seconds:.4g} s; a pause or an abort waits for the "
+            f"running frame, so a frame may take at most {MAX_FRAME_S:g} s: lower the "
+            "resolution or dwell_us (and raise frames)"
+        )
     return problems
+
+
+def warnings(plan: Plan, instrument: Instrument) -> list[str]:
+    """What will not stop the run but makes its data less than it seems, with the numbers."""
+    found = []
+    costs = costs_floor(instrument.costs)
+    slice_nm = plan.recipe.volume.slice_thickness_nm
+    face_width = plan.recipe.volume.face_width_um
+    for position, step in enumerate(plan.recipe.slice):
+        if not isinstance(step, SimsRasterStep):
+            continue
+        depth_um = costs.sputter_depth_um(raster_request(step, face_width).scan, step.current_na)
+        if depth_um is not None and depth_um * 1000 > slice_nm:
+            found.append(
+                f"slice.{position}.sims_raster sputters about {depth_um * 1000:.3g} nm per slice, "
+                f"more than the {slice_nm:g} nm slice: the face runs ahead of the cuts, so each "
+                f"slice comes out about {depth_um * 1000:.3g} nm thick; lower current_pa, "
+                "dwell_us or frames"
+            )
+    return found
 
 
 def _ladder_problems(plan: Plan, instrument: Instrument) -> list[str]:

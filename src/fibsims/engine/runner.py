@@ -1,37 +1,43 @@
-"""The run engine: drives a plan through the run state machine, slice by slice.
+"""The run engine: drives each slice's steps through the run state machine.
 
-For each slice it executes the actions in order through the instrument interfaces, emits typed
-events with instrument-clock timestamps, hands the finished slice to the store (durable), and
-only then journals it as committed. Requests to pause or abort are honoured at safe points (the
-end of the running step). A slice stopped part way is set aside (its data kept) and redone
-whole on resume: the pattern front is absolute, so the redone mill is a cleaning pass, and the
-resumed run is identical to one never stopped.
+A step is a plan function (:mod:`fibsims.engine.steps`): a generator yielding messages
+(:mod:`fibsims.engine.messages`) and receiving their results. The runner executes each message
+(:mod:`fibsims.engine.dispatch`, the only code touching devices), emits one event stream every
+consumer subscribes to (acquisitions and kept products included: the slice store assembles the
+slice from it), treats ``Checkpoint`` as a safe point, and closes each slice by asking the store
+to make it durable, then journalling it as committed with the run context it leaves.
+
+Requests to pause or abort are honoured at safe points (before each step, between the parts of
+a long one). A slice stopped part way is set aside (its data kept) and redone whole on resume
+from the last committed context, so the resumed run is identical to one never stopped.
 
 Whatever ends the run (a policy, a request, a time limit, or an error nobody foresaw), the
 beam is blanked, the state says why, and :class:`RunFinished` is emitted; an unforeseen error
 ends the run ``failed`` with its traceback in an :class:`EngineFault` event, never escaping.
-
-Policies (:mod:`fibsims.engine.policy`) decide what a fault does; suspenders
-(:mod:`fibsims.engine.suspenders`) hold the run while a watched condition is bad.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from fibsims.engine import messages as m
+from fibsims.engine.context import RunContext, SliceContext
+from fibsims.engine.dispatch import on_instrument
+from fibsims.engine.driver import drive
 from fibsims.engine.endings import FORESEEN, ending_of
 from fibsims.engine.events import (
+    Acquired,
     EngineFault,
     Event,
     EventSink,
     HoldEnded,
     HoldStarted,
+    ProductKept,
     RunFinished,
     RunStarted,
     SliceCommitted,
@@ -39,18 +45,15 @@ from fibsims.engine.events import (
     StepFinished,
     StepStarted,
 )
-from fibsims.engine.execute import Product, StepHooks, StepOutput
 from fibsims.engine.journal import Journal
-from fibsims.engine.partial import SliceInProgress, combine_truth
-from fibsims.engine.plan import Plan
+from fibsims.engine.plan import Plan, PlannedStep
 from fibsims.engine.policy import StepPolicy, Stop
 from fibsims.engine.preflight import run_preflight
-from fibsims.engine.records import SliceRecord, StepRecord
 from fibsims.engine.states import RunState, RunStateMachine, StepState, StepTracker
-from fibsims.engine.store import SliceStore
+from fibsims.engine.steps import StepOutput, plan_for
+from fibsims.engine.store import SliceSeal, SliceStore
 from fibsims.engine.suspenders import Suspender
 from fibsims.instrument.interfaces import Instrument
-from fibsims.instrument.types import Image, Raster
 
 
 @dataclass(frozen=True)
@@ -72,26 +75,31 @@ class RunEngine:
         sinks: Sequence[EventSink] = (),
         seed: int = 0,
         suspenders: Sequence[Suspender] = (),
-        collect_truth: bool = False,
         max_hours: float | None = None,
         abort_requested: Callable[[], str | None] = lambda: None,
         uncounted_s: float = 0.0,
+        context: RunContext | None = None,
+        truth: bool = False,
     ) -> None:
-        """``max_hours`` overrides the recipe's ``limits.max_hours`` (``resume --max-hours``);
+        """``store`` is the first subscriber of the event stream (then ``sinks``);
+        ``max_hours`` overrides the recipe's ``limits.max_hours`` (``resume --max-hours``);
         ``abort_requested`` is polled at every safe point for an abort asked from outside the
         process (``fibsims abort``), returning its reason; ``uncounted_s`` is instrument time
         earlier sessions spent that the clock no longer shows (holds and slices redone after a
-        stop), which still counts against the time limit."""
+        stop), which still counts against the time limit; ``context`` is the run context the
+        last committed slice left (a resumed run); ``truth`` says ground-truth maps will be
+        recorded (only for the data-volume estimate)."""
         self.plan = plan
         self.instrument = instrument
         self.store = store
         self.journal = journal
-        self.sinks = list(sinks)
+        self.sinks: list[EventSink] = [store, *sinks]
         self.seed = seed
         self.suspenders = list(suspenders)
-        self.truth = instrument.truth if collect_truth else None
         self.policy = StepPolicy(plan.recipe.on_error, instrument, self._emit)
         self.machine = RunStateMachine()
+        self.context = context or RunContext()
+        self.truth = truth
         self._pause_reason: str | None = None
         self._abort_reason: str | None = None
         self._critical = 0
@@ -99,8 +107,9 @@ class RunEngine:
         self.max_hours = plan.recipe.limits.max_hours if max_hours is None else max_hours
         self.uncounted_s = uncounted_s
         self._abort_requested = abort_requested
-        self._part_truth: list[tuple[int, dict[str, np.ndarray]]] = []
         self._winding_down = False
+        self._open: SliceSeal | None = None  # the slice in progress, for setting it aside
+        self._step: tuple[int, int, str] = (-1, -1, "")  # (slice, position, kind) now running
 
     # -- requests (safe to call from a signal handler) --------------------------------------
     def request_pause(self, reason: str = "pause requested") -> None:
@@ -215,7 +224,6 @@ class RunEngine:
         planned = self.plan.slices_planned
         self._completed = first_slice
         self._left = planned - first_slice
-        self._partial: SliceInProgress | None = None
         try:
             status, reason = self._run_guarded(first_slice)
         finally:  # even a BaseException (SystemExit, a stray KeyboardInterrupt) blanks
@@ -252,8 +260,10 @@ class RunEngine:
                     first_slice=first_slice,
                     start_s=self._now() + self.uncounted_s,
                     max_hours=self.max_hours,
-                    truth=self.truth is not None,
+                    truth=self.truth,
                 )
+                if first_slice:
+                    self._restore_context()
                 self._emit(
                     RunStarted(
                         t_s=self._now(),
@@ -284,114 +294,143 @@ class RunEngine:
             status, reason = stop.state, stop.reason
         return status, reason
 
+    def _restore_context(self) -> None:
+        """A resumed run puts the instrument back as the last commit left it: the beam shift
+        that follows the drift and the detector's settings (instrument state, which a twin
+        opened afresh does not hold; both take no instrument time)."""
+        context = self.context
+        shift = (
+            context.applied_um[0] - context.stage_offset_um[0],
+            context.applied_um[1] - context.stage_offset_um[1],
+        )
+        if shift != (0.0, 0.0):
+            on_instrument(self.instrument, m.SetBeamShift(shift))
+        if context.contrast is not None and context.brightness is not None:
+            on_instrument(self.instrument, m.SetDetector(context.contrast, context.brightness))
+
     def _run_slices(self, first_slice: int) -> None:
         planned = self.plan.slices_planned
         for index in range(first_slice, planned):
             self._left = planned - index
             self._safe_point()
-            record = self._run_slice(index)
+            seal = self._run_slice(index)
             with self._critical_section():
-                receipt = self.store.write_slice(record)  # durable first ...
+                receipt = self.store.commit(seal)  # durable first ...
                 self.journal.append(  # ... then committed
                     {
                         "entry": "slice_committed",
                         "slice": index,
-                        "t_s": record.finished_s,
+                        "t_s": seal.finished_s,
                         "file_crc32": receipt.crc32,
                         "file_bytes": receipt.bytes,
+                        "context": seal.context.record(),
                     }
                 )
-                self._partial = None
+                self._open = None
                 self._completed = index + 1
             self._emit(
                 SliceCommitted(
                     t_s=self._now(),
                     slice=index,
-                    face_z_um=record.face_z_um,
-                    duration_s=record.duration_s,
+                    face_z_um=seal.face_z_um,
+                    duration_s=seal.finished_s - seal.started_s,
                     slices_completed=self._completed,
                     slices_planned=planned,
                 )
             )
 
-    def _run_slice(self, index: int) -> SliceRecord:
+    def _run_slice(self, index: int) -> SliceSeal:
         slice_plan = self.plan.slice(index)
-        tracker = StepTracker(len(slice_plan.actions))
-        partial = SliceInProgress(index, slice_plan.face_z_um, self._now())
-        self._partial = partial
-        for position, action in enumerate(slice_plan.actions):
-            if position:
+        started_s = self._now()
+        measured = self.context.face_z_um
+        self._open = self._seal(index, slice_plan.nominal_front_um, started_s, measured=False)
+        tracker = StepTracker(len(slice_plan.steps))
+        for number, planned in enumerate(slice_plan.steps):
+            if number:
                 self._safe_point()
-            tracker.transition(position, StepState.RUNNING)
-            step_start = self._now()
-            self._emit(
-                StepStarted(t_s=step_start, slice=index, position=position, kind=action.kind)
-            )
-            self._part_truth.clear()
-            output = self.policy.execute(action, index, position, self._hooks)
+            tracker.transition(number, StepState.RUNNING)
+            output = self._run_step(index, slice_plan.nominal_front_um, planned)
             if output is None:  # an optional step failed: skipped and flagged
-                tracker.transition(position, StepState.SKIPPED)
+                tracker.transition(number, StepState.SKIPPED)
                 continue
-            tracker.transition(position, StepState.DONE)
-            metadata: dict[str, Any] = dict(output.metadata)
-            self._keep(partial, position, action.kind, action.product, step_start, output)
+            tracker.transition(number, StepState.DONE)
+            for suspender in self.suspenders:
+                reason = suspender.after_step(planned.kind, output.metadata)
+                if reason is not None:
+                    raise Stop(RunState.PAUSED, f"suspended by {suspender.name}: {reason}")
+        face_measured = self.context.face_z_um is not None and self.context.face_z_um != measured
+        return self._seal(index, slice_plan.nominal_front_um, started_s, face_measured)
+
+    def _run_step(self, index: int, front_um: float, planned: PlannedStep) -> StepOutput | None:
+        started_s = self._now()
+        position, kind = planned.position, planned.kind
+        self._step = (index, position, kind)
+        self._emit(StepStarted(t_s=started_s, slice=index, position=position, kind=kind))
+        ctx = SliceContext(
+            index=index,
+            recipe=self.plan.recipe,
+            run=self.context,
+            nominal_front_um=front_um,
+            position=position,
+            product=planned.product,
+            costs=self.instrument.costs,
+        )
+
+        def attempt() -> StepOutput:
+            return drive(plan_for(kind)(planned.step, ctx), self._handle)
+
+        output = self.policy.execute(kind, index, position, attempt)
+        if output is not None:
             self._emit(
                 StepFinished(
                     t_s=self._now(),
                     slice=index,
                     position=position,
-                    kind=action.kind,
-                    started_s=step_start,
-                    duration_s=self._now() - step_start,
-                    metadata=metadata,
+                    kind=kind,
+                    started_s=started_s,
+                    duration_s=self._now() - started_s,
+                    metadata=dict(output.metadata),
+                    current_na=output.current_na,
                 )
             )
-            for suspender in self.suspenders:
-                reason = suspender.after_step(action.kind, metadata)
-                if reason is not None:
-                    raise Stop(RunState.PAUSED, f"suspended by {suspender.name}: {reason}")
-        return partial.record(self._now(), self.instrument)
+        return output
 
-    def _keep(
-        self,
-        partial: SliceInProgress,
-        position: int,
-        kind: str,
-        product: str | None,
-        started_s: float,
-        output: StepOutput,
-    ) -> None:
-        partial.steps.append(
-            StepRecord(position, kind, started_s, self._now(), output.current_na, output.metadata)
+    def _handle(self, msg: m.Msg) -> Any:
+        """Execute one message of the running step's plan."""
+        index, position, kind = self._step
+        if isinstance(msg, m.Checkpoint):
+            return self._safe_point()
+        if isinstance(msg, m.Keep):
+            self._emit(ProductKept(self._now(), index, position, kind, msg.name, msg.product))
+            return None
+        result = on_instrument(self.instrument, msg)
+        if isinstance(msg, m.AcquireImage | m.AcquireRaster):
+            self._emit(Acquired(self._now(), index, position, kind, msg.product, result))
+        return result
+
+    def _seal(self, index: int, front_um: float, started_s: float, measured: bool) -> SliceSeal:
+        """Close the slice: its face, times, stage and a copy of the context it leaves."""
+        context = copy.deepcopy(self.context)
+        if self.instrument.truth is not None:  # a simulated sample's state commits with it
+            context.sample_state = self.instrument.truth.sample_state()
+        face = self.context.face_z_um if measured and self.context.face_z_um else front_um
+        return SliceSeal(
+            index=index,
+            face_z_um=float(face),
+            nominal_front_um=front_um,
+            started_s=started_s,
+            finished_s=self._now(),
+            stage=self.instrument.stage.position(),
+            context=context,
         )
-        if isinstance(output.product, Image) and product:
-            partial.images[product] = output.product
-        elif isinstance(output.product, Raster) and product:
-            partial.rasters[product] = output.product
-        if product and self._part_truth:
-            partial.truth[product] = combine_truth(self._part_truth)
-
-    @property
-    def _hooks(self) -> StepHooks:
-        return StepHooks(checkpoint=self._safe_point, part_done=self._collect_truth)
-
-    def _collect_truth(self, part: Product) -> None:
-        """Truth of one acquired part (an acquisition split into parts has one per part)."""
-        if self.truth is None:
-            return
-        if isinstance(part, Image):
-            self._part_truth.append((part.frames, self.truth.last_image_truth()))
-        else:
-            self._part_truth.append((part.frames, self.truth.last_raster_truth()))
 
     def _set_aside_partial(self) -> None:
-        partial = self._partial
-        if partial is None or not (partial.images or partial.rasters or partial.steps):
+        """The slice stopped part way is kept aside (redone whole on resume)."""
+        if self._open is None:
             return
-        # the slice is redone on resume; nothing committed depends on this copy
         with contextlib.suppress(Exception):  # the wind-down goes on whatever this meets
-            self.store.set_aside(partial.record(self._now(), self.instrument))
-        self._partial = None
+            self.store.set_aside(self._open)
+        self._open = None
 
     def _is_blanked(self) -> bool | None:
         """The beam's state, or None when it cannot be read (link lost, column fault)."""

@@ -19,6 +19,7 @@ from fibsims.instrument.interfaces import (
 )
 from fibsims.instrument.registry import InstrumentOptions, available_backends, open_instrument
 from fibsims.instrument.types import (
+    AcquisitionGeometry,
     FocusResult,
     Image,
     MillPattern,
@@ -34,6 +35,7 @@ from fibsims.instrument.types import (
 )
 
 __all__ = [
+    "AcquisitionGeometry",
     "Clock",
     "CostModel",
     "FocusResult",

@@ -14,10 +14,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from fibsims.instrument.types import (
+    AcquisitionGeometry,
     FocusResult,
     Image,
     MillPattern,
@@ -132,6 +134,22 @@ class SEDetector(ABC):
     def acquire_image(self, request: ScanRequest) -> Image:
         """Scan the field at the column's selected current and return the summed frames."""
 
+    @abstractmethod
+    def contrast(self) -> float:
+        """The detector's contrast (amplifier gain) setting, 0 to 1, as vendors expose it."""
+
+    @abstractmethod
+    def set_contrast(self, value: float) -> None:
+        """Set the contrast (gain), 0 to 1."""
+
+    @abstractmethod
+    def brightness(self) -> float:
+        """The detector's brightness (signal offset) setting, 0 to 1."""
+
+    @abstractmethod
+    def set_brightness(self, value: float) -> None:
+        """Set the brightness (offset), 0 to 1."""
+
 
 class TofSpectrometer(ABC):
     """Time-of-flight secondary-ion mass spectrometer synchronised with the ion-beam raster."""
@@ -180,6 +198,12 @@ class CostModel(ABC):
     def spectrum_samples(self, request: RasterRequest) -> int:
         """Samples in the sum spectrum a raster returns (for the data-volume estimate)."""
 
+    def sputter_depth_um(self, request: ScanRequest, current_na: float) -> float | None:
+        """How deep a scan erodes the face of the sample material (dose per area x the
+        material's volume per dose), or None when the backend cannot say. Preflight warns
+        when a SIMS raster would erode more than a slice."""
+        return None
+
 
 class GroundTruth(ABC):
     """Optional: what a simulated instrument knows about the sample it has just measured.
@@ -198,6 +222,18 @@ class GroundTruth(ABC):
     def last_raster_truth(self) -> dict[str, np.ndarray]:
         """Truth of the most recent SIMS raster, averaged over the depth it sputtered: at least
         ``labels`` and ``li_fraction`` (plus ``<element>_fraction`` maps), shape (H, W)."""
+
+    @abstractmethod
+    def last_geometry(self) -> AcquisitionGeometry:
+        """Where the most recent acquisition (image or raster) landed: true drift, field
+        centre in the sample frame, true face position, defocus."""
+
+    @abstractmethod
+    def sample_state(self) -> dict[str, Any]:
+        """The physical state of the simulated sample (JSON-able): the face where it truly
+        stands, the features milled into it. A run commits it with every slice and hands it
+        back when it resumes (``InstrumentOptions.sample_state``), as a real sample would
+        simply still be in the chamber."""
 
 
 @dataclass

@@ -42,6 +42,9 @@ class InstrumentOptions:
     sample: Mapping[str, Any] = field(default_factory=dict)
     start_time_s: float = 0.0
     faults: tuple[Mapping[str, Any], ...] = ()  # fault injection; simulated backends only
+    sample_state: Mapping[str, Any] | None = None
+    """A simulated sample's physical state as the last committed slice left it
+    (``GroundTruth.sample_state``); None for a new run. Hardware ignores it."""
 
 
 InstrumentFactory = Callable[[InstrumentOptions], Instrument]

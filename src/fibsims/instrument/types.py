@@ -61,6 +61,10 @@ class MillPattern:
     front_z_um: float
     center_x_um: float = 0.0
     center_y_um: float = 0.0
+    rotation_deg: float = 0.0
+    """Rotation of the footprint about the y axis (in the x-z plane, counter-clockwise seen
+    from the top surface, about the footprint's centre), as vendors' pattern rotation: 0 for
+    cuts; a fiducial's angled lines use it."""
 
     @property
     def volume_um3(self) -> float:
@@ -159,6 +163,24 @@ class Raster:
     current_na: float
     duration_s: float
     saturated_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+
+
+@dataclass(frozen=True)
+class AcquisitionGeometry:
+    """Where an acquisition really landed on the sample (simulated instruments' ground truth).
+
+    The sample frame is the face frame without drift: a point of the sample keeps its
+    coordinates however the sample drifts. ``field_center_um`` is where the centre of the
+    scanned field fell in that frame (stage + beam shift - drift, and any stage error), so a
+    perfectly drift-corrected series keeps it fixed. ``face_z_um`` is where the face truly
+    stood (not where the patterns were aimed), ``defocus_um`` how far off focus the beam was.
+    All at the middle of the acquisition.
+    """
+
+    drift_um: tuple[float, float, float]
+    field_center_um: tuple[float, float]
+    face_z_um: float
+    defocus_um: float
 
 
 @dataclass(frozen=True)

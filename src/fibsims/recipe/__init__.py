@@ -6,6 +6,7 @@ Depends only on the standard library, pydantic and PyYAML; it is independent of
 
 from fibsims.recipe.bounds import MAX_SEED
 from fibsims.recipe.errors import Problem, RecipeError
+from fibsims.recipe.fiducial import Fiducial
 from fibsims.recipe.loader import load_recipe, parse_recipe
 from fibsims.recipe.models import (
     InstrumentSettings,
@@ -36,6 +37,7 @@ __all__ = [
     "PEAK_LABEL_PATTERN",
     "STEP_TYPES",
     "ErrorPolicy",
+    "Fiducial",
     "InstrumentSettings",
     "Limits",
     "MillStep",

@@ -13,11 +13,12 @@ from pydantic_core import PydanticCustomError
 
 from fibsims.recipe.base import RecipeModel
 from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED, MAX_SLICES
+from fibsims.recipe.fiducial import Fiducial
 from fibsims.recipe.policy import ErrorPolicy, Suspenders
 from fibsims.recipe.steps import MillStep, SliceStep
 
-ScheduledTask = Literal["autofocus"]
-"""Tasks a schedule can run between slices. Adding one (e.g. drift_correction) is adding it here."""
+ScheduledTask = Literal["autofocus", "auto_contrast"]
+"""Tasks a schedule can run before a slice's first image; each has a plan function of its kind."""
 
 RULE_ERROR = "recipe_rule"
 """Error type of the cross-field checks. Its context carries ``at``, the dotted path of the
@@ -119,6 +120,10 @@ class Recipe(RecipeModel):
     )
     every: list[Schedule] = Field(
         default_factory=list, description="tasks run every N slices, between slices"
+    )
+    fiducial: Fiducial | None = Field(
+        default=None,
+        description="marks milled before the first slice to correct drift and slice thickness",
     )
     limits: Limits = Field(default_factory=Limits, description="run time limits")
     suspenders: Suspenders = Field(

@@ -98,7 +98,7 @@ class Suspenders(RecipeModel):
     )
 
 
-OptionalStep = Literal["autofocus"]
+OptionalStep = Literal["autofocus", "auto_contrast"]
 
 
 class ErrorPolicy(RecipeModel):
@@ -117,7 +117,7 @@ class ErrorPolicy(RecipeModel):
         ),
     )
     optional_steps: list[OptionalStep] = Field(
-        default_factory=lambda: ["autofocus"],
+        default_factory=lambda: ["autofocus", "auto_contrast"],
         description="steps that are skipped and flagged when they fail",
     )
     on_hardware_fault: Literal["pause", "abort"] = Field(

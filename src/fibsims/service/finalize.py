@@ -135,12 +135,15 @@ def finalize(
     write_summary: Callable[[Finalized], None],
     known_missing: dict[int, str] | None = None,
     end_t_s: float | None = None,
+    between: Callable[[], None] = lambda: None,
 ) -> Finalized:
     """Finalize ``run`` as ``outcome``; raise :class:`FinalizeFailed` if run.h5 cannot be
     written (the run is then left ``finalizing``, for ``resume`` to finish). ``end_t_s`` is
     the instrument time the session stopped at, journalled for the time limit's sake."""
     try:
-        return _finalize(run, outcome, write_state, write_summary, known_missing or {}, end_t_s)
+        return _finalize(
+            run, outcome, write_state, write_summary, known_missing or {}, end_t_s, between
+        )
     except OSError as error:  # the disk filled up (or the folder went) while recording
         failure = FinalizeFailed(
             f"could not record the end of the run in {run.layout.folder}: "
@@ -162,6 +165,7 @@ def _finalize(
     write_summary: Callable[[Finalized], None],
     known_missing: dict[int, str],
     end_t_s: float | None,
+    between: Callable[[], None],
 ) -> Finalized:
     layout = run.layout
     write_state(state=FINALIZING, outcome=outcome, finalize_error=None)
@@ -175,7 +179,7 @@ def _finalize(
         try:
             _check_room(run, missing)
             missing = consolidate(
-                layout.run_file, sources, run_attrs(run, outcome), missing
+                layout.run_file, sources, run_attrs(run, outcome), missing, between
             ).missing
         except (RunFileError, FinalizeFailed) as error:
             if outcome in REMOVES_SLICES:  # run.h5 is the run's data from here on: required

@@ -113,6 +113,14 @@ class RunFolder:
         return self.commits[-1].t_s if self.commits else 0.0
 
     @property
+    def last_context(self) -> dict[str, Any] | None:
+        """The run context journalled with the last commit (its arrays are in its file)."""
+        if not self.commits:
+            return None
+        context = (self.commits[-1].model_extra or {}).get("context")
+        return context if isinstance(context, dict) else None
+
+    @property
     def max_hours(self) -> float | None:
         """The latest ``resume --max-hours`` override, if any session gave one."""
         given = [s.max_hours for s in self.sessions if s.max_hours is not None]

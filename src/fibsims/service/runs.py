@@ -21,14 +21,16 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import fibsims
 from fibsims.data.atomic import write_json_atomic
 from fibsims.data.live import EventPublisher
+from fibsims.data.slice_file import read_context
 from fibsims.data.state_file import FINALIZING, read_json_object
 from fibsims.engine import preflight
+from fibsims.engine.context import RunContext
 from fibsims.engine.journal import Journal
 from fibsims.engine.plan import compile_plan
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
@@ -208,7 +210,7 @@ def start_run(request: RunRequest) -> RunReport:
                 started = True  # from here on the folder is a run that resume can continue
                 request.tell(f"run folder: {folder}  (follow it with `fibsims status {folder}`)")
 
-            return _open_and_run(session, control, create_files)
+            return _open_and_run(session, control, create_files, request.tell)
         finally:
             if not started:
                 _remove_refused(folder, made)
@@ -250,6 +252,7 @@ def resume_run(request: ResumeRequest) -> RunReport:
                 notes.append(note)
                 request.tell(f"warning: {note}")
             _set_aside_leftovers(layout, len(run.commits))
+            context = _committed_context(run, missing)
             session = Session(
                 plan=compile_plan(recipe),
                 layout=layout,
@@ -261,13 +264,30 @@ def resume_run(request: ResumeRequest) -> RunReport:
                 progress=request.progress,
                 truth=run.manifest.truth,
                 max_hours=request.max_hours if request.max_hours is not None else run.max_hours,
+                context=context,
                 uncounted_s=run.uncounted_s,
                 publish=request.publish,
                 publish_keys=request.publish_keys,
                 link_keys=request.link_keys,
                 notes=tuple(notes),
             )
-            return _open_and_run(session, control, lambda: None)
+            return _open_and_run(session, control, lambda: None, request.tell)
+
+
+def _committed_context(run: RunFolder, damaged: dict[int, str]) -> RunContext | None:
+    """The context the last committed slice left: its values from the journal, its arrays
+    (the fiducial's reference crops) from that slice's file. If the file is damaged the
+    reference is taken afresh at the first resumed slice (said in the log)."""
+    record = run.last_context
+    if record is None:
+        return None
+    last = run.sources[-1]
+    if last.index not in damaged:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            return read_context(last.path)
+    context = RunContext.from_record(record)
+    context.fiducial = None
+    return context
 
 
 def _repair(run: RunFolder, tell: Callable[[str], None]) -> list[str]:
@@ -318,7 +338,10 @@ def _set_aside_leftovers(layout: RunLayout, first_uncommitted: int) -> None:
 
 
 def _open_and_run(
-    session: Session, control: RunControl, create_files: Callable[[], None]
+    session: Session,
+    control: RunControl,
+    create_files: Callable[[], None],
+    tell: Callable[[str], None] = _tell,
 ) -> RunReport:
     recipe = session.plan.recipe
     instrument = open_instrument(
@@ -328,6 +351,7 @@ def _open_and_run(
             sample=recipe.sample.model_dump(mode="json"),
             start_time_s=session.start_time_s,
             faults=session.faults,
+            sample_state=session.context.sample_state if session.context else None,
         ),
         keys=session.link_keys,
     )
@@ -336,6 +360,10 @@ def _open_and_run(
         problems = check(session, instrument)
         if problems:
             raise preflight.PreflightError(problems)
+        cautions = preflight.warnings(session.plan, instrument)
+        for caution in cautions:
+            tell(f"warning: {caution}")
+        session = replace(session, notes=(*session.notes, *cautions))
         publisher = (
             EventPublisher(session.publish, keys=session.publish_keys) if session.publish else None
         )

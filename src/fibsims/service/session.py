@@ -20,12 +20,14 @@ from fibsims.data.event_log import EventLog
 from fibsims.data.incidents import Incidents
 from fibsims.data.live import EventPublisher
 from fibsims.data.progress import ProgressBar
-from fibsims.data.quality import li_map_quality
+from fibsims.data.quality import li_map_quality, loop_quality
 from fibsims.data.run_file import step_totals
 from fibsims.data.slice_file import SliceFileStore
 from fibsims.data.state_file import StateFile, read_json_object, read_state
 from fibsims.data.summary import SummaryCollector
+from fibsims.data.truth import TruthCollector
 from fibsims.engine import preflight, suspenders
+from fibsims.engine.context import RunContext
 from fibsims.engine.estimate import estimate_plan
 from fibsims.engine.events import EventSink
 from fibsims.engine.journal import Journal
@@ -57,6 +59,8 @@ class Session:
     progress: bool
     truth: bool
     max_hours: float | None = None
+    context: RunContext | None = None
+    """The run context the last committed slice left (a resumed run), else None."""
     uncounted_s: float = 0.0
     """Instrument time earlier sessions spent after their last commit (see RunEngine)."""
     publish: str | None = None
@@ -156,7 +160,8 @@ def execute(
     if session.max_hours is not None:
         started["max_hours"] = session.max_hours
     journal.append(started)
-    store = SliceFileStore(layout.slices)
+    collector = TruthCollector(instrument.truth, maps=session.truth) if instrument.truth else None
+    store = SliceFileStore(layout.slices, truth=collector)
     log = EventLog(layout.log)
     for note in session.notes:
         log.message("session_note", note=note)
@@ -169,7 +174,7 @@ def execute(
         owner=ProcessId.current().as_record(),
         incidents=Incidents.from_record(earlier.get("incidents")),
     )
-    sinks: list[EventSink] = [log, summary, state]
+    sinks: list[EventSink] = [*([collector] if collector else []), log, summary, state]
     if session.progress:
         sinks.append(ProgressBar())
     if publisher is not None:
@@ -186,10 +191,11 @@ def execute(
             suspenders=suspenders.from_recipe(
                 recipe.suspenders, store.free_and_slice_bytes, recipe.volume.slices
             ),
-            collect_truth=session.truth,
             max_hours=session.max_hours,
             abort_requested=abort_requested(layout),
             uncounted_s=session.uncounted_s,
+            context=session.context,
+            truth=session.truth,
         )
         control.attach(engine)
         outcome = engine.run(first_slice=session.first_slice)
@@ -216,18 +222,25 @@ def execute(
                 payload["run_file_note"] = done.run_file_note
             if done.run_file_current:  # whole-run step times, every session
                 payload.update(step_totals(done.run_file))
-            quality = (
-                li_map_quality(done.run_file) if session.truth and done.run_file_current else None
-            )
-            if quality is not None:
-                payload["quality"] = quality
+            if done.run_file_current:
+                quality = {
+                    **(loop_quality(done.run_file) or {}),
+                    **((li_map_quality(done.run_file) or {}) if session.truth else {}),
+                }
+                if quality:
+                    payload["quality"] = quality
             write_json_atomic(layout.summary, payload)
             report.summary = payload
 
         report = RunReport(status=status, layout=layout, notes=list(session.notes))
         try:
             finalize(
-                open_run_folder(layout), status, state.write, write_summary, end_t_s=outcome.t_s
+                open_run_folder(layout),
+                status,
+                state.write,
+                write_summary,
+                end_t_s=outcome.t_s,
+                between=control.check,
             )
             if status in {"paused", "failed"} and _abort_asked(control, layout):
                 status = report.status = "aborted"  # asked while finalizing: once more

@@ -49,7 +49,15 @@ class RunControl:
         self.phase = "starting"
         self.engine: RunEngine | None = None
         self.abort_requested = False
+        self.stop_requested: str | None = None
         self._interrupts = 0
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` if a stop was asked for: finalizing calls this between
+        slices, so a stop whose exception landed where Python ignores exceptions (a garbage
+        collector's callback) still takes effect."""
+        if self.stop_requested is not None:
+            raise Interrupted(self.stop_requested)
 
     def attach(self, engine: RunEngine) -> None:
         self.engine, self.phase, self._interrupts = engine, "running", 0
@@ -68,7 +76,8 @@ class RunControl:
                     "once (the data is safe; `fibsims resume` then finishes the run file)."
                 )
                 return
-            raise Interrupted("stopped (second Ctrl-C) while finalizing")
+            self.stop_requested = "stopped (second Ctrl-C) while finalizing"
+            raise Interrupted(self.stop_requested)
         assert self.engine is not None
         if self._interrupts == 1:
             _say(

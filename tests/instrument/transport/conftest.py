@@ -19,6 +19,7 @@ import pytest
 import zmq
 
 from fibsims.instrument import (
+    AcquisitionGeometry,
     Clock,
     CostModel,
     FocusResult,
@@ -100,6 +101,7 @@ class FakeColumn(IonColumn):
         self.script, self.clock = script, clock
         self.kv, self.current, self.blanked = 30.0, 0.1, True
         self.shift, self.face = (0.0, 0.0), 0.0
+        self.patterns: list[MillPattern] = []
 
     @property
     def ion_species(self) -> str:
@@ -157,6 +159,7 @@ class FakeColumn(IonColumn):
             time.sleep(self.script.mill_wall_s)
         self.script.log.append(("column.mill done", threading.current_thread().name))
         self.clock.t += 30.0
+        self.patterns.append(pattern)
         self.face = max(self.face, pattern.front_z_um)
         return MillResult(
             duration_s=30.0, dose_nc=1.0 / 3.0, face_z_um=self.face, current_na=self.current
@@ -172,6 +175,7 @@ class FakeColumn(IonColumn):
 class FakeDetector(SEDetector):
     def __init__(self, script: Script) -> None:
         self.script = script
+        self.levels = {"contrast": 0.5, "brightness": 0.5}
 
     def acquire_image(self, request: ScanRequest) -> Image:
         self.script.enter("se_detector.acquire_image")
@@ -186,6 +190,22 @@ class FakeDetector(SEDetector):
             duration_s=1.5,
             saturated_fraction=0.01,
         )
+
+    def contrast(self) -> float:
+        self.script.enter("se_detector.contrast")
+        return self.levels["contrast"]
+
+    def set_contrast(self, value: float) -> None:
+        self.script.enter("se_detector.set_contrast")
+        self.levels["contrast"] = value
+
+    def brightness(self) -> float:
+        self.script.enter("se_detector.brightness")
+        return self.levels["brightness"]
+
+    def set_brightness(self, value: float) -> None:
+        self.script.enter("se_detector.set_brightness")
+        self.levels["brightness"] = value
 
 
 class FakeTof(TofSpectrometer):
@@ -242,12 +262,49 @@ def truth_arrays() -> dict[str, np.ndarray]:
     return TRUTH_ARRAYS
 
 
+GEOMETRY = AcquisitionGeometry(
+    drift_um=(0.1 + 0.2, -1e-300, 12.000000000000002),
+    field_center_um=(-3.0 / 7, 2.5),
+    face_z_um=0.075,
+    defocus_um=-0.0,
+)
+
+SAMPLE_STATE: dict[str, Any] = {
+    "face_z_um": 0.1 + 0.2,
+    "features": [
+        {"kind": "box", "center_um": [1.5, -2.0], "rotation_deg": 30.0, "depth_um": 1 / 3},
+        {"kind": "line", "center_um": [-1e-300, 4e300], "rotation_deg": -0.0, "depth_um": 2},
+    ],
+    "slices": 3,
+    "label": "NMC811 échantillon – 样品",
+    "polished": True,
+    "note": None,
+    "empty": {},
+    "nested": [[[]]],
+}
+
+
 class FakeTruth(GroundTruth):
+    """Truth of a simulated sample; its state starts from the one it was opened on (resume)."""
+
+    def __init__(self, script: Script, state: Any = None) -> None:
+        self.script = script
+        self.geometry = GEOMETRY
+        self.state: Any = SAMPLE_STATE if state is None else state
+
     def last_image_truth(self) -> dict[str, np.ndarray]:
         return TRUTH_ARRAYS
 
     def last_raster_truth(self) -> dict[str, np.ndarray]:
         return {"labels": np.ones((3, 3), dtype=np.uint8)}
+
+    def last_geometry(self) -> AcquisitionGeometry:
+        self.script.enter("truth.last_geometry")
+        return self.geometry
+
+    def sample_state(self) -> dict[str, Any]:
+        self.script.enter("truth.sample_state")
+        return self.state
 
 
 class FakeVacuum(Vacuum):
@@ -262,7 +319,8 @@ class FakeCosts(CostModel):
     """Figures with awkward binary fractions, so a lossy float round trip would show."""
 
     def mill_s(self, pattern: MillPattern, current_na: float) -> float:
-        return pattern.volume_um3 / (current_na * 0.1234567) + pattern.front_z_um / 3
+        volume_s = pattern.volume_um3 / (current_na * 0.1234567)
+        return volume_s + pattern.front_z_um / 3 + pattern.rotation_deg / 7
 
     def image_s(self, request: ScanRequest) -> float:
         w, h = request.resolution_px
@@ -300,7 +358,7 @@ class FakeFactory:
             column=FakeColumn(self.script, clock),
             se_detector=FakeDetector(self.script),
             tof=FakeTof(self.script),
-            truth=FakeTruth(),
+            truth=FakeTruth(self.script, options.sample_state),
             vacuum=FakeVacuum(),
             costs=FakeCosts(),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.instrument.transport.conftest import GEOMETRY, SAMPLE_STATE
 
 from fibsims.instrument import (
     HardwareFault,
@@ -77,6 +78,10 @@ def test_every_method_round_trips(remote):
     target = StagePosition(x_um=1.0, rotation_deg=-20.0)
     assert stage.move_to(target) == target and stage.position() == target
     instrument.clock.sleep(2.5)
+    detector = instrument.se_detector
+    detector.set_contrast(0.75)
+    detector.set_brightness(0.0)
+    assert (detector.contrast(), detector.brightness()) == (0.75, 0.0)
     image = instrument.se_detector.acquire_image(SCAN)
     assert image.pixels.dtype == np.uint16 and image.pixels.shape == (4, 6)
     assert image.pixels[1, 2] == (8 * 7919) % 65536 and image.saturated_fraction == 0.01
@@ -91,6 +96,8 @@ def test_every_method_round_trips(remote):
     assert instrument.truth is not None
     assert instrument.truth.last_raster_truth()["labels"].shape == (3, 3)
     assert instrument.truth.last_image_truth()["int64"].shape == (2, 3, 4)
+    assert instrument.truth.last_geometry() == GEOMETRY
+    assert instrument.truth.sample_state() == SAMPLE_STATE
     _ask_every_cost(instrument)
     executed = set(server.stats()["executed"])
     wire_names = set(METHODS) - {"column.ion_species"}  # read once, at session.open

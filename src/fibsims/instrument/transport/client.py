@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import to_json
 
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
@@ -36,6 +37,7 @@ from fibsims.instrument.transport.security import ClientKeys
 
 SERVER_KEY_ENV = "FIBSIMS_SERVER_PUBLIC_KEY"
 CLIENT_KEY_ENV = "FIBSIMS_CLIENT_KEY"
+OPEN_HEADER_ROOM = 256  # the envelope around the params: version, id, method, arrays
 
 
 @dataclass(kw_only=True)
@@ -75,6 +77,7 @@ def _open_params(options: InstrumentOptions, settings: LinkSettings) -> OpenPara
             sample=dict(options.sample),
             start_time_s=options.start_time_s,
             faults=[dict(fault) for fault in options.faults],
+            sample_state=options.sample_state,
             client=f"fibsims@{socket.gethostname()}",
             dead_after_s=settings.dead_after_s,
         )
@@ -82,6 +85,24 @@ def _open_params(options: InstrumentOptions, settings: LinkSettings) -> OpenPara
         raise LinkConfigError(
             "cannot open a session with these options: " + summarize_validation(error, lead="")
         ) from None
+
+
+def _check_open_size(params: OpenParams, limits: Limits) -> None:
+    """A session.open header beyond the limit would be refused before the server could read
+    its id; say why here instead, naming the free-form parts that make it large."""
+    size = len(params.model_dump_json().encode()) + OPEN_HEADER_ROOM
+    if size > limits.max_header_bytes:
+        parts = {
+            "sample": params.sample,
+            "faults": params.faults,
+            "sample_state": params.sample_state,
+        }
+        sizes = ", ".join(f"{name} {len(to_json(part)):,}" for name, part in parts.items())
+        raise LinkConfigError(
+            f"cannot open a session with these options: the session.open header would be about "
+            f"{size:,} bytes, above the header limit of {limits.max_header_bytes:,} "
+            f"(bytes of JSON: {sizes})"
+        )
 
 
 def connect(
@@ -97,6 +118,7 @@ def connect(
     link = Link(address, keys=keys, settings=settings, limits=limits)
     try:
         params = _open_params(options, link.settings)
+        _check_open_size(params, link.limits)
         result, _ = link.call("session.open", params, idempotent=False, session=False)
         opened = OpenResult.model_validate(result)
     except BaseException:

@@ -171,6 +171,7 @@ class Dispatcher:
             sample=params.sample,
             start_time_s=params.start_time_s,
             faults=tuple(params.faults),
+            sample_state=params.sample_state,
         )
 
         def run() -> tuple[Any, list[np.ndarray], float | None]:
@@ -254,6 +255,14 @@ class Dispatcher:
                 request_id,
                 ErrorCode.SERVER_ERROR,
                 f"{name} failed on the server: {type(error).__name__}: {error}",
+            )
+        header = memoryview(frames[0]).nbytes
+        if header > self.limits.max_header_bytes:  # a large JSON result (a sample state)
+            return self._error(
+                request_id,
+                ErrorCode.TOO_LARGE,
+                f"the reply to {name} would have a header of {header:,} bytes, above the "
+                f"header limit of {self.limits.max_header_bytes:,}",
             )
         size = sum(memoryview(f).nbytes for f in frames)
         if size > self.limits.max_message_bytes:

@@ -194,6 +194,13 @@ class Link:
             params=params.model_dump(mode="json") if params is not None else {},
         )
         frames = encode(request)
+        header = memoryview(frames[0]).nbytes
+        if header > self.limits.max_header_bytes:  # the server would refuse it without its id
+            raise LinkProtocolError(
+                f"{method} was not sent: its header would be {header:,} bytes, above the header "
+                f"limit of {self.limits.max_header_bytes:,} (the server would refuse it as "
+                "too_large)"
+            )
         started = time.monotonic()
         s = self.settings
         retrying = Retrying(

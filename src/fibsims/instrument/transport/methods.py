@@ -7,9 +7,10 @@ is one line here plus one proxy method.
 
 Idempotent methods only read state: a retry simply runs them again. Every method that changes
 state or takes instrument time (moves, current changes, blanking, milling, acquisitions,
-sleeps) is non-idempotent: the server caches its reply under (session, call id) so a retried
-call is answered from the cache and never executed twice. The cost model's methods only
-compute, so they are reads.
+sleeps, detector settings) is non-idempotent: the server caches its reply under (session, call
+id) so a retried call is answered from the cache and never executed twice. The cost model's
+methods only compute, so they are reads; so are the ground truth's, the sample state included
+(a JSON object, :mod:`jsonvalues`).
 
 Every number a parameter carries is finite (:mod:`scalars`); an acquisition is also checked
 against the message limit before the instrument runs it (:mod:`replysize`).
@@ -25,10 +26,12 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from fibsims.instrument.interfaces import CostModel, GroundTruth, Instrument, Vacuum
+from fibsims.instrument.transport.jsonvalues import as_json_object
 from fibsims.instrument.transport.protocol import Limits, WireModel
 from fibsims.instrument.transport.replysize import check_image, check_raster
-from fibsims.instrument.transport.scalars import Duration, Finite, Flag, Real, WireInt
+from fibsims.instrument.transport.scalars import Duration, Finite, Flag, Level, Real, WireInt
 from fibsims.instrument.transport.values import (
+    AcquisitionGeometryW,
     ArrayPack,
     FocusResultW,
     ImageW,
@@ -65,6 +68,12 @@ class CurrentParams(WireModel):
 
 class ShiftParams(WireModel):
     shift_um: tuple[Finite, Finite]
+
+
+class LevelParams(WireModel):
+    """A detector setting (contrast or brightness), 0 to 1."""
+
+    value: Level
 
 
 class PatternParams(WireModel):
@@ -118,6 +127,12 @@ def _model(model: Any, with_arrays: bool = False) -> Codec:
         decode=lambda data, _arrays: model.model_validate(data).value(),
     )
 
+
+JSON_OBJECT = Codec(
+    encode=lambda value, _pack: as_json_object(value),
+    decode=lambda data, _arrays: as_json_object(data),
+)
+"""A JSON object carried in the header (checked on both ends: plain JSON, finite numbers)."""
 
 NONE = _plain(None)
 FLOAT = _plain(Real)
@@ -235,6 +250,24 @@ _TABLE = (
         lambda i, p: i.se_detector.acquire_image(p.request.value()),
         lambda i, p, limits: check_image(i, p.request.value(), limits),
     ),
+    Method("se_detector.contrast", True, NoParams, FLOAT, lambda i, p: i.se_detector.contrast()),
+    Method(
+        "se_detector.set_contrast",
+        False,
+        LevelParams,
+        NONE,
+        lambda i, p: i.se_detector.set_contrast(p.value),
+    ),
+    Method(
+        "se_detector.brightness", True, NoParams, FLOAT, lambda i, p: i.se_detector.brightness()
+    ),
+    Method(
+        "se_detector.set_brightness",
+        False,
+        LevelParams,
+        NONE,
+        lambda i, p: i.se_detector.set_brightness(p.value),
+    ),
     Method(
         "tof.acquire_raster",
         False,
@@ -263,6 +296,20 @@ _TABLE = (
         NoParams,
         _model(TruthW, with_arrays=True),
         lambda i, p: _truth(i).last_raster_truth(),
+    ),
+    Method(
+        "truth.last_geometry",
+        True,
+        NoParams,
+        _model(AcquisitionGeometryW),
+        lambda i, p: _truth(i).last_geometry(),
+    ),
+    Method(
+        "truth.sample_state",
+        True,
+        NoParams,
+        JSON_OBJECT,
+        lambda i, p: _truth(i).sample_state(),
     ),
     Method(
         "costs.mill_s",

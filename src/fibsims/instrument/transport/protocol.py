@@ -8,13 +8,24 @@ header with these pydantic models; a header that fails gets a typed error reply.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from fibsims.instrument.transport.jsonvalues import OptionalJsonObject
 from fibsims.instrument.transport.scalars import Duration, Flag, Index, Real, WireInt, as_integer
 
 PROTOCOL_VERSION = 1
@@ -74,6 +85,36 @@ class WireModel(BaseModel):
     """Base of every wire model: unknown fields are refused, NaN and infinities survive."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Equal, and for floats also of the same sign (-0.0 is carried, not dropped)."""
+    if isinstance(value, float) and isinstance(default, float):
+        return value == default and math.copysign(1.0, value) == math.copysign(1.0, default)
+    return bool(type(value) is type(default) and value == default)
+
+
+class AddedFieldsModel(WireModel):
+    """A model that gained fields after version 1 shipped.
+
+    Why they are left out while they hold their default: models refuse unknown fields, so a
+    peer built before a field existed would refuse every message carrying it. Each added field
+    has a default meaning "as before" (a pattern rotated by 0 degrees, no sample state), so a
+    message that leaves it out means the same to both ends, and only a message that needs the
+    new field (which an older peer could not honour anyway) is refused there."""
+
+    added_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_added_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self.added_fields:
+                if name in data and _same(
+                    getattr(self, name), type(self).model_fields[name].default
+                ):
+                    del data[name]
+        return data
 
 
 class ArraySpec(WireModel):
@@ -152,16 +193,20 @@ class Reply(WireModel):
 DEFAULT_DEAD_AFTER_S = 5.0
 
 
-class OpenParams(WireModel):
+class OpenParams(AddedFieldsModel):
     """``session.open``: the :class:`InstrumentOptions` the server builds its instrument from,
     and ``dead_after_s``, the client's own silence bound: it sends something naming the session
     at least every heartbeat, so the server may take it for dead after this long without a
-    word, blank the session's beam and close it."""
+    word, blank the session's beam and close it. ``sample_state`` (a simulated sample's state
+    on resume) is a JSON object of finite numbers or null, bounded by the header limit."""
+
+    added_fields = frozenset({"sample_state"})
 
     seed: WireInt
     sample: dict[str, Any] = Field(default_factory=dict)
     start_time_s: Duration = 0.0
     faults: list[dict[str, Any]] = Field(default_factory=list)  # twin fault injection specs
+    sample_state: OptionalJsonObject = None
     client: str = ""
     dead_after_s: Annotated[Duration, Field(gt=0)] = DEFAULT_DEAD_AFTER_S
 

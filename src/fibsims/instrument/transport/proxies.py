@@ -3,7 +3,8 @@
 Each method validates its arguments into the wire model, calls the method of the same name on
 the server, and decodes the reply into the value types the engine expects, so the engine cannot
 tell a remote instrument from an in-process one. An argument the server would refuse (NaN, a
-bool for a number) is refused here, before sending, with the same error class.
+bool for a number, a contrast above 1) is refused here, before sending, with the same error
+class, and so is a result that does not decode into the type the interface promises.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from fibsims.instrument.transport.link import Link
 from fibsims.instrument.transport.methods import (
     METHODS,
     CurrentParams,
+    LevelParams,
     MillCostParams,
     MoveCostParams,
     PatternParams,
@@ -48,6 +50,7 @@ from fibsims.instrument.transport.values import (
     StagePositionW,
 )
 from fibsims.instrument.types import (
+    AcquisitionGeometry,
     FocusResult,
     Image,
     MillPattern,
@@ -74,7 +77,13 @@ class _Remote:
                 f"{name} was not sent: {problems} (the server would refuse it as bad_request)"
             ) from None
         result, arrays = self._link.call(name, built, idempotent=method.idempotent)
-        return method.result.decode(result, arrays)
+        try:
+            return method.result.decode(result, arrays)
+        except ValueError as error:  # pydantic's ValidationError included
+            raise LinkProtocolError(
+                f"the instrument server at {self._link.address} answered {name} with a result "
+                f"that does not decode: {error}"
+            ) from None
 
 
 class RemoteClock(_Remote, Clock):
@@ -154,6 +163,18 @@ class RemoteSEDetector(_Remote, SEDetector):
     def acquire_image(self, request: ScanRequest) -> Image:
         return self._call("se_detector.acquire_image", lambda: _scan(request))
 
+    def contrast(self) -> float:
+        return self._call("se_detector.contrast")
+
+    def set_contrast(self, value: float) -> None:
+        self._call("se_detector.set_contrast", lambda: LevelParams(value=value))
+
+    def brightness(self) -> float:
+        return self._call("se_detector.brightness")
+
+    def set_brightness(self, value: float) -> None:
+        self._call("se_detector.set_brightness", lambda: LevelParams(value=value))
+
 
 class RemoteTof(_Remote, TofSpectrometer):
     def acquire_raster(self, request: RasterRequest) -> Raster:
@@ -171,6 +192,13 @@ class RemoteTruth(_Remote, GroundTruth):
 
     def last_raster_truth(self) -> dict[str, np.ndarray]:
         return self._call("truth.last_raster_truth")
+
+    def last_geometry(self) -> AcquisitionGeometry:
+        return self._call("truth.last_geometry")
+
+    def sample_state(self) -> dict[str, Any]:
+        """Plain JSON types: a tuple the backend returned arrives as a list."""
+        return self._call("truth.sample_state")
 
 
 class RemoteCosts(_Remote, CostModel):

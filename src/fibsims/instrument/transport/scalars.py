@@ -54,6 +54,9 @@ Finite = Annotated[Real, Field(allow_inf_nan=False)]
 
 Duration = Annotated[Finite, Field(ge=0)]
 
+Level = Annotated[Finite, Field(ge=0, le=1)]
+"""A detector setting (contrast, brightness): finite, from 0 to 1 as the interface promises."""
+
 Flag = Annotated[bool, BeforeValidator(as_flag)]
 """A boolean: never 1, never "true"."""
 

@@ -4,7 +4,9 @@ Why mirrors instead of validating the dataclasses directly: the dataclasses stay
 backend builds them without pydantic), while the wire gets strict models that refuse unknown
 fields and carry arrays as references to raw frames (:class:`ArrayRef`), never inline.
 Each model converts both ways: ``of(value, pack)`` on the sending end, ``value(arrays)`` on the
-receiving end.
+receiving end. A field added to a value type within version 1 has a default that means "as
+before" and is left out of a message while it holds it (:class:`AddedFieldsModel`), so peers
+built before it still understand every message that does not need it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from pydantic import AfterValidator
 
 from fibsims.instrument.transport.frames import wire_array
-from fibsims.instrument.transport.protocol import WireModel
+from fibsims.instrument.transport.protocol import AddedFieldsModel, WireModel
 from fibsims.instrument.transport.scalars import (
     Count,
     Finite,
@@ -25,6 +27,7 @@ from fibsims.instrument.transport.scalars import (
     non_finite_field,
 )
 from fibsims.instrument.types import (
+    AcquisitionGeometry,
     FocusResult,
     Image,
     MillPattern,
@@ -62,9 +65,10 @@ class ArrayRef(WireModel):
         return arrays[self.array]
 
 
-class PlainW(WireModel):
+class PlainW(AddedFieldsModel):
     """A mirror of a dataclass with scalar fields only: converted field by field, by name, so a
-    field added to the dataclass only needs adding here with its type."""
+    field added to the dataclass only needs adding here with its type (and its name in
+    ``added_fields`` when it has a default, so older peers still read the message)."""
 
     target: ClassVar[type]
 
@@ -98,9 +102,11 @@ StageTargetW = Annotated[StagePositionW, AfterValidator(_all_finite)]
 
 
 class MillPatternW(PlainW):
-    """Only ever a parameter: every number finite."""
+    """Only ever a parameter: every number finite. ``rotation_deg`` came later: a message
+    without it is an unrotated pattern, and one at 0 leaves it out."""
 
     target = MillPattern
+    added_fields = frozenset({"rotation_deg"})
     kind: PatternKind
     width_um: Finite
     height_um: Finite
@@ -108,6 +114,7 @@ class MillPatternW(PlainW):
     front_z_um: Finite
     center_x_um: Finite = 0.0
     center_y_um: Finite = 0.0
+    rotation_deg: Finite = 0.0
 
 
 class MillResultW(PlainW):
@@ -123,6 +130,16 @@ class FocusResultW(PlainW):
     defocus_before_um: Real
     defocus_after_um: Real
     duration_s: Real
+
+
+class AcquisitionGeometryW(PlainW):
+    """Ground truth of where an acquisition landed (a result: NaN is carried)."""
+
+    target = AcquisitionGeometry
+    drift_um: tuple[Real, Real, Real]
+    field_center_um: tuple[Real, Real]
+    face_z_um: Real
+    defocus_um: Real
 
 
 class ScanRequestW(PlainW):
