@@ -128,3 +128,25 @@ def test_abort_of_a_live_run_stops_it_cleanly_at_the_next_safe_point(slow_recipe
     assert process.returncode == 1
     refused = _run_to_end("resume", out)
     assert refused.returncode == 2 and "aborted" in refused.stderr
+
+
+def test_a_run_with_the_loops_on_killed_and_resumed_repeats_the_uninterrupted_data(
+    slow_recipe, same_datasets, tmp_path
+):
+    """Drift correction and thickness control on (a fiducial): the run context each slice
+    commits, and the twin's sample state, carry the loops across a SIGKILL."""
+    text = slow_recipe.read_text().replace("current_pa: 800", "current_pa: 300")
+    loops = tmp_path / "loops.yaml"
+    loops.write_text(text + "fiducial: {current_na: 4}\n")
+    whole = tmp_path / "whole"
+    assert _run_to_end("run", loops, "--out", whole, "--seed", 1, "--no-progress").returncode == 0
+    out = tmp_path / "killed"
+    process = _start(loops, out)
+    _wait_for_commits(out, 4, process)
+    time.sleep(random.Random(9).uniform(0.0, 0.3))
+    process.kill()
+    process.communicate(timeout=30)
+    resumed = _run_to_end("resume", out, "--no-progress")
+    assert resumed.returncode == 0, resumed.stderr
+    assert Journal(out / "journal.jsonl").committed_slices() == list(range(30))
+    same_datasets(whole / "run.h5", out / "run.h5")

@@ -35,8 +35,6 @@ from fibsims.engine.events import (
     EngineFault,
     Event,
     EventSink,
-    HoldEnded,
-    HoldStarted,
     ProductKept,
     RunFinished,
     RunStarted,
@@ -45,6 +43,7 @@ from fibsims.engine.events import (
     StepFinished,
     StepStarted,
 )
+from fibsims.engine.holds import hold_while
 from fibsims.engine.journal import Journal
 from fibsims.engine.plan import Plan, PlannedStep
 from fibsims.engine.policy import StepPolicy, Stop
@@ -188,35 +187,7 @@ class RunEngine:
 
     def _hold_while(self, suspender: Suspender, reason: str | None) -> None:
         """Wait (polling on the instrument clock) while ``suspender`` trips, or pause."""
-        if reason is None:
-            return
-        if suspender.action != "wait":
-            raise Stop(RunState.PAUSED, f"suspended by {suspender.name}: {reason}")
-        self._safe_blank()
-        self._transition(RunState.PAUSED, f"waiting ({suspender.name}): {reason}")
-        self._emit(HoldStarted(t_s=self._now(), suspender=suspender.name, reason=reason))
-        waited = 0.0
-        try:
-            while reason is not None:
-                if waited >= suspender.max_wait_s:
-                    raise Stop(
-                        RunState.PAUSED,
-                        f"{suspender.name} did not clear within {suspender.max_wait_s:g} s: "
-                        f"{reason}",
-                    )
-                self._check_abort()
-                self.instrument.clock.sleep(suspender.poll_s)
-                waited += suspender.poll_s
-                reason = suspender.before_step(self.instrument, self._left)
-        except BaseException:
-            self._emit(
-                HoldEnded(t_s=self._now(), suspender=suspender.name, held_s=waited, cleared=False)
-            )
-            raise
-        self._emit(
-            HoldEnded(t_s=self._now(), suspender=suspender.name, held_s=waited, cleared=True)
-        )
-        self._transition(RunState.RUNNING, f"{suspender.name} cleared after {waited:g} s")
+        hold_while(self, suspender, reason)
 
     # -- the run --------------------------------------------------------------------------
     def run(self, first_slice: int = 0) -> RunOutcome:
