@@ -66,7 +66,7 @@ def test_verification_catches_a_run_file_that_does_not_read_back(tmp_path: Path,
     slices = _committed(tmp_path, 2)
     real_verify = verify
 
-    def corrupt_then_verify(path, sources, written=None):
+    def corrupt_then_verify(path, sources, written=None, between=None):
         with h5py.File(path, "r+") as f:
             f["se_image/data"][1, 0, 0] = 999
         real_verify(path, sources, written or {})

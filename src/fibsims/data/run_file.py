@@ -247,7 +247,7 @@ def consolidate(
 
     try:
         write_atomic(path, write)
-        verify(path, slices, written)
+        verify(path, slices, written, between)
     except (OSError, RuntimeError, ValueError, KeyError) as error:
         detail = getattr(error, "strerror", None) or str(error)
         raise RunFileError(f"could not write {path.name}: {detail}") from error
@@ -255,7 +255,10 @@ def consolidate(
 
 
 def verify(
-    path: Path, slices: Sequence[SliceSource], written: Mapping[tuple[str, int], int] = {}
+    path: Path,
+    slices: Sequence[SliceSource],
+    written: Mapping[tuple[str, int], int] | None = None,
+    between: Callable[[], None] = lambda: None,
 ) -> None:
     """Check the run file on disk: it opens, holds one row per committed slice with the
     journal's checksum, and (given ``written``) every stacked row is what was written."""
@@ -270,7 +273,8 @@ def verify(
         found = [(int(r["index"]), bytes(r["file_crc32"])) for r in table]
         if found != expected:
             raise RunFileError(f"{path.name}'s slice table does not match the journal")
-        for (name, i), crc in written.items():
+        for (name, i), crc in (written or {}).items():
+            between()
             row = np.ascontiguousarray(f[name][i])
             if zlib.crc32(row.tobytes()) != crc:
                 raise RunFileError(f"{path.name}: {name} of slice {i} reads back changed")

@@ -126,7 +126,7 @@ class SliceContext:
     """The instrument's cost model (or floors): how long a frame takes, to split long scans."""
     dry_run: bool = False
     """Set when the plan is driven against the cost model to estimate it: acquisitions return
-    placeholders, so a plan skips analysing them."""
+    stand-ins, so a plan skips analysing them."""
 
     @property
     def front_um(self) -> float:

@@ -11,7 +11,8 @@ starting       stop: nothing has run      stop: nothing has run           stop: 
 running        pause at the end of the    pause at the end of the step    abort at the end of
                step; again: stop at once                                  the step
 finalizing     keep finishing run.h5;     keep finishing (seconds)        abort once written
-               again: stop at once                                        (unless completed)
+               again: stop at the next                                    (unless completed)
+               slice it copies
 =============  =========================  ==============================  ===================
 
 "Stop at once" while finalizing leaves the run ``finalizing``; ``fibsims resume`` finishes it.
@@ -76,8 +77,10 @@ class RunControl:
                     "once (the data is safe; `fibsims resume` then finishes the run file)."
                 )
                 return
+            # no raise from here: it could land where Python ignores exceptions (a garbage
+            # collector's callback); the run-file writer checks this between slices
             self.stop_requested = "stopped (second Ctrl-C) while finalizing"
-            raise Interrupted(self.stop_requested)
+            return
         assert self.engine is not None
         if self._interrupts == 1:
             _say(

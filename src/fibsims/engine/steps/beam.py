@@ -1,4 +1,4 @@
-"""Plan stubs every beam step shares: select the current and unblank, as one sub-plan."""
+"""Sub-plans every beam step shares: select the current and unblank, as one piece."""
 
 from __future__ import annotations
 
