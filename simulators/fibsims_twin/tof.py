@@ -163,6 +163,8 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             current_na=state.current_na,
             duration_s=acquisition.duration_s,
             saturated_lines=saturated.astype(np.uint8),
+            extraction_rate_hz=tof.extraction_rate_hz,
+            peak_window_fraction=WINDOW_FRACTION,
         )
 
     def _spectral_peaks(

@@ -56,6 +56,16 @@ def slow_recipe(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def long_recipe(slow_recipe: Path) -> Path:
+    """300 slices: a run that an abort (a process that takes a second to start on a loaded
+    machine) always reaches long before its end."""
+    path = slow_recipe.with_name("quick300.yaml")
+    text = slow_recipe.read_text().replace("slices: 30}", "slices: 300}")
+    path.write_text(text.replace("max_hours: 2}", "max_hours: 30}"))
+    return path
+
+
+@pytest.fixture(scope="module")
 def uninterrupted(slow_recipe, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "whole"
     done = _run_to_end("run", slow_recipe, "--out", out, "--seed", 1, "--no-progress")
@@ -116,9 +126,9 @@ def test_ten_kills_at_random_moments_each_resume_to_the_uninterrupted_data(
     assert interrupted >= 8, "the kills must land while the run is going"
 
 
-def test_abort_of_a_live_run_stops_it_cleanly_at_the_next_safe_point(slow_recipe, tmp_path):
+def test_abort_of_a_live_run_stops_it_cleanly_at_the_next_safe_point(long_recipe, tmp_path):
     out = tmp_path / "run"
-    process = _start(slow_recipe, out)
+    process = _start(long_recipe, out)
     _wait_for_commits(out, 2, process)
     aborted = _run_to_end("abort", out, "--json")
     assert aborted.returncode == 0, aborted.stderr

@@ -62,17 +62,17 @@ def test_the_run_file_stacks_every_slice_with_its_metadata(quick_run):
         assert f.attrs["format"] == "fibsims-run" and f.attrs["status"] == "completed"
         assert f.attrs["slices_completed"] == 6
         assert "sims_raster" in f.attrs["recipe"]
-        assert f["se_image/data"].shape == (6, 128, 192)
-        assert f["se_image/data"].dtype == np.uint16
-        assert f["sims_raster/counts"].shape == (6, 5, 64, 64)
-        labels = [row.decode() for row in f["sims_raster/peak_table"]["label"]]
+        assert f["entry/se_image/data"].shape == (6, 128, 192)
+        assert f["entry/se_image/data"].dtype == np.uint16
+        assert f["entry/sims_raster/counts"].shape == (6, 5, 64, 64)
+        labels = [row.decode() for row in f["entry/sims_raster/peak_table"]["label"]]
         assert labels == ["6Li+", "7Li+", "55Mn+", "58Ni+", "59Co+"]
-        assert f["sims_raster/sum_spectrum"].shape[0] == 6
-        slices = f["slices"][()]
+        assert f["entry/sims_raster/sum_spectrum"].shape[0] == 6
+        slices = f["entry/slices"][()]
         assert list(slices["index"]) == list(range(6))
         assert np.allclose(slices["face_z_um"], 0.025 * np.arange(1, 7))
         assert np.all(np.diff(slices["started_s"]) > 0)
-        steps = f["steps"][()]
+        steps = f["entry/steps"][()]
         assert set(steps["kind"]) == {
             b"mill",
             b"rocking_polish",
@@ -82,7 +82,7 @@ def test_the_run_file_stacks_every_slice_with_its_metadata(quick_run):
         }
         mills = steps[steps["kind"] == b"mill"]
         assert np.allclose(mills["current_na"], 15.0)
-        assert np.all(f["se_image/current_na"][()] == pytest.approx(0.1))
+        assert np.all(f["entry/se_image/current_na"][()] == pytest.approx(0.1))
 
 
 def test_the_log_has_one_json_line_per_event_ending_with_run_finished(quick_run):
@@ -101,9 +101,11 @@ def test_the_same_seed_gives_identical_datasets(quick_run, tmp_path, same_datase
 def test_another_seed_gives_other_noise(quick_run, tmp_path, datasets_of):
     assert _run(tmp_path / "C", "--seed", "2").exit_code == 0
     a, c = datasets_of(quick_run / "run.h5"), datasets_of(tmp_path / "C" / "run.h5")
-    assert not np.array_equal(a["se_image/data"], c["se_image/data"])
+    assert not np.array_equal(a["entry/se_image/data"], c["entry/se_image/data"])
     timing = ["index", "face_z_um", "started_s", "finished_s", "duration_s"]
-    assert np.array_equal(a["slices"][timing], c["slices"][timing]), "timing ignores the seed"
+    assert np.array_equal(a["entry/slices"][timing], c["entry/slices"][timing]), (
+        "timing ignores the seed"
+    )
 
 
 def test_a_folder_that_already_holds_a_run_is_refused(quick_run):

@@ -14,6 +14,7 @@ from fibsims.data.slice_file import PEAK_DTYPE
 
 def _run_file(path: Path, counts: np.ndarray, truth: np.ndarray | None) -> Path:
     with h5py.File(path, "w") as f:
+        f.attrs["format"] = "fibsims-run"
         f["sims_raster/counts"] = counts
         table = np.zeros(2, dtype=PEAK_DTYPE)
         table["label"] = [b"6Li+", b"7Li+"]

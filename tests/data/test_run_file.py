@@ -31,14 +31,16 @@ def test_consolidation_stacks_slices_and_keeps_per_slice_values(tmp_path: Path):
     assert done.missing == {} and done.slices == 3
     with h5py.File(done.path) as f:
         assert f.attrs["seed"] == 5 and f.attrs["slices_completed"] == 3
-        assert f["se_image/data"].shape == (3, 4, 6)
-        assert [int(f["se_image/data"][i, 0, 0]) for i in range(3)] == [0, 1, 2]
-        assert list(f["slices"]["index"]) == [0, 1, 2]
-        assert list(f["slices"]["missing"]) == [0, 0, 0]
-        assert [c.decode() for c in f["slices"]["file_crc32"]] == [s.receipt.crc32 for s in slices]
-        assert np.allclose(f["slices"]["duration_s"], 2.0)
-        assert f["se_image"].attrs["pixel_size_nm"] == 10.0
-        assert "current_na" not in f["se_image"].attrs, "per-slice values are datasets"
+        assert f["entry/se_image/data"].shape == (3, 4, 6)
+        assert [int(f["entry/se_image/data"][i, 0, 0]) for i in range(3)] == [0, 1, 2]
+        assert list(f["entry/slices"]["index"]) == [0, 1, 2]
+        assert list(f["entry/slices"]["missing"]) == [0, 0, 0]
+        assert [c.decode() for c in f["entry/slices"]["file_crc32"]] == [
+            s.receipt.crc32 for s in slices
+        ]
+        assert np.allclose(f["entry/slices"]["duration_s"], 2.0)
+        assert f["entry/se_image"].attrs["pixel_size_nm"] == 10.0
+        assert "current_na" not in f["entry/se_image"].attrs, "per-slice values are datasets"
 
 
 def test_a_slice_damaged_after_commit_is_flagged_missing_and_numbering_kept(tmp_path: Path):
@@ -47,12 +49,12 @@ def test_a_slice_damaged_after_commit_is_flagged_missing_and_numbering_kept(tmp_
     done = consolidate(tmp_path / "run.h5", slices, {}, missing={2: "its file is gone"})
     assert set(done.missing) == {0, 2} and "cannot be read as a slice" in done.missing[0]
     with h5py.File(done.path) as f:
-        assert list(f["slices"]["missing"]) == [1, 0, 1]
-        assert list(f["slices"]["index"]) == [0, 1, 2]
+        assert list(f["entry/slices"]["missing"]) == [1, 0, 1]
+        assert list(f["entry/slices"]["index"]) == [0, 1, 2]
         assert list(f.attrs["slices_missing"]) == [0, 2]
-        assert int(f["se_image/data"][1, 0, 0]) == 1, "slice 1 stays in row 1"
-        assert np.isnan(f["se_image/duration_s"][0]), "a float row of a lost slice is NaN"
-        assert int(f["se_image/data"][0].max()) == 0
+        assert int(f["entry/se_image/data"][1, 0, 0]) == 1, "slice 1 stays in row 1"
+        assert np.isnan(f["entry/se_image/duration_s"][0]), "a float row of a lost slice is NaN"
+        assert int(f["entry/se_image/data"][0].max()) == 0
 
 
 def test_a_file_holding_another_slice_is_flagged_not_stacked_in_the_wrong_row(tmp_path: Path):
@@ -68,7 +70,7 @@ def test_verification_catches_a_run_file_that_does_not_read_back(tmp_path: Path,
 
     def corrupt_then_verify(path, sources, written=None, between=None):
         with h5py.File(path, "r+") as f:
-            f["se_image/data"][1, 0, 0] = 999
+            f["entry/se_image/data"][1, 0, 0] = 999
         real_verify(path, sources, written or {})
 
     monkeypatch.setattr("fibsims.data.run_file.verify", corrupt_then_verify)

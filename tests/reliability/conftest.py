@@ -53,6 +53,7 @@ def write_recipe(path: Path, slices: int = 6, *replacements: tuple[str, str]) ->
 
 
 BIG_IMAGES = ("resolution: [192, 128]", "resolution: [768, 512]")
+LONG_LIMITS = (("limits: {max_hours: 2}", "limits: {max_hours: 30}"),)
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +71,13 @@ def recipe4(recipes) -> Path:
 def recipe30(recipes) -> Path:
     """30 slices with 768x512 SE images: slices and finalizing take visible wall time."""
     return write_recipe(recipes / "quick30.yaml", 30, BIG_IMAGES)
+
+
+@pytest.fixture(scope="session")
+def recipe300(recipes) -> Path:
+    """300 big-image slices: a run a second CLI process (which takes a second or more to start
+    on a loaded machine) always reaches long before its end."""
+    return write_recipe(recipes / "quick300.yaml", 300, BIG_IMAGES, *LONG_LIMITS)
 
 
 # -- in-process runs --------------------------------------------------------------------------
@@ -242,9 +250,24 @@ def snapshot(folder: Path, ignore: set[str] = LOCK_FILES) -> dict[str, bytes]:
 
 
 def all_attrs(path: Path) -> dict[str, dict[str, Any]]:
+    """Every object's attributes; dimension-scale links as the names they point at (HDF5
+    object references compare by identity, so two equal files would differ)."""
     found: dict[str, dict[str, Any]] = {"/": dict(path_attrs(path, "/"))}
     with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: found.__setitem__(name, dict(obj.attrs)))
+
+        def named(value: Any) -> Any:
+            if isinstance(value, h5py.Reference):
+                return f[value].name
+            if isinstance(value, np.void):
+                return tuple(named(v) for v in value)
+            if isinstance(value, np.ndarray) and value.dtype.kind in "OV":
+                return repr([named(v) for v in value])
+            return value
+
+        f.visititems(
+            lambda name, obj: found.__setitem__(name, {k: named(v) for k, v in obj.attrs.items()})
+        )
+    found["/"].pop("created_utc", None)  # when the run was started: each run its own
     return found
 
 

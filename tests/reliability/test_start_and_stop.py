@@ -191,10 +191,10 @@ def test_sigusr1_during_a_paused_runs_wind_down_never_kills_it(h, recipe30, tmp_
 
 @pytest.mark.slow
 def test_an_aborted_live_run_has_run_h5_and_summary_and_no_slices_when_abort_returns(
-    h, recipe30, tmp_path, reap
+    h, recipe300, tmp_path, reap
 ):
     out = tmp_path / "run"
-    process = reap(h.start_cli("run", recipe30, "--out", out, "--seed", h.SEED, "--no-progress"))
+    process = reap(h.start_cli("run", recipe300, "--out", out, "--seed", h.SEED, "--no-progress"))
     assert h.wait_until(h.commits_reach(out, 2), process)
     aborted = h.cli("abort", out, "--json")
     assert aborted.returncode == 0, aborted.stderr

@@ -9,8 +9,10 @@ import json
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
 
+from fibsims.data.run_reader import RunData
 from fibsims.service.runs import ResumeRequest, RunRequest, resume_run, start_run
 
 pytestmark = pytest.mark.slow
@@ -41,9 +43,14 @@ def test_a_run_with_the_loops_resumed_after_a_stop_repeats_the_uninterrupted_dat
     assert resumed.ok
     same_datasets(whole.layout.run_file, resumed.layout.run_file)
     with h5py.File(whole.layout.run_file) as a, h5py.File(resumed.layout.run_file) as b:
-        contexts = [json.loads(f["slices"].attrs["context_json"]) for f in (a, b)]
+        contexts = [json.loads(f["entry/slices"].attrs["context_json"]) for f in (a, b)]
     assert contexts[0] == contexts[1], "the loops' context carried across the stop"
     assert contexts[0][-1]["fiducial"]["slopes"], "the run followed its fiducial"
+    with RunData(whole.layout.run_file) as run:
+        field, truth = run.field("se_image"), run.truth("se_image")["geometry"][()]
+    error_um = field.center_um - truth[:, 3:5]  # truth: where the field sat in the sample
+    error_px = np.hypot(*(error_um - error_um[0]).T) / (field.pixel_size_nm / 1000)
+    assert error_px.max() < 1.0, "run.h5's field centres are where the images truly were"
 
 
 def test_auto_contrast_fills_the_range_and_logs_before_and_after(quick_variant, tmp_path):
@@ -61,7 +68,7 @@ def test_auto_contrast_fills_the_range_and_logs_before_and_after(quick_variant, 
     assert len(tuned) == 2
     assert tuned[0]["contrast_before"] == 0.5 and tuned[0]["contrast"] != 0.5
     with h5py.File(report.layout.run_file) as f:
-        high = float(f["se_image/data"][2].max())
+        high = float(f["entry/se_image/data"][2].max())
     assert 0.6 * 65535 < high < 65535, "the face spans most of the range, unclipped"
 
 

@@ -11,7 +11,13 @@ from typing import Annotated
 
 import typer
 
-from fibsims.cli import link_commands, recipe_commands, run_commands
+from fibsims.cli import (
+    link_commands,
+    recipe_commands,
+    report_commands,
+    run_commands,
+    volume_commands,
+)
 
 app = typer.Typer(
     name="fibsims",
@@ -38,6 +44,8 @@ def schema() -> None:
 
 run_commands.register(app)
 link_commands.register(app)
+volume_commands.register(app)
+report_commands.register(app)
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ def render_run_report(console: Console, report: RunReport) -> None:
         f"({seconds:.0f} s) {wall}",
         markup=False,
     )
-    for note in [*report.notes, *filter(None, [s.get("run_file_note")])]:
+    for note in [*report.notes, *filter(None, [s.get("run_file_note"), s.get("sims_file_note")])]:
         console.print(f"note: {note}", markup=False)
     if s.get("reason"):
         console.print(f"reason: {s['reason']}", markup=False)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
+
+from fibsims.data.run_reader import RunData
 
 LI_PEAK = "7Li+"
 
@@ -26,14 +27,14 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
 
 def li_map_quality(run_file: Path, raster: str = "sims_raster") -> dict[str, Any] | None:
     """Scores of the 7Li+ map against truth, or None when the run recorded no truth for it."""
-    with h5py.File(run_file, "r") as f:
-        truth = f.get(f"truth/{raster}/li_fraction")
-        if truth is None or raster not in f:
+    with RunData(run_file) as run:
+        truth = run.truth(raster).get("li_fraction")
+        if truth is None or raster not in run.products("raster"):
             return None
-        labels = [row.decode() for row in f[f"{raster}/peak_table"]["label"]]
+        labels = [peak.label for peak in run.peaks(raster)]
         if LI_PEAK not in labels:
             return None
-        counts = f[f"{raster}/counts"]
+        counts = run.counts(raster)
         peak = labels.index(LI_PEAK)
         scores = [_pearson(counts[i, peak], truth[i]) for i in range(counts.shape[0])]
     valid = [s for s in scores if s is not None]
@@ -64,18 +65,18 @@ def loop_quality(run_file: Path, image: str = "se_image") -> dict[str, Any] | No
 
     None when the run recorded no geometry (hardware, or a run from before it was recorded).
     """
-    with h5py.File(run_file, "r") as f:
-        geometry = f.get(f"truth/{image}/geometry")
-        if geometry is None or image not in f or geometry.shape[0] < 2:
+    with RunData(run_file) as run:
+        geometry = run.truth(image).get("geometry")
+        if geometry is None or image not in run.products("image") or geometry.shape[0] < 2:
             return None
-        pixel_nm = f[image].attrs.get("pixel_size_nm")
-        thickness_nm = f.attrs.get("slice_thickness_nm")
+        pixel_nm = run.product_attrs(image).get("pixel_size_nm")
+        thickness_nm = run.attrs.get("slice_thickness_nm")
         if pixel_nm is None or thickness_nm is None:
             return None  # a run file written without them (a damaged run.json): no scale
         g = geometry[()]
-        keep = ~np.isnan(g).any(axis=1) & (f["slices"]["missing"] == 0)
+        keep = ~np.isnan(g).any(axis=1) & ~run.missing
         pixel_um, thickness_um = float(pixel_nm) / 1000.0, float(thickness_nm) / 1000.0
-        measured = f["slices"]["face_z_um"][keep]
+        measured = run.face_z_um[keep]
     g = g[keep]
     if len(g) < 2:
         return None

@@ -120,7 +120,16 @@ def _image_attrs(image: Image) -> dict[str, Any]:
 
 
 def _raster_attrs(raster: Raster) -> dict[str, Any]:
+    reported = {
+        key: value
+        for key, value in (
+            ("extraction_rate_hz", raster.extraction_rate_hz),
+            ("peak_window_fraction", raster.peak_window_fraction),
+        )
+        if value is not None
+    }
     return {
+        **reported,
         "pixel_size_nm": raster.pixel_size_nm,
         "dwell_us": raster.dwell_us,
         "frames": raster.frames,

@@ -152,6 +152,9 @@ class Raster:
 
     ``count_maps`` has shape (n_peaks, height, width), dtype uint32, in the order of ``peaks``.
     ``saturated_lines`` flags, per scan line, whether the detector lost counts to dead time.
+    ``extraction_rate_hz`` (TOF extractions per second) and ``peak_window_fraction`` (the share
+    of a peak's ions its integration window holds) are what correcting the counts for the
+    counting detector's dead time needs; None when the instrument does not report them.
     """
 
     peaks: tuple[Peak, ...]
@@ -163,6 +166,8 @@ class Raster:
     current_na: float
     duration_s: float
     saturated_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    extraction_rate_hz: float | None = None
+    peak_window_fraction: float | None = None
 
 
 @dataclass(frozen=True)

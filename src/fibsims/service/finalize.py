@@ -37,6 +37,7 @@ from fibsims.data.run_file import (
     run_file_matches,
     step_totals,
 )
+from fibsims.data.sims_file import refresh_sims_file
 from fibsims.data.slice_file import damage
 from fibsims.data.state_file import FINALIZING, read_state
 from fibsims.engine.journal import Journal
@@ -61,9 +62,20 @@ class Finalized:
     """Why run.h5 was not brought up to date (a paused run on a full disk); empty when it was.
     A run that will resume keeps its data in ``slices/``, so that only delays the snapshot."""
 
+    sims_file_note: str = ""
+    """Why sims.h5 (the TofDAQ-layout copy of the SIMS data) was not written; empty when it
+    was. Not a failure of the run: its data is in run.h5 either way."""
+
     @property
     def run_file_current(self) -> bool:
         return not self.run_file_note and self.run_file.exists()
+
+    def files(self, layout: RunLayout) -> dict[str, str]:
+        """The run's files for summary.json: run.h5, sims.h5 when there is one, the log."""
+        found = {"run": str(self.run_file)}
+        if layout.sims_file.exists() and not self.sims_file_note:
+            found["sims"] = str(layout.sims_file)
+        return {**found, "log": str(layout.log)}
 
 
 StateWriter = Callable[..., None]
@@ -84,7 +96,9 @@ def run_attrs(run: RunFolder, status: str) -> dict[str, Any]:
     """run.h5's root attributes, from run.json (the recipe as the run started)."""
     manifest = run.manifest
     model = manifest.recipe_model or {}
-    volume = model.get("volume", {}) if isinstance(model.get("volume"), dict) else {}
+    volume = _section(model, "volume")
+    sample = _section(model, "sample")
+    instrument = _section(model, "instrument")
     extra = manifest.model_extra or {}
     attrs: dict[str, Any] = {
         "fibsims_version": str(extra.get("fibsims_version", "")),
@@ -92,13 +106,25 @@ def run_attrs(run: RunFolder, status: str) -> dict[str, Any]:
         "recipe_name": manifest.recipe,
         "seed": manifest.seed,
         "instrument": manifest.instrument,
+        "sample_name": str(sample.get("name", "")),
+        "created_utc": str(extra.get("created_utc", "")),
         "status": status,
         "slices_planned": run.slices_planned,
     }
     for key in ("slice_thickness_nm", "face_width_um", "face_height_um"):
         if isinstance(volume.get(key), int | float):
             attrs[key] = float(volume[key])
+    if isinstance(instrument.get("ion_species"), str):
+        attrs["ion_species"] = instrument["ion_species"]
+    if isinstance(instrument.get("voltage_kv"), int | float):
+        attrs["voltage_kv"] = float(instrument["voltage_kv"])
     return attrs
+
+
+def _section(model: dict[str, Any], key: str) -> dict[str, Any]:
+    """A section of the recipe run.json recorded; empty if run.json holds something else."""
+    value = model.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def closing_summary(
@@ -112,11 +138,13 @@ def closing_summary(
         "slices_completed": len(run.commits),
         "slices_planned": run.slices_planned,
         "slices_missing": sorted(done.missing),
-        "files": {"run": str(done.run_file), "log": str(run.layout.log)},
+        "files": done.files(run.layout),
         **changes,
     }
     payload.setdefault("simulated_seconds", run.last_commit_t_s)
     payload["incidents"] = Incidents.from_record(run.state.get("incidents")).as_dict()
+    if done.sims_file_note:
+        payload["sims_file_note"] = done.sims_file_note
     if done.run_file_current:
         payload.update(step_totals(done.run_file))
     write_json_atomic(run.layout.summary, payload)
@@ -188,9 +216,14 @@ def _finalize(
                     f"folder, then `fibsims resume {layout.folder}` finishes the run file"
                 ) from error
             note = f"run.h5 was not updated ({error}); the data is safe in {layout.slices}"
+    sims_note = ""
+    if not note and layout.run_file.exists():
+        sims_note = refresh_sims_file(layout.run_file, between)
     if outcome in REMOVES_SLICES:
         _remove_slices(run, missing)
-    done = Finalized(outcome, layout.run_file, missing, run_file_note=note)
+    done = Finalized(
+        outcome, layout.run_file, missing, run_file_note=note, sims_file_note=sims_note
+    )
     write_summary(done)
     ended: dict[str, Any] = {
         "entry": "session_ended",

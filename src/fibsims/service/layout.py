@@ -15,6 +15,11 @@ class RunLayout:
         return self.folder / "run.h5"
 
     @property
+    def sims_file(self) -> Path:
+        """The SIMS data in the TofDAQ fibTOF layout, made from run.h5 (data.sims_file)."""
+        return self.folder / "sims.h5"
+
+    @property
     def slices(self) -> Path:
         """Per-slice files, the durable unit while the run goes on."""
         return self.folder / "slices"

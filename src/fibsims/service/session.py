@@ -213,13 +213,15 @@ def execute(
                 ),
                 sessions=int(_count(previous, "sessions")) + 1,
                 folder=str(layout.folder),
-                files={"run": str(done.run_file), "log": str(layout.log)},
+                files=done.files(layout),
             )
             payload["status"] = done.status
             payload["incidents"] = state.incidents.as_dict()
             payload["slices_missing"] = sorted(done.missing)
             if done.run_file_note:
                 payload["run_file_note"] = done.run_file_note
+            if done.sims_file_note:
+                payload["sims_file_note"] = done.sims_file_note
             if done.run_file_current:  # whole-run step times, every session
                 payload.update(step_totals(done.run_file))
             if done.run_file_current:

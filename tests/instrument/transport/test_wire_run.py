@@ -110,7 +110,7 @@ def test_dropped_replies_and_a_restart_lose_nothing_and_repeat_nothing(
     assert stats["sessions_opened"] == 1
     assert Journal(out / "journal.jsonl").committed_slices() == list(range(6))
     with h5py.File(out / "run.h5", "r") as f:
-        assert list(f["slices"]["index"]) == list(range(6))
+        assert list(f["entry/slices"]["index"]) == list(range(6))
     same_datasets(in_process, out / "run.h5")
 
 

@@ -237,6 +237,8 @@ class RasterW(WireModel):
     current_na: Real
     duration_s: Real
     saturated_lines: ArrayRef
+    extraction_rate_hz: Real | None = None
+    peak_window_fraction: Real | None = None
 
     @classmethod
     def of(cls, value: Raster, pack: ArrayPack) -> RasterW:
@@ -254,6 +256,8 @@ class RasterW(WireModel):
             current_na=value.current_na,
             duration_s=value.duration_s,
             saturated_lines=pack.add(value.saturated_lines),
+            extraction_rate_hz=value.extraction_rate_hz,
+            peak_window_fraction=value.peak_window_fraction,
         )
 
     def value(self, arrays: list[np.ndarray]) -> Raster:
@@ -267,6 +271,8 @@ class RasterW(WireModel):
             current_na=self.current_na,
             duration_s=self.duration_s,
             saturated_lines=self.saturated_lines.resolve(arrays),
+            extraction_rate_hz=self.extraction_rate_hz,
+            peak_window_fraction=self.peak_window_fraction,
         )
 
 
