@@ -10,7 +10,6 @@ import pytest
 
 from fibsims.instrument import InstrumentError, Polarity, RasterRequest, ScanRequest
 from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
-from fibsims_twin.ion_yields import duty_cycle
 from fibsims_twin.materials import Material, volume_per_dose_by_label
 from fibsims_twin.parameters import TofParameters, TwinParameters
 
