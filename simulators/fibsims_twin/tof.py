@@ -13,10 +13,11 @@ needs: the extraction rate, the window share, the digitiser's range in ions and 
 duty cycle.
 
 Each pixel's dose sputters a depth that follows its phase (volume per dose of NMC, CBD or
-epoxy, averaged over the pixel's samples); the sublayers are sampled at the mid-depths of NMC's
-depth, where the Li and transition metals are. The face advances by the area-weighted mean of
-the pixel depths: the volume the raster removed over the field's area, which is what the next
-cut and the next raster meet (the twin's face is one plane).
+epoxy, averaged over the pixel's samples: ``DepthStack.sputtered_depth_um``), and the atoms
+it sends follow the sputter yield of the phase at each sample. The twin's face is one plane:
+it advances by the depth of the least-receded phase on the field (NMC's wherever NMC is
+present, ``DepthStack.face_advance_um`` says why not the area mean), and the sublayers are
+sampled at the mid-depths of NMC's depth, where the Li and transition metals are.
 
 The sum spectrum carries every isotope of the mapped elements under the same detection law
 (whole-peak areas scaled by the share the digitiser recorded), Xe+ and Xe2+ from the primaries
@@ -114,7 +115,6 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             subpixel_axis(acquisition.y_um, pixel_um, k),
         )
         stack = DepthStack.sample(faces, acquisition.primaries_per_pixel, self._sputter_yields, k)
-        pixel_depth_um = stack.sputtered_depth_um(self._volume_per_dose * dose_per_area)
         solid_share = stack.solid_share() if len(state.features) else None
 
         # ions per pixel of each element leaving the sample and transmitted, before the duty
@@ -166,7 +166,7 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         background = tof.background_counts_per_sample_per_s * acquisition.duration_s
         spectrum = sum_spectrum(rng, peaks, background, tof)
         self._clock.sleep(acquisition.duration_s)
-        face_advance_um = float(pixel_depth_um.mean(dtype=np.float64))
+        face_advance_um = stack.face_advance_um(self._volume_per_dose * dose_per_area)
         state.sample_face_z_um += face_advance_um
         state.last_geometry = acquisition.geometry(face_z_um + face_advance_um / 2)
         self.last_stack = stack

@@ -87,3 +87,12 @@ def test_the_twin_reports_area_averaged_truth_on_the_raster_pixels(make_twin) ->
         truth["li_fraction"], fine.reshape(64, 2, 64, 2).mean(axis=(1, 3)), rtol=1e-5, atol=1e-7
     )
     assert truth["li_fraction"].mean() == pytest.approx(float(fine.mean()), rel=1e-5)
+
+
+def test_the_face_advances_by_the_least_receded_phase_on_the_field() -> None:
+    per_phase = np.array([0.042, 0.021, 0.031, 0.0])  # epoxy, NMC, CBD, vacuum (um)
+    _, mixed = _li_ions(2, [1])
+    assert mixed.face_advance_um(per_phase) == pytest.approx(0.021)
+    _, epoxy = _li_ions(2, [0, 1, 2, 3])
+    assert epoxy.face_advance_um(per_phase) == pytest.approx(0.042)
+    np.testing.assert_allclose(mixed.sputtered_depth_um(per_phase)[:, 0], (0.021 + 0.042) / 2)
