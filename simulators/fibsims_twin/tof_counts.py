@@ -122,13 +122,6 @@ class DepthStack:
         h, w = self.faces[0].shape
         return h // self.subpixel, w // self.subpixel
 
-    def sputtered_atoms(self, element: str) -> np.ndarray:
-        """Atoms of ``element`` sputtered per pixel over the raster (float32)."""
-        total = np.zeros(self.faces[0].shape, dtype=np.float32)
-        for face, atoms in zip(self.faces, self.atoms_per_layer, strict=True):
-            total += atoms * face.atomic_fraction(element)
-        return pixel_mean(total, self.subpixel)
-
     def emitted_ions(self, element: str, polarity: Polarity, p: TofParameters) -> np.ndarray:
         """Secondary ions of ``element`` (all isotopes) each pixel emits over the raster: the
         sputtered atoms times the ion yield of their matrix (and, for Li+ from NMC, of their
