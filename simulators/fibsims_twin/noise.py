@@ -11,9 +11,8 @@ drawn as round(mean + sqrt(variance) z), which keeps the mean and variance (the 
 indexed by random 16-bit integers: 4x cheaper than a Gaussian generator, exact to 4e-5 sigma
 near the centre, and it truncates only the tails beyond 4.3 sigma (a 2e-5 share).
 
-Dead time (:func:`extraction_counts`): a TOF peak counts at most one ion per extraction, so over
-n extractions with Poisson arrivals of mean lambda / n each, the count is
-Binomial(n, 1 - exp(-lambda / n)) (times the share of the peak inside its integration window).
+The ToF detector's own law (several ions per extraction, up to the digitiser's range) is in
+:mod:`fibsims_twin.digitiser`; it draws with the same normal sampler.
 """
 
 from __future__ import annotations
@@ -78,7 +77,7 @@ def blur(expected: np.ndarray, sigma_px: float, p: NoiseParameters) -> np.ndarra
     return _blur_rows(across, kernel)
 
 
-def _normal_draw(rng: np.random.Generator, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+def normal_draw(rng: np.random.Generator, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     uniform16 = rng.integers(0, QUANTILE_LEVELS, size=mean.shape, dtype=np.uint16)
     counts = normal_quantiles().take(uniform16).astype(mean.dtype, copy=False)
     counts *= std
@@ -102,7 +101,7 @@ def shot_noise(
     mean = expected
     std = mean + mean.dtype.type(extra_variance)
     np.sqrt(std, out=std)
-    counts = _normal_draw(rng, mean, std)
+    counts = normal_draw(rng, mean, std)
     if mean.min() < p.normal_approximation_min_mean:
         low = mean < p.normal_approximation_min_mean
         exact = rng.poisson(mean[low]).astype(mean.dtype)
@@ -111,39 +110,3 @@ def shot_noise(
             np.maximum(np.rint(exact, out=exact), 0, out=exact)
         counts[low] = exact
     return counts
-
-
-def extraction_counts(
-    rng: np.random.Generator,
-    rate: np.ndarray,
-    extractions: int,
-    accepted: float,
-    p: NoiseParameters,
-) -> np.ndarray:
-    """Counts of a peak under a non-paralysable dead time of one ion per extraction.
-
-    ``rate`` is the true mean number of ions of the peak per pixel (all extractions);
-    ``accepted`` the share of a detected ion that falls in the integration window. Drawn as
-    Binomial(n, accepted (1 - exp(-rate / n))), from a normal law of the same mean and variance
-    where that variance exceeds ``binomial_normal_min_variance``, and as a single Bernoulli
-    trial where the mean is below ``bernoulli_max_mean`` (two counts there are rarer than
-    mean^2 / 2).
-    """
-    n = int(extractions)
-    chance = (-np.expm1(-np.maximum(rate, 0) / n) * accepted).astype(np.float32)
-    mean = chance * np.float32(n)
-    variance = mean * (1 - chance)
-    counts = _normal_draw(rng, mean, np.sqrt(variance))
-    np.minimum(counts, n, out=counts)
-    low = variance < p.binomial_normal_min_variance
-    if low.any():
-        rare = low & (mean < p.bernoulli_max_mean)
-        counts[rare] = rng.random(np.count_nonzero(rare)) < mean[rare]
-        low &= ~rare
-        counts[low] = rng.binomial(n, chance[low])
-    return counts
-
-
-def expected_extraction_counts(rate: np.ndarray, extractions: int) -> np.ndarray:
-    """Mean counts of a whole peak under the dead time: n (1 - exp(-rate / n))."""
-    return -np.expm1(-np.maximum(rate, 0) / extractions) * extractions

@@ -1,21 +1,31 @@
 """ToF-SIMS raster of the current face: per-peak count maps, the sum spectrum, saturation.
 
 Why this model: the ions each pixel sends to a peak follow :mod:`fibsims_twin.tof_counts`
-(dose x sputter yield x atomic fraction x useful yield x abundance x transmission x duty cycle,
-summed over the depth the raster sputters), blurred by the beam spot at the SIMS current. The
-TOF extracts at a fixed rate, n = rate x dwell x frames extractions per pixel, and counts at most
-one ion of a peak per extraction (non-paralysable dead time, physics.md): the observed count is
-Binomial(n, w (1 - exp(-N / n))), w = erf(sqrt(ln 2)) = 0.761 the share of a Gaussian peak
-inside its integration window m +- FWHM / 2. A scan line is flagged saturated when any peak
-loses more than ``saturation_loss_threshold`` of its counts on it.
+(dose x sputter yield x atomic fraction x ion yield with its matrix effect x abundance x
+transmission x the duty cycle D(m) of the isotope's mass, summed over the depth the raster
+sputters and averaged over the pixel's area), blurred by the beam spot at the SIMS current. The
+TOF extracts at a fixed rate, n = rate x dwell x frames extractions per pixel, and its ADC
+records every ion of a peak in an extraction up to the digitiser's range
+(:mod:`fibsims_twin.digitiser`); the window m +- FWHM / 2 holds w = erf(sqrt(ln 2)) = 0.761 of
+a Gaussian peak. A scan line is flagged saturated when any peak loses more than
+``saturation_loss_threshold`` of its counts on it. The raster reports what inverting that
+needs: the extraction rate, the window share, the digitiser's range in ions and each peak's
+duty cycle.
 
-The sum spectrum carries every isotope of the mapped elements with the same dead time (areas
-n (1 - exp(-N / n)) summed over pixels), Xe+ and Xe2+ from the primaries (positive polarity) and
-a flat background, Poisson sampled. Rastering sputters the face by its dose.
+Each pixel's dose sputters a depth that follows its phase (volume per dose of NMC, CBD or
+epoxy, averaged over the pixel's samples: ``DepthStack.sputtered_depth_um``), and the atoms
+it sends follow the sputter yield of the phase at each sample. The twin's face is one plane:
+it advances by the depth of the least-receded phase on the field (NMC's wherever NMC is
+present, ``DepthStack.face_advance_um`` says why not the area mean), and the sublayers are
+sampled at the mid-depths of NMC's depth, where the Li and transition metals are.
+
+The sum spectrum carries every isotope of the mapped elements under the same detection law
+(whole-peak areas scaled by the share the digitiser recorded), Xe+ and Xe2+ from the primaries
+(positive polarity) and a flat background, Poisson sampled.
 
 Where a milled feature leaves vacuum in the face, nothing is sputtered: no secondary ions and
-no Xe+ (the primaries go down the groove); a pixel that is vacuum in some of the sublayers
-sends the share of the others.
+no Xe+ (the primaries go down the groove); a pixel that is vacuum in some of its samples sends
+the share of the others.
 """
 
 from __future__ import annotations
@@ -34,11 +44,11 @@ from fibsims.instrument import (
 )
 from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
 from fibsims_twin.device import DeviceContext, ScanningDevice
-from fibsims_twin.face import FaceTruth
-from fibsims_twin.materials import Material, sputter_yields_by_label
-from fibsims_twin.milling import sputter_depth_um
-from fibsims_twin.noise import blur, expected_extraction_counts, extraction_counts
-from fibsims_twin.parameters import SECOND_PER_MICROSECOND
+from fibsims_twin.digitiser import digitised_counts, recorded_mean
+from fibsims_twin.ion_yields import duty_cycle
+from fibsims_twin.materials import sputter_yields_by_label, volume_per_dose_by_label
+from fibsims_twin.noise import blur
+from fibsims_twin.parameters import NM_PER_UM, SECOND_PER_MICROSECOND
 from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
 from fibsims_twin.spectrum import sum_spectrum
 from fibsims_twin.tof_counts import (
@@ -47,7 +57,7 @@ from fibsims_twin.tof_counts import (
     integration_window,
     parse_peaks,
     polarity_charge,
-    useful_yield,
+    subpixel_axis,
 )
 
 RASTER_STREAM = "tof.raster"
@@ -62,6 +72,7 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         super().__init__(context)
         parameters = context.parameters
         self._sputter_yields = sputter_yields_by_label(parameters.materials)
+        self._volume_per_dose = volume_per_dose_by_label(parameters.materials)
         self.last_stack: DepthStack | None = None
 
     def extractions_per_pixel(self, dwell_us: float, frames: int) -> int:
@@ -92,66 +103,72 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         check_scan(scan, p.detector.min_dwell_us, "SIMS raster")
         ions = parse_peaks(tuple(request.peaks), request.polarity)
         acquisition = self.plan(scan)
-        depth_um = sputter_depth_um(
-            acquisition.charge_nc, acquisition.area_um2, p.materials.nmc_volume_per_dose_um3_per_nc
-        )
+        dose_per_area = acquisition.charge_nc / acquisition.area_um2
+        reference_depth_um = dose_per_area * p.materials.nmc_volume_per_dose_um3_per_nc
         layers = p.noise.raster_depth_samples
+        k = p.noise.raster_subpixel_samples
         face_z_um = state.sample_face_z_um
+        pixel_um = acquisition.pixel_size_nm / NM_PER_UM
         faces = self.faces(
-            [face_z_um + (k + 0.5) / layers * depth_um for k in range(layers)],
-            acquisition.x_um,
-            acquisition.y_um,
+            [face_z_um + (i + 0.5) / layers * reference_depth_um for i in range(layers)],
+            subpixel_axis(acquisition.x_um, pixel_um, k),
+            subpixel_axis(acquisition.y_um, pixel_um, k),
         )
-        stack = DepthStack.sample(faces, acquisition.primaries_per_pixel, self._sputter_yields)
-        solid_share = _solid_share(faces) if len(state.features) else None
+        stack = DepthStack.sample(faces, acquisition.primaries_per_pixel, self._sputter_yields, k)
+        solid_share = stack.solid_share() if len(state.features) else None
 
-        # ions per pixel reaching the detector over a whole peak (all isotopes), per element
-        efficiency = tof.transmission * tof.extraction_duty_cycle
-        detected = {
-            element: stack.sputtered_atoms(element)
-            * np.float32(useful_yield(element, request.polarity, tof) * efficiency)
+        # ions per pixel of each element leaving the sample and transmitted, before the duty
+        # cycle of the isotope's mass
+        transmitted = {
+            element: stack.emitted_ions(element, request.polarity, tof)
+            * np.float32(tof.transmission)
             for element in dict.fromkeys(ion.isotope.element for ion in ions)
             if element != PRIMARY_ELEMENT
         }
         positive = polarity_charge(request.polarity) > 0
         xe_per_pixel = (
-            acquisition.primaries_per_pixel * tof.xe_counts_per_primary * efficiency
+            acquisition.primaries_per_pixel * tof.xe_ions_per_primary * tof.transmission
             if positive
             else 0.0
         )
         n = self.extractions_per_pixel(scan.dwell_us, scan.frames)
+        max_ions = tof.max_ions_per_extraction
         rng = self._streams.at_position(RASTER_STREAM, state.face_z_um)
-        shape = faces[0].shape
+        shape = stack.shape
         maps = np.empty((len(ions), *shape), dtype=np.uint32)
         saturated = np.zeros(shape[0], dtype=bool)
         areas: dict[str, float] = {}
-        for k, ion in enumerate(ions):
+        duty_cycles = []
+        for index, ion in enumerate(ions):
             element = ion.isotope.element
+            duty = duty_cycle(ion.mass_u, tof)
+            duty_cycles.append(duty)
             if element == PRIMARY_ELEMENT:
-                rate = np.full(shape, xe_per_pixel * ion.isotope.abundance, dtype=np.float32)
+                rate = np.full(shape, xe_per_pixel * ion.isotope.abundance * duty, dtype=np.float32)
                 if solid_share is not None:
                     rate *= solid_share
             else:
                 rate = blur(
-                    detected[element] * np.float32(ion.isotope.abundance),
+                    transmitted[element] * np.float32(ion.isotope.abundance * duty),
                     acquisition.sigma_px,
                     p.noise,
                 )
-            maps[k] = extraction_counts(rng, rate, n, WINDOW_FRACTION, p.noise)
-            observed = expected_extraction_counts(rate, n)
-            true_line = rate.sum(axis=1, dtype=np.float64)
-            loss = 1.0 - observed.sum(axis=1, dtype=np.float64) / np.maximum(true_line, 1e-300)
+            maps[index] = digitised_counts(rng, rate, n, WINDOW_FRACTION, max_ions, p.noise)
+            recorded = recorded_mean(rate, n, WINDOW_FRACTION, max_ions, p.noise)
+            true_line = rate.sum(axis=1, dtype=np.float64) * WINDOW_FRACTION
+            loss = 1.0 - recorded.sum(axis=1, dtype=np.float64) / np.maximum(true_line, 1e-300)
             saturated |= (true_line > 0) & (loss > tof.saturation_loss_threshold)
-            areas[ion.label] = float(observed.sum(dtype=np.float64))
+            areas[ion.label] = float(recorded.sum(dtype=np.float64)) / WINDOW_FRACTION
 
         peaks = self._spectral_peaks(
-            request.polarity, ions, detected, areas, xe_per_pixel, n, shape, solid_share
+            request.polarity, ions, transmitted, areas, xe_per_pixel, n, shape, solid_share
         )
         background = tof.background_counts_per_sample_per_s * acquisition.duration_s
         spectrum = sum_spectrum(rng, peaks, background, tof)
         self._clock.sleep(acquisition.duration_s)
-        state.sample_face_z_um += depth_um
-        state.last_geometry = acquisition.geometry(face_z_um + depth_um / 2)
+        face_advance_um = stack.face_advance_um(self._volume_per_dose * dose_per_area)
+        state.sample_face_z_um += face_advance_um
+        state.last_geometry = acquisition.geometry(face_z_um + face_advance_um / 2)
         self.last_stack = stack
         return Raster(
             peaks=tuple(integration_window(ion, tof) for ion in ions),
@@ -165,13 +182,24 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             saturated_lines=saturated.astype(np.uint8),
             extraction_rate_hz=tof.extraction_rate_hz,
             peak_window_fraction=WINDOW_FRACTION,
+            max_ions_per_extraction=max_ions,
+            duty_cycles=tuple(duty_cycles),
         )
+
+    def _peak_area(self, rate: np.ndarray, extractions: int) -> float:
+        """The whole-peak area the digitiser records for ``rate`` ions per pixel: the ions
+        scaled by the share its window recorded."""
+        tof = self._p.tof
+        recorded = recorded_mean(
+            rate, extractions, WINDOW_FRACTION, tof.max_ions_per_extraction, self._p.noise
+        )
+        return float(recorded.sum(dtype=np.float64)) / WINDOW_FRACTION
 
     def _spectral_peaks(
         self,
         polarity: Polarity,
         ions: list,
-        detected: dict[str, np.ndarray],
+        transmitted: dict[str, np.ndarray],
         mapped_areas: dict[str, float],
         xe_per_pixel: float,
         extractions: int,
@@ -179,9 +207,12 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         solid_share: np.ndarray | None,
     ) -> list[tuple[float, float]]:
         """(mass per charge, expected area) of every isotope of the mapped elements, Xe+ and
-        Xe2+ (positive polarity), each under the dead time. Mapped peaks reuse their maps'
-        (blurred) areas, so spectrum and maps agree. ``solid_share`` (H, W): the share of the
-        sputtered depth that is not vacuum, None where all of it is solid."""
+        Xe2+ (positive polarity), each through the duty cycle of its mass and the digitiser.
+        Mapped peaks reuse their maps' (blurred) areas, so spectrum and maps agree.
+        ``transmitted``: per element, ions per pixel before the duty cycle; ``solid_share``
+        (H, W): the share of the pixel's samples that are not vacuum, None where all are
+        solid."""
+        tof = self._p.tof
         charge = polarity_charge(polarity)
         labels = {ion.isotope: ion.label for ion in ions}
         peaks = []
@@ -189,32 +220,24 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             ion_mass = iso.mass_u - charge * ELECTRON_MASS_U
             if iso in labels:
                 peaks.append((ion_mass, mapped_areas[labels[iso]]))
-            elif iso.element in detected:
-                rate = detected[iso.element] * np.float32(iso.abundance)
-                area = expected_extraction_counts(rate, extractions).sum(dtype=np.float64)
-                peaks.append((ion_mass, float(area)))
+            elif iso.element in transmitted:
+                share = np.float32(iso.abundance * duty_cycle(ion_mass, tof))
+                peaks.append(
+                    (ion_mass, self._peak_area(transmitted[iso.element] * share, extractions))
+                )
             if iso.element == PRIMARY_ELEMENT and charge > 0:
                 pixels = shape[0] * shape[1]
                 for z, share in (
                     (1, 1.0),
-                    (XE_DOUBLY_CHARGED, self._p.tof.xe_doubly_charged_ratio),
+                    (XE_DOUBLY_CHARGED, tof.xe_doubly_charged_ratio),
                 ):
                     if z == 1 and iso in labels:
                         continue
-                    rate = np.float32(xe_per_pixel * iso.abundance * share)
+                    mass = (iso.mass_u - z * ELECTRON_MASS_U) / z
+                    rate = np.float32(xe_per_pixel * iso.abundance * share * duty_cycle(mass, tof))
                     if solid_share is None:
-                        area = float(expected_extraction_counts(rate, extractions)) * pixels
+                        area = self._peak_area(np.full(1, rate), extractions) * pixels
                     else:
-                        area = float(
-                            expected_extraction_counts(rate * solid_share, extractions).sum(
-                                dtype=np.float64
-                            )
-                        )
-                    peaks.append(((iso.mass_u - z * ELECTRON_MASS_U) / z, area))
+                        area = self._peak_area(rate * solid_share, extractions)
+                    peaks.append((mass, area))
         return peaks
-
-
-def _solid_share(faces: list[FaceTruth]) -> np.ndarray:
-    """Per pixel, the share of the sublayers that hold material (not vacuum), float32."""
-    solid = sum((face.labels != Material.VACUUM).astype(np.float32) for face in faces)
-    return (solid / np.float32(len(faces))).astype(np.float32)

@@ -14,7 +14,9 @@ from scipy import ndimage
 
 from fibsims.data.composition import li_fraction
 from fibsims.data.dead_time import (
-    correct_dead_time,
+    clipped_mean,
+    correct_duty_cycle,
+    correct_saturation,
     expected_counts,
     extractions_per_pixel,
 )
@@ -167,40 +169,51 @@ def test_extractions_per_pixel_from_dwell_frames_and_rate():
     assert extractions_per_pixel(0.1, 1, 100_000.0) == 1  # at least one
 
 
-@pytest.mark.parametrize("window", [1.0, GAUSSIAN_WINDOW_FRACTION])
-def test_dead_time_correction_inverts_the_counting_law(window):
-    """k = w n (1 - exp(-mu/n)) -> w mu: the counts the window would have without dead time."""
+@pytest.mark.parametrize("max_ions", [1, 4, 63])
+def test_saturation_correction_inverts_the_clipped_poisson_law(max_ions):
+    """k = n m1(N / n) -> N: the counts the window would have recorded without saturation."""
     n = 100
-    mu = np.array([0.0, 0.5, 5.0, 25.0, 100.0, 250.0])
-    k = expected_counts(mu, n, window)
-    corrected, capped = correct_dead_time(k, n, window)
+    true_ions = np.array([0.0, 0.5, 5.0, 25.0, 80.0, 100.0]) * max_ions  # up to K per extraction
+    k = expected_counts(true_ions, n, max_ions)
+    corrected, capped = correct_saturation(k, n, max_ions)
     assert capped == 0
-    np.testing.assert_allclose(corrected, window * mu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(corrected, true_ions, rtol=1e-4, atol=1e-6)
 
 
-def test_dead_time_correction_is_the_textbook_formula_with_a_whole_peak_window():
+def test_a_counting_tdc_is_the_digitiser_with_a_range_of_one_ion():
+    """K = 1: m1 = 1 - exp(-lambda), the textbook dead-time law and its inverse."""
+    lam = np.array([0.0, 0.01, 0.3, 2.0])
+    np.testing.assert_allclose(clipped_mean(lam, 1), -np.expm1(-lam), rtol=1e-12)
     n, k = 20, np.array([0, 1, 5, 14, 19])
-    corrected, _ = correct_dead_time(k, n)
-    np.testing.assert_allclose(corrected, -n * np.log(1 - k / n), rtol=1e-6)
+    corrected, _ = correct_saturation(k, n, 1)
+    np.testing.assert_allclose(corrected, -n * np.log(1 - k / n), rtol=1e-4)
 
 
 def test_low_counts_are_left_alone_and_saturated_pixels_are_capped_and_counted():
-    corrected, capped = correct_dead_time(np.array([1.0, 20.0, 20.0]), 1000)
-    assert corrected[0] == pytest.approx(1.0, rel=1e-3)
+    corrected, capped = correct_saturation(np.array([1.0, 20.0, 20.0]), 1000, 63)
+    assert corrected[0] == pytest.approx(1.0, rel=1e-6)
     assert capped == 0
-    corrected, capped = correct_dead_time(np.array([3.0, 20.0, 20.0]), 20)
+    corrected, capped = correct_saturation(np.array([3.0, 80.0, 80.0]), 20, 4)
     assert capped == 2 and np.isfinite(corrected).all()
-    assert corrected[1] == pytest.approx(20 * math.log(40.0), rel=1e-5)  # k capped at n - 1/2
+    assert corrected[1] > 80.0 * 2  # k capped at n K - 1/2, far up the clipped law
+    assert corrected[1] == pytest.approx(corrected[2])
 
 
-def test_dead_time_correction_of_binomial_counts_is_unbiased_to_a_few_percent():
-    """The twin's law drawn per pixel: Binomial(n, w (1 - exp(-N/n)))."""
+def test_saturation_correction_of_simulated_clipped_counts_is_unbiased():
+    """Sums of n clipped Poisson draws, the digitiser's law drawn per extraction."""
     rng = np.random.default_rng(0)
-    n, w, true_ions = 100, GAUSSIAN_WINDOW_FRACTION, 30.0
-    k = rng.binomial(n, w * -math.expm1(-true_ions / n), size=200_000)
-    corrected, _ = correct_dead_time(k, n, w)
-    assert corrected.mean() == pytest.approx(w * true_ions, rel=0.01)
-    assert k.mean() < 0.9 * w * true_ions  # what the correction undoes
+    n, max_ions, lam = 100, 63, 65.0
+    k = np.minimum(rng.poisson(lam, size=(20_000, n)), max_ions).sum(axis=1)
+    corrected, capped = correct_saturation(k, n, max_ions)
+    assert capped == 0
+    assert corrected.mean() == pytest.approx(n * lam, rel=0.003)
+    assert k.mean() < 0.97 * n * lam  # what the correction undoes
+
+
+def test_the_duty_cycle_correction_divides_by_the_share_caught():
+    np.testing.assert_allclose(correct_duty_cycle(np.array([5.0, 10.0]), 0.05), [100.0, 200.0])
+    with pytest.raises(ValueError, match="duty cycle"):
+        correct_duty_cycle(np.array([1.0]), 0.0)
 
 
 # -- z grids -----------------------------------------------------------------------------------
@@ -288,14 +301,15 @@ def test_the_registration_is_recorded_and_small_on_the_twin(volumes):
 
 
 def test_the_corrected_6li_7li_ratio_matches_natural_abundance(volumes):
-    """Natural 7.59 % 6Li, 92.41 % 7Li: ratio 0.0821. The raw maps read high (7Li saturates
-    first); the dead-time-corrected volumes must match within 5 %."""
+    """Natural 7.59 % 6Li, 92.41 % 7Li: ratio 0.0821. The raw maps read otherwise (the duty
+    cycle catches less 6Li+, the digitiser's range clips the brightest 7Li+); the corrected
+    volumes must match within 3 %."""
     with VolumeFile(volumes) as v:
         raw = np.nansum(v.volume("6Li+", "measured")) / np.nansum(v.volume("7Li+", "measured"))
         c6 = np.nansum(v.volume("6Li+_corrected", "measured")[()], dtype=np.float64)
         c7 = np.nansum(v.volume("7Li+_corrected", "measured")[()], dtype=np.float64)
-    assert raw > 1.1 * NATURAL_6LI_7LI
-    assert c6 / c7 == pytest.approx(NATURAL_6LI_7LI, rel=0.05)
+    assert abs(raw / NATURAL_6LI_7LI - 1) > 0.05
+    assert c6 / c7 == pytest.approx(NATURAL_6LI_7LI, rel=0.03)
 
 
 def test_a_run_whose_instrument_reported_no_extraction_rate_gets_no_corrected_volumes(
@@ -307,7 +321,7 @@ def test_a_run_whose_instrument_reported_no_extraction_rate_gets_no_corrected_vo
     copy = tmp_path / "run.h5"
     shutil.copyfile(run / "run.h5", copy)
     with h5py.File(copy, "r+") as f:
-        for key in ("extraction_rate_hz", "peak_window_fraction"):
+        for key in ("extraction_rate_hz", "max_ions_per_extraction"):
             del f["entry/sims_raster"].attrs[key]
     result = reconstruct(copy, tmp_path / "volumes.h5")
     with VolumeFile(tmp_path / "volumes.h5") as v:

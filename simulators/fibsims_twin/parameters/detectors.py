@@ -51,56 +51,92 @@ class DetectorParameters:
 
 @dataclass(frozen=True)
 class TofParameters:
-    """The ToF-SIMS spectrometer: count model, extraction, dead time, peaks, calibration."""
+    """The ToF-SIMS spectrometer: ion yields, extraction, the digitiser, peaks, calibration."""
 
-    # physics.md: useful yields for Li+, Ni+, Co+, Mn+ from Xe+ not found; ASSUMED. Li+ ionises
-    # most readily (ionisation energy 5.39 eV against 7.4-7.9 eV for Mn, Ni, Co); Li is set below
-    # physics.md's free-alkali 1e-2 because it is bound in the oxide and sputtered by Xe+ (not
-    # O2+ or Cs+). Together with the duty cycle these put the default raster (0.8 nA, 50 us,
-    # 20 frames) at ~0.25 7Li+ per extraction on NMC: informative, near but below saturation.
-    useful_yield_positive: Mapping[str, float] = field(
+    # Secondary-ion yields P (ions emitted per sputtered atom, before the spectrometer) of each
+    # element from the NMC811 oxide matrix at x = 1; the useful yield (ions *detected* per
+    # sputtered atom) is P x transmission x duty cycle D(m), see :mod:`fibsims_twin.ion_yields`.
+    # Matrix effect (Benninghoven, Ruedenauer & Werner, "Secondary Ion Mass Spectrometry",
+    # Wiley 1987; Storms, Brown & Stein, Anal. Chem. 49 (1977) 2023): oxygen in the matrix
+    # raises positive-ion yields of electropositive elements by orders of magnitude, so Li in
+    # the oxide ionises *more* readily, not less. Targets: useful yields of alkalis from oxides
+    # ~1e-3..1e-1, transition metals 1e-4..1e-3 (the ranges the same literature quotes).
+    ion_yield_positive: Mapping[str, float] = field(
         default_factory=lambda: _frozen(
             {
-                "Li": 5e-4,  # ASSUMED (see above)
-                "Na": 5e-4,  # ASSUMED: alkali like Li
-                "Mn": 2.5e-4,  # ASSUMED: lowest ionisation energy of the three TMs
-                "Ni": 1e-4,  # ASSUMED (physics.md: TMs 1e-4..1e-3)
-                "Co": 1e-4,  # ASSUMED
-                "H": 5e-6,  # ASSUMED
-                "C": 5e-6,  # ASSUMED
+                # ASSUMED: gives a Li+ useful yield of 1.1e-3 at x = 1 (low end of the alkali
+                # range: a continuous Xe+ beam into a pulsed TOF, Li the lightest ion)
+                "Li": 0.04,
+                "Na": 0.04,  # ASSUMED: alkali like Li
+                "Mn": 4e-3,  # ASSUMED: lowest ionisation energy (7.43 eV) of the three TMs
+                "Ni": 2.5e-3,  # ASSUMED: useful yield ~2e-4 (range 1e-4..1e-3), IE 7.64 eV
+                "Co": 2.5e-3,  # ASSUMED: as Ni (IE 7.88 eV)
+                "H": 1e-4,  # ASSUMED
+                "C": 1e-4,  # ASSUMED
             }
         )
     )
-    useful_yield_negative: Mapping[str, float] = field(
+    ion_yield_negative: Mapping[str, float] = field(
         default_factory=lambda: _frozen(
             {
-                "F": 5e-3,  # ASSUMED: large electron affinity
-                "O": 5e-4,  # ASSUMED
-                "C": 5e-5,  # ASSUMED
-                "H": 5e-5,  # ASSUMED
+                "F": 5e-2,  # ASSUMED: large electron affinity
+                "O": 5e-3,  # ASSUMED
+                "C": 5e-4,  # ASSUMED
+                "H": 5e-4,  # ASSUMED
             }
         )
     )
-    useful_yield_other: float = 1e-6  # ASSUMED: an element/polarity pair not listed above
+    ion_yield_other: float = 1e-5  # ASSUMED: an element/polarity pair not listed above
+    # Matrix factors on the positive-ion yields of the oxide (NMC = 1), per phase. ASSUMED
+    # (physics.md matrix effect, sources above): the oxygen-free carbon/PVDF binder loses the
+    # oxygen enhancement (1-3 orders in the literature: one order taken); the epoxy holds
+    # ~8 at. % O, so it keeps part of it.
+    matrix_factor_positive_cbd: float = 0.1
+    matrix_factor_positive_epoxy: float = 0.3
+    # ASSUMED form: Li+ yield from Li_x(NMC) scales as (x / x_ref)^exponent. Delithiation
+    # oxidises the transition metals and makes the lattice more covalent, which lowers the
+    # work-function/bond-breaking route to Li+ (a known effect, form and exponent not
+    # published for NMC); linear in x is the simplest monotone choice.
+    li_yield_lithiation_exponent: float = 1.0
+    li_yield_reference_lithiation: float = 1.0  # ASSUMED: x where the table above holds
     transmission: float = 0.5  # physics.md: transmission x detection efficiency ~50 %
-    # ASSUMED: share of the continuously sputtered ions that an orthogonal extraction pulse
-    # catches (the beam is continuous, the TOF is pulsed); light ions cross the extractor fastest.
-    extraction_duty_cycle: float = 0.02
+    # Orthogonal-extraction duty cycle D(m) = D_ref sqrt(m / m_ref), capped at 1: heavier ions
+    # cross the extraction region more slowly, so a pulse catches more of them (Chernushevich,
+    # Loboda & Thomson, J. Mass Spectrom. 36 (2001) 849: D = (dx / D) sqrt(m / m_max), typically
+    # 5-30 % at the top mass). ASSUMED 25 % at the top of the spectrum's range.
+    duty_cycle_reference: float = 0.25
+    duty_cycle_reference_mass_u: float = 150.0  # ASSUMED: max_mass_u, the top of the range
     # physics.md: extraction rate ASSUMED tens of kHz to ~100 kHz; 100 kHz leaves 10 us per
     # extraction, enough for the heaviest ion of the spectrum (150 u flies ~8.5 us).
     extraction_rate_hz: float = 100e3
-    # physics.md: ASSUMED non-paralysable dead time per extraction: a peak counts at most one
-    # ion per extraction. A line is flagged saturated when a peak loses more than this share.
-    saturation_loss_threshold: float = 0.2
+    # ADC detection (TofDAQ digitises the MCP signal; its files carry a 'Single Ion Signal'):
+    # the ions of one peak in one extraction add up to a larger signal, until the digitiser's
+    # range is full. A light peak is ~1-2 samples wide (FWHM t / 2R = 1.3 ns for 7Li at R =
+    # 800, 0.83 ns samples), so its ions share one sample's range: the most ions a peak
+    # records per extraction is (2^bits - 1) / single-ion pulse height.
+    adc_bits: int = 8  # ASSUMED: 8-bit fast digitisers are the TOF norm at GS/s rates
+    # ASSUMED: MCP gain set so one ion peaks ~4 ADC levels above the baseline (clear of the
+    # noise, leaving the range for ~60 ions): a setting that favours dynamic range
+    single_ion_pulse_height_adc_levels: float = 4.0
+    # A line is flagged saturated (TofDAQ SaturationWarning) when a peak loses more than this
+    # share of its counts on it to the digitiser's range. ASSUMED.
+    saturation_loss_threshold: float = 0.02
     mass_resolving_power: float = 800.0  # ASSUMED: m/dm (FWHM) of an orthogonal FIB-TOF
     # TofDAQ mode-0 calibration i = p1 sqrt(m) + p2 (physics.md example calibration)
     calibration_p1: float = 812.2415  # physics.md
     calibration_p2: float = 222.0153  # physics.md
     sample_interval_s: float = 0.8333e-9  # physics.md
     max_mass_u: float = 150.0  # ASSUMED: spectrum covers Xe (132 u) with margin
-    # ASSUMED: Xe+ counted per primary ion (backscattered / re-sputtered implanted primaries).
-    xe_counts_per_primary: float = 1e-5
+    # ASSUMED: Xe+ emitted per primary ion (backscattered / re-sputtered implanted primaries);
+    # with T and D(132 u) = 0.23 it detects ~1e-7 Xe+ per primary.
+    xe_ions_per_primary: float = 8e-7
     xe_doubly_charged_ratio: float = 0.1  # ASSUMED: Xe2+ (at m/2) per Xe+
     background_counts_per_sample_per_s: float = 0.5  # ASSUMED: flat detector/scatter background
     line_flyback_s: float = 500e-6  # ASSUMED: per line per frame (scan return + TOF sync)
     peak_tail_sigmas: float = 6.0  # numerical: a spectral peak is drawn over +-6 sigma
+
+    @property
+    def max_ions_per_extraction(self) -> int:
+        """The most ions of one peak the digitiser records per extraction: its range in
+        single-ion signals."""
+        return max(1, int(((1 << self.adc_bits) - 1) / self.single_ion_pulse_height_adc_levels))

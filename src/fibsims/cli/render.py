@@ -59,7 +59,12 @@ def render_run_report(console: Console, report: RunReport) -> None:
     if "li_map_pearson_r" in q:
         console.print(
             f"7Li map vs truth: Pearson r {q['li_map_pearson_r']:.3f} (mean over "
-            f"{q['slices_scored']} slices, worst {q['li_map_pearson_r_min']:.3f})",
+            f"{q['slices_scored']} slices, worst {q['li_map_pearson_r_min']:.3f})"
+            + (
+                f"; within the particles {q['li_map_pearson_r_within_particles']:.3f}"
+                if "li_map_pearson_r_within_particles" in q
+                else ""
+            ),
             markup=False,
         )
     if "drift_residual_px_rms" in q:

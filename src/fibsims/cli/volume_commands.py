@@ -81,9 +81,11 @@ def _show_reconstruction(report: ReconstructReport) -> None:
     if result.dead_time:
         d = result.dead_time
         out.print(
-            f"dead time: {d['extractions_per_pixel']} extractions per pixel at "
-            f"{d['extraction_rate_hz']:g} Hz ({d['extraction_rate_source']}), window fraction "
-            f"{d['window_fraction']:.3f} ({d['window_fraction_source']})",
+            f"saturation: {d['extractions_per_pixel']} extractions per pixel at "
+            f"{d['extraction_rate_hz']:g} Hz ({d['extraction_rate_source']}), at most "
+            f"{d['max_ions_per_extraction']} ions per peak and extraction "
+            f"({d['max_ions_per_extraction_source']})"
+            + ("; counts divided by each peak's duty cycle" if "duty_cycles" in d else ""),
             markup=False,
         )
     if any(info.name == "se_binned" for info in report.volumes):  # SIMS registered on SE
@@ -114,19 +116,18 @@ def reconstruct(
         typer.Option(
             "--extraction-rate-hz",
             min=1.0,
-            help="TOF extraction rate for the dead-time correction (default: what the "
+            help="TOF extraction rate for the saturation correction (default: what the "
             "instrument reported, recorded in run.h5; without either, no corrected volumes).",
         ),
     ] = None,
-    window_fraction: Annotated[
-        float | None,
+    max_ions_per_extraction: Annotated[
+        int | None,
         typer.Option(
-            "--window-fraction",
-            min=0.01,
-            max=1.0,
-            help="Share of a peak's ions its integration window holds (default: what the "
-            "instrument reported, e.g. 0.761 for a Gaussian peak within +-FWHM/2; else 1, the "
-            "textbook correction).",
+            "--max-ions-per-extraction",
+            min=1,
+            help="The digitiser's range in ions of one peak per extraction, for the saturation "
+            "correction (default: what the instrument reported, recorded in run.h5; 1 for a "
+            "counting TDC; without either, no corrected volumes).",
         ),
     ] = None,
     max_shift_px: Annotated[
@@ -144,7 +145,7 @@ def reconstruct(
     request = ReconstructRequest(
         folder=folder,
         extraction_rate_hz=extraction_rate_hz,
-        window_fraction=window_fraction,
+        max_ions_per_extraction=max_ions_per_extraction,
         max_shift_sims_px=max_shift_px,
         progress=progress,
     )

@@ -14,8 +14,9 @@ Per slice, with the run read only through :class:`fibsims.data.run_reader.RunDat
    never interpolated in x and y), the fractions left (< half a pixel) recorded. The SE copy
    on the SIMS grid (``se_binned``) is binned onto where the placed SIMS pixels really lie, so
    ``se_binned`` and the SIMS volumes match voxel for voxel.
-3. **Correct** every peak for the TDC dead time (:mod:`fibsims.data.dead_time`) and estimate
-   the Li fraction (:mod:`fibsims.data.composition`).
+3. **Correct** every peak for the digitiser's saturation and the duty cycle's mass bias
+   (:mod:`fibsims.data.dead_time`) and estimate the Li fraction
+   (:mod:`fibsims.data.composition`).
 
 Missing slices are NaN planes. Then every volume is resampled onto evenly spaced planes
 (:mod:`fibsims.data.zgrid`).
@@ -34,7 +35,8 @@ import numpy as np
 
 from fibsims.data.composition import can_estimate, li_fraction
 from fibsims.data.dead_time import (
-    correct_dead_time,
+    correct_duty_cycle,
+    correct_saturation,
     extractions_per_pixel,
 )
 from fibsims.data.registration import Grid, Refinement, bin_image, register_slice, sims_to_se
@@ -46,7 +48,8 @@ Progress = Callable[[str, int, int], None]
 """(stage, done, total): called as the work advances."""
 
 EXTRACTION_RATE_ATTR = "extraction_rate_hz"
-WINDOW_FRACTION_ATTR = "peak_window_fraction"
+MAX_IONS_ATTR = "max_ions_per_extraction"
+DUTY_CYCLES_ATTR = "duty_cycles"
 SE_VOLUME = "se"
 SE_BINNED = "se_binned"
 LI_FRACTION = "li_fraction"
@@ -61,9 +64,9 @@ class ReconstructOptions:
     """The SIMS raster product (default ``sims_raster``, else the run's first)."""
     extraction_rate_hz: float | None = None
     """Overrides the raster's recorded extraction rate; without either, no corrected volumes."""
-    window_fraction: float | None = None
-    """Overrides the recorded share of a peak its window holds; 1 (the whole peak) when
-    neither is known, the textbook correction."""
+    max_ions_per_extraction: int | None = None
+    """Overrides the recorded range of the digitiser in ions of a peak per extraction (1: a
+    counting TDC); without either, no corrected volumes."""
     max_shift_sims_px: float = 3.0
     min_correlation: float = 0.2
 
@@ -189,40 +192,55 @@ class _Assembler:
             "the TOF extraction rate (Hz)",
             notes,
         )
-        window, window_from = _resolve(
-            attrs.get(WINDOW_FRACTION_ATTR),
-            self.options.window_fraction,
-            "the share of a peak its integration window holds",
+        max_ions, max_ions_from = _resolve(
+            attrs.get(MAX_IONS_ATTR),
+            self.options.max_ions_per_extraction,
+            "the digitiser's range in ions per extraction",
             notes,
         )
-        if rate is None:
+        missing = [
+            what
+            for what, value, flag in (
+                ("TOF extraction rate", rate, "--extraction-rate-hz"),
+                ("digitiser's range in ions per extraction", max_ions, "--max-ions-per-extraction"),
+            )
+            if value is None
+            for what in [f"{what} ({flag})"]
+        ]
+        if missing:
             notes.append(
-                "the instrument did not report its TOF extraction rate, so the counts are not "
-                "corrected for dead time (no *_corrected volumes, no Li fraction): give it with "
-                "--extraction-rate-hz"
+                "the instrument did not report its " + " nor its ".join(missing) + ", so the "
+                "counts are not corrected for saturation (no *_corrected volumes, no Li "
+                "fraction): give them with the options named"
             )
             return
-        if window is None:
-            window, window_from = 1.0, "whole peak (not reported)"
-            notes.append(
-                "the instrument did not report the share of a peak its integration window "
-                "holds; corrected as if the window held the whole peak (--window-fraction sets it)"
-            )
         if attrs.get("dwell_us") is None or attrs.get("frames") is None:
             raise ValueError(
                 f"the raster {self.raster!r} records no dwell_us or frames, so its extractions "
-                "per pixel (and the dead-time correction) are unknown"
+                "per pixel (and the saturation correction) are unknown"
+            )
+        duty = attrs.get(DUTY_CYCLES_ATTR)
+        duty_cycles = None
+        if duty is not None and np.size(duty) == len(self.peaks):
+            duty_cycles = [float(d) for d in np.ravel(duty)]
+        else:
+            notes.append(
+                "the instrument did not report the duty cycle of each peak, so the corrected "
+                "counts keep the extraction's mass bias (isotope ratios of light ions read low "
+                "by sqrt(m_light / m_heavy) on an orthogonal TOF)"
             )
         dwell_us, frames = float(attrs["dwell_us"]), int(attrs["frames"])
         self.dead_time = {
             "extraction_rate_hz": rate,
             "extraction_rate_source": rate_from,
-            "window_fraction": window,
-            "window_fraction_source": window_from,
+            "max_ions_per_extraction": int(max_ions),
+            "max_ions_per_extraction_source": max_ions_from,
             "extractions_per_pixel": extractions_per_pixel(dwell_us, frames, rate),
             "dwell_us": dwell_us,
             "frames": frames,
         }
+        if duty_cycles is not None:
+            self.dead_time["duty_cycles"] = duty_cycles
 
     def volumes(self) -> list[tuple[str, str, str, str]]:
         """(name, grid, unit, description) of every volume this run gives."""
@@ -243,8 +261,14 @@ class _Assembler:
                         label + CORRECTED,
                         "sims",
                         "counts",
-                        f"{label} counts corrected for the counting TDC's dead time "
-                        f"({n} extractions per pixel)",
+                        f"{label} counts corrected for the digitiser's saturation "
+                        f"({n} extractions per pixel)"
+                        + (
+                            " and divided by the peak's duty cycle (ions that reached the "
+                            "extractor)"
+                            if "duty_cycles" in self.dead_time
+                            else ""
+                        ),
                     )
                 )
             if self.li:
@@ -291,8 +315,13 @@ class _Assembler:
             planes[label] = _place(counts[k].astype(np.float32), rows, cols, shape)
             if not self.dead_time:
                 continue
-            n, window = self.dead_time["extractions_per_pixel"], self.dead_time["window_fraction"]
-            corrected[label], capped = correct_dead_time(counts[k], n, window)
+            n = self.dead_time["extractions_per_pixel"]
+            max_ions = self.dead_time["max_ions_per_extraction"]
+            corrected[label], capped = correct_saturation(counts[k], n, max_ions)
+            if "duty_cycles" in self.dead_time:
+                corrected[label] = correct_duty_cycle(
+                    corrected[label], self.dead_time["duty_cycles"][k]
+                )
             self.capped[k] += capped
             planes[label + CORRECTED] = _place(corrected[label], rows, cols, shape)
         if self.li:

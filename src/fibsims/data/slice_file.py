@@ -125,6 +125,8 @@ def _raster_attrs(raster: Raster) -> dict[str, Any]:
         for key, value in (
             ("extraction_rate_hz", raster.extraction_rate_hz),
             ("peak_window_fraction", raster.peak_window_fraction),
+            ("max_ions_per_extraction", raster.max_ions_per_extraction),
+            ("duty_cycles", None if raster.duty_cycles is None else list(raster.duty_cycles)),
         )
         if value is not None
     }

@@ -151,10 +151,13 @@ class Raster:
     """The result of a ToF-SIMS raster.
 
     ``count_maps`` has shape (n_peaks, height, width), dtype uint32, in the order of ``peaks``.
-    ``saturated_lines`` flags, per scan line, whether the detector lost counts to dead time.
-    ``extraction_rate_hz`` (TOF extractions per second) and ``peak_window_fraction`` (the share
-    of a peak's ions its integration window holds) are what correcting the counts for the
-    counting detector's dead time needs; None when the instrument does not report them.
+    ``saturated_lines`` flags, per scan line, whether the detector lost counts to saturation.
+    What correcting the counts for the detector needs, None when the instrument does not report
+    it: ``extraction_rate_hz`` (TOF extractions per second), ``peak_window_fraction`` (the share
+    of a peak's ions its integration window holds), ``max_ions_per_extraction`` (the most ions
+    of one peak the digitiser records in one extraction: its range in single-ion signals; 1 for
+    a counting TDC) and ``duty_cycles`` (per peak, the share of its ions the orthogonal
+    extraction catches).
     """
 
     peaks: tuple[Peak, ...]
@@ -168,6 +171,8 @@ class Raster:
     saturated_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
     extraction_rate_hz: float | None = None
     peak_window_fraction: float | None = None
+    max_ions_per_extraction: int | None = None
+    duty_cycles: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ class StageBar:
 class ReconstructRequest:
     folder: Path
     extraction_rate_hz: float | None = None
-    window_fraction: float | None = None
+    max_ions_per_extraction: int | None = None
     max_shift_sims_px: float = 3.0
     progress: bool = True
 
@@ -143,7 +143,7 @@ def reconstruct_run(request: ReconstructRequest) -> ReconstructReport:
     run_file, state = finished_run_file(request.folder)
     options = ReconstructOptions(
         extraction_rate_hz=request.extraction_rate_hz,
-        window_fraction=request.window_fraction,
+        max_ions_per_extraction=request.max_ions_per_extraction,
         max_shift_sims_px=request.max_shift_sims_px,
     )
     target = request.folder / FILE_NAME

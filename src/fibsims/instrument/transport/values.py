@@ -239,6 +239,8 @@ class RasterW(WireModel):
     saturated_lines: ArrayRef
     extraction_rate_hz: Real | None = None
     peak_window_fraction: Real | None = None
+    max_ions_per_extraction: WireInt | None = None
+    duty_cycles: tuple[Real, ...] | None = None
 
     @classmethod
     def of(cls, value: Raster, pack: ArrayPack) -> RasterW:
@@ -258,6 +260,8 @@ class RasterW(WireModel):
             saturated_lines=pack.add(value.saturated_lines),
             extraction_rate_hz=value.extraction_rate_hz,
             peak_window_fraction=value.peak_window_fraction,
+            max_ions_per_extraction=value.max_ions_per_extraction,
+            duty_cycles=value.duty_cycles,
         )
 
     def value(self, arrays: list[np.ndarray]) -> Raster:
@@ -273,6 +277,8 @@ class RasterW(WireModel):
             saturated_lines=self.saturated_lines.resolve(arrays),
             extraction_rate_hz=self.extraction_rate_hz,
             peak_window_fraction=self.peak_window_fraction,
+            max_ions_per_extraction=self.max_ions_per_extraction,
+            duty_cycles=None if self.duty_cycles is None else tuple(self.duty_cycles),
         )
 
 
