@@ -277,7 +277,9 @@ def test_default_contrast_and_brightness_reproduce_the_images_before_the_amplifi
         "a91f1221849e8588"
     )
     img, ras, _, _ = kit.run_slice(make_twin(seed=5), 1, autofocus_every=1000)
-    assert (_sha(img.pixels), _sha(ras.count_maps)) == ("687d2751be72517d", "994e9f0916efbe84")
+    # (the slice's bytes changed with the Yamamura-Tawara milling rate of issue 11: the face
+    # the scans sputter, the curtains' phase contrast and the SIMS sputter yield moved)
+    assert (_sha(img.pixels), _sha(ras.count_maps)) == ("ce81cef37db329c8", "7ea434d33bf133a4")
 
 
 def _same_image(make_twin, kit, contrast=None, brightness=None, current_na=0.1):
