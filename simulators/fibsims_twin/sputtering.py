@@ -68,6 +68,7 @@ YII_F_THRESHOLD = 2.5  # f = f_s (1 + 2.5 (1 - zeta) / zeta)
 YII_THRESHOLD = (1.5, 1.38, 0.834, 0.18)  # Eth = 1.5 Us/gamma (1 + 1.38 (M1/M2)^h)^2
 YII_THETA_OPT = (286.0, 0.45)  # theta_opt = 90 - 286 psi^0.45 (deg)
 LINDHARD_SCREENING_ANGSTROM = 0.4685  # a = 0.4685 / sqrt(Z1^2/3 + Z2^2/3)
+EXP_UNDERFLOW = -745.0  # numerical: exp of less is 0 in float64
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class AngularYield:
         secant = 1.0 / cos
         sigma = self.f * math.cos(self.theta_opt_deg * RAD_PER_DEG)
         exponent = self.f * math.log(secant) + sigma * (1.0 - secant)
-        return math.exp(exponent) if exponent > -745.0 else 0.0  # numerical: exp underflow
+        return math.exp(exponent) if exponent > EXP_UNDERFLOW else 0.0
 
 
 def yamamura_angular(

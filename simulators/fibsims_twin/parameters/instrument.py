@@ -62,7 +62,7 @@ class ColumnParameters:
     autofocus_settle_s: float = 0.5
     autofocus_residual_um: float = 0.05  # ASSUMED: 1-sigma focus error left by the sweep
     # ASSUMED: the sweep scans the imaging field (the default recipe's 20 um face), which it
-    # sputters by its dose like any scan (~0.24 nm per sweep at 0.1 nA).
+    # sputters by its dose like any scan (~0.20 nm per sweep at 0.1 nA).
     autofocus_field_width_um: float = 20.0
     beam_shift_limit_um: float = 50.0  # ASSUMED: electrostatic shift range per axis
 
