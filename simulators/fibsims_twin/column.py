@@ -1,7 +1,9 @@
 """The Xe+ plasma column: a current ladder, blanking, beam shift, milling and autofocus.
 
 Why these models: the run's 23 hours are mostly milling and waiting on the column, so the time
-of every action comes from a physical or declared cost: a pattern takes V / (Yv I) (physics.md),
+of every action comes from a physical or declared cost: a pattern takes V / (Yv(theta) I)
+(physics.md; Yv(theta) the NMC rate at the beam's incidence on the surface it mills into, which
+the stage tilt sets: :mod:`fibsims_twin.geometry`, :mod:`fibsims_twin.sputtering`),
 a current change costs an aperture swap and beam settling only when the rung changes, and the
 autofocus costs the frames of its focus sweep. Nothing here returns a fixed duration.
 
@@ -17,7 +19,13 @@ the face by its dose like any scan.
 
 Patterns: where a pattern lands and what it removes is :mod:`fibsims_twin.milling`'s rule; a
 pattern wholly ahead of the face mills a feature (:mod:`fibsims_twin.features`) placed by the
-beam as scans are (:mod:`fibsims_twin.frames`). Either way it takes V / (Yv I).
+beam as scans are (:mod:`fibsims_twin.frames`). Either way it takes V / (Yv(theta) I).
+
+Pattern timing is the column's pattern application: it doses the pattern for NMC at the
+incidence the stage tilt gives (tilt correction, as vendors' patterning does). A rocking pass's
+rotation about the face normal does not enter: the pattern is timed as at the home pose (so
+the cost model, which sees no rotation, gives the same time); what the rotation changes is how
+the pass erodes the curtains (:func:`fibsims_twin.milling.rocking_removal`).
 """
 
 from __future__ import annotations
@@ -34,11 +42,14 @@ from fibsims.instrument import (
     MillPattern,
     MillResult,
     PatternKind,
+    StagePosition,
 )
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.features import MilledFeature
 from fibsims_twin.frames import beam_origin_um
+from fibsims_twin.geometry import mill_incidence_deg, scan_incidence_deg
+from fibsims_twin.materials import Material
 from fibsims_twin.milling import apply_cut, is_feature, sputter_depth_um
 from fibsims_twin.parameters import (
     NM_PER_UM,
@@ -50,6 +61,7 @@ from fibsims_twin.parameters import (
 )
 from fibsims_twin.rng import RandomStreams
 from fibsims_twin.scan import scan_duration_s
+from fibsims_twin.sputtering import SputterModel
 from fibsims_twin.state import TwinState
 
 MILL_STREAM = "column.mill"
@@ -79,11 +91,20 @@ def select_rung(ladder_na: Sequence[float], request_na: float, tolerance: float)
     return float(rungs[best])
 
 
-def mill_duration_s(
-    pattern: MillPattern, current_na: float, materials: MaterialParameters
-) -> float:
-    """A pattern takes V / (Yv I): the beam dwells over its whole volume (physics.md)."""
-    return pattern.volume_um3 / (materials.nmc_volume_per_dose_um3_per_nc * current_na)
+def mill_duration_s(pattern: MillPattern, current_na: float, yv_um3_per_nc: float) -> float:
+    """A pattern takes V / (Yv I): the beam dwells over its whole volume (physics.md); ``yv``
+    is the volume per dose at the pattern's incidence (:func:`pattern_rate_um3_per_nc`)."""
+    return pattern.volume_um3 / (yv_um3_per_nc * current_na)
+
+
+def pattern_rate_um3_per_nc(sputter: SputterModel, stage: StagePosition) -> float:
+    """The rate the column times patterns with: NMC at the mill incidence of ``stage``."""
+    return sputter.volume_per_dose_um3_per_nc(Material.NMC811, mill_incidence_deg(stage))
+
+
+def scan_rate_um3_per_nc(sputter: SputterModel, stage: StagePosition) -> float:
+    """The rate a scan erodes the (NMC) face with at the scan incidence of ``stage``."""
+    return sputter.volume_per_dose_um3_per_nc(Material.NMC811, scan_incidence_deg(stage))
 
 
 def autofocus_duration_s(p: ColumnParameters, line_flyback_s: float) -> float:
@@ -121,10 +142,10 @@ class TwinColumn(IonColumn):
         self._streams = streams
         self._slow = slow
         self._p = parameters
-        self._materials = materials
         self._milling = milling
         self._stage = stage
         self._line_flyback_s = line_flyback_s
+        self._sputter = SputterModel(parameters, materials)
 
     @property
     def ion_species(self) -> str:
@@ -228,7 +249,8 @@ class TwinColumn(IonColumn):
 
     def _plan_mill(self, pattern: MillPattern) -> tuple[float, float, np.ndarray]:
         """Duration, middle time and the drift (x, y, z) there, of ``pattern`` started now."""
-        duration_s = mill_duration_s(pattern, self._state.current_na, self._materials)
+        rate = pattern_rate_um3_per_nc(self._sputter, self._state.stage)
+        duration_s = mill_duration_s(pattern, self._state.current_na, rate)
         middle_s = self._clock.now_s() + duration_s / 2
         return duration_s, middle_s, self._slow.drift_um(middle_s)
 
@@ -252,7 +274,7 @@ class TwinColumn(IonColumn):
         wander_um = self._slow.focus_error_um(self._clock.now_s())
         state.focus_correction_um = wander_um - after_um
         state.sample_face_z_um += autofocus_sputter_um(
-            delivered_na, p, self._materials.nmc_volume_per_dose_um3_per_nc
+            delivered_na, p, scan_rate_um3_per_nc(self._sputter, state.stage)
         )
         return FocusResult(
             defocus_before_um=before_um, defocus_after_um=after_um, duration_s=duration_s

@@ -11,20 +11,30 @@ the SE detector's contrast or brightness costs nothing, so it has no entry.
 from __future__ import annotations
 
 from fibsims.instrument import CostModel, MillPattern, RasterRequest, ScanRequest, StagePosition
-from fibsims_twin.column import autofocus_duration_s, mill_duration_s
+from fibsims_twin.column import (
+    autofocus_duration_s,
+    mill_duration_s,
+    pattern_rate_um3_per_nc,
+    scan_rate_um3_per_nc,
+)
 from fibsims_twin.milling import sputter_depth_um
 from fibsims_twin.parameters import SECOND_PER_MICROSECOND, TwinParameters
 from fibsims_twin.scan import scan_duration_s
 from fibsims_twin.spectrum import n_samples
+from fibsims_twin.sputtering import SputterModel
 from fibsims_twin.stage import move_duration_s
+from fibsims_twin.state import TwinState
 
 
 class TwinCosts(CostModel):
-    def __init__(self, parameters: TwinParameters) -> None:
+    def __init__(self, parameters: TwinParameters, state: TwinState) -> None:
         self._p = parameters
+        self._state = state
+        self._sputter = SputterModel(parameters.column, parameters.materials)
 
     def mill_s(self, pattern: MillPattern, current_na: float) -> float:
-        return mill_duration_s(pattern, current_na, self._p.materials)
+        rate = pattern_rate_um3_per_nc(self._sputter, self._state.stage)
+        return mill_duration_s(pattern, current_na, rate)
 
     def image_s(self, request: ScanRequest) -> float:
         flyback = self._p.detector.line_flyback_s
@@ -49,10 +59,10 @@ class TwinCosts(CostModel):
 
     def sputter_depth_um(self, request: ScanRequest, current_na: float) -> float | None:
         """The depth a scan of the NMC face erodes: its charge over the field's area times the
-        volume per dose (the rule the twin's scans sputter by). The flyback is blanked, so
-        only the dwell delivers dose."""
+        volume per dose at the scan's incidence (the rule the twin's scans sputter by). The
+        flyback is blanked, so only the dwell delivers dose."""
         width, height = request.resolution_px
         dwell_s = width * height * request.dwell_us * SECOND_PER_MICROSECOND * request.frames
         area_um2 = request.field_width_um * request.field_height_um
-        volume_per_dose = self._p.materials.nmc_volume_per_dose_um3_per_nc
+        volume_per_dose = scan_rate_um3_per_nc(self._sputter, self._state.stage)
         return sputter_depth_um(current_na * dwell_s, area_um2, volume_per_dose)

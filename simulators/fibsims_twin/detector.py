@@ -4,28 +4,36 @@ Why this model: physics.md's SEM-simulator signal, N = (I tau / e) * delta * eps
 frame, with delta the SE yield under the beam. delta is the phase's yield (ion-induced contrast;
 nearly nothing where a milled feature leaves vacuum in the face) times 1 + c g for the primary
 grain's orientation g (channelling), raised on the solid rim next to a pore, crack or groove
-(edge brightening) and modulated by the curtains left on the face. The expected image is
+(edge brightening), modulated by the curtains left on the face and raised by the secant law of
+the beam's incidence on the face (:func:`se_incidence_factor`, the stage tilt sets the angle:
+:mod:`fibsims_twin.geometry`). The expected image is
 blurred by the beam spot of the selected current (widened by the defocus left since the last
 autofocus), then shot and amplifier noise are drawn once on the frame sum, and the video
 amplifier applies the contrast (gain) and brightness (offset) settings (:mod:`fibsims_twin.video`).
 I is the delivered current (rung x emission) and the field is where drift and the stage put it
-(:func:`fibsims_twin.scan.plan_acquisition`). Imaging sputters the face by its dose.
+(:func:`fibsims_twin.scan.plan_acquisition`). Imaging sputters the face by its dose, at the NMC
+rate for its incidence.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from fibsims.instrument import Image, InstrumentError, ScanRequest, SEDetector
 from fibsims_twin import video
+from fibsims_twin.column import scan_rate_um3_per_nc
 from fibsims_twin.curtains import curtain_profile
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.face import FaceTruth
+from fibsims_twin.geometry import scan_incidence_deg
 from fibsims_twin.materials import Material, volume_per_dose_by_label
 from fibsims_twin.milling import curtain_severity, sputter_depth_um
 from fibsims_twin.noise import blur, shot_noise
-from fibsims_twin.parameters import TwinParameters
+from fibsims_twin.parameters import RAD_PER_DEG, IncidenceParameters, TwinParameters
 from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
+from fibsims_twin.sputtering import SputterModel
 
 IMAGE_STREAM = "se_detector.image"
 CURTAIN_PROFILE_ROWS = 256  # numerical: rows sampled for the phase share of each column
@@ -40,6 +48,13 @@ def se_yield_by_label(p: TwinParameters) -> np.ndarray:
     table[Material.CBD] = d.se_yield_cbd_per_ion
     table[Material.VACUUM] = d.se_yield_vacuum_per_ion
     return table
+
+
+def se_incidence_factor(incidence_deg: float, p: IncidenceParameters) -> float:
+    """delta(theta) / delta(0) = 1 / cos(theta)^n (the secant law), held beyond the largest
+    angle it is trusted to."""
+    theta = min(abs(incidence_deg), p.se_yield_max_incidence_deg) * RAD_PER_DEG
+    return math.cos(theta) ** -p.se_yield_secant_exponent
 
 
 def solid_rim(labels: np.ndarray, vacuum: bool = False) -> np.ndarray:
@@ -70,6 +85,7 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         yv = volume_per_dose_by_label(parameters.materials)
         self._fast_share = (yv / yv[Material.NMC811] - 1.0).astype(np.float32)
         self._fast_share[Material.VACUUM] = 0.0  # a groove's own curtains are not modelled
+        self._sputter = SputterModel(parameters.column, parameters.materials)
         self.last_face: FaceTruth | None = None
 
     def contrast(self) -> float:
@@ -117,7 +133,7 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         delta = self._yield_table.take(index)
         channelling = face.grain_factor(d.grain_channelling_contrast)
         np.multiply(delta, channelling, out=delta, where=labels == Material.NMC811)
-        severity = curtain_severity(self._state.curtain, self._p.milling)
+        severity = curtain_severity(self._state.curtain, self._p.milling, self._sputter.nmc)
         rows = labels[:: max(1, labels.shape[0] // CURTAIN_PROFILE_ROWS)]
         fast_share = self._fast_share.take(rows).mean(axis=0)
         sample_x = acquisition.x_um + self._p.phantom.origin_offset_um[0]
@@ -126,7 +142,8 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         )
         stripes += 1
         np.maximum(stripes, 0, out=stripes)  # a groove cannot emit less than nothing
-        stripes *= np.float32(acquisition.primaries_per_pixel * d.detection_efficiency)
+        incidence = se_incidence_factor(scan_incidence_deg(self._state.stage), self._p.incidence)
+        stripes *= np.float32(acquisition.primaries_per_pixel * d.detection_efficiency * incidence)
         delta *= stripes[None, :]
         return blur(delta, acquisition.sigma_px, self._p.noise)
 
@@ -153,7 +170,7 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         depth_um = sputter_depth_um(
             acquisition.charge_nc,
             acquisition.area_um2,
-            self._p.materials.nmc_volume_per_dose_um3_per_nc,
+            scan_rate_um3_per_nc(self._sputter, state.stage),
         )
         state.sample_face_z_um += depth_um
         state.last_geometry = acquisition.geometry(face_z_um + depth_um / 2)

@@ -91,7 +91,7 @@ def create_instrument(
         se_detector=detector,
         tof=tof,
         truth=TwinTruth(detector, tof, context),
-        costs=TwinCosts(p),
+        costs=TwinCosts(p, state),
         phantom=phantom,
         state=state,
         slow=slow,

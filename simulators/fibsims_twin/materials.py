@@ -88,7 +88,9 @@ def compositions(p: MaterialParameters) -> Compositions:
     )
 
 
-def sputter_yield_atoms_per_ion(volume_per_dose_um3_per_nc: float, atoms_per_cm3: float) -> float:
+def sputter_yield_atoms_per_ion(
+    volume_per_dose_um3_per_nc: float | np.ndarray, atoms_per_cm3: float | np.ndarray
+) -> float | np.ndarray:
     """Atoms removed per ion from the volume per dose: Yv * n * (charge per ion)."""
     ions_per_nc = AMPERE_PER_NANOAMPERE / ELEMENTARY_CHARGE_C
     return volume_per_dose_um3_per_nc / UM3_PER_CM3 * atoms_per_cm3 / ions_per_nc
@@ -103,16 +105,20 @@ def volume_per_dose_by_label(p: MaterialParameters) -> np.ndarray:
     return table
 
 
-def sputter_yields_by_label(p: MaterialParameters) -> np.ndarray:
-    """Sputter yield (atoms/ion) indexed by material label."""
+def atom_density_by_label(p: MaterialParameters) -> np.ndarray:
+    """Atoms per cm^3 indexed by material label (vacuum 0)."""
     table = np.zeros(len(Material))
-    table[Material.PORE] = sputter_yield_atoms_per_ion(
-        p.epoxy_volume_per_dose_um3_per_nc, p.epoxy_atom_density_per_cm3
-    )
-    table[Material.NMC811] = sputter_yield_atoms_per_ion(
-        p.nmc_volume_per_dose_um3_per_nc, p.nmc_atom_density_per_cm3
-    )
-    table[Material.CBD] = sputter_yield_atoms_per_ion(
-        p.cbd_volume_per_dose_um3_per_nc, p.cbd_atom_density_per_cm3
-    )
+    table[Material.PORE] = p.epoxy_atom_density_per_cm3
+    table[Material.NMC811] = p.nmc_atom_density_per_cm3
+    table[Material.CBD] = p.cbd_atom_density_per_cm3
     return table
+
+
+def sputter_yields_by_label(
+    p: MaterialParameters, volume_per_dose: np.ndarray | None = None
+) -> np.ndarray:
+    """Sputter yield (atoms/ion) indexed by material label, from ``volume_per_dose`` (um^3/nC by
+    label, e.g. at an incidence; normal incidence when None)."""
+    if volume_per_dose is None:
+        volume_per_dose = volume_per_dose_by_label(p)
+    return sputter_yield_atoms_per_ion(volume_per_dose, atom_density_by_label(p))

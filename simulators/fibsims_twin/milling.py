@@ -14,8 +14,9 @@ The true face (``TwinState.sample_face_z_um``) moves only by what removes materi
   then stands there; otherwise the beam dwells on nothing new and the face stays. The slice
   thickness is therefore max(what the cut reaches beyond the last face, 0): 25 nm - (z drift
   between two cuts) + the difference of two placement errors when nothing else moved the face.
-- A scan (image, raster, focus sweep) sputters dose / area x Yv (the NMC rate, as the column
-  times patterns) and deepens the face by that much. A SIMS raster that sputters more than a
+- A scan (image, raster, focus sweep) sputters dose / area x Yv(theta), the NMC rate at the
+  scan's incidence on the face (:mod:`fibsims_twin.geometry`, :mod:`fibsims_twin.sputtering`),
+  and deepens the face by that much. A SIMS raster that sputters more than a
   slice leaves the face beyond the next cut, which then removes nothing.
 
 The instrument's own idea of the face (``TwinState.face_z_um``) is the deepest front of a cut
@@ -25,18 +26,25 @@ Curtains: differential milling leaves stripes along the milling direction on the
 exposes, with an rms SE contrast ``curtain_contrast_rms``. A pattern that removes material
 exposes a new face, cut at the stage's true rotation; a pattern at the same front as the one
 that cut the face is a polish pass and sweeps that face whether or not its own placement lands
-deeper. Each pass at rocking angle theta from the cut removes a share r(theta) = max_removal x
-min(1, |theta| / saturation angle): the severity left is the product of (1 - r) over the passes
-(physics.md: rock until the curtains vanish). A pattern that neither removes material nor
-shares that front leaves the curtains as they are, and so does sputtering by scans.
+deeper. A pass at rocking angle theta from the cut meets the stripes' side walls at
+90 - |theta| deg, so it erodes them as the sputter yield there allows: it removes a share
+r(theta) = max_removal x min(1, Y(90 - |theta|) / Y(90 - saturation angle)) below the
+saturation angle and max_removal from it on (ASSUMED: the pass then cuts fully across the
+stripes), Y Yamamura's angular law of the NMC matrix: zero at theta = 0, where the beam runs
+along the stripes, and nearly full from 8 deg (the yield peaks at 78 deg incidence, i.e. a
+12 deg rock). The severity left is the product of (1 - r) over the passes (physics.md: rock
+until the curtains vanish). A pattern that neither removes material nor shares that front
+leaves the curtains as they are, and so does sputtering by scans.
 """
 
 from __future__ import annotations
 
 from fibsims.instrument import MillPattern
 from fibsims_twin.features import footprint_z_extent_um
+from fibsims_twin.geometry import curtain_wall_incidence_deg
 from fibsims_twin.parameters import NM_PER_UM, MillingParameters
 from fibsims_twin.rng import position_pm
+from fibsims_twin.sputtering import AngularYield
 from fibsims_twin.state import CurtainRecord, TwinState
 
 
@@ -79,12 +87,29 @@ def sputter_depth_um(charge_nc: float, area_um2: float, volume_per_dose_um3_per_
     return charge_nc / area_um2 * volume_per_dose_um3_per_nc
 
 
-def curtain_severity(record: CurtainRecord | None, p: MillingParameters) -> float:
-    """rms SE contrast of the curtains left on the face."""
+def rocking_removal(rocking_deg: float, p: MillingParameters, walls: AngularYield) -> float:
+    """Share of the curtains a polish pass rotated by ``rocking_deg`` from the cut removes.
+
+    From the saturation angle on, the pass cuts fully across the stripes (``rocking_removal_max``).
+    Below it, the pass erodes the stripe walls only as fast as the beam, nearly parallel to them,
+    sputters them: the share is scaled by the walls' yield at this pass relative to the yield at
+    the saturation angle (capped at 1), so a pass at 0 deg removes nothing and one within a few
+    degrees of the cut very little."""
+    if abs(rocking_deg) >= p.rocking_saturation_deg:
+        return p.rocking_removal_max
+    full = walls.ratio(curtain_wall_incidence_deg(p.rocking_saturation_deg))
+    here = walls.ratio(curtain_wall_incidence_deg(rocking_deg))
+    return p.rocking_removal_max * min(1.0, here / full)
+
+
+def curtain_severity(
+    record: CurtainRecord | None, p: MillingParameters, walls: AngularYield
+) -> float:
+    """rms SE contrast of the curtains left on the face; ``walls`` is the angular sputter law
+    of the material the stripes are cut in (NMC)."""
     severity = p.curtain_contrast_rms
     if record is None:
         return severity
     for rotation in record.polish_rotations_deg:
-        angle = abs(rotation - record.cut_rotation_deg)
-        severity *= 1.0 - p.rocking_removal_max * min(1.0, angle / p.rocking_saturation_deg)
+        severity *= 1.0 - rocking_removal(rotation - record.cut_rotation_deg, p, walls)
     return severity

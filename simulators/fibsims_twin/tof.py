@@ -45,12 +45,14 @@ from fibsims.instrument import (
 from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.digitiser import digitised_counts, recorded_mean
+from fibsims_twin.geometry import scan_incidence_deg
 from fibsims_twin.ion_yields import duty_cycle
-from fibsims_twin.materials import sputter_yields_by_label, volume_per_dose_by_label
+from fibsims_twin.materials import Material, sputter_yields_by_label
 from fibsims_twin.noise import blur
 from fibsims_twin.parameters import NM_PER_UM, SECOND_PER_MICROSECOND
 from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
 from fibsims_twin.spectrum import sum_spectrum
+from fibsims_twin.sputtering import SputterModel
 from fibsims_twin.tof_counts import (
     PRIMARY_ELEMENT,
     DepthStack,
@@ -71,8 +73,7 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
     def __init__(self, context: DeviceContext) -> None:
         super().__init__(context)
         parameters = context.parameters
-        self._sputter_yields = sputter_yields_by_label(parameters.materials)
-        self._volume_per_dose = volume_per_dose_by_label(parameters.materials)
+        self._sputter = SputterModel(parameters.column, parameters.materials)
         self.last_stack: DepthStack | None = None
 
     def extractions_per_pixel(self, dwell_us: float, frames: int) -> int:
@@ -104,7 +105,10 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         ions = parse_peaks(tuple(request.peaks), request.polarity)
         acquisition = self.plan(scan)
         dose_per_area = acquisition.charge_nc / acquisition.area_um2
-        reference_depth_um = dose_per_area * p.materials.nmc_volume_per_dose_um3_per_nc
+        # each phase's volume per dose at the beam's incidence on the face (the stage tilt)
+        volume_per_dose = self._sputter.volume_per_dose_by_label(scan_incidence_deg(state.stage))
+        sputter_yields = sputter_yields_by_label(p.materials, volume_per_dose)
+        reference_depth_um = dose_per_area * volume_per_dose[Material.NMC811]
         layers = p.noise.raster_depth_samples
         k = p.noise.raster_subpixel_samples
         face_z_um = state.sample_face_z_um
@@ -114,7 +118,7 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             subpixel_axis(acquisition.x_um, pixel_um, k),
             subpixel_axis(acquisition.y_um, pixel_um, k),
         )
-        stack = DepthStack.sample(faces, acquisition.primaries_per_pixel, self._sputter_yields, k)
+        stack = DepthStack.sample(faces, acquisition.primaries_per_pixel, sputter_yields, k)
         solid_share = stack.solid_share() if len(state.features) else None
 
         # ions per pixel of each element leaving the sample and transmitted, before the duty
@@ -166,7 +170,7 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         background = tof.background_counts_per_sample_per_s * acquisition.duration_s
         spectrum = sum_spectrum(rng, peaks, background, tof)
         self._clock.sleep(acquisition.duration_s)
-        face_advance_um = stack.face_advance_um(self._volume_per_dose * dose_per_area)
+        face_advance_um = stack.face_advance_um(volume_per_dose * dose_per_area)
         state.sample_face_z_um += face_advance_um
         state.last_geometry = acquisition.geometry(face_z_um + face_advance_um / 2)
         self.last_stack = stack

@@ -150,7 +150,9 @@ def test_a_drift_past_the_beam_shift_range_moves_the_stage(make_store, journal):
     assert outcome.status is RunState.COMPLETED
     assert engine.context.stage_offset_um != (0.0, 0.0), "the stage took the drift"
     field = np.array([g.field_center_um for g in geometry])
-    assert _px(np.hypot(*(field[-3:] - field[0]).T).max()) < 2
+    # within the lag of one slice of drift (2.5 px: the 18 um cut takes 35 s at the
+    # Yamamura-Tawara rate, 5 s more than at the old 0.4 um3/nC, so 100 nm/min drifts ~9 nm more)
+    assert _px(np.hypot(*(field[-3:] - field[0]).T).max()) < 2.5
 
 
 def test_a_beam_shift_the_column_refuses_is_handed_to_the_stage(make_store, journal, monkeypatch):

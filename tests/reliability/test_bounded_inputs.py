@@ -122,7 +122,7 @@ def test_a_frame_longer_than_600_s_is_refused(h, recipes, tmp_path, moves, step)
 # -- limits.max_hours --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def limited(h, recipes) -> Path:
-    """quick.yaml under a 0.25 h (900 s) limit; it needs about 811 s without incidents."""
+    """quick.yaml under a 0.25 h (900 s) limit; it needs about 842 s without incidents."""
     return h.write_recipe(recipes / "limited.yaml", 6, ("max_hours: 2", "max_hours: 0.25"))
 
 

@@ -95,14 +95,14 @@ def mill_slice(twin: TwinInstrument, index: int, angles: tuple[float, ...] = (-2
     front = (index + 1) * SLICE_UM
     column.set_current_na(15.0)
     column.unblank()
-    column.mill(MillPattern(PatternKind.CLEANING_CROSS_SECTION, 20.0, 0.5, 18.0, front))
+    column.mill(MillPattern(PatternKind.CLEANING_CROSS_SECTION, 20.0, 0.5, 16.0, front))
     column.set_current_na(4.0)
     home = stage.position()
     for angle in angles:
         column.blank()
         stage.move_to(dataclasses.replace(home, rotation_deg=home.rotation_deg + angle))
         column.unblank()
-        column.mill(MillPattern(PatternKind.CLEANING_CROSS_SECTION, 20.0, 0.1, 18.0, front))
+        column.mill(MillPattern(PatternKind.CLEANING_CROSS_SECTION, 20.0, 0.1, 16.0, front))
     column.blank()
     stage.move_to(home)
 

@@ -61,7 +61,7 @@ def test_a_pattern_wholly_ahead_of_the_face_mills_a_feature_not_the_face(make_tw
     assert result.face_z_um == nominal and twin.state.curtain is curtain
     assert list(twin.state.features) == [MilledFeature(3.0, 0.0, 2.0, 0.5, 2.0, 4.0, 0.0)]
     # the same V / (Yv I) as any pattern, and what the cost model says
-    assert result.duration_s == pytest.approx(0.5 * 2.0 * 4.0 / (0.4 * 4.0))
+    assert result.duration_s == pytest.approx(0.5 * 2.0 * 4.0 / (0.34 * 4.0))
     assert result.duration_s == twin.costs.mill_s(box, 4.0)
 
 

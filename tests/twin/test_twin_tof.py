@@ -103,7 +103,7 @@ def test_counts_follow_dose_sputter_yield_fraction_ion_yield_lithiation_and_duty
     result = raster(twin, current_na=0.03)  # low rate: the digitiser's range is far
     truth = twin.truth.last_raster_truth()
     primaries = 0.03e-9 * 50e-6 / E_C * 4
-    sputter = 0.4e-12 * 4 * 2.95e22 * E_C / 1e-9  # Yv * n * e: atoms per ion in NMC811
+    sputter = 0.34e-12 * 4 * 2.95e22 * E_C / 1e-9  # Yv * n * e: atoms per ion in NMC811
     mass = ISOTOPES["7Li"].mass_u - ELECTRON_MASS_U
     per_atom = (
         p.ion_yield_positive["Li"]

@@ -29,6 +29,7 @@ from fibsims_twin.parameters.detectors import DetectorParameters, TofParameters
 from fibsims_twin.parameters.instrument import (
     ColumnParameters,
     DriftParameters,
+    IncidenceParameters,
     MillingParameters,
     StageParameters,
 )
@@ -48,6 +49,7 @@ class TwinParameters:
     stage: StageParameters = field(default_factory=StageParameters)
     drift: DriftParameters = field(default_factory=DriftParameters)
     milling: MillingParameters = field(default_factory=MillingParameters)
+    incidence: IncidenceParameters = field(default_factory=IncidenceParameters)
     detector: DetectorParameters = field(default_factory=DetectorParameters)
     tof: TofParameters = field(default_factory=TofParameters)
     materials: MaterialParameters = field(default_factory=MaterialParameters)
@@ -71,6 +73,7 @@ __all__ = [
     "ColumnParameters",
     "DetectorParameters",
     "DriftParameters",
+    "IncidenceParameters",
     "MaterialParameters",
     "MicrostructureParameters",
     "MillingParameters",

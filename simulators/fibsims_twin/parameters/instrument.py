@@ -15,6 +15,8 @@ class ColumnParameters:
     """The Xe+ plasma column: currents, voltage, beam spot and autofocus."""
 
     ion_species: str = "Xe"  # physics.md: Xe+ plasma FIB
+    ion_atomic_number: int = 54  # Xe (the sputter-yield formulas need Z1 and M1)
+    ion_mass_u: float = 131.293  # IUPAC standard atomic weight of Xe
     voltage_kv: float = 30.0  # physics.md: 30 kV is the working point for milling and imaging
     voltage_min_kv: float = 2.0  # ASSUMED: usual lower end of PFIB accelerating voltages
     voltage_max_kv: float = 30.0  # ASSUMED: usual upper end of PFIB accelerating voltages
@@ -60,7 +62,7 @@ class ColumnParameters:
     autofocus_settle_s: float = 0.5
     autofocus_residual_um: float = 0.05  # ASSUMED: 1-sigma focus error left by the sweep
     # ASSUMED: the sweep scans the imaging field (the default recipe's 20 um face), which it
-    # sputters by its dose like any scan (~0.24 nm per sweep at 0.1 nA).
+    # sputters by its dose like any scan (~0.20 nm per sweep at 0.1 nA).
     autofocus_field_width_um: float = 20.0
     beam_shift_limit_um: float = 50.0  # ASSUMED: electrostatic shift range per axis
 
@@ -120,8 +122,10 @@ class MillingParameters:
     curtain_contrast_rms: float = 0.08
     curtain_differential_share: float = 0.6  # ASSUMED: share from phases upstream of a column
     curtain_stripe_width_um: float = 0.3  # ASSUMED: lateral scale of the stripes
-    # ASSUMED: share of the curtains a rocking pass removes, reached at the saturation angle
-    # (physics.md: rocking a few tens of degrees, e.g. +-20, until the curtains vanish).
+    # ASSUMED: share of the curtains a rocking pass removes at full effect (physics.md: rocking
+    # a few tens of degrees, e.g. +-20, until the curtains vanish). A pass rotated by theta
+    # meets the stripes' side walls at 90 - |theta| deg, so it removes this share times the
+    # walls' sputter yield there relative to the yield at 90 - saturation deg (at most 1).
     rocking_removal_max: float = 0.6
     rocking_saturation_deg: float = 15.0
     # numerical: a pattern whose footprint starts no more than this behind the true face (in the
@@ -131,3 +135,21 @@ class MillingParameters:
     # pattern (a fiducial line) that reaches the face mills a notch into it, not a new face, so
     # it is kept as a feature wherever it lies.
     cut_min_width_um: float = 5.0
+
+
+@dataclass(frozen=True)
+class IncidenceParameters:
+    """How the beam's angle of incidence changes the secondary-electron yield.
+
+    (The sputter yield's angle dependence is Yamamura's formula with its parameters computed
+    from the ion and the target: :mod:`fibsims_twin.sputtering`.)
+    """
+
+    # Ion-induced kinetic electron emission grows as 1 / cos(theta) (the secant law: the ion's
+    # path within the electrons' escape depth grows so), the law measured and modelled by
+    # Castaldo et al., Microsc. Microanal. 17, 624 (2011) for Ga+ and He+:
+    # delta(theta) = delta(0) / cos(theta)^n, n = 1.
+    se_yield_secant_exponent: float = 1.0
+    # Castaldo et al. (2011): near grazing incidence the yield falls below the secant law
+    # (backscattered ions, recoils leave); ASSUMED: the law is held at its value at this angle.
+    se_yield_max_incidence_deg: float = 80.0
