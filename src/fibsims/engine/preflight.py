@@ -9,10 +9,13 @@ here too, not at slice 300 (the estimate comes from the backend's cost model,
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fibsims.engine.costs import costs_floor
 from fibsims.engine.estimate import Estimate, estimate_plan
 from fibsims.engine.plan import Plan
 from fibsims.engine.steps.imaging import raster_request
+from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import Instrument
 from fibsims.recipe import SimsRasterStep
 
@@ -20,6 +23,9 @@ CURRENT_TOLERANCE = 0.10  # a recipe current may sit within 10 % of a ladder run
 MAX_FRAME_S = 600.0
 """A pause or an abort waits for the running frame (acquisitions are split between frames),
 so one frame may take at most this long."""
+
+
+TILT_TOLERANCE_DEG = 1e-6  # a stage at the recipe's tilt is not moved again (resume)
 
 
 class PreflightError(Exception):
@@ -132,10 +138,27 @@ def _ladder_problems(plan: Plan, instrument: Instrument) -> list[str]:
 
 
 def run_preflight(plan: Plan, instrument: Instrument, **where: float | bool) -> None:
-    """Check (``where`` as for :func:`check`), then bring the column to the recipe's voltage;
-    raise on any problem."""
+    """Tilt the stage as the recipe says (the step times depend on the incidence), check
+    (``where`` as for :func:`check`), then bring the column to the recipe's voltage; raise on
+    any problem."""
+    tilt_problems = _tilt_stage(plan, instrument)
+    if tilt_problems:
+        raise PreflightError(tilt_problems)
     problems = check(plan, instrument, **where)  # type: ignore[arg-type]
     if problems:
         raise PreflightError(problems)
     instrument.column.blank()
     instrument.column.set_voltage_kv(plan.recipe.instrument.voltage_kv)
+
+
+def _tilt_stage(plan: Plan, instrument: Instrument) -> list[str]:
+    """Move the stage to the recipe's tilt (keeping x, y, z and rotation) unless it is there."""
+    tilt_deg = plan.recipe.instrument.stage_tilt_deg
+    here = instrument.stage.position()
+    if abs(here.tilt_deg - tilt_deg) < TILT_TOLERANCE_DEG:
+        return []
+    try:
+        instrument.stage.move_to(replace(here, tilt_deg=tilt_deg))
+    except InstrumentError as error:
+        return [f"instrument.stage_tilt_deg: the stage cannot tilt to {tilt_deg:g} deg: {error}"]
+    return []

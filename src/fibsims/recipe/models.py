@@ -53,6 +53,14 @@ class InstrumentSettings(RecipeModel):
         description="plasma FIB source gas: Xe, Ar, O or N"
     )
     voltage_kv: float = Field(gt=0, le=30, description="ion accelerating voltage in kV, up to 30")
+    stage_tilt_deg: float = Field(
+        default=0.0,
+        ge=-90,
+        le=90,
+        description="stage tilt in deg for the whole run (the rocking polish rotates about it); "
+        "it sets the beam's incidence on the face and the trench floor, hence sputter and SE "
+        "yields; 0 scans the face at normal incidence",
+    )
 
 
 class Volume(RecipeModel):
