@@ -57,9 +57,9 @@ class InstrumentSettings(RecipeModel):
         default=0.0,
         ge=-90,
         le=90,
-        description="stage tilt in deg for the whole run (the rocking polish rotates about it); "
-        "it sets the beam's incidence on the face and the trench floor, hence sputter and SE "
-        "yields; 0 scans the face at normal incidence",
+        description="stage tilt in deg for the whole run, -90 to 90 (the rocking polish rotates "
+        "about it); it sets the beam's incidence on the face and the trench floor, hence sputter "
+        "and SE yields; 0 scans the face at normal incidence",
     )
 
 
