@@ -29,6 +29,7 @@ from fibsims_twin.particles import UID
 from fibsims_twin.sections import Sections
 
 CONTRAST_STREAM = "phantom.grain_orientation"
+LI_STREAM = "phantom.grain_li"
 SQRT3 = math.sqrt(3.0)
 GRID_PATH_MAX_PITCH = 1.5  # lattice spacings: coarser pixels are evaluated point by point
 NODE_OVERSAMPLING = 1.5  # node pitch at least this many pixel pitches
@@ -41,11 +42,14 @@ def particle_uids(table: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return np.where(owner >= 0, table[:, UID].take(np.maximum(owner, 0)), 0.0)
 
 
-def grain_contrast(seed: int, keys: np.ndarray, uids: np.ndarray) -> np.ndarray:
-    """A zero-mean, unit-variance value per (grain, particle): its channelling orientation.
+def grain_contrast(
+    seed: int, keys: np.ndarray, uids: np.ndarray, stream: str = CONTRAST_STREAM
+) -> np.ndarray:
+    """A zero-mean, unit-variance value per (grain, particle): its channelling orientation
+    (``CONTRAST_STREAM``) or its Li offset (``LI_STREAM``), independent of each other.
     (Particle ids are 53 random bits, so key ^ id identifies the pair: two pairs collide only
     if their ids differ by exactly the exclusive or of their grain keys.)"""
-    u = uniform(seed, CONTRAST_STREAM, keys ^ uids.astype(np.int64))
+    u = uniform(seed, stream, keys ^ uids.astype(np.int64))
     return (SQRT3 * (2.0 * u - 1.0)).astype(np.float32)
 
 
@@ -54,13 +58,15 @@ class FaceMicrostructure:
     """Per pixel (H, W): ``boundary_um`` distance to the nearest grain boundary (float32, signed
     on the grid path, inf outside particles on the point path) and ``is_open`` (bool) whether
     that boundary is an open crack. ``contrast(scale, offset)`` gives offset + scale x the grain
-    orientation value (zero mean, unit variance) and ``li_loss()`` the drop of the Li content
-    beside open cracks (both computed on demand)."""
+    orientation value (zero mean, unit variance), ``li_loss()`` the drop of the Li content
+    beside open cracks and ``grain_li()`` each grain's own Li value (zero mean, unit variance,
+    independent of its orientation), all computed on demand."""
 
     boundary_um: np.ndarray
     is_open: np.ndarray
     contrast: Callable[[float, float], np.ndarray] = field(repr=False)
     li_loss: Callable[[], np.ndarray] = field(repr=False)
+    grain_li: Callable[[], np.ndarray] = field(repr=False)
 
 
 def on_grid(
@@ -82,22 +88,28 @@ def on_grid(
     boundary = lookup.linear(sample.signed_um, boundary_gradient(sample))
     open_pixels = lookup.nearest(is_open)
 
-    def contrast(scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    def per_grain(scale: float, offset: float, stream: str) -> np.ndarray:
         uid = particle_uids(table, owner)
         sides = []
         for keys in (
             np.minimum(sample.near_key, sample.next_key),
             np.maximum(sample.near_key, sample.next_key),
         ):
-            value = grain_contrast(lattice.seed, keys, uid) * np.float32(scale)
+            value = grain_contrast(lattice.seed, keys, uid, stream) * np.float32(scale)
             sides.append(lookup.nearest(value + np.float32(offset)))
         return np.where(boundary >= 0, *sides)
+
+    def contrast(scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+        return per_grain(scale, offset, CONTRAST_STREAM)
 
     def li_loss() -> np.ndarray:
         # smooth across node cells: the depletion length is about a node pitch
         return lookup.bilinear(cracks.li_loss(sample.signed_um, is_open))
 
-    return FaceMicrostructure(boundary, open_pixels, contrast, li_loss)
+    def grain_li() -> np.ndarray:
+        return per_grain(1.0, 0.0, LI_STREAM)
+
+    return FaceMicrostructure(boundary, open_pixels, contrast, li_loss, grain_li)
 
 
 def at_points(
@@ -119,16 +131,22 @@ def at_points(
     open_pixels = np.zeros(owner.shape, dtype=bool)
     open_pixels[rows, cols] = is_open
 
-    def contrast(scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    def per_grain(scale: float, offset: float, stream: str) -> np.ndarray:
         values = np.full(owner.shape, offset, dtype=np.float32)
         uid = particle_uids(table, owner[rows, cols])
-        values[rows, cols] += grain_contrast(lattice.seed, sample.near_key, uid) * scale
+        values[rows, cols] += grain_contrast(lattice.seed, sample.near_key, uid, stream) * scale
         return values
+
+    def contrast(scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+        return per_grain(scale, offset, CONTRAST_STREAM)
 
     def li_loss() -> np.ndarray:
         return cracks.li_loss(boundary, open_pixels)
 
-    return FaceMicrostructure(boundary, open_pixels, contrast, li_loss)
+    def grain_li() -> np.ndarray:
+        return per_grain(1.0, 0.0, LI_STREAM)
+
+    return FaceMicrostructure(boundary, open_pixels, contrast, li_loss, grain_li)
 
 
 def grid_subdivisions(axes: tuple[np.ndarray, np.ndarray], lattice: GrainLattice, most: int) -> int:

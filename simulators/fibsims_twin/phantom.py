@@ -35,6 +35,7 @@ import numpy as np
 
 from fibsims.instrument import InstrumentError
 from fibsims_twin import microstructure
+from fibsims_twin.binder import BinderTexture
 from fibsims_twin.calibration import PhaseStatistics, calibrate
 from fibsims_twin.cracks import CrackModel
 from fibsims_twin.face import FaceTruth
@@ -51,18 +52,22 @@ from fibsims_twin.particles import (
     D_COLUMNS,
     MAX_CRACK_PLANES,
     Q_COLUMNS,
+    S_COLUMNS,
     ParticleField,
 )
 from fibsims_twin.pores import InternalPores
 from fibsims_twin.sample_section import read_twin_section
 from fibsims_twin.sections import Sections, check_axis, cover_counts
 
-# cover counts packed in 16 bits: particles within reach (5 bits; a point within reach of 32
-# particles would need ~20x the densest calibrated packing), internal pores (2 bits; they never
-# overlap), particles (9 bits)
-PORE_WEIGHT = 1 << 5
-SOLID_WEIGHT = 1 << 7
-CBD_MIN_PARTICLES = 2  # the model's rule: CBD sits where two particles come within reach
+# cover counts packed in 15 bits of an int16: particles within the neck reach (5 bits), within
+# the surface reach (4 bits), internal pores (2 bits; they never overlap), particles (3 bits; a
+# packing meets at contacts, at most a few at a point); bit 14 is the binder's texture (solid).
+# A point within the neck reach of 32 particles would need several times the densest packing.
+SURFACE_WEIGHT = 1 << 5
+PORE_WEIGHT = 1 << 9
+SOLID_WEIGHT = 1 << 11
+TEXTURE_BIT = 1 << 14
+CBD_MIN_PARTICLES = 2  # the model's rule: CBD sits where two particles come within the neck reach
 
 
 class Phantom:
@@ -89,8 +94,14 @@ class Phantom:
         except ValueError as error:
             raise InstrumentError(f"sample.twin.porosity: {error}") from None
         self.particles = ParticleField(
-            self.seed, self.statistics.intensity_per_um3, self.parameters, self.micro
+            self.seed,
+            self.statistics.intensity_per_um3,
+            self.parameters,
+            self.micro,
+            self.statistics.neck_reach_um,
+            self.statistics.surface_reach_um,
         )
+        self.texture = BinderTexture(self.seed, self.parameters)
         self.lattice = GrainLattice(
             self.seed,
             self.micro.grain_spacing_um,
@@ -99,7 +110,7 @@ class Phantom:
         )
         self.pores = InternalPores.of(self.seed, self.micro)
         self.cracks = CrackModel(self.seed, self.micro)
-        self.composition = compositions(materials or MaterialParameters())
+        self.composition = compositions(materials or MaterialParameters(), self.parameters)
 
     @classmethod
     def from_sample(
@@ -176,20 +187,25 @@ class Phantom:
         pz: float,
         crack_pixels: np.ndarray,
     ) -> np.ndarray:
-        """NMC inside a particle but not in a pore or crack; CBD outside within reach of two
-        particles; pore (epoxy) elsewhere. ``crack_pixels``: flat indices inside open cracks."""
+        """NMC inside a particle but not in a pore or crack; CBD outside within the neck reach
+        of two particles or the surface reach of one, where its texture is solid; pore (epoxy)
+        elsewhere. ``crack_pixels``: flat indices inside open cracks."""
         table, solid = here
         px, py = grid
-        reach = Sections.of(table[:, CX : CZ + 1], table[:, D_COLUMNS], pz)
+        centres = table[:, CX : CZ + 1]
+        necks = Sections.of(centres, table[:, D_COLUMNS], pz)
+        coats = Sections.of(centres, table[:, S_COLUMNS], pz)
         covers = cover_counts(
             (py.size, px.size),
             [
-                (reach.spans(px, py), 1),
+                (necks.spans(px, py), 1),
+                (coats.spans(px, py), SURFACE_WEIGHT),
                 (self.pores.spans(px, py, pz), PORE_WEIGHT),
                 (solid.spans(px, py), SOLID_WEIGHT),
             ],
         )
-        labels = LABEL_OF_COVERS.take(covers.view(np.uint16))
+        covers |= self.texture.bits(px, py, pz, TEXTURE_BIT)
+        labels = LABEL_OF_COVERS.take(covers)
         crack = labels.reshape(-1)[crack_pixels]
         labels.reshape(-1)[crack_pixels] = np.where(crack == Material.NMC811, Material.PORE, crack)
         return labels
@@ -197,14 +213,18 @@ class Phantom:
 
 def _label_table() -> np.ndarray:
     """The phase of every packed cover count (see ``PORE_WEIGHT``): NMC inside a particle and
-    out of its pores, CBD outside within reach of two particles, pore (epoxy) elsewhere."""
-    code = np.arange(1 << 16)
-    reach = code % PORE_WEIGHT
+    out of its pores, CBD outside within the neck reach of two particles or the surface reach
+    of one where the texture is solid, pore (epoxy) elsewhere."""
+    code = np.arange(TEXTURE_BIT << 1)
+    necks = code % SURFACE_WEIGHT
+    coats = (code // SURFACE_WEIGHT) % (PORE_WEIGHT // SURFACE_WEIGHT)
     pores = (code // PORE_WEIGHT) % (SOLID_WEIGHT // PORE_WEIGHT)
-    solids = code // SOLID_WEIGHT
+    solids = (code // SOLID_WEIGHT) % (TEXTURE_BIT // SOLID_WEIGHT)
+    textured = code >= TEXTURE_BIT
     labels = np.full(code.size, Material.PORE, dtype=np.uint8)
     labels[(solids > 0) & (pores == 0)] = Material.NMC811
-    labels[(solids == 0) & (reach >= CBD_MIN_PARTICLES)] = Material.CBD
+    domain = (solids == 0) & ((necks >= CBD_MIN_PARTICLES) | (coats >= 1))
+    labels[domain & textured] = Material.CBD
     return labels
 
 
