@@ -21,6 +21,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from fibsims_twin.binder import carbon_share_of_cbd_mass
 from fibsims_twin.parameters import (
     AMPERE_PER_NANOAMPERE,
     ELEMENTARY_CHARGE_C,
@@ -28,7 +29,6 @@ from fibsims_twin.parameters import (
     MaterialParameters,
     PhantomParameters,
 )
-from fibsims_twin.binder import carbon_share_of_cbd_mass
 
 
 class Material(IntEnum):

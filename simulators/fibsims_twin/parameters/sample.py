@@ -89,7 +89,7 @@ class PhantomParameters:
     contact_flattening: float = 0.1
     # numerical: the calibration's reference packing, a periodic cube of this many cells a side
     packing_reference_cells: int = 2
-    packing_reference_intensities: int = 7  # numerical: points of the intensity -> fraction curve
+    packing_reference_intensities: int = 6  # numerical: points of the intensity -> fraction curve
     # Electrode composition by mass, active : carbon black : PVDF = 8 : 1 : 1 (physics.md slurry)
     active_mass_fraction: float = 0.8
     carbon_mass_fraction: float = 0.1
