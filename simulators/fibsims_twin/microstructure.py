@@ -25,7 +25,9 @@ from fibsims_twin.grains import (
 )
 from fibsims_twin.hashing import uniform
 from fibsims_twin.nodes import NodeLookup, boundary_gradient
-from fibsims_twin.particles import UID
+from fibsims_twin.parameters import MicrostructureParameters
+from fibsims_twin.particles import CX, CZ, UID
+from fibsims_twin.radial import merge_radially
 from fibsims_twin.sections import Sections
 
 CONTRAST_STREAM = "phantom.grain_orientation"
@@ -69,6 +71,18 @@ class FaceMicrostructure:
     grain_li: Callable[[], np.ndarray] = field(repr=False)
 
 
+def _primaries(
+    sample: GrainSample, table: np.ndarray, owner: np.ndarray, micro: MicrostructureParameters
+) -> GrainSample:
+    """The grains as the morphology has them: Voronoi cells (equiaxed) or merged into radial
+    columns of the particle each point lies in (:mod:`fibsims_twin.radial`)."""
+    if micro.primary_morphology == "equiaxed" or table.shape[0] == 0:
+        return sample
+    inside = owner >= 0
+    centres = np.moveaxis(table[np.maximum(owner, 0), CX : CZ + 1], -1, 0)
+    return merge_radially(sample, centres, inside, micro)
+
+
 def on_grid(
     lattice: GrainLattice,
     cracks: CrackModel,
@@ -77,12 +91,13 @@ def on_grid(
     axes: tuple[np.ndarray, np.ndarray],
     z_um: float,
     subdivisions: int,
+    micro: MicrostructureParameters,
 ) -> FaceMicrostructure:
     """The node-grid path: grains and crack flags at nodes, interpolated to the pixels."""
     x, y = axes
     grid: GrainGrid = grains_on_grid(lattice, (x[0], x[-1]), (y[0], y[-1]), z_um, subdivisions)
     owner, _ = solid.owner(grid.x_um, grid.y_um)
-    sample = grid.sample
+    sample = _primaries(grid.sample, table, owner, micro)
     is_open = cracks.open_boundaries(sample, table, owner)
     lookup = NodeLookup.between(grid, x, y)
     boundary = lookup.linear(sample.signed_um, boundary_gradient(sample))
@@ -119,12 +134,15 @@ def at_points(
     owner: np.ndarray,
     axes: tuple[np.ndarray, np.ndarray],
     z_um: float,
+    micro: MicrostructureParameters,
 ) -> FaceMicrostructure:
     """The point path: grains evaluated at the pixels that lie in a particle."""
     x, y = axes
     rows, cols = np.nonzero(owner >= 0)
     points = np.column_stack([x[cols], y[rows], np.full(rows.size, z_um)])
-    sample: GrainSample = grains_at_points(lattice, points)
+    sample: GrainSample = _primaries(
+        grains_at_points(lattice, points), table, owner[rows, cols], micro
+    )
     is_open = cracks.open_boundaries(sample, table, owner[rows, cols])
     boundary = np.full(owner.shape, np.inf, dtype=np.float32)
     boundary[rows, cols] = sample.signed_um

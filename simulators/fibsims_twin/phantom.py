@@ -56,6 +56,7 @@ from fibsims_twin.particles import (
     ParticleField,
 )
 from fibsims_twin.pores import InternalPores
+from fibsims_twin.radial import check_morphology
 from fibsims_twin.sample_section import read_twin_section
 from fibsims_twin.sections import Sections, check_axis, cover_counts
 
@@ -87,6 +88,7 @@ class Phantom:
         self.micro = micro or MicrostructureParameters()
         self.seed = int(seed)
         self.porosity = self.parameters.default_porosity if porosity is None else float(porosity)
+        check_morphology(self.micro)
         if not 0 <= self.micro.crack_planes_max <= MAX_CRACK_PLANES:
             raise ValueError(f"crack_planes_max must be 0..{MAX_CRACK_PLANES} (table columns)")
         try:
@@ -149,12 +151,12 @@ class Phantom:
         )
         if m:
             structure = microstructure.on_grid(
-                self.lattice, self.cracks, table, solid, (px, py), middle, m
+                self.lattice, self.cracks, table, solid, (px, py), middle, m, self.micro
             )
         else:
             owner = solid.owner(px, py)
             structure = microstructure.at_points(
-                self.lattice, self.cracks, table, owner[0], (px, py), middle
+                self.lattice, self.cracks, table, owner[0], (px, py), middle, self.micro
             )
         crack_pixels = self.cracks.in_crack(structure.boundary_um, structure.is_open)
         faces = []

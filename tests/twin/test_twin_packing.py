@@ -119,4 +119,6 @@ def test_binder_texture_is_nanoporous_at_the_stated_porosity_and_scale() -> None
     assert same_next > 0.8
     assert same_far == pytest.approx(0.5, abs=0.05)
     points = np.column_stack([axis, np.full(axis.size, 2.0), np.full(axis.size, 1.0)])
-    np.testing.assert_array_equal(texture.solid_at_points(points), texture.solid(axis, np.array([2.0]), 1.0)[0])
+    np.testing.assert_array_equal(
+        texture.solid_at_points(points), texture.solid(axis, np.array([2.0]), 1.0)[0]
+    )

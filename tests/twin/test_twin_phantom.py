@@ -235,7 +235,9 @@ def test_phase_compositions_follow_their_formulas() -> None:
     f_cbd = face.atomic_fraction("F")[cbd]
     np.testing.assert_allclose(f_cbd, face.atomic_fraction("H")[cbd])
     carbon_per_fluorine = (0.5 / 12.011 + 2 * 0.5 / 64.035) / (2 * 0.5 / 64.035)
-    np.testing.assert_allclose(face.atomic_fraction("C")[cbd] / f_cbd, carbon_per_fluorine, rtol=1e-5)
+    np.testing.assert_allclose(
+        face.atomic_fraction("C")[cbd] / f_cbd, carbon_per_fluorine, rtol=1e-5
+    )
     assert np.all(face.atomic_fraction("O")[cbd] == 0)
     assert np.all(face.atomic_fraction("F")[pore | nmc] == 0)  # fluorine marks the binder
     # NMC811: Ni / Mn = 8 and O / (Ni + Mn + Co) = 2 whatever the Li content

@@ -156,6 +156,14 @@ class MicrostructureParameters:
     internal_pore_radius_um: float = 0.12
     internal_pore_fraction: float = 0.02
     internal_pore_spacing_um: float = 0.5
+    # Morphology of the primaries: "equiaxed" (Voronoi cells) or "radial" (cells merged into
+    # columns along the particle's radius, fibsims_twin.radial). Ni-rich secondaries often show
+    # elongated, radially aligned (rod-like) primaries, notably concentration-gradient and
+    # doped NMC; ASSUMED dimensions (no measured distribution at hand): columns one lattice
+    # spacing wide and three long, i.e. ~0.25 x 0.75 um.
+    primary_morphology: str = "equiaxed"
+    radial_grain_width_um: float = 0.25
+    radial_grain_aspect: float = 3.0
     # numerical: grain boundaries are found on a grid this many times finer than the lattice
     # and interpolated to the pixels (exact between pixels that see the same two grains).
     grain_grid_subdivisions: int = 3
