@@ -28,6 +28,7 @@ slicing axis), shifted by a fixed ``origin_offset_um`` so that z = 0 is not a ce
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,7 +58,7 @@ from fibsims_twin.particles import (
 )
 from fibsims_twin.pores import InternalPores
 from fibsims_twin.radial import check_morphology
-from fibsims_twin.sample_section import read_twin_section
+from fibsims_twin.sample_section import read_primaries, read_twin_section
 from fibsims_twin.sections import Sections, check_axis, cover_counts
 
 # cover counts packed in 15 bits of an int16: particles within the neck reach (5 bits), within
@@ -125,6 +126,10 @@ class Phantom:
         """Build the phantom a recipe's ``sample`` section names (its ``twin`` subsection)."""
         p = parameters or PhantomParameters()
         seed, porosity = read_twin_section(sample, p)
+        micro = micro or MicrostructureParameters()
+        primaries = read_primaries(sample)
+        if primaries is not None:
+            micro = dataclasses.replace(micro, primary_morphology=primaries)
         return cls(seed, porosity, p, materials, micro)
 
     def face(self, z_um: float, x_um: np.ndarray, y_um: np.ndarray) -> FaceTruth:

@@ -315,5 +315,5 @@ def test_sample_section_sets_seed_and_porosity() -> None:
 
 def test_a_porosity_the_composition_cannot_reach_is_refused_naming_the_composition() -> None:
     # 8:1:1 with a half-porous binder: particles and binder alone leave at least ~0.29 porosity
-    with pytest.raises(InstrumentError, match="too low for the electrode's composition.*0.29"):
+    with pytest.raises(InstrumentError, match=r"too low for the electrode's composition.*0\.29"):
         Phantom.from_sample({"twin": {"phantom": "nmc811", "seed": 1, "porosity": 0.25}})

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from fibsims.instrument import InstrumentError
 from fibsims_twin.grains import GrainLattice, grains_at_points
 from fibsims_twin.materials import Material
 from fibsims_twin.parameters import MicrostructureParameters
@@ -64,9 +65,18 @@ def test_radial_morphology_is_chosen_by_name_and_keeps_the_phases() -> None:
         np.abs(equiaxed.boundary_um[nmc]) < 0.02
     )
     assert np.mean(radial.grain_contrast[nmc] != equiaxed.grain_contrast[nmc]) > 0.5
-    with pytest.raises(ValueError, match="primary_morphology.*equiaxed, radial"):
+    with pytest.raises(ValueError, match=r"primary_morphology.*equiaxed, radial"):
         Phantom(
             seed=1,
             porosity=0.3,
             micro=dataclasses.replace(MicrostructureParameters(), primary_morphology="needles"),
         )
+
+
+def test_the_recipe_chooses_the_primaries() -> None:
+    sample = {"twin": {"phantom": "nmc811", "seed": 811, "porosity": 0.3, "primaries": "radial"}}
+    assert Phantom.from_sample(sample).micro.primary_morphology == "radial"
+    default = {"twin": {"phantom": "nmc811", "seed": 811, "porosity": 0.3}}
+    assert Phantom.from_sample(default).micro.primary_morphology == "equiaxed"
+    with pytest.raises(InstrumentError, match=r"primaries is 'rods'.*equiaxed, radial"):
+        Phantom.from_sample({"twin": {**default["twin"], "primaries": "rods"}})
