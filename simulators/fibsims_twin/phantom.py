@@ -5,22 +5,25 @@ phantom is instead a set of analytic objects cut by the plane of the current fac
 on the grid the detector asks for, so any face anywhere is exact, reproducible and cheap.
 
 Model:
-- secondary particles (label 1, NMC811): a Boolean model of ellipsoids, ~10 um across, some
-  elongated (:mod:`fibsims_twin.particles`);
-- inside them: primary grains (Voronoi cells of a jittered lattice, :mod:`fibsims_twin.grains`),
-  intergranular cracks on some grain boundaries (:mod:`fibsims_twin.cracks`) and closed internal
-  pores (:mod:`fibsims_twin.pores`); cracks and internal pores are filled with epoxy (label 0);
-- carbon-binder domain (label 2): pore points within ``cbd_neck_reach_um`` of two particles,
-  i.e. the necks between them;
+- secondary particles (label 1, NMC811): a packing of ellipsoids ~10 um across, some elongated,
+  that meet at flattened contacts and never interpenetrate further
+  (:mod:`fibsims_twin.packing`, :mod:`fibsims_twin.particles`);
+- inside them: primary grains (Voronoi cells of a jittered lattice, or those cells merged into
+  radial columns: :mod:`fibsims_twin.grains`, :mod:`fibsims_twin.radial`), intergranular cracks
+  on some grain boundaries (:mod:`fibsims_twin.cracks`) and closed internal pores
+  (:mod:`fibsims_twin.pores`); cracks and internal pores are filled with epoxy (label 0);
+- carbon-binder domain: pore points within the neck reach of two particles or the surface reach
+  of one, its volume set by the electrode's composition; inside it a nanoporous texture decides
+  solid CBD (label 2) or epoxy-filled nanopore (label 0) (:mod:`fibsims_twin.binder`);
 - pore (label 0): the rest, filled with epoxy in a FIB sample.
-Porosity is the pore (label 0) fraction, calibrated to the recipe's target
-(:mod:`fibsims_twin.calibration`).
+Porosity is the pore (label 0) fraction, calibrated to the recipe's target with the
+composition (:mod:`fibsims_twin.calibration`).
 
 Li field: each particle draws a mean Li content x (Li_x Ni0.8 Mn0.1 Co0.1 O2) and a core-shell
-gradient g; inside it x = x_p + g (rho^2 - 3/5) - loss(cracks), rho^2 the normalised radius
-(x^T Q x) of the point (3/5 is its volume mean, so x_p stays the particle mean) and the loss the
-depletion beside open cracks. Where particles overlap, a point belongs to the one it lies
-deepest in (smallest rho^2).
+gradient g; inside it x = x_p + g (rho^2 - 3/5) + grain offset - loss(cracks) + surface layer,
+rho^2 the normalised radius (x^T Q x) of the point (3/5 is its volume mean, so x_p stays the
+particle mean), the loss the depletion beside open cracks (:mod:`fibsims_twin.face`). Where two
+particles meet at a contact, a point belongs to the one it lies deepest in (smallest rho^2).
 
 Coordinates: the face frame of :mod:`fibsims.instrument.types` (x across, y down, z along the
 slicing axis), shifted by a fixed ``origin_offset_um`` so that z = 0 is not a cell boundary.

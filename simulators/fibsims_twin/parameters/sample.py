@@ -42,7 +42,8 @@ class MaterialParameters:
 
 @dataclass(frozen=True)
 class PhantomParameters:
-    """Secondary particles (a Boolean model of ellipsoids), CBD at the necks, the Li field."""
+    """Secondary particles (a packing of ellipsoids), the electrode composition and the CBD,
+    the Li field."""
 
     default_porosity: float = 0.335  # physics.md: Chen2020 porosity
     porosity_min: float = 0.05  # ASSUMED: the range the calibration is meant for (> pores+cracks)
