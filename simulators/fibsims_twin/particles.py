@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from math import floor
 
 import numpy as np
@@ -304,6 +305,20 @@ class ParticleField:
             & (table[:, CY] - extent[:, 1] < y_range[1])
         )
         return table[keep]
+
+
+@lru_cache(maxsize=4)
+def shared_field(
+    seed: int,
+    intensity_per_um3: float,
+    p: PhantomParameters,
+    micro: MicrostructureParameters,
+    neck_reach_um: float,
+    surface_reach_um: float,
+) -> ParticleField:
+    """One field per identity, shared by the phantoms of a process: its cells are pure
+    functions of these arguments, and packing them is the slowest part of a first face."""
+    return ParticleField(seed, intensity_per_um3, p, micro, neck_reach_um, surface_reach_um)
 
 
 def particle_table(

@@ -57,7 +57,7 @@ from fibsims_twin.particles import (
     MAX_CRACK_PLANES,
     Q_COLUMNS,
     S_COLUMNS,
-    ParticleField,
+    shared_field,
 )
 from fibsims_twin.pores import InternalPores
 from fibsims_twin.radial import check_morphology
@@ -99,7 +99,7 @@ class Phantom:
             self.statistics: PhaseStatistics = calibrate(self.porosity, self.parameters, self.micro)
         except ValueError as error:
             raise InstrumentError(f"sample.twin.porosity: {error}") from None
-        self.particles = ParticleField(
+        self.particles = shared_field(
             self.seed,
             self.statistics.intensity_per_um3,
             self.parameters,

@@ -119,7 +119,7 @@ class PhantomParameters:
     # the CEI on carbon); the electrode has seen electrolyte (it is partly delithiated)
     cbd_li_atomic_fraction: float = 0.01
     origin_offset_um: tuple[float, float, float] = (137.0, 59.0, 211.0)  # numerical: z=0 unspecial
-    cell_cache_size: int = 4096  # numerical: cells kept in memory
+    cell_cache_size: int = 1024  # numerical: cells kept in memory (each of its three caches)
     shape_quadrature_points: int = 8192  # numerical: E[V] of particle shapes for the calibration
 
 
