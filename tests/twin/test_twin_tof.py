@@ -29,12 +29,12 @@ def test_6li_to_7li_count_ratio_is_the_natural_abundance_ratio_at_low_rates(twin
     n7, n6 = (float(m.sum()) for m in result.count_maps)
     expected = ISOTOPES["6Li"].abundance / ISOTOPES["7Li"].abundance
     sigma = (n6 / n7) * math.sqrt(1 / n6 + 1 / n7)
-    assert n6 > 10_000
+    assert n6 > 5_000  # the default field crosses ~40 % NMC (the packed phantom)
     assert abs(n6 / n7 - expected) < 3 * sigma
 
 
 def test_dead_time_saturates_the_major_isotope_first(make_twin) -> None:
-    scan = ScanRequest((128, 128), 50.0, 20, 20.0)
+    scan = ScanRequest((256, 256), 50.0, 20, 20.0)  # enough 6Li+ counts for 5 %
     ratios = {}
     for current in (0.1, 4.0):
         n7, n6 = (
@@ -93,7 +93,11 @@ def test_counts_follow_dose_sputter_yield_fraction_useful_yield_and_transmission
         * WINDOW
     )
     nmc = truth["labels"] == Material.NMC811
-    expected = primaries * sputter * truth["li_fraction"][nmc].sum() * per_atom
+    cbd = truth["labels"] == Material.CBD  # the binder holds a trace of Li (electrolyte, SEI)
+    sputter_cbd = 0.6e-12 * 1.0e23 * E_C / 1e-9
+    li_atoms = sputter * truth["li_fraction"][nmc].sum()
+    li_atoms += sputter_cbd * truth["li_fraction"][cbd].sum()
+    expected = primaries * li_atoms * per_atom
     assert result.count_maps[0].sum() == pytest.approx(expected, rel=0.03)
 
 
@@ -185,9 +189,13 @@ def test_spectrum_puts_each_peak_at_the_tofdaq_calibration(twin) -> None:
         per_sample_u = 2 * math.sqrt(mass) / p.calibration_p1  # dm / di of the calibration
         assert spectrum.mass_axis_u[peak] == pytest.approx(mass, abs=2.01 * per_sample_u)
         assert spectrum.counts[window].max() > 3 * np.median(spectrum.counts)
-    ratio = _peak_area(spectrum, xe2, p, 0.1) / _peak_area(
-        spectrum, ISOTOPES["132Xe"].mass_u, p, 0.3
-    )
+    background = np.median(spectrum.counts)  # per sample: ~1/4 of the small Xe2+ window
+
+    def net_area(mass_u: float, half_u: float) -> float:
+        samples = p.calibration_p1 * (math.sqrt(mass_u + half_u) - math.sqrt(mass_u - half_u))
+        return _peak_area(spectrum, mass_u, p, half_u) - background * samples
+
+    ratio = net_area(xe2, 0.1) / net_area(ISOTOPES["132Xe"].mass_u, 0.3)
     assert ratio == pytest.approx(p.xe_doubly_charged_ratio, rel=0.3)
     background = np.median(spectrum.counts)
     duration_s = 20 * (256 * 256 * 50e-6 + 256 * p.line_flyback_s)
