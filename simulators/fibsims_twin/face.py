@@ -15,7 +15,8 @@ import numpy as np
 from fibsims.instrument.isotopes import ISOTOPES
 from fibsims_twin.materials import ELEMENTS, Compositions, Material
 from fibsims_twin.microstructure import FaceMicrostructure
-from fibsims_twin.particles import SOC, SOC_GRADIENT
+from fibsims_twin.parameters import NM_PER_UM
+from fibsims_twin.particles import RADIUS, SOC, SOC_GRADIENT
 from fibsims_twin.sections import Sections
 
 if TYPE_CHECKING:
@@ -66,7 +67,13 @@ class FaceTruth:
 
     @cached_property
     def soc(self) -> np.ndarray:
-        """Li content x of Li_x(NMC811) per pixel (float32); 0 outside NMC."""
+        """Li content x of Li_x(NMC811) per pixel (float32); 0 outside NMC.
+
+        x = particle mean + core-shell gradient (rho^2 - 3/5) + the grain's own offset
+        (``grain_soc_sigma`` x a zero-mean, unit-variance value per grain) - the loss beside
+        open cracks, lowered by ``surface_layer_soc_delta`` within ``surface_layer_thickness_nm``
+        of the particle's surface (depth taken as (1 - rho) x the equivalent radius: exact for
+        a sphere, the mean depth for a spheroid)."""
         p = self._phantom.parameters
         owner, rho2 = self._owner
         index = np.maximum(owner, 0)
@@ -76,12 +83,18 @@ class FaceTruth:
         local *= gradient
         local += mean
         local -= self._structure.li_loss()
+        local += np.float32(p.grain_soc_sigma) * self._structure.grain_li()
+        radius = _column(self._table, RADIUS).take(index)
+        depth_um = (1.0 - np.sqrt(np.minimum(rho2, np.float32(1.0)))) * radius
+        layer = depth_um < np.float32(p.surface_layer_thickness_nm / NM_PER_UM)
+        local[layer] += np.float32(p.surface_layer_soc_delta)
         np.clip(local, p.soc_min, p.soc_max, out=local)
         return np.where(self.labels == Material.NMC811, local, np.float32(0.0))
 
     @cached_property
     def li_fraction(self) -> np.ndarray:
-        """Li atomic fraction, x / (x + 3) in NMC811 and 0 elsewhere (float32)."""
+        """Li atomic fraction: x / (x + 3) in NMC811, ``cbd_li_atomic_fraction`` in the CBD and
+        0 in the epoxy (float32)."""
         return self.atomic_fraction("Li")
 
     @cached_property

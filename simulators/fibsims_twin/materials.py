@@ -7,7 +7,8 @@ them all here from the formulas in :mod:`fibsims_twin.parameters` keeps them con
 Labels of :class:`~fibsims_twin.phantom.FaceTruth`:
     0 pore: in a FIB sample the pores (and cracks) are filled with epoxy (C, H, O)
     1 NMC811: Li_x Ni0.8 Mn0.1 Co0.1 O2, x varies per particle and with depth in it
-    2 CBD: carbon-binder domain, carbon black + PVDF (CH2CF2)n
+    2 CBD: carbon-binder domain, carbon black + PVDF (CH2CF2)n with a little Li (electrolyte
+      residue, SEI); its nanopores are epoxy (label 0)
     3 vacuum: nothing, where a feature milled into the block (a fiducial groove) crosses the
       face (:mod:`fibsims_twin.features`); the phantom itself never holds it. It has no atoms,
       so every table below gives it zero.
@@ -20,11 +21,13 @@ from enum import IntEnum
 
 import numpy as np
 
+from fibsims_twin.binder import carbon_share_of_cbd_mass
 from fibsims_twin.parameters import (
     AMPERE_PER_NANOAMPERE,
     ELEMENTARY_CHARGE_C,
     UM3_PER_CM3,
     MaterialParameters,
+    PhantomParameters,
 )
 
 
@@ -68,14 +71,23 @@ class Compositions:
         return table.get(element, 0.0)
 
 
-def compositions(p: MaterialParameters) -> Compositions:
-    carbon_black_mol = p.cbd_carbon_mass_fraction / p.carbon_molar_mass_g_per_mol
-    pvdf_monomer_mol = (1.0 - p.cbd_carbon_mass_fraction) / p.pvdf_monomer_molar_mass_g_per_mol
-    cbd = {
-        "C": carbon_black_mol + 2 * pvdf_monomer_mol,
-        "H": 2 * pvdf_monomer_mol,
-        "F": 2 * pvdf_monomer_mol,
-    }
+def compositions(p: MaterialParameters, phantom: PhantomParameters | None = None) -> Compositions:
+    """Atomic makeup of the phases. The CBD's carbon : PVDF mass ratio is the electrode's
+    (:func:`fibsims_twin.binder.carbon_share_of_cbd_mass`), and a small Li atomic fraction in it
+    stands for electrolyte residue and SEI/CEI (``cbd_li_atomic_fraction``)."""
+    phantom = phantom or PhantomParameters()
+    carbon = carbon_share_of_cbd_mass(phantom)
+    carbon_black_mol = carbon / p.carbon_molar_mass_g_per_mol
+    pvdf_monomer_mol = (1.0 - carbon) / p.pvdf_monomer_molar_mass_g_per_mol
+    host = _normalise(
+        {
+            "C": carbon_black_mol + 2 * pvdf_monomer_mol,
+            "H": 2 * pvdf_monomer_mol,
+            "F": 2 * pvdf_monomer_mol,
+        }
+    )
+    li = phantom.cbd_li_atomic_fraction
+    cbd = {element: (1.0 - li) * share for element, share in host.items()} | {"Li": li}
     epoxy = {"C": p.epoxy_c_per_formula, "H": p.epoxy_h_per_formula, "O": p.epoxy_o_per_formula}
     nmc = {
         "Ni": p.nmc_ni_per_formula,

@@ -25,10 +25,13 @@ from fibsims_twin.grains import (
 )
 from fibsims_twin.hashing import uniform
 from fibsims_twin.nodes import NodeLookup, boundary_gradient
-from fibsims_twin.particles import UID
+from fibsims_twin.parameters import MicrostructureParameters
+from fibsims_twin.particles import CX, CZ, UID
+from fibsims_twin.radial import merge_radially
 from fibsims_twin.sections import Sections
 
 CONTRAST_STREAM = "phantom.grain_orientation"
+LI_STREAM = "phantom.grain_li"
 SQRT3 = math.sqrt(3.0)
 GRID_PATH_MAX_PITCH = 1.5  # lattice spacings: coarser pixels are evaluated point by point
 NODE_OVERSAMPLING = 1.5  # node pitch at least this many pixel pitches
@@ -41,11 +44,14 @@ def particle_uids(table: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return np.where(owner >= 0, table[:, UID].take(np.maximum(owner, 0)), 0.0)
 
 
-def grain_contrast(seed: int, keys: np.ndarray, uids: np.ndarray) -> np.ndarray:
-    """A zero-mean, unit-variance value per (grain, particle): its channelling orientation.
+def grain_contrast(
+    seed: int, keys: np.ndarray, uids: np.ndarray, stream: str = CONTRAST_STREAM
+) -> np.ndarray:
+    """A zero-mean, unit-variance value per (grain, particle): its channelling orientation
+    (``CONTRAST_STREAM``) or its Li offset (``LI_STREAM``), independent of each other.
     (Particle ids are 53 random bits, so key ^ id identifies the pair: two pairs collide only
     if their ids differ by exactly the exclusive or of their grain keys.)"""
-    u = uniform(seed, CONTRAST_STREAM, keys ^ uids.astype(np.int64))
+    u = uniform(seed, stream, keys ^ uids.astype(np.int64))
     return (SQRT3 * (2.0 * u - 1.0)).astype(np.float32)
 
 
@@ -54,13 +60,27 @@ class FaceMicrostructure:
     """Per pixel (H, W): ``boundary_um`` distance to the nearest grain boundary (float32, signed
     on the grid path, inf outside particles on the point path) and ``is_open`` (bool) whether
     that boundary is an open crack. ``contrast(scale, offset)`` gives offset + scale x the grain
-    orientation value (zero mean, unit variance) and ``li_loss()`` the drop of the Li content
-    beside open cracks (both computed on demand)."""
+    orientation value (zero mean, unit variance), ``li_loss()`` the drop of the Li content
+    beside open cracks and ``grain_li()`` each grain's own Li value (zero mean, unit variance,
+    independent of its orientation), all computed on demand."""
 
     boundary_um: np.ndarray
     is_open: np.ndarray
     contrast: Callable[[float, float], np.ndarray] = field(repr=False)
     li_loss: Callable[[], np.ndarray] = field(repr=False)
+    grain_li: Callable[[], np.ndarray] = field(repr=False)
+
+
+def _primaries(
+    sample: GrainSample, table: np.ndarray, owner: np.ndarray, micro: MicrostructureParameters
+) -> GrainSample:
+    """The grains as the morphology has them: Voronoi cells (equiaxed) or merged into radial
+    columns of the particle each point lies in (:mod:`fibsims_twin.radial`)."""
+    if micro.primary_morphology == "equiaxed" or table.shape[0] == 0:
+        return sample
+    inside = owner >= 0
+    centres = np.moveaxis(table[np.maximum(owner, 0), CX : CZ + 1], -1, 0)
+    return merge_radially(sample, centres, inside, micro)
 
 
 def on_grid(
@@ -71,33 +91,40 @@ def on_grid(
     axes: tuple[np.ndarray, np.ndarray],
     z_um: float,
     subdivisions: int,
+    micro: MicrostructureParameters,
 ) -> FaceMicrostructure:
     """The node-grid path: grains and crack flags at nodes, interpolated to the pixels."""
     x, y = axes
     grid: GrainGrid = grains_on_grid(lattice, (x[0], x[-1]), (y[0], y[-1]), z_um, subdivisions)
     owner, _ = solid.owner(grid.x_um, grid.y_um)
-    sample = grid.sample
+    sample = _primaries(grid.sample, table, owner, micro)
     is_open = cracks.open_boundaries(sample, table, owner)
     lookup = NodeLookup.between(grid, x, y)
     boundary = lookup.linear(sample.signed_um, boundary_gradient(sample))
     open_pixels = lookup.nearest(is_open)
 
-    def contrast(scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    def per_grain(scale: float, offset: float, stream: str) -> np.ndarray:
         uid = particle_uids(table, owner)
         sides = []
         for keys in (
             np.minimum(sample.near_key, sample.next_key),
             np.maximum(sample.near_key, sample.next_key),
         ):
-            value = grain_contrast(lattice.seed, keys, uid) * np.float32(scale)
+            value = grain_contrast(lattice.seed, keys, uid, stream) * np.float32(scale)
             sides.append(lookup.nearest(value + np.float32(offset)))
         return np.where(boundary >= 0, *sides)
+
+    def contrast(scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+        return per_grain(scale, offset, CONTRAST_STREAM)
 
     def li_loss() -> np.ndarray:
         # smooth across node cells: the depletion length is about a node pitch
         return lookup.bilinear(cracks.li_loss(sample.signed_um, is_open))
 
-    return FaceMicrostructure(boundary, open_pixels, contrast, li_loss)
+    def grain_li() -> np.ndarray:
+        return per_grain(1.0, 0.0, LI_STREAM)
+
+    return FaceMicrostructure(boundary, open_pixels, contrast, li_loss, grain_li)
 
 
 def at_points(
@@ -107,28 +134,37 @@ def at_points(
     owner: np.ndarray,
     axes: tuple[np.ndarray, np.ndarray],
     z_um: float,
+    micro: MicrostructureParameters,
 ) -> FaceMicrostructure:
     """The point path: grains evaluated at the pixels that lie in a particle."""
     x, y = axes
     rows, cols = np.nonzero(owner >= 0)
     points = np.column_stack([x[cols], y[rows], np.full(rows.size, z_um)])
-    sample: GrainSample = grains_at_points(lattice, points)
+    sample: GrainSample = _primaries(
+        grains_at_points(lattice, points), table, owner[rows, cols], micro
+    )
     is_open = cracks.open_boundaries(sample, table, owner[rows, cols])
     boundary = np.full(owner.shape, np.inf, dtype=np.float32)
     boundary[rows, cols] = sample.signed_um
     open_pixels = np.zeros(owner.shape, dtype=bool)
     open_pixels[rows, cols] = is_open
 
-    def contrast(scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    def per_grain(scale: float, offset: float, stream: str) -> np.ndarray:
         values = np.full(owner.shape, offset, dtype=np.float32)
         uid = particle_uids(table, owner[rows, cols])
-        values[rows, cols] += grain_contrast(lattice.seed, sample.near_key, uid) * scale
+        values[rows, cols] += grain_contrast(lattice.seed, sample.near_key, uid, stream) * scale
         return values
+
+    def contrast(scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+        return per_grain(scale, offset, CONTRAST_STREAM)
 
     def li_loss() -> np.ndarray:
         return cracks.li_loss(boundary, open_pixels)
 
-    return FaceMicrostructure(boundary, open_pixels, contrast, li_loss)
+    def grain_li() -> np.ndarray:
+        return per_grain(1.0, 0.0, LI_STREAM)
+
+    return FaceMicrostructure(boundary, open_pixels, contrast, li_loss, grain_li)
 
 
 def grid_subdivisions(axes: tuple[np.ndarray, np.ndarray], lattice: GrainLattice, most: int) -> int:

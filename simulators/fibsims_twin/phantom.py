@@ -5,22 +5,25 @@ phantom is instead a set of analytic objects cut by the plane of the current fac
 on the grid the detector asks for, so any face anywhere is exact, reproducible and cheap.
 
 Model:
-- secondary particles (label 1, NMC811): a Boolean model of ellipsoids, ~10 um across, some
-  elongated (:mod:`fibsims_twin.particles`);
-- inside them: primary grains (Voronoi cells of a jittered lattice, :mod:`fibsims_twin.grains`),
-  intergranular cracks on some grain boundaries (:mod:`fibsims_twin.cracks`) and closed internal
-  pores (:mod:`fibsims_twin.pores`); cracks and internal pores are filled with epoxy (label 0);
-- carbon-binder domain (label 2): pore points within ``cbd_neck_reach_um`` of two particles,
-  i.e. the necks between them;
+- secondary particles (label 1, NMC811): a packing of ellipsoids ~10 um across, some elongated,
+  that meet at flattened contacts and never interpenetrate further
+  (:mod:`fibsims_twin.packing`, :mod:`fibsims_twin.particles`);
+- inside them: primary grains (Voronoi cells of a jittered lattice, or those cells merged into
+  radial columns: :mod:`fibsims_twin.grains`, :mod:`fibsims_twin.radial`), intergranular cracks
+  on some grain boundaries (:mod:`fibsims_twin.cracks`) and closed internal pores
+  (:mod:`fibsims_twin.pores`); cracks and internal pores are filled with epoxy (label 0);
+- carbon-binder domain: pore points within the neck reach of two particles or the surface reach
+  of one, its volume set by the electrode's composition; inside it a nanoporous texture decides
+  solid CBD (label 2) or epoxy-filled nanopore (label 0) (:mod:`fibsims_twin.binder`);
 - pore (label 0): the rest, filled with epoxy in a FIB sample.
-Porosity is the pore (label 0) fraction, calibrated to the recipe's target
-(:mod:`fibsims_twin.calibration`).
+Porosity is the pore (label 0) fraction, calibrated to the recipe's target with the
+composition (:mod:`fibsims_twin.calibration`).
 
 Li field: each particle draws a mean Li content x (Li_x Ni0.8 Mn0.1 Co0.1 O2) and a core-shell
-gradient g; inside it x = x_p + g (rho^2 - 3/5) - loss(cracks), rho^2 the normalised radius
-(x^T Q x) of the point (3/5 is its volume mean, so x_p stays the particle mean) and the loss the
-depletion beside open cracks. Where particles overlap, a point belongs to the one it lies
-deepest in (smallest rho^2).
+gradient g; inside it x = x_p + g (rho^2 - 3/5) + grain offset - loss(cracks) + surface layer,
+rho^2 the normalised radius (x^T Q x) of the point (3/5 is its volume mean, so x_p stays the
+particle mean), the loss the depletion beside open cracks (:mod:`fibsims_twin.face`). Where two
+particles meet at a contact, a point belongs to the one it lies deepest in (smallest rho^2).
 
 Coordinates: the face frame of :mod:`fibsims.instrument.types` (x across, y down, z along the
 slicing axis), shifted by a fixed ``origin_offset_um`` so that z = 0 is not a cell boundary.
@@ -28,6 +31,7 @@ slicing axis), shifted by a fixed ``origin_offset_um`` so that z = 0 is not a ce
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +39,7 @@ import numpy as np
 
 from fibsims.instrument import InstrumentError
 from fibsims_twin import microstructure
+from fibsims_twin.binder import BinderTexture
 from fibsims_twin.calibration import PhaseStatistics, calibrate
 from fibsims_twin.cracks import CrackModel
 from fibsims_twin.face import FaceTruth
@@ -51,18 +56,23 @@ from fibsims_twin.particles import (
     D_COLUMNS,
     MAX_CRACK_PLANES,
     Q_COLUMNS,
-    ParticleField,
+    S_COLUMNS,
+    shared_field,
 )
 from fibsims_twin.pores import InternalPores
-from fibsims_twin.sample_section import read_twin_section
+from fibsims_twin.radial import check_morphology
+from fibsims_twin.sample_section import read_primaries, read_twin_section
 from fibsims_twin.sections import Sections, check_axis, cover_counts
 
-# cover counts packed in 16 bits: particles within reach (5 bits; a point within reach of 32
-# particles would need ~20x the densest calibrated packing), internal pores (2 bits; they never
-# overlap), particles (9 bits)
-PORE_WEIGHT = 1 << 5
-SOLID_WEIGHT = 1 << 7
-CBD_MIN_PARTICLES = 2  # the model's rule: CBD sits where two particles come within reach
+# cover counts packed in 15 bits of an int16: particles within the neck reach (5 bits), within
+# the surface reach (4 bits), internal pores (2 bits; they never overlap), particles (3 bits; a
+# packing meets at contacts, at most a few at a point); bit 14 is the binder's texture (solid).
+# A point within the neck reach of 32 particles would need several times the densest packing.
+SURFACE_WEIGHT = 1 << 5
+PORE_WEIGHT = 1 << 9
+SOLID_WEIGHT = 1 << 11
+TEXTURE_BIT = 1 << 14
+CBD_MIN_PARTICLES = 2  # the model's rule: CBD sits where two particles come within the neck reach
 
 
 class Phantom:
@@ -82,15 +92,22 @@ class Phantom:
         self.micro = micro or MicrostructureParameters()
         self.seed = int(seed)
         self.porosity = self.parameters.default_porosity if porosity is None else float(porosity)
+        check_morphology(self.micro)
         if not 0 <= self.micro.crack_planes_max <= MAX_CRACK_PLANES:
             raise ValueError(f"crack_planes_max must be 0..{MAX_CRACK_PLANES} (table columns)")
         try:
             self.statistics: PhaseStatistics = calibrate(self.porosity, self.parameters, self.micro)
         except ValueError as error:
             raise InstrumentError(f"sample.twin.porosity: {error}") from None
-        self.particles = ParticleField(
-            self.seed, self.statistics.intensity_per_um3, self.parameters, self.micro
+        self.particles = shared_field(
+            self.seed,
+            self.statistics.intensity_per_um3,
+            self.parameters,
+            self.micro,
+            self.statistics.neck_reach_um,
+            self.statistics.surface_reach_um,
         )
+        self.texture = BinderTexture(self.seed, self.parameters)
         self.lattice = GrainLattice(
             self.seed,
             self.micro.grain_spacing_um,
@@ -99,7 +116,7 @@ class Phantom:
         )
         self.pores = InternalPores.of(self.seed, self.micro)
         self.cracks = CrackModel(self.seed, self.micro)
-        self.composition = compositions(materials or MaterialParameters())
+        self.composition = compositions(materials or MaterialParameters(), self.parameters)
 
     @classmethod
     def from_sample(
@@ -112,6 +129,10 @@ class Phantom:
         """Build the phantom a recipe's ``sample`` section names (its ``twin`` subsection)."""
         p = parameters or PhantomParameters()
         seed, porosity = read_twin_section(sample, p)
+        micro = micro or MicrostructureParameters()
+        primaries = read_primaries(sample)
+        if primaries is not None:
+            micro = dataclasses.replace(micro, primary_morphology=primaries)
         return cls(seed, porosity, p, materials, micro)
 
     def face(self, z_um: float, x_um: np.ndarray, y_um: np.ndarray) -> FaceTruth:
@@ -138,12 +159,12 @@ class Phantom:
         )
         if m:
             structure = microstructure.on_grid(
-                self.lattice, self.cracks, table, solid, (px, py), middle, m
+                self.lattice, self.cracks, table, solid, (px, py), middle, m, self.micro
             )
         else:
             owner = solid.owner(px, py)
             structure = microstructure.at_points(
-                self.lattice, self.cracks, table, owner[0], (px, py), middle
+                self.lattice, self.cracks, table, owner[0], (px, py), middle, self.micro
             )
         crack_pixels = self.cracks.in_crack(structure.boundary_um, structure.is_open)
         faces = []
@@ -176,20 +197,25 @@ class Phantom:
         pz: float,
         crack_pixels: np.ndarray,
     ) -> np.ndarray:
-        """NMC inside a particle but not in a pore or crack; CBD outside within reach of two
-        particles; pore (epoxy) elsewhere. ``crack_pixels``: flat indices inside open cracks."""
+        """NMC inside a particle but not in a pore or crack; CBD outside within the neck reach
+        of two particles or the surface reach of one, where its texture is solid; pore (epoxy)
+        elsewhere. ``crack_pixels``: flat indices inside open cracks."""
         table, solid = here
         px, py = grid
-        reach = Sections.of(table[:, CX : CZ + 1], table[:, D_COLUMNS], pz)
+        centres = table[:, CX : CZ + 1]
+        necks = Sections.of(centres, table[:, D_COLUMNS], pz)
+        coats = Sections.of(centres, table[:, S_COLUMNS], pz)
         covers = cover_counts(
             (py.size, px.size),
             [
-                (reach.spans(px, py), 1),
+                (necks.spans(px, py), 1),
+                (coats.spans(px, py), SURFACE_WEIGHT),
                 (self.pores.spans(px, py, pz), PORE_WEIGHT),
                 (solid.spans(px, py), SOLID_WEIGHT),
             ],
         )
-        labels = LABEL_OF_COVERS.take(covers.view(np.uint16))
+        covers |= self.texture.bits(px, py, pz, TEXTURE_BIT)
+        labels = LABEL_OF_COVERS.take(covers)
         crack = labels.reshape(-1)[crack_pixels]
         labels.reshape(-1)[crack_pixels] = np.where(crack == Material.NMC811, Material.PORE, crack)
         return labels
@@ -197,14 +223,18 @@ class Phantom:
 
 def _label_table() -> np.ndarray:
     """The phase of every packed cover count (see ``PORE_WEIGHT``): NMC inside a particle and
-    out of its pores, CBD outside within reach of two particles, pore (epoxy) elsewhere."""
-    code = np.arange(1 << 16)
-    reach = code % PORE_WEIGHT
+    out of its pores, CBD outside within the neck reach of two particles or the surface reach
+    of one where the texture is solid, pore (epoxy) elsewhere."""
+    code = np.arange(TEXTURE_BIT << 1)
+    necks = code % SURFACE_WEIGHT
+    coats = (code // SURFACE_WEIGHT) % (PORE_WEIGHT // SURFACE_WEIGHT)
     pores = (code // PORE_WEIGHT) % (SOLID_WEIGHT // PORE_WEIGHT)
-    solids = code // SOLID_WEIGHT
+    solids = (code // SOLID_WEIGHT) % (TEXTURE_BIT // SOLID_WEIGHT)
+    textured = code >= TEXTURE_BIT
     labels = np.full(code.size, Material.PORE, dtype=np.uint8)
     labels[(solids > 0) & (pores == 0)] = Material.NMC811
-    labels[(solids == 0) & (reach >= CBD_MIN_PARTICLES)] = Material.CBD
+    domain = (solids == 0) & ((necks >= CBD_MIN_PARTICLES) | (coats >= 1))
+    labels[domain & textured] = Material.CBD
     return labels
 
 

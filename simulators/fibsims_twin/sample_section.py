@@ -13,8 +13,20 @@ from fibsims.instrument import InstrumentError
 from fibsims_twin.parameters import PhantomParameters
 
 PHANTOMS: tuple[str, ...] = ("nmc811",)
-TWIN_KEYS: tuple[str, ...] = ("phantom", "seed", "porosity")
+TWIN_KEYS: tuple[str, ...] = ("phantom", "seed", "porosity", "primaries")
+PRIMARIES: tuple[str, ...] = ("equiaxed", "radial")
 EXAMPLE_TWIN = "twin: {phantom: nmc811, seed: 811, porosity: 0.30}"
+
+
+def read_primaries(sample: Mapping[str, Any]) -> str | None:
+    """``sample.twin.primaries`` (the primary-grain morphology), None when not given."""
+    twin = sample.get("twin") if isinstance(sample, Mapping) else None
+    value = twin.get("primaries") if isinstance(twin, Mapping) else None
+    if value is not None and value not in PRIMARIES:
+        raise InstrumentError(
+            f"sample.twin.primaries is {value!r}; set one of: {', '.join(PRIMARIES)}"
+        )
+    return value
 
 
 def read_twin_section(sample: Mapping[str, Any], p: PhantomParameters) -> tuple[int, float]:

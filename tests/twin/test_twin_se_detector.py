@@ -269,19 +269,21 @@ def test_default_contrast_and_brightness_reproduce_the_images_before_the_amplifi
     make_twin, kit
 ) -> None:
     # digests of the bytes the twin produced before the video amplifier (and the true-face
-    # model) existed; a change here means the default images changed
+    # model) existed; a change here means the default images changed (last: the packed phantom
+    # with its composition-based, textured binder, issue 11)
     quiet = make_twin(seed=3, parameters=kit.quiet_parameters())
     assert quiet.se_detector.contrast() == 0.5 and quiet.se_detector.brightness() == 0.5
     quiet.column.unblank()
     assert _sha(quiet.se_detector.acquire_image(ScanRequest((96, 64), 3.0, 2, 10.0)).pixels) == (
-        "a91f1221849e8588"
+        "209d646f8cf1a982"
     )
     img, ras, _, _ = kit.run_slice(make_twin(seed=5), 1, autofocus_every=1000)
     # both digests changed with issue 11's physics: the Yamamura-Tawara milling rate and the
     # 16 um cut (the face the scans sputter, the timing), the SIMS model (matrix-effect yields,
-    # duty cycle, ADC detection, area sampling, angular sputtering of the raster)
+    # duty cycle, ADC detection, area sampling, angular sputtering of the raster), the packed
+    # phantom (particles, binder, grains, Li field)
     digests = (_sha(img.pixels), _sha(ras.count_maps))
-    assert digests == ("46621de726d95e1a", "965844a8dd67804f"), digests
+    assert digests == ("867afd0413edcacf", "93c251a211178bfe"), digests
 
 
 def _same_image(make_twin, kit, contrast=None, brightness=None, current_na=0.1):

@@ -40,7 +40,7 @@ def test_6li_to_7li_count_ratio_at_low_rates_is_natural_times_the_duty_cycle_bia
     # the orthogonal extraction catches sqrt(m6 / m7) = 0.926 as much of 6Li+ as of 7Li+
     expected = natural * math.sqrt(ISOTOPES["6Li"].mass_u / ISOTOPES["7Li"].mass_u)
     sigma = (n6 / n7) * math.sqrt(1 / n6 + 1 / n7)
-    assert n6 > 10_000
+    assert n6 > 5_000  # the default field crosses ~40 % NMC (the packed phantom)
     assert abs(n6 / n7 - expected) < 3 * sigma
     assert abs(n6 / n7 - natural) > 10 * sigma
     li6, li7 = (ISOTOPES[i].mass_u - ELECTRON_MASS_U for i in ("6Li", "7Li"))
@@ -50,7 +50,7 @@ def test_6li_to_7li_count_ratio_at_low_rates_is_natural_times_the_duty_cycle_bia
 
 
 def test_saturation_of_the_digitiser_hits_the_major_isotope_first(make_twin) -> None:
-    scan = ScanRequest((128, 128), 50.0, 20, 20.0)
+    scan = ScanRequest((256, 256), 50.0, 20, 20.0)  # enough 6Li+ counts for 5 %
     ratios = {}
     for current in (0.1, 4.0):
         n7, n6 = (

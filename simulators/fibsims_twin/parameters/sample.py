@@ -23,8 +23,8 @@ class MaterialParameters:
     # physics.md: theoretical density ~4.7-4.8 g/cm3, Li atom density ~2.95e22 cm^-3, i.e.
     # 2.95e22 formula units x 4 atoms (at x = 1).
     nmc_atom_density_per_cm3: float = 4 * 2.95e22
-    # CBD: carbon black + PVDF (CH2CF2)n; physics.md slurry 8:1:1 -> carbon : PVDF = 1 : 1 by mass
-    cbd_carbon_mass_fraction: float = 0.5  # physics.md (8:1:1)
+    # CBD: carbon black + PVDF (CH2CF2)n; its carbon : PVDF mass ratio is the electrode's
+    # composition (PhantomParameters: active / carbon / binder mass fractions)
     carbon_molar_mass_g_per_mol: float = 12.011  # IUPAC standard atomic weight
     pvdf_monomer_molar_mass_g_per_mol: float = 64.035  # C2H2F2 from IUPAC atomic weights
     cbd_atom_density_per_cm3: float = 1.0e23  # ASSUMED: ~1.8-2.0 g/cm3 carbon and PVDF
@@ -54,7 +54,8 @@ class MaterialParameters:
 
 @dataclass(frozen=True)
 class PhantomParameters:
-    """Secondary particles (a Boolean model of ellipsoids), CBD at the necks, the Li field."""
+    """Secondary particles (a packing of ellipsoids), the electrode composition and the CBD,
+    the Li field."""
 
     default_porosity: float = 0.335  # physics.md: Chen2020 porosity
     porosity_min: float = 0.05  # ASSUMED: the range the calibration is meant for (> pores+cracks)
@@ -69,9 +70,6 @@ class PhantomParameters:
     elongation_min: float = 1.4  # ASSUMED
     elongation_max: float = 2.2  # ASSUMED (physics.md example ~2.1)
     axis_jitter_sigma: float = 0.08  # ASSUMED: volume-preserving triaxial scatter of every particle
-    # ASSUMED: a pore point within this distance of the surfaces of two particles is CBD
-    # (physics.md: CBD fills part of the pore space, mostly at necks). 1 um gives ~5 vol % CBD.
-    cbd_neck_reach_um: float = 1.0
     # ASSUMED: per-particle mean Li content x of Li_x(NMC811), a partly delithiated electrode
     soc_mean: float = 0.7
     soc_sigma: float = 0.12  # ASSUMED: particle-to-particle spread (physics.md heterogeneity)
@@ -79,11 +77,61 @@ class PhantomParameters:
     soc_max: float = 1.0  # physics.md formula: x <= 1
     # ASSUMED: surface-minus-core contrast of x, drawn per particle with zero mean (core-shell)
     soc_gradient_sigma: float = 0.1
-    # numerical: the lazy Boolean model is generated in cubic cells of this size; part of the
-    # phantom's identity (changing it changes the realisation, not the statistics).
-    cell_size_um: float = 20.0
+    # ASSUMED: grain-to-grain spread of x within a particle (primaries delithiate at different
+    # rates: orientation and size dependent; physics.md: SOC differs within particles)
+    grain_soc_sigma: float = 0.04
+    # Surface reconstruction layer: cycled Ni-rich layered oxides grow a Li-poor rock-salt
+    # (NiO-like) layer a few nm thick at the particle surface, thicker after cycling (Lin et al.,
+    # Nat. Commun. 5 (2014) 3529: 2-5 nm pristine, ~10-20 nm after cycling). ASSUMED 15 nm, and
+    # x lowered by 0.5 there (rock salt holds little Li).
+    surface_layer_thickness_nm: float = 15.0
+    surface_layer_soc_delta: float = -0.5
+    # numerical: candidates are drawn in cubic cells of this size; part of the phantom's identity
+    # (changing it changes the realisation, not the statistics). It must exceed two of the
+    # largest semi-axis plus two relaxation shifts, so only neighbouring cells can touch.
+    cell_size_um: float = 64.0
+    # numerical: the packing (fibsims_twin.packing): Jacobi rounds of pair pushes, the halo of
+    # neighbouring candidates each cell is relaxed with, and the largest shift of a candidate
+    packing_rounds: int = 12
+    packing_halo_um: float = 16.0
+    packing_max_shift_um: float = 6.0
+    # ASSUMED: two particles may meet over a contact flattened by this share of their supports
+    # along the line of centres (calendering presses secondaries together); deeper overlaps are
+    # removed by shrinking. 0 would be a hard packing, which local rules cannot make dense
+    # enough for an 8:1:1 electrode at 30 % porosity (packing.py).
+    contact_flattening: float = 0.1
+    # numerical: the calibration's reference packing, a periodic cube of this many cells a side
+    packing_reference_cells: int = 2
+    packing_reference_intensities: int = 6  # numerical: points of the intensity -> fraction curve
+    # Electrode composition by mass, active : carbon black : PVDF = 8 : 1 : 1 (physics.md slurry)
+    active_mass_fraction: float = 0.8
+    carbon_mass_fraction: float = 0.1
+    binder_mass_fraction: float = 0.1
+    # Densities: NMC811 theoretical ~4.7-4.8 g/cm3 (physics.md); carbon black (acetylene black,
+    # Super P) ~1.8-2.0 g/cm3 and PVDF 1.78 g/cm3 (manufacturers' data sheets, e.g. Imerys
+    # Super P Li; Solvay Solef PVDF 1.75-1.80)
+    nmc_density_g_per_cm3: float = 4.75
+    carbon_black_density_g_per_cm3: float = 1.9
+    pvdf_density_g_per_cm3: float = 1.78
+    # ASSUMED: internal (nano)porosity of the carbon-binder domain. FIB-SEM tomography of CBD
+    # reports roughly half of its volume as pores below ~100 nm (e.g. Zielke et al., Adv. Energy
+    # Mater. 5 (2015) 1401612, and Vierrath et al., Electrochem. Commun. 60 (2015) 176); not
+    # checked against those papers here, hence ASSUMED at 0.5.
+    cbd_nanoporosity: float = 0.5
+    # ASSUMED: the binder collects at necks: a pore point is CBD within the neck reach of two
+    # particles, or within this share of the neck reach of one (a thinner surface coating). The
+    # neck reach itself is calibrated so the CBD volume matches the composition.
+    cbd_surface_reach_share: float = 0.4
+    # ASSUMED: correlation length of the CBD's nanoporous texture (pores of ~50-100 nm, the
+    # scale of carbon black primary particles, ~30-50 nm, and their aggregates)
+    cbd_texture_length_nm: float = 60.0
+    cbd_texture_voxel_nm: float = 20.0  # numerical: voxel of the texture tile
+    cbd_texture_tile_voxels: int = 128  # numerical: tile side (period 2.56 um, seeded)
+    # ASSUMED: Li atomic fraction of the CBD (electrolyte residue, LiF / Li2CO3 of the SEI and
+    # the CEI on carbon); the electrode has seen electrolyte (it is partly delithiated)
+    cbd_li_atomic_fraction: float = 0.01
     origin_offset_um: tuple[float, float, float] = (137.0, 59.0, 211.0)  # numerical: z=0 unspecial
-    cell_cache_size: int = 4096  # numerical: cells kept in memory
+    cell_cache_size: int = 1024  # numerical: cells kept in memory (each of its three caches)
     shape_quadrature_points: int = 8192  # numerical: E[V] of particle shapes for the calibration
 
 
@@ -121,6 +169,14 @@ class MicrostructureParameters:
     internal_pore_radius_um: float = 0.12
     internal_pore_fraction: float = 0.02
     internal_pore_spacing_um: float = 0.5
+    # Morphology of the primaries: "equiaxed" (Voronoi cells) or "radial" (cells merged into
+    # columns along the particle's radius, fibsims_twin.radial). Ni-rich secondaries often show
+    # elongated, radially aligned (rod-like) primaries, notably concentration-gradient and
+    # doped NMC; ASSUMED dimensions (no measured distribution at hand): columns one lattice
+    # spacing wide and three long, i.e. ~0.25 x 0.75 um.
+    primary_morphology: str = "equiaxed"
+    radial_grain_width_um: float = 0.25
+    radial_grain_aspect: float = 3.0
     # numerical: grain boundaries are found on a grid this many times finer than the lattice
     # and interpolated to the pixels (exact between pixels that see the same two grains).
     grain_grid_subdivisions: int = 3

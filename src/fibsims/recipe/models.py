@@ -35,6 +35,10 @@ class TwinSample(RecipeModel):
         description=f"random seed of the phantom, 0 to {MAX_SEED}; same seed, same sample",
     )
     porosity: float = Field(ge=0.05, le=0.6, description="pore volume fraction, 0.05 to 0.6")
+    primaries: Literal["equiaxed", "radial"] = Field(
+        default="equiaxed",
+        description="primary grains: equiaxed, or radial (elongated along the particle radius)",
+    )
 
 
 class Sample(RecipeModel):
