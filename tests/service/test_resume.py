@@ -4,11 +4,13 @@ dataset, those of a run that never stopped."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from fibsims.service.folder import RunFolderError
+from fibsims.service.lock import RunLock
 from fibsims.service.runs import ResumeRequest, RunRequest, resume_run, start_run
 from fibsims.service.status import abort_run, run_status
 
@@ -48,6 +50,18 @@ def test_resume_refuses_a_completed_run(quick_variant, tmp_path):
 def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(RunFolderError, match="not a fibsims run folder"):
         resume_run(ResumeRequest(tmp_path, progress=False))
+
+
+def test_resume_reports_a_held_lock_before_judging_the_folder(tmp_path):
+    """A run holds its folder's lock seconds before it writes run.json (its instrument opens
+    in between): a resume then must say who works on the folder, not "not a run folder"."""
+    with RunLock(tmp_path, "run"):
+        assert not (tmp_path / "run.json").exists()
+        with pytest.raises(
+            RunFolderError, match=rf"another fibsims process .*process {os.getpid()}"
+        ):
+            resume_run(ResumeRequest(tmp_path, progress=False))
+    assert not (tmp_path / "owner.json").exists()
 
 
 def test_an_interrupted_write_is_set_aside_and_the_slice_redone(

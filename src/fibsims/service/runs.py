@@ -5,7 +5,8 @@ leaves nothing behind: the recipe, the folder (``--out``), the folder's lock (on
 run), the faults, then the backend and preflight (ladder, time limit, disk). Only then are the
 run's files written and the session run (:mod:`fibsims.service.session`).
 
-Resume takes the folder's lock, reads the folder under it (:mod:`fibsims.service.folder`),
+Resume takes the folder's lock (a held lock is refused, naming its holder, before the folder's
+contents are judged), reads the folder under it (:mod:`fibsims.service.folder`),
 refuses an edited recipe (:mod:`fibsims.service.integrity`), cuts a torn journal tail, checks
 every committed slice file against its journalled checksum, sets leftovers of an interrupted
 write aside, and starts the engine at the first slice not committed, with the instrument clock
@@ -107,6 +108,28 @@ def _locked(folder: Path, command: str) -> Iterator[RunLock]:
         yield lock
     finally:
         lock.release()
+
+
+@contextlib.contextmanager
+def _locked_run(layout: RunLayout, command: str) -> Iterator[RunFolder]:
+    """The run in ``layout.folder``, read under its lock, which is held until the block ends.
+
+    Why the lock is judged before the contents: ``fibsims run`` takes the folder's lock first
+    and writes ``run.json`` only once its instrument is open (seconds later), so a folder whose
+    lock a live process holds may not look like a run yet; it must be refused as in use, naming
+    the holder, not as "not a run folder". A folder without a lock file is read first, so that
+    a folder that is no run is refused without leaving a lock file in it; if reading it fails,
+    the lock file is looked for again, in case a run took the folder meanwhile.
+    """
+    lock_file = layout.folder / LOCK_NAME
+    if not lock_file.exists():
+        try:
+            open_run_folder(layout)
+        except RunFolderError:
+            if not lock_file.exists():
+                raise
+    with _locked(layout.folder, command):
+        yield open_run_folder(layout)
 
 
 def _missing_levels(folder: Path) -> list[Path]:
@@ -222,9 +245,7 @@ def resume_run(request: ResumeRequest) -> RunReport:
     interrupted while finalizing) where it stopped."""
     with run_control() as control:
         layout = RunLayout(request.folder)
-        open_run_folder(layout)  # a folder that is not a run is refused before locking it
-        with _locked(layout.folder, "resume"):
-            run = open_run_folder(layout)
+        with _locked_run(layout, "resume") as run:
             state = run.effective_state
             if state in {"completed", "aborted"}:
                 raise RunFolderError(
