@@ -24,11 +24,11 @@ pytestmark = pytest.mark.slow
 RECIPE = """
 recipe: loops
 version: 1
-sample: {name: NMC811, twin: {phantom: nmc811, seed: 811, porosity: 0.3}}
+sample: {name: NMC811, twin: {phantom: nmc811, seed: 811, porosity: 0.4}}
 instrument: {ion_species: Xe, voltage_kv: 30}
 volume: {face_width_um: 20, face_height_um: 15, slice_thickness_nm: 25, slices: 8}
 slice:
-  - mill: {current_na: 15, depth_um: 18}
+  - mill: {current_na: 15, depth_um: 16}
   - se_image: {current_pa: 100, resolution: [768, 512], dwell_us: 3}
   - sims_raster: {current_pa: 300, resolution: [32, 32], dwell_us: 50, frames: 2,
                   peaks: [7Li+]}
