@@ -20,6 +20,7 @@ nanopores and in the particles' internal pores and cracks: 1 - a (1 - p) - c (1 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +39,7 @@ from fibsims_twin.particles import (
     shape_factors,
 )
 from fibsims_twin.pores import InternalPores
+from fibsims_twin.result_cache import cache_key, load_floats, store_floats
 from fibsims_twin.rng import keyed_generator
 
 SHAPE_QUADRATURE_STREAM = "phantom.shape_quadrature"
@@ -101,28 +103,51 @@ def reference_points(box_um: float) -> np.ndarray:
 
 
 class Coverage:
-    """How many particles, grown by a reach, cover each reference point."""
+    """How many particles, grown by a reach, cover each reference point.
 
-    def __init__(self, packing: ReferencePacking, reach_max_um: float) -> None:
+    Why the pairs are kept sorted by the reach they need: a point can lie in a particle grown
+    by r only if it is within the particle's largest semi-axis plus r of its centre, so
+    ``counts(r)`` evaluates the quadratic forms only for the pairs whose distance less that
+    semi-axis is below r (plus a margin far above rounding), a small prefix of the list for
+    the reaches the bisection tries. The pairs left out are outside at that reach, so the
+    counts are the same integers as over all pairs.
+    """
+
+    ENTRY_MARGIN_UM = 1e-6  # pairs needing up to this much more reach are evaluated too
+
+    def __init__(
+        self, packing: ReferencePacking, reach_max_um: float, only: np.ndarray | None = None
+    ) -> None:
+        """``only``: a mask of the reference points to cover (the others count 0)."""
         self.packing = packing
-        points = reference_points(packing.box_um)
+        box = packing.box_um
+        points = reference_points(box)
         self.n = points.shape[0]
-        tree = cKDTree(packing.centres, boxsize=packing.box_um)
-        bound = float(packing.axes.max()) + reach_max_um
-        neighbours = tree.query_ball_point(points, bound)
-        counts = np.array([len(n) for n in neighbours])
-        self.point = np.repeat(np.arange(self.n), counts)
-        self.particle = np.concatenate([np.asarray(n, dtype=np.intp) for n in neighbours])
-        step = points[self.point] - packing.centres[self.particle]
-        self.step = step - packing.box_um * np.round(step / packing.box_um)
+        index = np.arange(self.n) if only is None else np.flatnonzero(only)
+        tree = cKDTree(packing.centres, boxsize=box)
+        largest = packing.axes.max(axis=1)
+        bound = float(largest.max()) + reach_max_um
+        found = cKDTree(points[index], boxsize=box).sparse_distance_matrix(
+            tree, bound, output_type="ndarray"
+        )
+        point, particle = index[found["i"]], found["j"].astype(np.intp)
+        step = points[point] - packing.centres[particle]
+        step -= box * np.round(step / box)
+        entry = np.sqrt(np.einsum("ni,ni->n", step, step)) - largest[particle]
+        needed = entry < reach_max_um + self.ENTRY_MARGIN_UM  # never inside at any reach
+        entry, point, particle, step = entry[needed], point[needed], particle[needed], step[needed]
+        order = np.argsort(entry)
+        self.entry = entry[order]
+        self.point, self.particle, self.step = point[order], particle[order], step[order]
 
     def counts(self, reach_um: float) -> np.ndarray:
+        within = int(np.searchsorted(self.entry, reach_um + self.ENTRY_MARGIN_UM))
         forms = quadratic_form(self.packing.axes + reach_um, self.packing.rotation)
-        qxx, qxy, qxz, qyy, qyz, qzz = forms[self.particle].T
-        x, y, z = self.step.T
+        qxx, qxy, qxz, qyy, qyz, qzz = forms[self.particle[:within]].T
+        x, y, z = self.step[:within].T
         rho2 = qxx * x * x + qyy * y * y + qzz * z * z
         rho2 += 2 * (qxy * x * y + qxz * x * z + qyz * y * z)
-        return np.bincount(self.point, rho2 < 1.0, minlength=self.n)
+        return np.bincount(self.point[:within], rho2 < 1.0, minlength=self.n)
 
 
 @lru_cache(maxsize=4)
@@ -167,8 +192,8 @@ def packing_curve(p: PhantomParameters) -> tuple[np.ndarray, np.ndarray]:
 
 def neck_reach_um(p: PhantomParameters, packing: ReferencePacking, domain: float) -> float:
     """The neck reach whose CBD domain fills ``domain`` of the reference cube (bisection)."""
-    coverage = Coverage(packing, REACH_MAX_UM)
-    solid = coverage.counts(0.0) > 0
+    solid = Coverage(packing, 0.0).counts(0.0) > 0
+    coverage = Coverage(packing, REACH_MAX_UM, only=~solid)  # only pore points become CBD
     share = p.cbd_surface_reach_share
 
     def cbd(reach: float) -> float:
@@ -195,7 +220,26 @@ def calibrate(
     target_pore_fraction: float, p: PhantomParameters, micro: MicrostructureParameters
 ) -> PhaseStatistics:
     """Intensity and binder reach for the target porosity (see the module docstring); refuses
-    a porosity the composition cannot reach."""
+    a porosity the composition cannot reach.
+
+    The result is kept in the twin's on-disk cache (:mod:`fibsims_twin.result_cache`), keyed
+    by the arguments and the code: it is most of the time a twin takes to open, and every
+    process would compute the same numbers again. A refusal is never cached.
+    """
+    key = cache_key("calibration", float(target_pore_fraction), p, micro)
+    fields = tuple(f.name for f in dataclasses.fields(PhaseStatistics))
+    stored = load_floats(key, fields)
+    if stored is not None:
+        return PhaseStatistics(**stored)
+    statistics = compute_calibration(target_pore_fraction, p, micro)
+    store_floats(key, dataclasses.asdict(statistics))
+    return statistics
+
+
+def compute_calibration(
+    target_pore_fraction: float, p: PhantomParameters, micro: MicrostructureParameters
+) -> PhaseStatistics:
+    """:func:`calibrate` without the cache."""
     shares = solid_shares(p)
     internal = internal_pore_share(p, micro)
     solid = 1.0 - target_pore_fraction
