@@ -41,6 +41,7 @@ from fibsims_twin.noise import blur, expected_extraction_counts, extraction_coun
 from fibsims_twin.parameters import SECOND_PER_MICROSECOND
 from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
 from fibsims_twin.spectrum import sum_spectrum
+from fibsims_twin.spectrum_lines import ExtraIons, RasterSources
 from fibsims_twin.tof_counts import (
     PRIMARY_ELEMENT,
     DepthStack,
@@ -120,6 +121,7 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             else 0.0
         )
         n = self.extractions_per_pixel(scan.dwell_us, scan.frames)
+        extra = self._extra_ions(request.polarity, stack, detected, efficiency, n)
         rng = self._streams.at_position(RASTER_STREAM, state.face_z_um)
         shape = faces[0].shape
         maps = np.empty((len(ions), *shape), dtype=np.uint32)
@@ -132,11 +134,11 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
                 if solid_share is not None:
                     rate *= solid_share
             else:
-                rate = blur(
-                    detected[element] * np.float32(ion.isotope.abundance),
-                    acquisition.sigma_px,
-                    p.noise,
-                )
+                rate = detected[element] * np.float32(ion.isotope.abundance)
+                interfering = extra.window_rate(ion.mass_u) if extra is not None else None
+                if interfering is not None:
+                    rate = rate + interfering
+                rate = blur(rate, acquisition.sigma_px, p.noise)
             maps[k] = extraction_counts(rng, rate, n, WINDOW_FRACTION, p.noise)
             observed = expected_extraction_counts(rate, n)
             true_line = rate.sum(axis=1, dtype=np.float64)
@@ -147,6 +149,8 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         peaks = self._spectral_peaks(
             request.polarity, ions, detected, areas, xe_per_pixel, n, shape, solid_share
         )
+        if extra is not None:
+            peaks += extra.peaks()
         background = tof.background_counts_per_sample_per_s * acquisition.duration_s
         spectrum = sum_spectrum(rng, peaks, background, tof)
         self._clock.sleep(acquisition.duration_s)
@@ -165,6 +169,35 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             saturated_lines=saturated.astype(np.uint8),
             extraction_rate_hz=tof.extraction_rate_hz,
             peak_window_fraction=WINDOW_FRACTION,
+        )
+
+    def _extra_ions(
+        self,
+        polarity: Polarity,
+        stack: DepthStack,
+        detected: dict[str, np.ndarray],
+        efficiency: float,
+        extractions: int,
+    ) -> ExtraIons | None:
+        """The sum spectrum's molecular, fragment and contamination ions (positive polarity),
+        their sources the atomic ions as counted here and the phases' sputtered atoms, their
+        areas under the same detection law as the mapped peaks."""
+        if polarity_charge(polarity) < 0:
+            return None
+        tof = self._p.tof
+
+        def atomic_ion_rate(element: str) -> np.ndarray:
+            if element in detected:
+                return detected[element]
+            yield_ = useful_yield(element, polarity, tof) * efficiency
+            return stack.sputtered_atoms(element) * np.float32(yield_)
+
+        return ExtraIons(
+            RasterSources(stack, atomic_ion_rate, tof),
+            lambda mass_u: np.full_like(mass_u, efficiency, dtype=np.float64),
+            lambda rate: expected_extraction_counts(rate, extractions),
+            tof,
+            drawn_elements=frozenset(detected),
         )
 
     def _spectral_peaks(
