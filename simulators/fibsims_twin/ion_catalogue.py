@@ -25,8 +25,8 @@ import itertools
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -56,7 +56,7 @@ class IonSpecies:
     coefficient: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CatalogueLines:
     """Every isotopologue of every species, as parallel arrays (one entry a spectral line)."""
 
@@ -64,10 +64,56 @@ class CatalogueLines:
     species_index: np.ndarray  # (L,) int: which species the line belongs to
     mass_u: np.ndarray  # (L,) float64: ion mass (atoms less one electron)
     abundance: np.ndarray  # (L,) float64: share of the species' ions in this line
-    label: tuple[str, ...]  # (L,) e.g. "58Ni16O+"
+    label: tuple[str, ...]  # (L,) e.g. "58Ni 16O+"
+    # mapped-ion mass -> the lines in its window and their weight (spectrum_lines)
+    window_routing: dict[float, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
 
     def __len__(self) -> int:
         return self.mass_u.size
+
+    @cached_property
+    def coefficient(self) -> np.ndarray:
+        """(L,) the species' coefficient x the line's isotopologue share."""
+        per_species = np.array([ion.coefficient for ion in self.species], dtype=np.float64)
+        return per_species[self.species_index] * self.abundance
+
+    @cached_property
+    def parent_mass_u(self) -> np.ndarray:
+        """(L,) mean mass of the parent atomic ion for ``("ion", M)`` sources, NaN otherwise."""
+        per_species = np.array(
+            [
+                mean_isotope_mass_u(ion.source[1]) if ion.source[0] == ION_SOURCE else np.nan
+                for ion in self.species
+            ]
+        )
+        return per_species[self.species_index]
+
+    @cached_property
+    def groups(self) -> dict[tuple[str, str], np.ndarray]:
+        """Line indices per source."""
+        keys = [ion.source for ion in self.species]
+        return {
+            key: np.flatnonzero(
+                np.isin(self.species_index, [k for k, s in enumerate(keys) if s == key])
+            )
+            for key in dict.fromkeys(keys)
+        }
+
+    def source_of(self, line: int) -> tuple[str, str]:
+        return self.species[self.species_index[line]].source
+
+    def lines_of_atomic_ions(self, elements: frozenset[str]) -> np.ndarray:
+        """(L,) bool: lines of the bare atomic ions of ``elements``."""
+        chosen = [k for k, ion in enumerate(self.species) if ion.formula in elements]
+        return np.isin(self.species_index, chosen)
+
+
+def mean_isotope_mass_u(element: str) -> float:
+    """Abundance-weighted mass of an element's isotopes (its atomic ions' mean mass)."""
+    isotopes = _isotopes_of(element)
+    return sum(i.mass_u * i.abundance for i in isotopes) / sum(i.abundance for i in isotopes)
 
 
 def parse_formula(formula: str) -> tuple[tuple[str, int], ...]:

@@ -9,10 +9,10 @@ exponentially modified Gaussian (the core convolved with a one-sided exponential
 ``peak_tail_length_per_fwhm`` x FWHM: a relative energy deficit gives a delay proportional to
 the flight time, as the width is). Both parts are normalised, so the shape's integral is 1.
 
-Its cumulative distribution is analytic (for the exponential part, with x the distance from the
-core centre, s the core's sigma and t the decay length):
+Its cumulative distribution is analytic (x the distance from the core centre, s the core's
+sigma, t the decay length, f the tail's share):
 
-    F(x) = Phi(x / s) - exp(-x / t + s^2 / (2 t^2)) Phi(x / s - s / t)
+    F(x) = Phi(x / s) - f exp(-x / t + s^2 / (2 t^2)) Phi(x / s - s / t)
 
 evaluated in log space (``log_ndtr``) so that a tail much shorter than the core never overflows.
 Integrating it over each sample's edges spreads a peak's area over its samples without losing
@@ -21,10 +21,15 @@ any, however narrow the peak is.
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 import numpy as np
 from scipy import special
 
 from fibsims_twin.parameters import GAUSSIAN_FWHM_PER_SIGMA, TofParameters
+
+CDF_TABLE_STEP_SIGMA = 0.002  # numerical: grid of the tabulated shape (see shape_cdf)
 
 
 def sample_of_mass(mass_u: np.ndarray | float, p: TofParameters) -> np.ndarray:
@@ -41,16 +46,54 @@ def fwhm_samples(mass_u: np.ndarray | float, p: TofParameters) -> np.ndarray:
     )
 
 
-def shape_cdf(
-    offset_samples: np.ndarray, sigma: np.ndarray, tail: np.ndarray, p: TofParameters
-) -> np.ndarray:
-    """Share of a peak's area before ``offset_samples`` from its core centre (broadcasting)."""
-    z = offset_samples / sigma
-    core = special.ndtr(z)
-    log_tail = (
-        -offset_samples / tail + 0.5 * (sigma / tail) ** 2 + special.log_ndtr(z - sigma / tail)
+def analytic_cdf(z: np.ndarray, sigma_per_tail: float, tail_fraction: float) -> np.ndarray:
+    """The shape's CDF at ``z`` core sigmas from its centre (formula in the module docstring,
+    with x / t = z s / t)."""
+    k = sigma_per_tail
+    log_tail = -z * k + 0.5 * k * k + special.log_ndtr(z - k)
+    return special.ndtr(z) - tail_fraction * np.exp(log_tail)
+
+
+@lru_cache(maxsize=8)
+def _cdf_table(
+    sigma_per_tail: float, tail_fraction: float, first_z: float, last_z: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The CDF on a grid of CDF_TABLE_STEP_SIGMA over [first_z, last_z] (read-only)."""
+    z = first_z + CDF_TABLE_STEP_SIGMA * np.arange(
+        math.ceil((last_z - first_z) / CDF_TABLE_STEP_SIGMA) + 1
     )
-    return core - p.peak_tail_area_fraction * np.exp(log_tail)
+    table = analytic_cdf(z, sigma_per_tail, tail_fraction)
+    table[0], table[-1] = 0.0, 1.0  # the shape starts and ends inside the table
+    z.flags.writeable = table.flags.writeable = False
+    return z, table
+
+
+def shape_cdf(offset_samples: np.ndarray, sigma: np.ndarray, p: TofParameters) -> np.ndarray:
+    """Share of a peak's area before ``offset_samples`` from its core centre (broadcasting).
+
+    In core sigmas z the shape is the same at every mass (the tail length is a fixed multiple
+    of the FWHM), so the analytic CDF is tabulated once and interpolated: ~10x cheaper than
+    ``ndtr`` and ``log_ndtr`` per point, and exact to ~1e-7 (linear interpolation of a smooth
+    function on a 0.002-sigma grid). 0 before the table, 1 after it (the table spans the
+    drawn extent of a peak with a sigma to spare on each side).
+    """
+    sigma_per_tail = 1.0 / (GAUSSIAN_FWHM_PER_SIGMA * p.peak_tail_length_per_fwhm)
+    z_grid, table = _cdf_table(
+        sigma_per_tail,
+        p.peak_tail_area_fraction,
+        -p.peak_tail_sigmas - 1.0,
+        p.peak_tail_sigmas + p.peak_tail_lengths_drawn / sigma_per_tail + 1.0,
+    )
+    # linear interpolation on the uniform grid by direct indexing (np.interp searches)
+    position = (np.asarray(offset_samples / sigma, dtype=np.float64) - z_grid[0]) / (
+        CDF_TABLE_STEP_SIGMA
+    )
+    np.clip(position, 0.0, z_grid.size - 1.0, out=position)
+    below = position.astype(np.intp)
+    np.minimum(below, z_grid.size - 2, out=below)
+    position -= below
+    lower = table.take(below)
+    return lower + (table.take(below + 1) - lower) * position
 
 
 def widths(mass_u: np.ndarray, p: TofParameters) -> tuple[np.ndarray, np.ndarray]:
@@ -65,10 +108,10 @@ def window_share(
     """Share of each peak (ion masses ``mass_u``) that falls inside a window in mass."""
     mass = np.asarray(mass_u, dtype=np.float64)
     centre = sample_of_mass(mass, p)
-    sigma, tail = widths(mass, p)
+    sigma, _ = widths(mass, p)
     lo = sample_of_mass(lower_u, p) - centre
     hi = sample_of_mass(upper_u, p) - centre
-    return shape_cdf(hi, sigma, tail, p) - shape_cdf(lo, sigma, tail, p)
+    return shape_cdf(hi, sigma, p) - shape_cdf(lo, sigma, p)
 
 
 def own_window_share(mass_u: float, p: TofParameters) -> float:
@@ -99,13 +142,18 @@ def spread_over_samples(
     first = np.floor(centre - p.peak_tail_sigmas * sigma).astype(np.intp)
     last = np.ceil(centre + p.peak_tail_sigmas * sigma + p.peak_tail_lengths_drawn * tail)
     span = last.astype(np.intp) - first + 1  # samples per peak
-    steps = np.arange(int(span.max()) + 1)
-    edges = (first[:, None] + steps[None, :]) - 0.5 - centre[:, None]  # (P, W + 1)
-    cdf = shape_cdf(edges, sigma[:, None], tail[:, None], p)
-    cdf[:, 0] = 0.0
-    np.copyto(cdf, 1.0, where=steps[None, :] >= span[:, None])
-    weights = np.diff(cdf, axis=1) * area[:, None]
-    index = first[:, None] + steps[None, :-1]
+    # all peaks' sample edges in one flat array (no padding to the widest peak)
+    edges_per_peak = span + 1
+    start = np.cumsum(edges_per_peak) - edges_per_peak
+    owner = np.repeat(np.arange(mass.size), edges_per_peak)
+    step = np.arange(owner.size) - start[owner]  # edge number within its peak
+    cdf = shape_cdf(first[owner] + step - 0.5 - centre[owner], sigma[owner], p)
+    cdf[start] = 0.0
+    cdf[start + span] = 1.0
+    within = step[1:] > 0  # a difference between two edges of one peak
+    owner, step = owner[1:][within], step[1:][within]
+    weights = np.diff(cdf)[within] * area[owner]
+    index = first[owner] + step - 1
     inside = (index >= 0) & (index < n_samples)
     out += np.bincount(index[inside], weights=weights[inside], minlength=n_samples)
     return out

@@ -32,12 +32,11 @@ map is not drawn again at its own mass in the spectrum (the map's area carries i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from fibsims.instrument.isotopes import ISOTOPES
 from fibsims_twin.ion_catalogue import (
     CBD,
     ION_SOURCE,
@@ -59,12 +58,6 @@ PHASE_LABEL = {PORE: Material.PORE, CBD: Material.CBD, NMC: Material.NMC811}
 LINEAR_PROBE_IONS = 1e-9  # numerical: a rate deep in the law's linear regime, for its slope
 
 
-def mean_isotope_mass_u(element: str) -> float:
-    """Abundance-weighted mass of an element's isotopes (its atomic ions' mean mass)."""
-    isotopes = [i for i in ISOTOPES.values() if i.element == element]
-    return sum(i.mass_u * i.abundance for i in isotopes) / sum(i.abundance for i in isotopes)
-
-
 @dataclass
 class RasterSources:
     """The per-pixel sources of one raster: the oxide's atomic ions and each phase's atoms.
@@ -79,13 +72,13 @@ class RasterSources:
     p: TofParameters
     _full: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     _coarse: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
-    _sums: dict[tuple[str, str], float] = field(default_factory=dict)
 
     @property
     def pixels(self) -> int:
         return self.stack.faces[0].labels.size
 
     def _phase_map(self, phase: str, step: int) -> np.ndarray:
+        """Atoms sputtered from ``phase`` on every ``step``-th pixel (float32)."""
         label = PHASE_LABEL[phase]
         total = np.zeros_like(self.stack.atoms_per_layer[0][::step, ::step])
         for face, atoms in zip(self.stack.faces, self.stack.atoms_per_layer, strict=True):
@@ -102,26 +95,46 @@ class RasterSources:
                 self._full[key] = self._phase_map(name, 1)
         return self._full[key]
 
+    def _coarse_map(self, key: tuple[str, str]) -> tuple[np.ndarray, int]:
+        """The source on a regular sub-grid and its step: the full map where it exists (an
+        atomic ion's always does), else a phase map on every ``spectrum_linear_stride_px``-th
+        pixel."""
+        if key[0] == ION_SOURCE or key in self._full:
+            return self.full(key), 1
+        if key not in self._coarse:
+            self._coarse[key] = self._phase_map(key[1], self.p.spectrum_linear_stride_px)
+        return self._coarse[key], self.p.spectrum_linear_stride_px
+
     def total(self, key: tuple[str, str]) -> float:
-        """The source summed over the raster (phase sources from a regular sub-grid)."""
-        if key not in self._sums:
-            if key[0] == ION_SOURCE or key in self._full:
-                self._sums[key] = float(self.full(key).sum(dtype=np.float64))
-            else:
-                coarse = self._phase_map(key[1], self.p.spectrum_linear_stride_px)
-                self._sums[key] = float(coarse.sum(dtype=np.float64)) * self.pixels / coarse.size
-        return self._sums[key]
+        """The source summed over the raster (phase sources from their sub-grid)."""
+        coarse, _ = self._coarse_map(key)
+        return float(coarse.sum(dtype=np.float64)) * self.pixels / coarse.size
 
     def sample(self, key: tuple[str, str]) -> np.ndarray:
-        """The source on the dead-time sub-grid, flattened (float32)."""
-        if key not in self._coarse:
-            step = self.p.spectrum_dead_time_stride_px
-            if key[0] == ION_SOURCE or key in self._full:
-                coarse = self.full(key)[::step, ::step]
-            else:
-                coarse = self._phase_map(key[1], step)
-            self._coarse[key] = np.ascontiguousarray(coarse).ravel()
-        return self._coarse[key]
+        """The source on every ``spectrum_dead_time_stride_px``-th pixel, flattened."""
+        coarse, step = self._coarse_map(key)
+        stride = self.p.spectrum_dead_time_stride_px
+        if stride % step:
+            coarse, step = self.full(key), 1
+        return np.ascontiguousarray(coarse[:: stride // step, :: stride // step]).ravel()
+
+
+def _window_routing(
+    lines: CatalogueLines, mass_u: float, p: TofParameters
+) -> tuple[np.ndarray, np.ndarray]:
+    """(lines routed into the window of a mapped ion of ``mass_u``, their mapped-ion
+    equivalents per ion: share in the window / the mapped ion's own share); kept with the
+    catalogue, which belongs to ``p``."""
+    cached = lines.window_routing.get(mass_u)
+    if cached is None:
+        half = mass_u / (2.0 * p.mass_resolving_power)
+        share = window_share(lines.mass_u, mass_u - half, mass_u + half, p)
+        routed = np.flatnonzero(share > p.interference_min_window_share)
+        cached = lines.window_routing[mass_u] = (
+            routed,
+            share[routed] / own_window_share(mass_u, p),
+        )
+    return cached
 
 
 class ExtraIons:
@@ -135,42 +148,24 @@ class ExtraIons:
         law: DetectionLaw,
         p: TofParameters,
         drawn_elements: frozenset[str] = frozenset(),
-        lines: CatalogueLines | None = None,
     ) -> None:
         self._sources, self._law, self._p = sources, law, p
-        self.lines = lines if lines is not None else cached_lines(p)
-        self._in_maps = np.zeros(len(self.lines))  # share of each line already in a map
-        self.rate_per_source = self._rate_per_source(efficiency)
+        self.lines = lines = cached_lines(p)
+        self._in_maps = np.zeros(len(lines))  # share of each line already in a map
+        # detected ions of each line per unit of its source (per pixel); a cluster's source is
+        # its parent's detected ions, so the efficiency enters as a ratio
+        parent = np.isfinite(lines.parent_mass_u)
+        rate = lines.coefficient * efficiency(lines.mass_u)
+        rate[parent] /= efficiency(lines.parent_mass_u[parent])
         # the atomic ions of elements whose isotopes the caller draws already (the mapped ones)
-        for k, ion in enumerate(self.lines.species):
-            if ion.formula in drawn_elements:
-                self.rate_per_source[self.lines.species_index == k] = 0.0
-
-    def _rate_per_source(self, efficiency: Efficiency) -> np.ndarray:
-        """Detected ions of each line per unit of its source (per pixel)."""
-        lines = self.lines
-        coefficient = np.array([s.coefficient for s in lines.species])[lines.species_index]
-        rate = coefficient * lines.abundance * efficiency(lines.mass_u)
-        for k, ion in enumerate(lines.species):
-            if ion.source[0] == ION_SOURCE:
-                parent = efficiency(np.array([mean_isotope_mass_u(ion.source[1])]))[0]
-                rate[lines.species_index == k] /= parent
-        return rate
-
-    def _groups(self) -> Mapping[tuple[str, str], np.ndarray]:
-        groups: dict[tuple[str, str], list[int]] = {}
-        for k, ion in enumerate(self.lines.species):
-            groups.setdefault(ion.source, []).append(k)
-        return {
-            key: np.flatnonzero(np.isin(self.lines.species_index, members))
-            for key, members in groups.items()
-        }
+        rate[lines.lines_of_atomic_ions(drawn_elements)] = 0.0
+        self.rate_per_source = rate
 
     def areas(self) -> np.ndarray:
         """Expected counts of every line over the raster, under the detection law."""
         slope = float(self._law(np.array([LINEAR_PROBE_IONS]))[0]) / LINEAR_PROBE_IONS
         areas = np.zeros(len(self.lines))
-        for key, index in self._groups().items():
+        for key, index in self.lines.groups.items():
             total = self._sources.total(key)
             if total <= 0:
                 continue
@@ -192,21 +187,17 @@ class ExtraIons:
         """Extra ions per pixel (in equivalents of the mapped ion) that lines inside the window
         m +- FWHM/2 of a mapped ion of mass ``mass_u`` add to its map; None if none does.
         Call once per mapped peak: the lines' share in the map leaves the spectrum's own peak."""
-        p = self._p
-        half = mass_u / (2.0 * p.mass_resolving_power)
-        share = window_share(self.lines.mass_u, mass_u - half, mass_u + half, p)
-        relative = share / own_window_share(mass_u, p)
-        routed = np.flatnonzero(
-            (share > p.interference_min_window_share) & (self.rate_per_source > 0)
-        )
+        routed, relative = _window_routing(self.lines, float(mass_u), self._p)
+        live = self.rate_per_source[routed] > 0
+        routed, relative = routed[live], relative[live]
         if routed.size == 0:
             return None
         extra = None
-        for line in routed:
-            key = self.lines.species[self.lines.species_index[line]].source
-            term = self._sources.full(key) * np.float32(self.rate_per_source[line] * relative[line])
+        for line, equivalents in zip(routed, relative, strict=True):
+            source = self._sources.full(self.lines.source_of(line))
+            term = source * np.float32(self.rate_per_source[line] * equivalents)
             extra = term if extra is None else extra + term
-        self._in_maps[routed] += relative[routed]
+        self._in_maps[routed] += relative
         return extra
 
     def peaks(self) -> list[tuple[float, float]]:
