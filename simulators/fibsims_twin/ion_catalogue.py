@@ -140,14 +140,14 @@ def _element_patterns(element: str, count: int) -> Iterator[tuple[str, float, fl
     for combo in itertools.combinations_with_replacement(range(len(isotopes)), count):
         multiplicity = math.factorial(count)
         probability = 1.0
-        label, mass = "", 0.0
+        parts, mass = [], 0.0
         for k in sorted(set(combo)):
             n = combo.count(k)
             multiplicity //= math.factorial(n)
             probability *= isotopes[k].abundance ** n
             mass += n * isotopes[k].mass_u
-            label += f"{isotopes[k].mass_number}{element}{n if n > 1 else ''}"
-        yield label, mass, multiplicity * probability
+            parts.append(f"{isotopes[k].mass_number}{element}{n if n > 1 else ''}")
+        yield " ".join(parts), mass, multiplicity * probability
 
 
 @lru_cache(maxsize=256)

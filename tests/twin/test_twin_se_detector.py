@@ -277,7 +277,9 @@ def test_default_contrast_and_brightness_reproduce_the_images_before_the_amplifi
         "a91f1221849e8588"
     )
     img, ras, _, _ = kit.run_slice(make_twin(seed=5), 1, autofocus_every=1000)
-    assert (_sha(img.pixels), _sha(ras.count_maps)) == ("687d2751be72517d", "994e9f0916efbe84")
+    # the raster's digest changed once since: the 59Co+ map counts the 58NiH+ (and binder
+    # C3H4F+) ions inside its window (issue 11's interferences; docs/physics.md)
+    assert (_sha(img.pixels), _sha(ras.count_maps)) == ("687d2751be72517d", "bb14729521051e5a")
 
 
 def _same_image(make_twin, kit, contrast=None, brightness=None, current_na=0.1):
