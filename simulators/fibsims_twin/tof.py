@@ -16,6 +16,9 @@ a flat background, Poisson sampled. Rastering sputters the face by its dose.
 Where a milled feature leaves vacuum in the face, nothing is sputtered: no secondary ions and
 no Xe+ (the primaries go down the groove); a pixel that is vacuum in some of the sublayers
 sends the share of the others.
+
+The sample's molecular, fragment and contamination ions, and the counts they add to a mapped
+peak whose window they fall in (58NiH+ in 59Co+): :mod:`fibsims_twin.spectrum_lines`.
 """
 
 from __future__ import annotations
