@@ -41,6 +41,12 @@ def duty_cycle(mass_u: float, p: TofParameters) -> float:
     return min(1.0, p.duty_cycle_reference * math.sqrt(mass_u / p.duty_cycle_reference_mass_u))
 
 
+def duty_cycles(mass_u: np.ndarray, p: TofParameters) -> np.ndarray:
+    """:func:`duty_cycle` of an array of masses (float64)."""
+    ratio = np.asarray(mass_u, dtype=np.float64) / p.duty_cycle_reference_mass_u
+    return np.minimum(1.0, p.duty_cycle_reference * np.sqrt(ratio))
+
+
 def ion_yield(element: str, polarity: Polarity, p: TofParameters) -> float:
     """Ions emitted per sputtered atom of ``element`` from the oxide at x = x_ref."""
     table = p.ion_yield_positive if is_positive(polarity) else p.ion_yield_negative

@@ -2,10 +2,12 @@
 
 Why a sample axis: the run's SIMS file follows the TofDAQ layout, whose spectra are indexed by
 ADC sample i with the mode-0 calibration i = p1 sqrt(m) + p2 (physics.md). A peak of resolving
-power R = m / dm has a width of p1 sqrt(m) / (2 R) samples (FWHM), so light ions are a couple
-of samples wide and Xe several; each peak's area is spread over its samples by integrating the
-Gaussian over every sample, so no counts are lost however narrow it is. A doubly charged ion
-flies as m / 2.
+power R = m / dm has a core width of p1 sqrt(m) / (2 R) samples (FWHM), so light ions are a
+couple of samples wide and Xe several, with a tail to high mass (:mod:`fibsims_twin.peak_shape`);
+each peak's area is spread over its samples by integrating the shape over every sample, so no
+counts are lost however narrow it is. A doubly charged ion flies as m / 2. Which peaks there are
+and their areas: :mod:`fibsims_twin.tof` (mapped elements, Xe) and
+:mod:`fibsims_twin.spectrum_lines` (the molecular, fragment and contamination ions).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
-from scipy import special
 
 from fibsims.instrument import Spectrum
-from fibsims_twin.parameters import GAUSSIAN_FWHM_PER_SIGMA, TofParameters
+from fibsims_twin.parameters import TofParameters
+from fibsims_twin.peak_shape import spread_over_samples
 
 
 def n_samples(p: TofParameters) -> int:
@@ -30,30 +32,14 @@ def mass_axis_u(p: TofParameters) -> np.ndarray:
     return (np.maximum(i - p.calibration_p2, 0.0) / p.calibration_p1) ** 2
 
 
-def sample_index(mass_u: float, p: TofParameters) -> float:
-    return p.calibration_p1 * math.sqrt(mass_u) + p.calibration_p2
-
-
-def peak_sigma_samples(mass_u: float, p: TofParameters) -> float:
-    fwhm = p.calibration_p1 * math.sqrt(mass_u) / (2.0 * p.mass_resolving_power)
-    return fwhm / GAUSSIAN_FWHM_PER_SIGMA
-
-
 def expected_spectrum(
     peaks: Iterable[tuple[float, float]], background_per_sample: float, p: TofParameters
 ) -> np.ndarray:
-    """Mean counts per sample: a flat background plus Gaussian peaks of (mass per charge, area)."""
-    expected = np.full(n_samples(p), background_per_sample)
-    for mass_u, area in peaks:
-        centre = sample_index(mass_u, p)
-        sigma = peak_sigma_samples(mass_u, p)
-        lo = max(math.floor(centre - p.peak_tail_sigmas * sigma), 0)
-        hi = min(math.ceil(centre + p.peak_tail_sigmas * sigma) + 1, expected.size)
-        if hi <= lo:
-            continue
-        edges = np.arange(lo, hi + 1) - 0.5
-        cdf = special.ndtr((edges - centre) / sigma)
-        expected[lo:hi] += area * np.diff(cdf)
+    """Mean counts per sample: a flat background plus peaks of (mass per charge, area), each
+    drawn with the tailed shape of :mod:`fibsims_twin.peak_shape` (all peaks at once)."""
+    table = np.asarray(list(peaks), dtype=np.float64).reshape(-1, 2)
+    expected = spread_over_samples(table[:, 0], table[:, 1], n_samples(p), p)
+    expected += background_per_sample
     return expected
 
 

@@ -6,8 +6,10 @@ transmission x the duty cycle D(m) of the isotope's mass, summed over the depth 
 sputters and averaged over the pixel's area), blurred by the beam spot at the SIMS current. The
 TOF extracts at a fixed rate, n = rate x dwell x frames extractions per pixel, and its ADC
 records every ion of a peak in an extraction up to the digitiser's range
-(:mod:`fibsims_twin.digitiser`); the window m +- FWHM / 2 holds w = erf(sqrt(ln 2)) = 0.761 of
-a Gaussian peak. A scan line is flagged saturated when any peak loses more than
+(:mod:`fibsims_twin.digitiser`); the window m +- FWHM / 2 holds the share w of a peak that its
+tailed shape puts there (:func:`fibsims_twin.peak_shape.peak_window_fraction`: 0.699 at the
+default tail, against erf(sqrt(ln 2)) = 0.761 for a bare Gaussian), the same shape the sum
+spectrum draws. A scan line is flagged saturated when any peak loses more than
 ``saturation_loss_threshold`` of its counts on it. The raster reports what inverting that
 needs: the extraction rate, the window share, the digitiser's range in ions and each peak's
 duty cycle.
@@ -21,7 +23,11 @@ sampled at the mid-depths of NMC's depth, where the Li and transition metals are
 
 The sum spectrum carries every isotope of the mapped elements under the same detection law
 (whole-peak areas scaled by the share the digitiser recorded), Xe+ and Xe2+ from the primaries
-(positive polarity) and a flat background, Poisson sampled.
+(positive polarity), the sample's molecular, fragment and contamination ions and a flat
+background, Poisson sampled. The extra ions (:mod:`fibsims_twin.spectrum_lines`) go through the
+same chain: ion yield with its matrix effect, transmission, the duty cycle of their own mass and
+the digitiser; those inside a mapped peak's window (58NiH+ in 59Co+ at R = 800) are counted in
+its map, in the map's units (ions of the mapped mass through its duty cycle) before the blur.
 
 Where a milled feature leaves vacuum in the face, nothing is sputtered: no secondary ions and
 no Xe+ (the primaries go down the groove); a pixel that is vacuum in some of its samples sends
@@ -29,8 +35,6 @@ the share of the others.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -46,12 +50,15 @@ from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.digitiser import digitised_counts, recorded_mean
 from fibsims_twin.geometry import scan_incidence_deg
-from fibsims_twin.ion_yields import duty_cycle
+from fibsims_twin.ion_catalogue import mean_isotope_mass_u
+from fibsims_twin.ion_yields import duty_cycle, duty_cycles
 from fibsims_twin.materials import Material, sputter_yields_by_label
 from fibsims_twin.noise import blur
 from fibsims_twin.parameters import NM_PER_UM, SECOND_PER_MICROSECOND
+from fibsims_twin.peak_shape import peak_window_fraction
 from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
 from fibsims_twin.spectrum import sum_spectrum
+from fibsims_twin.spectrum_lines import ExtraIons, RasterSources
 from fibsims_twin.sputtering import SputterModel
 from fibsims_twin.tof_counts import (
     PRIMARY_ELEMENT,
@@ -63,7 +70,6 @@ from fibsims_twin.tof_counts import (
 )
 
 RASTER_STREAM = "tof.raster"
-WINDOW_FRACTION = math.erf(math.sqrt(math.log(2.0)))  # Gaussian area within +- FWHM / 2
 XE_DOUBLY_CHARGED = 2
 
 
@@ -137,6 +143,8 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         )
         n = self.extractions_per_pixel(scan.dwell_us, scan.frames)
         max_ions = tof.max_ions_per_extraction
+        window = peak_window_fraction(tof)
+        extra = self._extra_ions(request.polarity, stack, transmitted, n)
         rng = self._streams.at_position(RASTER_STREAM, state.face_z_um)
         shape = stack.shape
         maps = np.empty((len(ions), *shape), dtype=np.uint32)
@@ -152,21 +160,23 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
                 if solid_share is not None:
                     rate *= solid_share
             else:
-                rate = blur(
-                    transmitted[element] * np.float32(ion.isotope.abundance * duty),
-                    acquisition.sigma_px,
-                    p.noise,
-                )
-            maps[index] = digitised_counts(rng, rate, n, WINDOW_FRACTION, max_ions, p.noise)
-            recorded = recorded_mean(rate, n, WINDOW_FRACTION, max_ions, p.noise)
-            true_line = rate.sum(axis=1, dtype=np.float64) * WINDOW_FRACTION
+                rate = transmitted[element] * np.float32(ion.isotope.abundance * duty)
+                interfering = extra.window_rate(ion.mass_u) if extra is not None else None
+                if interfering is not None:
+                    rate += interfering
+                rate = blur(rate, acquisition.sigma_px, p.noise)
+            maps[index] = digitised_counts(rng, rate, n, window, max_ions, p.noise)
+            recorded = recorded_mean(rate, n, window, max_ions, p.noise)
+            true_line = rate.sum(axis=1, dtype=np.float64) * window
             loss = 1.0 - recorded.sum(axis=1, dtype=np.float64) / np.maximum(true_line, 1e-300)
             saturated |= (true_line > 0) & (loss > tof.saturation_loss_threshold)
-            areas[ion.label] = float(recorded.sum(dtype=np.float64)) / WINDOW_FRACTION
+            areas[ion.label] = float(recorded.sum(dtype=np.float64)) / window
 
         peaks = self._spectral_peaks(
             request.polarity, ions, transmitted, areas, xe_per_pixel, n, shape, solid_share
         )
+        if extra is not None:
+            peaks += extra.peaks()
         background = tof.background_counts_per_sample_per_s * acquisition.duration_s
         spectrum = sum_spectrum(rng, peaks, background, tof)
         self._clock.sleep(acquisition.duration_s)
@@ -185,19 +195,60 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             duration_s=acquisition.duration_s,
             saturated_lines=saturated.astype(np.uint8),
             extraction_rate_hz=tof.extraction_rate_hz,
-            peak_window_fraction=WINDOW_FRACTION,
+            peak_window_fraction=window,
             max_ions_per_extraction=max_ions,
             duty_cycles=tuple(duty_cycles),
         )
 
-    def _peak_area(self, rate: np.ndarray, extractions: int) -> float:
-        """The whole-peak area the digitiser records for ``rate`` ions per pixel: the ions
-        scaled by the share its window recorded."""
+    def _peak_law(self, rate: np.ndarray, extractions: int) -> np.ndarray:
+        """Per pixel, the whole-peak counts the digitiser records for ``rate`` ions of the peak
+        (after transmission and duty cycle): what its window recorded over the window's share
+        (float32)."""
         tof = self._p.tof
+        window = peak_window_fraction(tof)
         recorded = recorded_mean(
-            rate, extractions, WINDOW_FRACTION, tof.max_ions_per_extraction, self._p.noise
+            rate, extractions, window, tof.max_ions_per_extraction, self._p.noise
         )
-        return float(recorded.sum(dtype=np.float64)) / WINDOW_FRACTION
+        return recorded / np.float32(window)
+
+    def _peak_area(self, rate: np.ndarray, extractions: int) -> float:
+        """The whole-peak area the digitiser records for ``rate`` ions per pixel."""
+        return float(self._peak_law(rate, extractions).sum(dtype=np.float64))
+
+    def _extra_ions(
+        self,
+        polarity: Polarity,
+        stack: DepthStack,
+        transmitted: dict[str, np.ndarray],
+        extractions: int,
+    ) -> ExtraIons | None:
+        """The sum spectrum's molecular, fragment and contamination ions (positive polarity).
+
+        Their sources: the oxide's atomic ions per pixel as the maps count them (ion yield with
+        its matrix effect, transmission; ``transmitted`` for the mapped elements, the same
+        :meth:`DepthStack.emitted_ions` for the others) taken through the duty cycle of the
+        element's mean isotope mass, and the phases' sputtered atoms. Their efficiency is
+        transmission x D(m) at each line's own mass, so a cluster of M is its ratio x M+ x
+        D(m) / D(m_M), and an atomic ion's isotopes are exactly the maps' rates. Their areas
+        follow the mapped peaks' per-pixel law (:meth:`_peak_law`). ``drawn_elements`` are
+        the elements whose isotopes :meth:`_spectral_peaks` draws already."""
+        if polarity_charge(polarity) < 0:
+            return None
+        tof = self._p.tof
+
+        def atomic_ion_rate(element: str) -> np.ndarray:
+            ions = transmitted.get(element)
+            if ions is None:
+                ions = stack.emitted_ions(element, polarity, tof) * np.float32(tof.transmission)
+            return ions * np.float32(duty_cycle(mean_isotope_mass_u(element), tof))
+
+        return ExtraIons(
+            RasterSources(stack, atomic_ion_rate, tof),
+            lambda mass_u: tof.transmission * duty_cycles(mass_u, tof),
+            lambda rate: self._peak_law(rate, extractions),
+            tof,
+            drawn_elements=frozenset(transmitted),
+        )
 
     def _spectral_peaks(
         self,

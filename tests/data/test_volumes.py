@@ -3,7 +3,6 @@ run on the twin reconstructed end to end (shapes, physical voxel sizes, the 6Li/
 
 from __future__ import annotations
 
-import math
 import shutil
 from pathlib import Path
 
@@ -33,9 +32,6 @@ from fibsims.data.volumes import VolumeError, VolumeFile
 from fibsims.data.zgrid import even_z, interpolate
 from fibsims.instrument.isotopes import ISOTOPES
 from fibsims.service.runs import RunRequest, start_run
-
-GAUSSIAN_WINDOW_FRACTION = math.erf(math.sqrt(math.log(2.0)))
-"""Share of a Gaussian peak inside m +- FWHM/2: the twin's integration windows (0.761)."""
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "recipes" / "quick.yaml"

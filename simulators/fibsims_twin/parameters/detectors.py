@@ -67,7 +67,9 @@ class TofParameters:
                 # ASSUMED: gives a Li+ useful yield of 1.1e-3 at x = 1 (low end of the alkali
                 # range: a continuous Xe+ beam into a pulsed TOF, Li the lightest ion)
                 "Li": 0.04,
-                "Na": 0.04,  # ASSUMED: alkali like Li
+                "Na": 0.04,  # ASSUMED: alkali like Li (the spectrum's Na+ contamination)
+                # ASSUMED: K ionises more readily than Na (IE 4.34 against 5.14 eV): twice Na's
+                "K": 0.08,
                 "Mn": 4e-3,  # ASSUMED: lowest ionisation energy (7.43 eV) of the three TMs
                 "Ni": 2.5e-3,  # ASSUMED: useful yield ~2e-4 (range 1e-4..1e-3), IE 7.64 eV
                 "Co": 2.5e-3,  # ASSUMED: as Ni (IE 7.88 eV)
@@ -134,6 +136,110 @@ class TofParameters:
     background_counts_per_sample_per_s: float = 0.5  # ASSUMED: flat detector/scatter background
     line_flyback_s: float = 500e-6  # ASSUMED: per line per frame (scan return + TOF sync)
     peak_tail_sigmas: float = 6.0  # numerical: a spectral peak is drawn over +-6 sigma
+
+    # --- Sum spectrum beyond the mapped elements (spectrum_lines.py, ion_catalogue.py) ---
+    # Positive-mode ions a real spectrum of an NMC cathode in epoxy shows besides the atomic ions
+    # of the mapped elements. Formulas are written element by element (e.g. "Li2O", "C7H7");
+    # each ion's isotope pattern follows from fibsims.instrument.isotopes.
+    # Molecular/cluster ions of the oxide, per atomic ion of their first element (ions of the
+    # formula per M+ ion, all isotopes). No measured Xe+ values for NMC were found: ASSUMED from
+    # the pattern common to oxide SIMS (Benninghoven, Rudenauer & Werner, "Secondary Ion Mass
+    # Spectrometry", Wiley 1987): for strongly electropositive metals the bare M+ dominates and
+    # MO+ sits a few per cent below it (Li: LiO+, Li2O+ a few per cent, Li2+ under 1 %);
+    # transition metals give MO+ at ~10-30 % of M+ (Mn, the most oxophilic, highest) and weak
+    # MOH+, dimers M2+ below 1 %.
+    oxide_cluster_ion_ratios: Mapping[str, float] = field(
+        default_factory=lambda: _frozen(
+            {
+                "LiO": 0.03,  # ASSUMED (see above)
+                "Li2O": 0.02,  # ASSUMED
+                "Li2": 0.005,  # ASSUMED
+                "Li2OH": 0.005,  # ASSUMED: hydroxide/adsorbed water on the oxide
+                "NiO": 0.1,  # ASSUMED
+                "NiOH": 0.02,  # ASSUMED
+                "Ni2": 0.005,  # ASSUMED
+                "MnO": 0.3,  # ASSUMED
+                "CoO": 0.15,  # ASSUMED
+            }
+        )
+    )
+    # ASSUMED: MH+ per M+ for Mn, Co, Ni of the oxide (hydrogen from adsorbed water and residual
+    # gas; hydride ions at the per-cent level of M+ are common in metal/oxide SIMS). It matters:
+    # 58NiH+ (58.943 u) lies 0.010 u from 59Co+ (58.933 u), which needs m/dm ~ 6000 to resolve.
+    metal_hydride_ratio: float = 0.01
+    # Epoxy (pore filler) fragments, ions per sputtered epoxy atom before transmission and duty
+    # cycle. The set is the positive static-SIMS fingerprint of cured bisphenol-A epoxies
+    # (Treverton, Paul & Vickerman, Surf. Interface Anal. 20 (1993) 449: bisphenol-A ions at
+    # m/z 135 C9H11O+ and 107 C7H7O+, plus the aromatic 91 C7H7+ and 77 C6H5+ and the CnH2n-1+ /
+    # CnH2n+1+ series 15, 27, 29, 41, 43, 55, 57); values ASSUMED: a total of ~2e-5 ions per
+    # atom (polymer fragment yields sit well below alkali yields), split with the light
+    # CxHy+ strongest as in polymer spectra under atomic primaries.
+    epoxy_fragment_ions_per_atom: Mapping[str, float] = field(
+        default_factory=lambda: _frozen(
+            {
+                "CH3": 1.5e-6,  # ASSUMED
+                "C2H3": 2.5e-6,  # ASSUMED
+                "C2H5": 2.0e-6,  # ASSUMED
+                "CHO": 1.0e-6,  # ASSUMED: 29, beside C2H5+ (0.036 u apart)
+                "C3H5": 2.5e-6,  # ASSUMED
+                "C3H7": 1.5e-6,  # ASSUMED
+                "C2H3O": 1.0e-6,  # ASSUMED: 43, beside C3H7+ (0.036 u apart)
+                "C4H7": 1.2e-6,  # ASSUMED
+                "C3H5O": 1.0e-6,  # ASSUMED: glycidyl fragment, 57
+                "C5H5": 0.8e-6,  # ASSUMED
+                "C6H5": 1.0e-6,  # ASSUMED
+                "C7H7": 1.5e-6,  # ASSUMED: tropylium, the aromatic marker
+                "C7H7O": 0.8e-6,  # ASSUMED: bisphenol-A, 107
+                "C9H11O": 0.6e-6,  # ASSUMED: bisphenol-A, 135
+            }
+        )
+    )
+    # Carbon-binder domain fragments (PVDF and carbon black), ions per sputtered CBD atom.
+    # PVDF's positive spectrum holds C1-C3 fluorocarbon ions only (Feng et al., Polymer 41 (2000)
+    # 2695): CF+ 31, C2H2F+ 45, CHF2+ 51, C3H4F+ 59, C3H3F2+ 77; carbon black gives C+ and
+    # C2H3+-type hydrocarbons. Values ASSUMED, the same total order as the epoxy's.
+    binder_fragment_ions_per_atom: Mapping[str, float] = field(
+        default_factory=lambda: _frozen(
+            {
+                "C": 1.0e-6,  # ASSUMED: carbon black
+                "CF": 2.0e-6,  # ASSUMED
+                "C2H2F": 2.5e-6,  # ASSUMED
+                "CHF2": 1.0e-6,  # ASSUMED
+                "C3H4F": 1.0e-6,  # ASSUMED
+                "C3H3F2": 1.0e-6,  # ASSUMED
+            }
+        )
+    )
+    # Alkali contamination, atomic fractions in each phase. ASSUMED placement: Na and some K
+    # stay in NMC from the hydroxide co-precipitation of its precursor (NaOH, sulfate salts);
+    # the epoxy carries both as ionic residues of its synthesis (NaCl from epichlorohydrin) and
+    # of handling. A freshly FIB-cut face has no surface film, so no surface term.
+    sodium_atomic_fraction_nmc: float = 2e-4  # ASSUMED: ~100 ppm by mass residue
+    potassium_atomic_fraction_nmc: float = 2e-5  # ASSUMED
+    sodium_atomic_fraction_epoxy: float = 2e-5  # ASSUMED
+    potassium_atomic_fraction_epoxy: float = 1e-5  # ASSUMED
+    # Their ion yields are the atomic ones of ``ion_yield_positive`` (Na, K) with the matrix
+    # factor of the phase they sit in (fibsims_twin.ion_yields), as for every atomic ion.
+    # Peak shape: a Gaussian core (FWHM m/R) plus this share of the area in an exponential tail
+    # to long flight time (high mass), from the ions' energy spread and delayed emission. ASSUMED:
+    # orthogonal TOFs show a tail to high mass holding 10-20 % of a peak; its decay length is
+    # proportional to the flight time, like the width, so it is given per FWHM.
+    peak_tail_area_fraction: float = 0.15  # ASSUMED
+    peak_tail_length_per_fwhm: float = 1.0  # ASSUMED
+    peak_tail_lengths_drawn: float = 12.0  # numerical: the tail is drawn over 12 decay lengths
+    # numerical: isotopologues below this share of their ion are left out of the spectrum
+    isotopologue_min_abundance: float = 1e-4
+    # numerical: the saturation share of an extra ion's counts (the digitiser's clipping) is
+    # evaluated on every 2nd pixel in each direction (its linear part is summed exactly); the
+    # share is a smooth function of the rate (every 4th missed by 1.2 % on the packed phantom
+    # at 128 x 128, 4 nA; every 2nd is within 1 %)
+    spectrum_saturation_stride_px: int = 2
+    # numerical: an extra ion whose brightest pixel loses less than this share of its counts to
+    # the detection law is taken as linear (its saturation share is not evaluated)
+    spectrum_linear_tolerance: float = 1e-3
+    # numerical: an extra ion that puts more than this share of its area into a mapped peak's
+    # window m +- FWHM/2 is added to that peak's count map (an interference at R)
+    interference_min_window_share: float = 1e-2
 
     @property
     def max_ions_per_extraction(self) -> int:
