@@ -12,14 +12,29 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from scipy import ndimage as ndi
 
 from fibsims.data.reconstruction import reconstruct
 from fibsims.data.report import REPORT_DIR, Report, build_report
-from fibsims.data.report.grid import Binning, choose_binning, nearest_indices, z_groups
+from fibsims.data.report.analysis import Analysis, analyse
+from fibsims.data.report.grid import (
+    Binning,
+    block_mean,
+    choose_binning,
+    nearest_indices,
+    z_groups,
+)
 from fibsims.data.report.page import INDEX
 from fibsims.data.report.reconstructed import read_reconstructed
 from fibsims.data.report.record import read_record
-from fibsims.data.report.segment import Thresholds, label_particles, phases_of_se
+from fibsims.data.report.segment import (
+    Thresholds,
+    classify,
+    label_particles,
+    phases_of_se,
+    phases_of_shares,
+)
+from fibsims.data.report.sources import find_sources
 from fibsims.data.report.stats import Overlap, Pearson
 from fibsims.data.run_reader import RunData
 from fibsims.data.volumes import VolumeFile
@@ -41,13 +56,21 @@ TRUTH_FIGURE = "truth.png"
 
 
 def make_run(
-    folder: Path, slices: int = 4, truth: bool = True, faults: tuple[str, ...] = ()
+    folder: Path,
+    slices: int = 4,
+    truth: bool = True,
+    faults: tuple[str, ...] = (),
+    se_resolution: tuple[int, int] | None = None,
 ) -> Path:
-    """A finished twin run of the quick recipe cut to ``slices`` slices, in ``folder/run``."""
+    """A finished twin run of the quick recipe cut to ``slices`` slices, in ``folder/run``;
+    its SE images at ``se_resolution`` pixels if given."""
     text = QUICK.read_text()
-    assert "slices: 6}" in text
+    assert "slices: 6}" in text and "resolution: [192, 128]" in text
+    text = text.replace("slices: 6}", f"slices: {slices}}}")
+    if se_resolution is not None:
+        text = text.replace("resolution: [192, 128]", f"resolution: {list(se_resolution)}")
     recipe = folder / f"quick-{slices}.yaml"
-    recipe.write_text(text.replace("slices: 6}", f"slices: {slices}}}"))
+    recipe.write_text(text)
     out = folder / "run"
     report = start_run(
         RunRequest(
@@ -160,21 +183,35 @@ def test_the_twin_truth_scores_say_the_run_mapped_lithium_and_found_particles(tw
     assert 0.0 < scores["cracks found (recall)"] <= 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the report segments the SE block-averaged to the SIMS pixel; since issue 11 the "
-    "binder is ~27 vol % and nanoporous (solid CBD and epoxy at ~60 nm), and a block mean of "
-    "that texture has NMC811's grey, so the binned segmentation takes binder for particles "
-    "(3D and full-resolution Dice both ~0.52; a single 13 nm SE image segments 91 % of the "
-    "NMC pixels right); the binder's epoxy nanopores inside those false particles then read "
-    "as cracks (precision ~0.03). Needs segmentation before binning.",
-)
-def test_the_particle_dice_scores_find_the_particles(twin_run):
+def test_the_particles_are_found_apart_from_the_textured_binder(twin_run):
+    """The quick recipe's 104 nm SE pixels: the binder's ~60 nm texture is bright and dark pixel
+    by pixel, NMC811 grey; a 40 nm crack is below a pixel, so it only darkens pixels."""
     _, report = twin_run
     scores = {s.name: s.value for s in report.scores}
-    assert scores["particles, 3D Dice"] > 0.9
-    assert scores["particles, Dice at full resolution"] > 0.9
-    assert scores["cracks, precision"] > 0.5
+    assert scores["particles, 3D Dice"] > 0.93  # 0.965 measured
+    assert scores["particles, Dice at full resolution"] > 0.93  # 0.962
+    assert scores["active material (NMC811), 3D Dice"] > 0.88  # 0.914
+    assert scores["cracks found (recall)"] > 0.7  # 0.873
+    assert scores["cracks, precision"] > 0.2  # 0.316: sub-pixel cracks, dark grains
+
+
+@pytest.fixture(scope="module")
+def fine_analysis(tmp_path_factory: pytest.TempPathFactory) -> Analysis:
+    """The default recipe's SE pixel (13 nm: the binder's texture and the cracks resolved) on
+    three quick slices; the analysis only, no figures."""
+    folder = make_run(tmp_path_factory.mktemp("fine"), slices=3, se_resolution=(1536, 1024))
+    with RunData(folder / "run.h5") as run:
+        return analyse(run, find_sources(run), lambda stage, done, total: None)
+
+
+def test_at_the_default_se_pixel_particles_and_cracks_are_found(fine_analysis):
+    assert fine_analysis.stacks.binning == Binning(xy=8, z=1)
+    scores = {s.name: s.value for s in fine_analysis.scores}
+    assert scores["particles, 3D Dice"] > 0.96  # 0.987 measured
+    assert scores["particles, Dice at full resolution"] > 0.97  # 0.992
+    assert scores["active material (NMC811), 3D Dice"] > 0.96  # 0.987
+    assert scores["cracks, precision"] > 0.9  # 0.993: the binder's nanopores are no cracks
+    assert scores["cracks found (recall)"] > 0.4  # 0.486: crack edges blur above epoxy
 
 
 def test_the_numbers_are_also_written_for_scripts(twin_run):
@@ -307,7 +344,8 @@ def test_a_thin_crack_inside_a_particle_is_a_crack_and_a_wide_pocket_is_not():
     phases = phases_of_se(image, Thresholds(epoxy=13000.0, binder=25000.0, vacuum=2000.0), 0.013)
     assert phases.cracks[crack].mean() > 0.5, "most of the crack is found"
     assert not phases.cracks[pocket].any(), "epoxy walled in by particles is no crack"
-    assert phases.particles[crack].all(), "the crack lies inside the particle"
+    # but for its mouth at the surface, where the majority puts the boundary a pixel or two in
+    assert phases.particles[crack].mean() > 0.95, "the crack lies inside the particle"
 
 
 def test_particles_touching_at_a_neck_are_told_apart():
@@ -317,3 +355,46 @@ def test_particles_touching_at_a_neck_are_told_apart():
     particles = label_particles(one | two, (0.1, 0.1, 0.1))
     assert particles.count == 2
     assert particles.labels[20, 30, 20] != particles.labels[20, 30, 78]
+
+
+def textured_face() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A grey particle with a dark grain and a 3-pixel crack, in a carbon-binder domain textured
+    at ~60 nm (bright solid and dark epoxy-filled nanopores, half each); pixels of 13 nm, the
+    SE beam's blur of a pixel."""
+    rng = np.random.default_rng(2)
+    yy, xx = np.mgrid[0:300, 0:400]
+    texture = ndi.gaussian_filter(rng.normal(size=yy.shape), 2.0)
+    image = np.where(texture > np.median(texture), 29000.0, 8000.0)
+    particle = (yy - 150) ** 2 + (xx - 200) ** 2 < 110**2
+    grain = particle & ((yy - 110) ** 2 + (xx - 240) ** 2 < 20**2)
+    crack = particle & (np.abs(xx - yy - 60) <= 1) & (np.abs(xx - 220) < 50)
+    image[particle] = 18000.0
+    image[grain] = 13300.0  # partly darker than the epoxy threshold, with the noise
+    image[crack] = 8000.0
+    image = ndi.gaussian_filter(image, 1.0) + rng.normal(0, 300, image.shape)
+    return image, particle, grain, crack
+
+
+def test_a_textured_binder_is_no_particle_and_its_nanopores_no_cracks():
+    image, particle, grain, crack = textured_face()
+    thresholds = Thresholds(epoxy=13000.0, binder=24000.0, vacuum=2000.0, deep=10500.0)
+    binder = block_mean(image, 6)[block_mean(~particle, 6) == 1]
+    assert np.median(binder) == pytest.approx(18000, rel=0.1), "a block mean of it is NMC grey"
+    phases = phases_of_se(image, thresholds, 0.013)
+    overlap = Overlap()
+    overlap.add(phases.particles, particle)
+    assert overlap.dice is not None and overlap.dice > 0.97
+    assert not phases.cracks[~particle].any(), "the binder's nanopores are no cracks"
+    assert not phases.cracks[grain].any(), "a dark grain is no crack"
+    assert phases.cracks[crack].mean() > 0.6, "the crack is"
+    assert phases.cracks[~crack].sum() < 0.2 * crack.sum()
+
+
+def test_the_grid_segments_the_share_of_nmc_pixels_not_the_mean_grey():
+    image, particle, _, _ = textured_face()
+    thresholds = Thresholds(epoxy=13000.0, binder=24000.0, vacuum=2000.0, deep=10500.0)
+    share = block_mean(classify(image, thresholds), 6)[None]
+    phases = phases_of_shares(share, 0.078)
+    overlap = Overlap()
+    overlap.add(phases.particles[0], block_mean(particle, 6) > 0.5)
+    assert overlap.dice is not None and overlap.dice > 0.95

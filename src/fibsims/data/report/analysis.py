@@ -26,9 +26,8 @@ from fibsims.data.report.segment import (
     Particles,
     Phases,
     Thresholds,
-    find_thresholds,
     label_particles,
-    phases_of_se,
+    phases_of_shares,
     phases_of_truth,
 )
 from fibsims.data.report.sources import Sources
@@ -63,13 +62,14 @@ def voxel_um(volume: Volume) -> tuple[float, float, float]:
 def _segment(analysis: Analysis, progress: Progress) -> None:
     se = analysis.stacks.se
     assert se is not None
-    analysis.thresholds = find_thresholds(se.data)
-    if analysis.thresholds is None:
+    analysis.thresholds = analysis.stacks.thresholds
+    share = analysis.stacks.nmc_share
+    if analysis.thresholds is None or share is None:
         analysis.notes.append("The SE image has too little contrast to segment particles.")
         return
     progress("segmenting particles", 0, 1)
     pixel = pixel_um(se.x_um)
-    analysis.found = phases_of_se(se.data, analysis.thresholds, pixel)
+    analysis.found = phases_of_shares(share.data, pixel)
     truth = analysis.stacks.truth_nmc
     if truth is not None:
         nmc = np.nan_to_num(truth.data) > 0.5

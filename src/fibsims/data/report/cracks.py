@@ -1,7 +1,7 @@
 """Cracks, looked for at full SE resolution on a sample of slices.
 
 Why a sample: the cracks of the phantom are 40 nm wide, three SE pixels on the default recipe
-and nothing on the analysis grid, and full-resolution segmentation costs about 0.2 s a slice;
+and nothing on the analysis grid, and full-resolution segmentation costs about 0.4 s a slice;
 a dozen slices spread over the stack measure the share of the particles' sections that is
 cracked (and, on twin runs, how much of the true crack area was found) in a few seconds.
 """
@@ -14,6 +14,7 @@ import numpy as np
 
 from fibsims.data.report.progress import Progress
 from fibsims.data.report.segment import Phases, Thresholds, phases_of_se, phases_of_truth
+from fibsims.data.report.stacks import spread
 from fibsims.data.report.stats import Overlap
 from fibsims.data.run_reader import RunData
 
@@ -23,11 +24,7 @@ EPOXY, NMC = 0, 1  # the truth's labels
 
 def sample_slices(missing: np.ndarray, count: int = SAMPLED_SLICES) -> list[int]:
     """Up to ``count`` slices with data, evenly spread over the stack."""
-    present = np.flatnonzero(~missing)
-    if present.size <= count:
-        return [int(i) for i in present]
-    picks = np.linspace(0, present.size - 1, count).round().astype(int)
-    return [int(i) for i in present[np.unique(picks)]]
+    return spread(missing, count)
 
 
 @dataclass

@@ -173,10 +173,12 @@ def _particles(run: RunData, analysis: Analysis, folder: Path, out: Drawn) -> No
             folder,
             "segmentation.png",
             "Particles and cracks found",
-            "Segmented from the SE image alone: three-class Otsu thresholds (epoxy, NMC811, "
-            "binder); particles are NMC811 with their cracks and pores closed and filled, split "
-            "one from another by a watershed of the distance to their surface (in 3D). Cracks "
-            "(cyan) are epoxy inside a particle, in holes no wider than 0.4 um, at full "
+            "Segmented from the SE image alone, pixel by pixel at its own resolution: "
+            "three-class Otsu thresholds (epoxy, NMC811, binder); a particle is where most of "
+            "a 0.2 um neighbourhood is NMC811 grey (the binder's nanoporous texture is bright "
+            "and dark, not grey), with its cracks and pores filled, split one from another by "
+            "a watershed of the distance to their surface (in 3D). Cracks (cyan) are dark "
+            "lines and pores inside a particle (darker than the grains around them), at full "
             "resolution; this is the sampled face with the most.",
         )
     )

@@ -2,8 +2,10 @@
 
 Why one pass: run.h5 is stored one slice per (compressed) chunk, so a slice costs the same to
 read whether one row or all of it is wanted. The pass reads each slice once and keeps what the
-report needs: the SE image and the 7Li+ map on the analysis grid (:mod:`.grid`), full-resolution
-xz and yz sections of the SE stack, the truth on the same grids, and the running sums of the
+report needs: the SE image and the 7Li+ map on the analysis grid (:mod:`.grid`), the share of
+each grid voxel's SE pixels classified NMC811 at full resolution (what particles are segmented
+from, :mod:`.segment`; the SE thresholds are set first from a few slices), full-resolution xz
+and yz sections of the SE stack, the truth on the same grids, and the running sums of the
 7Li+-against-truth correlation.
 
 Registration: every slice is placed in the frame of the first slice with data from the stored
@@ -29,12 +31,15 @@ from fibsims.data.report.grid import (
     z_groups,
 )
 from fibsims.data.report.progress import Progress
+from fibsims.data.report.segment import Thresholds, classify, find_thresholds
 from fibsims.data.report.sources import Sources
 from fibsims.data.report.stats import Pearson
 from fibsims.data.run_reader import Field, RunData
 
 NMC = 1  # the truth's label of the active material (0 epoxy, 1 NMC811, 2 binder, 3 vacuum)
 SUBPIXEL = 0.01  # shifts smaller than this (in pixels) are not worth an interpolation
+THRESHOLD_SLICES = 5
+"""Slices, spread over the stack, whose SE values set the thresholds before the pass."""
 
 
 @dataclass
@@ -67,6 +72,10 @@ class Stacks:
     binning: Binning
     groups: list[range]
     se: Volume | None = None
+    thresholds: Thresholds | None = None
+    """The SE image's three-class thresholds; None if it has too little contrast."""
+    nmc_share: Volume | None = None
+    """Share of each SE grid voxel's pixels classified NMC811 grey at full resolution."""
     sections: Sections | None = None
     li: Volume | None = None
     truth_nmc: Volume | None = None
@@ -132,6 +141,22 @@ def choose_cuts(run: RunData, image: str, missing: np.ndarray) -> tuple[int, int
     return height // 4 + int(np.argmax(rows)), width // 4 + int(np.argmax(cols))
 
 
+def spread(missing: np.ndarray, count: int) -> list[int]:
+    """Up to ``count`` slices with data, evenly spread over the stack."""
+    present = np.flatnonzero(~missing)
+    if present.size <= count:
+        return [int(i) for i in present]
+    picks = np.linspace(0, present.size - 1, count).round().astype(int)
+    return [int(i) for i in present[np.unique(picks)]]
+
+
+def se_thresholds(run: RunData, image: str, missing: np.ndarray) -> Thresholds | None:
+    """Three-class thresholds of the full-resolution SE values of a few slices."""
+    data = run.image(image)
+    values = [np.asarray(data[i], dtype=np.float32) for i in spread(missing, THRESHOLD_SLICES)]
+    return find_thresholds(np.stack(values)) if values else None
+
+
 def _pitch_nm(run: RunData, z_um: np.ndarray) -> float:
     steps = np.diff(z_um[np.isfinite(z_um)])
     if steps.size:
@@ -155,6 +180,8 @@ class _SEReader:
         shape = (height // self.k, width // self.k)
         self.volume = ZStack(groups, shape)
         self.truth = ZStack(groups, shape) if self.labels is not None else None
+        self.thresholds = se_thresholds(run, name, self.missing)
+        self.share = ZStack(groups, shape) if self.thresholds is not None else None
         self.row, self.col = choose_cuts(run, name, self.missing)
         n = run.slices
         self.xz = np.full((n, width), np.nan, dtype=np.float32)
@@ -164,6 +191,9 @@ class _SEReader:
         image = np.asarray(self.data[i], dtype=np.float32)
         offset = _offset_px(self.field, i, self.reference)
         self.volume.add(i, _shifted(block_mean(image, self.k), offset / self.k))
+        if self.share is not None and self.thresholds is not None:
+            grey = classify(image, self.thresholds)
+            self.share.add(i, _shifted(block_mean(grey, self.k), offset / self.k))
         row, _ = nearest_indices(self.field.y_um(i), np.array([self.y[self.row]]))
         col, _ = nearest_indices(self.field.x_um(i), np.array([self.x[self.col]]))
         self.xz[i] = _shifted(image[row[0]], offset[:1])
@@ -176,6 +206,9 @@ class _SEReader:
         x, y = bin_axis(self.x, self.k), bin_axis(self.y, self.k)
         planes = plane_z(z_um, stacks.groups)
         stacks.se = Volume(self.volume.mean(), x, y, planes)
+        stacks.thresholds = self.thresholds
+        if self.share is not None:
+            stacks.nmc_share = Volume(self.share.mean(), x, y, planes)
         if self.truth is not None:
             stacks.truth_nmc = Volume(self.truth.mean(), x, y, planes)
         stacks.sections = Sections(
