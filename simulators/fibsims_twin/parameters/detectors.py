@@ -1,7 +1,7 @@
 """Parameters of the two detectors: ion-induced SE imaging and the ToF-SIMS spectrometer.
 
-Sources are the entries of the shared reference ``physics.md``; ASSUMED marks values with no
-published source (the comment gives the reasoning).
+Sources are cited by the keys of the Sources section of ``docs/physics.md`` (e.g. [TofDAQ]);
+ASSUMED marks values with no published source (the comment gives the reasoning).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ def _frozen(mapping: dict[str, float]) -> Mapping[str, float]:
 
 @dataclass(frozen=True)
 class DetectorParameters:
-    """Ion-induced secondary-electron imaging (physics.md: N = (I tau / e) delta eps)."""
+    """Ion-induced secondary-electron imaging ([Reimer1998]: N = (I tau / e) delta eps)."""
 
-    # physics.md: ion-induced SE yields for NMC, CBD, epoxy not found; ASSUMED per material.
-    # Ion-induced contrast is often opposite to electron SE: the conductive carbon-binder
-    # emits most, the oxide less, and the insulating epoxy charges positive under the ion
-    # beam and appears darkest.
+    # Ion-induced SE yields for NMC, CBD, epoxy not found; ASSUMED per material.
+    # Ion-induced contrast is often opposite to electron SE ([IonSE2024]): the conductive
+    # carbon-binder emits most, the oxide less, and the insulating epoxy charges positive under
+    # the ion beam and appears darkest.
     se_yield_pore_filler_per_ion: float = 0.4  # ASSUMED
     se_yield_nmc811_per_ion: float = 1.0  # ASSUMED
     se_yield_cbd_per_ion: float = 1.6  # ASSUMED
@@ -33,10 +33,10 @@ class DetectorParameters:
     # 1-sigma relative spread of the grain-to-grain SE yield.
     grain_channelling_contrast: float = 0.15
     # ASSUMED: SE escape through a side wall brightens the solid rim next to a pore or crack
-    # (physics.md: edge brightening); relative gain on the edge pixel before the spot blur.
+    # ([Reimer1998]: edge brightening); relative gain on the edge pixel before the spot blur.
     edge_brightening_gain: float = 0.5
     detection_efficiency: float = 0.3  # ASSUMED: eps, fraction of emitted SE counted
-    amplifier_noise_counts: float = 2.0  # ASSUMED: Gaussian noise per pixel and frame (physics.md)
+    amplifier_noise_counts: float = 2.0  # ASSUMED: Gaussian noise per pixel and frame [Reimer1998]
     line_flyback_s: float = 100e-6  # ASSUMED: per scanned line, per frame
     min_dwell_us: float = 0.025  # ASSUMED: fastest scan generator dwell
     max_counts: int = 65535  # the uint16 range of the image (format, not physics)
@@ -90,8 +90,8 @@ class TofParameters:
     )
     ion_yield_other: float = 1e-5  # ASSUMED: an element/polarity pair not listed above
     # Matrix factors on the positive-ion yields of the oxide (NMC = 1), per phase. ASSUMED
-    # (physics.md matrix effect, sources above): the oxygen-free carbon/PVDF binder loses the
-    # oxygen enhancement (1-3 orders in the literature: one order taken); the epoxy holds
+    # ([Benninghoven1987] matrix effect, sources above): the oxygen-free carbon/PVDF binder
+    # loses the oxygen enhancement (1-3 orders in the literature: one order taken); the epoxy holds
     # ~8 at. % O, so it keeps part of it.
     matrix_factor_positive_cbd: float = 0.1
     matrix_factor_positive_epoxy: float = 0.3
@@ -101,14 +101,14 @@ class TofParameters:
     # published for NMC); linear in x is the simplest monotone choice.
     li_yield_lithiation_exponent: float = 1.0
     li_yield_reference_lithiation: float = 1.0  # ASSUMED: x where the table above holds
-    transmission: float = 0.5  # physics.md: transmission x detection efficiency ~50 %
+    transmission: float = 0.5  # [SIMSWiki]: transmission x detection efficiency ~50 %
     # Orthogonal-extraction duty cycle D(m) = D_ref sqrt(m / m_ref), capped at 1: heavier ions
     # cross the extraction region more slowly, so a pulse catches more of them (Chernushevich,
     # Loboda & Thomson, J. Mass Spectrom. 36 (2001) 849: D = (dx / D) sqrt(m / m_max), typically
     # 5-30 % at the top mass). ASSUMED 25 % at the top of the spectrum's range.
     duty_cycle_reference: float = 0.25
     duty_cycle_reference_mass_u: float = 150.0  # ASSUMED: max_mass_u, the top of the range
-    # physics.md: extraction rate ASSUMED tens of kHz to ~100 kHz; 100 kHz leaves 10 us per
+    # Extraction rate ASSUMED tens of kHz to ~100 kHz; 100 kHz leaves 10 us per
     # extraction, enough for the heaviest ion of the spectrum (150 u flies ~8.5 us).
     extraction_rate_hz: float = 100e3
     # ADC detection (TofDAQ digitises the MCP signal; its files carry a 'Single Ion Signal'):
@@ -124,10 +124,10 @@ class TofParameters:
     # share of its counts on it to the digitiser's range. ASSUMED.
     saturation_loss_threshold: float = 0.02
     mass_resolving_power: float = 800.0  # ASSUMED: m/dm (FWHM) of an orthogonal FIB-TOF
-    # TofDAQ mode-0 calibration i = p1 sqrt(m) + p2 (physics.md example calibration)
-    calibration_p1: float = 812.2415  # physics.md
-    calibration_p2: float = 222.0153  # physics.md
-    sample_interval_s: float = 0.8333e-9  # physics.md
+    # TofDAQ mode-0 calibration i = p1 sqrt(m) + p2 ([TofDAQ] example calibration)
+    calibration_p1: float = 812.2415  # [TofDAQ] example
+    calibration_p2: float = 222.0153  # [TofDAQ] example
+    sample_interval_s: float = 0.8333e-9  # [TofDAQ] example
     max_mass_u: float = 150.0  # ASSUMED: spectrum covers Xe (132 u) with margin
     # ASSUMED: Xe+ emitted per primary ion (backscattered / re-sputtered implanted primaries);
     # with T and D(132 u) = 0.23 it detects ~1e-7 Xe+ per primary.

@@ -1,6 +1,6 @@
 """Parameters of the machine: column, stage, slow drifts and the milling of a face.
 
-Sources are the entries of the shared reference ``physics.md`` (quoted as "physics.md: ...").
+Sources are cited by the keys of the Sources section of ``docs/physics.md`` (e.g. [Smith2023]).
 ASSUMED marks a value with no published source: the comment gives the reasoning, and the value
 is a starting point for calibration on a real instrument.
 """
@@ -14,15 +14,16 @@ from dataclasses import dataclass
 class ColumnParameters:
     """The Xe+ plasma column: currents, voltage, beam spot and autofocus."""
 
-    ion_species: str = "Xe"  # physics.md: Xe+ plasma FIB
+    ion_species: str = "Xe"  # [MicroscopyToday2016]: Xe+ plasma FIB
     ion_atomic_number: int = 54  # Xe (the sputter-yield formulas need Z1 and M1)
     ion_mass_u: float = 131.293  # IUPAC standard atomic weight of Xe
-    voltage_kv: float = 30.0  # physics.md: 30 kV is the working point for milling and imaging
+    voltage_kv: float = 30.0  # [MicroscopyToday2016]: 30 kV working point for milling
     voltage_min_kv: float = 2.0  # ASSUMED: usual lower end of PFIB accelerating voltages
     voltage_max_kv: float = 30.0  # ASSUMED: usual upper end of PFIB accelerating voltages
     voltage_change_time_s: float = 120.0  # ASSUMED: source retune + column realignment, minutes
-    # ASSUMED ladder (physics.md: discrete apertures, imaging tens of pA, milling 1-60 nA, top
-    # ~2.5 uA). Holds the rungs the default recipe uses: 0.1, 0.8, 4 and 15 nA.
+    # ASSUMED ladder (discrete apertures, imaging tens of pA, milling 1-60 nA as in
+    # [MicroscopyToday2016], top ~2.5 uA). Holds the rungs the default recipe uses: 0.1, 0.8,
+    # 4 and 15 nA.
     current_ladder_na: tuple[float, ...] = (
         0.001,
         0.01,
@@ -46,12 +47,12 @@ class ColumnParameters:
     initial_current_na: float = 0.1  # ASSUMED: the column opens on the imaging rung
     # ASSUMED: aperture change plus beam settling, the same whichever rung it comes from (so a
     # resumed session, which opens on another rung, pays what an uninterrupted one pays); the
-    # default recipe makes 4 per slice, which physics.md's budget puts at ~45 s per slice.
+    # default recipe makes 4 per slice, which the ASSUMED [Budget] puts at ~45 s per slice.
     current_switch_time_s: float = 10.0
-    # physics.md: spot size vs current not found; ASSUMED power law d = d0 * (I / I0)^k.
+    # Spot size vs current not found; ASSUMED power law d = d0 * (I / I0)^k.
     spot_fwhm_ref_nm: float = 40.0  # ASSUMED: d0, a few tens of nm at an imaging current
     spot_ref_current_na: float = 0.1  # ASSUMED: I0 where d = d0
-    spot_exponent: float = 0.45  # physics.md: k ~ 0.4-0.5
+    spot_exponent: float = 0.45  # ASSUMED: k ~ 0.4-0.5
     # ASSUMED: beam convergence half-angle; a defocus dz widens the spot by 2 * alpha * dz (FWHM,
     # geometric optics). FIB columns have ~1 mrad, hence depths of field of tens of um.
     convergence_half_angle_mrad: float = 1.0
@@ -74,8 +75,8 @@ class StageParameters:
     xy_speed_um_per_s: float = 200.0  # ASSUMED: fine moves of a eucentric stage
     z_speed_um_per_s: float = 100.0  # ASSUMED
     tilt_speed_deg_per_s: float = 5.0  # ASSUMED
-    # ASSUMED: rocking polish rotates 0 -> -20 -> +20 -> 0 (80 deg per slice, physics.md +-20),
-    # so rotation speed and settle set the ~15 s stage share of physics.md's ~60 s polish.
+    # ASSUMED: rocking polish rotates 0 -> -20 -> +20 -> 0 (80 deg per slice, [Smith2023] +-20),
+    # so rotation speed and settle set the ~15 s stage share of the [Budget]'s ~60 s polish.
     rotation_speed_deg_per_s: float = 10.0
     settle_time_s: float = 3.0  # ASSUMED: mechanical settling after any move
     xy_limit_um: float = 55_000.0  # ASSUMED: +-55 mm travel
@@ -95,7 +96,7 @@ class StageParameters:
 class DriftParameters:
     """Slow processes of the instrument, each a deterministic function of (run seed, time).
 
-    physics.md: drift rates not found; ASSUMED "a slow random walk plus a thermal ramp, a few
+    Drift rates not found in the literature; ASSUMED "a slow random walk plus a thermal ramp, a few
     nm/min". Source emission and focus wander likewise have no public figure.
     """
 
@@ -117,12 +118,12 @@ class MillingParameters:
     """Where a cut leaves the face, and the curtains it leaves on it."""
 
     cut_placement_sigma_nm: float = 2.0  # ASSUMED: 1-sigma beam placement error of a cut front
-    # ASSUMED: rms SE modulation by curtains after a cut with no polish (physics.md: curtaining
+    # ASSUMED: rms SE modulation by curtains after a cut with no polish ([Smith2023]: curtaining
     # gets worse in PFIB on inhomogeneous materials; differential milling makes curtains).
     curtain_contrast_rms: float = 0.08
     curtain_differential_share: float = 0.6  # ASSUMED: share from phases upstream of a column
     curtain_stripe_width_um: float = 0.3  # ASSUMED: lateral scale of the stripes
-    # ASSUMED: share of the curtains a rocking pass removes at full effect (physics.md: rocking
+    # ASSUMED: share of the curtains a rocking pass removes at full effect ([Smith2023]: rocking
     # a few tens of degrees, e.g. +-20, until the curtains vanish). A pass rotated by theta
     # meets the stripes' side walls at 90 - |theta| deg, so it removes this share times the
     # walls' sputter yield there relative to the yield at 90 - saturation deg (at most 1).

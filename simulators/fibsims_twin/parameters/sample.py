@@ -1,7 +1,7 @@
 """Parameters of the sample: phases, composition, particles, grains, cracks, pores, Li field.
 
-Sources are the entries of the shared reference ``physics.md``; ASSUMED marks values with no
-published source (the comment gives the reasoning).
+Sources are cited by the keys of the Sources section of ``docs/physics.md`` (e.g. [Chen2020]);
+ASSUMED marks values with no published source (the comment gives the reasoning).
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from fibsims_twin.parameters.sputtering import YAMAMURA_TAWARA_ELEMENTS, Element
 class MaterialParameters:
     """Composition, density and sputtering of the three phases of the phantom."""
 
-    # NMC811: Li_x Ni0.8 Mn0.1 Co0.1 O2 (physics.md); Li content x varies (see PhantomParameters)
-    nmc_ni_per_formula: float = 0.8  # physics.md
-    nmc_mn_per_formula: float = 0.1  # physics.md
-    nmc_co_per_formula: float = 0.1  # physics.md
-    nmc_o_per_formula: float = 2.0  # physics.md
-    # physics.md: theoretical density ~4.7-4.8 g/cm3, Li atom density ~2.95e22 cm^-3, i.e.
-    # 2.95e22 formula units x 4 atoms (at x = 1).
+    # NMC811: Li_x Ni0.8 Mn0.1 Co0.1 O2 ([Kondrakov2017]); Li content x varies (see
+    # PhantomParameters)
+    nmc_ni_per_formula: float = 0.8  # NMC811 formula
+    nmc_mn_per_formula: float = 0.1  # NMC811 formula
+    nmc_co_per_formula: float = 0.1  # NMC811 formula
+    nmc_o_per_formula: float = 2.0  # NMC811 formula
+    # Theoretical density ~4.7-4.8 g/cm3, Li atom density ~2.95e22 cm^-3 (R-3m cell, a ~2.87 A,
+    # c ~14.2 A, [Kondrakov2017]), i.e. 2.95e22 formula units x 4 atoms (at x = 1).
     nmc_atom_density_per_cm3: float = 4 * 2.95e22
     # CBD: carbon black + PVDF (CH2CF2)n; its carbon : PVDF mass ratio is the electrode's
     # composition (PhantomParameters: active / carbon / binder mass fractions)
@@ -37,14 +38,14 @@ class MaterialParameters:
     # fibsims_twin.sputtering). Yamamura & Tawara (1996) yields of the elements (table below),
     # mixed by atomic fraction at the reference Li content, give 6.5 atoms/ion for NMC811, i.e.
     # 0.342 um^3/nC with the atom density above (+-50 %: the formula and the Eckstein fits differ
-    # by that much, physics.md; the linear mixing of a compound is ASSUMED). Tested against the
+    # by that much, [Eckstein2003]; the linear mixing of a compound is ASSUMED). Tested against the
     # derivation; the column times patterns with it.
     nmc_volume_per_dose_um3_per_nc: float = 0.34
-    nmc_reference_li_per_formula: float = 1.0  # physics.md: the atom density is quoted at x = 1
+    nmc_reference_li_per_formula: float = 1.0  # derived: the atom density is quoted at x = 1
     sputter_elements: dict[str, ElementSputterData] = field(
         default_factory=lambda: dict(YAMAMURA_TAWARA_ELEMENTS)
     )
-    # physics.md: binder and epoxy mill at different rates (differential milling -> curtains).
+    # [Smith2023]: binder and epoxy mill at different rates (differential milling -> curtains).
     # The collision-cascade estimate above gives CBD 0.19 and epoxy 0.13 um^3/nC, but polymers
     # lose mass under ion beams mostly by chain scission and volatile fragments, which the
     # cascade formula leaves out; ASSUMED 1.5 x and 2 x NMC's rate (faster than the oxide).
@@ -57,28 +58,28 @@ class PhantomParameters:
     """Secondary particles (a packing of ellipsoids), the electrode composition and the CBD,
     the Li field."""
 
-    default_porosity: float = 0.335  # physics.md: Chen2020 porosity
+    default_porosity: float = 0.335  # [Chen2020] porosity
     porosity_min: float = 0.05  # ASSUMED: the range the calibration is meant for (> pores+cracks)
     porosity_max: float = 0.60  # ASSUMED: as the recipe schema (electrodes 0.18-0.44)
-    mean_radius_um: float = 5.22  # physics.md: PyBaMM Chen2020 particle radius
+    mean_radius_um: float = 5.22  # [Chen2020]: PyBaMM particle radius
     radius_log_sigma: float = 0.2  # ASSUMED: lognormal spread of equivalent-sphere radii
     radius_min_fraction: float = 0.5  # ASSUMED: radii clipped to [0.5, 1.8] x mean
     radius_max_fraction: float = 1.8  # ASSUMED
-    # physics.md: agglomerates can be elongated (semi-axes 3.5 x 2.8 x 6.5 um, long / mean short
+    # ASSUMED: agglomerates can be elongated (semi-axes 3.5 x 2.8 x 6.5 um, long / mean short
     # = 2.1). ASSUMED: this share of particles is prolate with an aspect drawn in the range below.
     elongated_fraction: float = 0.3
     elongation_min: float = 1.4  # ASSUMED
-    elongation_max: float = 2.2  # ASSUMED (physics.md example ~2.1)
+    elongation_max: float = 2.2  # ASSUMED (the example above, ~2.1)
     axis_jitter_sigma: float = 0.08  # ASSUMED: volume-preserving triaxial scatter of every particle
     # ASSUMED: per-particle mean Li content x of Li_x(NMC811), a partly delithiated electrode
     soc_mean: float = 0.7
-    soc_sigma: float = 0.12  # ASSUMED: particle-to-particle spread (physics.md heterogeneity)
+    soc_sigma: float = 0.12  # ASSUMED: particle-to-particle spread (SOC heterogeneity)
     soc_min: float = 0.2  # ASSUMED: x is clipped to [0.2, 1.0]
-    soc_max: float = 1.0  # physics.md formula: x <= 1
+    soc_max: float = 1.0  # NMC811 formula: x <= 1
     # ASSUMED: surface-minus-core contrast of x, drawn per particle with zero mean (core-shell)
     soc_gradient_sigma: float = 0.1
     # ASSUMED: grain-to-grain spread of x within a particle (primaries delithiate at different
-    # rates: orientation and size dependent; physics.md: SOC differs within particles)
+    # rates: orientation and size dependent; SOC differs within particles)
     grain_soc_sigma: float = 0.04
     # Surface reconstruction layer: cycled Ni-rich layered oxides grow a Li-poor rock-salt
     # (NiO-like) layer a few nm thick at the particle surface, thicker after cycling (Lin et al.,
@@ -103,11 +104,12 @@ class PhantomParameters:
     # numerical: the calibration's reference packing, a periodic cube of this many cells a side
     packing_reference_cells: int = 2
     packing_reference_intensities: int = 6  # numerical: points of the intensity -> fraction curve
-    # Electrode composition by mass, active : carbon black : PVDF = 8 : 1 : 1 (physics.md slurry)
+    # Electrode composition by mass, active : carbon black : PVDF = 8 : 1 : 1 (ASSUMED: the
+    # common laboratory slurry)
     active_mass_fraction: float = 0.8
     carbon_mass_fraction: float = 0.1
     binder_mass_fraction: float = 0.1
-    # Densities: NMC811 theoretical ~4.7-4.8 g/cm3 (physics.md); carbon black (acetylene black,
+    # Densities: NMC811 theoretical ~4.7-4.8 g/cm3 (derived above); carbon black (acetylene black,
     # Super P) ~1.8-2.0 g/cm3 and PVDF 1.78 g/cm3 (manufacturers' data sheets, e.g. Imerys
     # Super P Li; Solvay Solef PVDF 1.75-1.80)
     nmc_density_g_per_cm3: float = 4.75
@@ -139,7 +141,7 @@ class PhantomParameters:
 class MicrostructureParameters:
     """Inside the particles: primary grains, intergranular cracks with Li loss, internal pores."""
 
-    # physics.md: primary particles a few hundred nm (100-500 nm). Grains are the Voronoi cells
+    # ASSUMED: primary particles a few hundred nm (100-500 nm). Grains are the Voronoi cells
     # of seeds jittered in a cubic lattice; spacing 0.25 um gives cells of ~0.31 um equivalent
     # diameter.
     grain_spacing_um: float = 0.25
@@ -147,20 +149,20 @@ class MicrostructureParameters:
     # numerical: lattice lines are displaced by up to +-irregularity/2 spacings, so the grain
     # statistics have no period (faces 25 nm apart would otherwise meet lattice planes)
     grain_lattice_irregularity: float = 0.5
-    # physics.md: cycling opens intergranular cracks in secondary particles. ASSUMED model: each
-    # particle has a Poisson number (this mean, at most the max) of radial crack planes through
-    # its centre; a grain boundary belongs to a crack when its midpoint lies within the band of
-    # a plane and its normal is within acos(alignment) of the plane's normal, so the crack
-    # zigzags along grain boundaries; it is open with probability continuity x sqrt(1 - rho^2)
-    # (rho: normalised radius of the midpoint), so cracks run from the core and break up
-    # toward the surface.
+    # [Ryu2018], [Kondrakov2017]: cycling opens intergranular cracks in secondary particles. ASSUMED
+    # model: each particle has a Poisson number (this mean, at most the max) of radial crack planes
+    # through its centre; a grain boundary belongs to a crack when its midpoint lies within the band
+    # of a plane and its normal is within acos(alignment) of the plane's normal, so the crack
+    # zigzags along grain boundaries; it is open with probability continuity x sqrt(1 - rho^2) (rho:
+    # normalised radius of the midpoint), so cracks run from the core and break up toward the
+    # surface.
     crack_opening_nm: float = 40.0
     crack_planes_mean: float = 2.0
     crack_planes_max: int = 4
     crack_band_um: float = 0.2
     crack_alignment_min: float = 0.35
     crack_continuity: float = 0.9
-    # physics.md: Li is depleted along intergranular cracks where electrolyte penetrates.
+    # [Ryu2018]: electrolyte penetrates intergranular cracks, whose faces degrade (lose Li).
     # ASSUMED: x drops by this much at the crack wall and recovers over the depletion length.
     crack_li_depletion: float = 0.15
     crack_depletion_length_nm: float = 100.0

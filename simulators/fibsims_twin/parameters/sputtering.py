@@ -1,9 +1,10 @@
 """Per-element inputs of the sputter-yield formulas: what the milling rates are computed from.
 
 Why a table of elements: the twin's phases are compounds (NMC811, carbon-binder, epoxy), and no
-measured Xe+ yield exists for any of them (physics.md: none found for layered oxides). Their
-yields are estimated from the elements they hold with the Yamamura-Tawara formula
-(:mod:`fibsims_twin.sputtering`), whose inputs per element are tabulated here.
+measured Xe+ yield exists for any of them (none found for layered oxides: see docs/physics.md,
+Sources, ASSUMED). Their yields are estimated from the elements they hold with the
+Yamamura-Tawara formula (:mod:`fibsims_twin.sputtering`), whose inputs per element are
+tabulated here.
 
 Sources: Y. Yamamura and H. Tawara, "Energy dependence of ion-induced sputtering yields from
 monatomic solids at normal incidence", Atomic Data and Nuclear Data Tables 62, 149-253 (1996),
