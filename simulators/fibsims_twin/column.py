@@ -2,7 +2,7 @@
 
 Why these models: the run's 23 hours are mostly milling and waiting on the column, so the time
 of every action comes from a physical or declared cost: a pattern takes V / (Yv(theta) I)
-(physics.md; Yv(theta) the NMC rate at the beam's incidence on the surface it mills into, which
+(docs/physics.md; Yv(theta) the NMC rate at the beam's incidence on the surface it mills into, which
 the stage tilt sets: :mod:`fibsims_twin.geometry`, :mod:`fibsims_twin.sputtering`),
 a current change costs an aperture swap and beam settling only when the rung changes, and the
 autofocus costs the frames of its focus sweep. Nothing here returns a fixed duration.
@@ -92,7 +92,7 @@ def select_rung(ladder_na: Sequence[float], request_na: float, tolerance: float)
 
 
 def mill_duration_s(pattern: MillPattern, current_na: float, yv_um3_per_nc: float) -> float:
-    """A pattern takes V / (Yv I): the beam dwells over its whole volume (physics.md); ``yv``
+    """A pattern takes V / (Yv I): the beam dwells over its whole volume (docs/physics.md); ``yv``
     is the volume per dose at the pattern's incidence (:func:`pattern_rate_um3_per_nc`)."""
     return pattern.volume_um3 / (yv_um3_per_nc * current_na)
 

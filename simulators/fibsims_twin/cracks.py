@@ -1,6 +1,6 @@
 """Intergranular cracks: which grain boundaries are open, and the lithium lost beside them.
 
-physics.md: cycling opens intergranular cracks in secondary particles, and Li is depleted along
+docs/physics.md: cycling opens intergranular cracks in secondary particles, and Li is depleted along
 them where electrolyte penetrates. A crack here is a slab of the crack opening centred on a grain
 boundary (:mod:`fibsims_twin.grains` gives the exact distance to it). Each particle carries a few
 radial crack planes through its centre; a boundary belongs to a crack when its midpoint lies

@@ -1,6 +1,6 @@
 """Curtaining: vertical stripes of SE contrast left by differential milling.
 
-physics.md: curtaining gets worse in PFIB on inhomogeneous materials; differential milling is
+docs/physics.md: curtaining gets worse in PFIB on inhomogeneous materials; differential milling is
 what makes curtains; they run along the milling direction (down the face, +y). The stripes are
 the topography of the face, so the SE image sees them through the local slope of the surface.
 

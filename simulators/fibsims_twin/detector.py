@@ -1,6 +1,6 @@
 """Ion-induced secondary-electron imaging of the current face.
 
-Why this model: physics.md's SEM-simulator signal, N = (I tau / e) * delta * eps per pixel and
+Why this model: docs/physics.md's SEM-simulator signal, N = (I tau / e) * delta * eps per pixel and
 frame, with delta the SE yield under the beam. delta is the phase's yield (ion-induced contrast;
 nearly nothing where a milled feature leaves vacuum in the face) times 1 + c g for the primary
 grain's orientation g (channelling), raised on the solid rim next to a pore, crack or groove

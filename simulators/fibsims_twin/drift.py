@@ -7,7 +7,7 @@ call.
 
 - Drift: the sample moves relative to the beam by a random walk (per axis) plus a thermal ramp
   that settles exponentially, d(t) = v0 tau (1 - exp(-t / tau)) along a direction fixed per
-  run (physics.md: "a slow random walk plus a thermal ramp, a few nm/min"). In the face frame,
+  run (docs/physics.md: "a slow random walk plus a thermal ramp, a few nm/min"). In the face frame,
   x and y move the imaged field, z moves where a cut lands in the sample.
 - Emission: the plasma source current is the selected rung times 1 + e(t), e stationary.
 - Focus: the lens presets are off focus by f(t), stationary (thermal wander).

@@ -32,7 +32,7 @@ r(theta) = max_removal x min(1, Y(90 - |theta|) / Y(90 - saturation angle)) belo
 saturation angle and max_removal from it on (ASSUMED: the pass then cuts fully across the
 stripes), Y Yamamura's angular law of the NMC matrix: zero at theta = 0, where the beam runs
 along the stripes, and nearly full from 8 deg (the yield peaks at 78 deg incidence, i.e. a
-12 deg rock). The severity left is the product of (1 - r) over the passes (physics.md: rock
+12 deg rock). The severity left is the product of (1 - r) over the passes (docs/physics.md: rock
 until the curtains vanish). A pattern that neither removes material nor shares that front
 leaves the curtains as they are, and so does sputtering by scans.
 """

@@ -11,8 +11,8 @@ centres; finally every particle is shrunk to contact with its relaxed neighbours
 nearest pairs touch. Every step reads a fixed neighbourhood of cubes, so a cube comes out the
 same whichever cubes were evaluated before (and in whatever order).
 
-Shapes: each candidate has an equivalent-sphere radius R (lognormal, physics.md); a share of
-them are prolate with an aspect e (physics.md: elongated agglomerates), semi-axes
+Shapes: each candidate has an equivalent-sphere radius R (lognormal, docs/physics.md); a share of
+them are prolate with an aspect e (docs/physics.md: elongated agglomerates), semi-axes
 (R e^-1/3, R e^-1/3, R e^2/3), and every one gets a small volume-preserving triaxial scatter;
 orientations are uniform. The contact scale shrinks all semi-axes of a particle alike. The
 carbon-binder rule uses the particle grown by the binder reaches on each semi-axis (the

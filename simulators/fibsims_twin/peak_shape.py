@@ -3,7 +3,7 @@
 Why a tail: ions leave the sample with a spread of initial energies, and some form or fragment
 after extraction has begun; both make ions arrive late, never early, so a real TOF peak rises
 sharply and decays slowly to long flight time (high mass). The twin draws it as a Gaussian core
-(FWHM m / R, i.e. p1 sqrt(m) / (2R) samples: physics.md's resolving power and TofDAQ's mode-0
+(FWHM m / R, i.e. p1 sqrt(m) / (2R) samples: docs/physics.md's resolving power and TofDAQ's mode-0
 calibration i = p1 sqrt(m) + p2) plus a share ``peak_tail_area_fraction`` of the area in an
 exponentially modified Gaussian (the core convolved with a one-sided exponential of decay length
 ``peak_tail_length_per_fwhm`` x FWHM: a relative energy deficit gives a delay proportional to

@@ -65,6 +65,6 @@ def read_twin_section(sample: Mapping[str, Any], p: PhantomParameters) -> tuple[
     ):
         raise InstrumentError(
             f"sample.twin.porosity is {porosity!r}; set a pore volume fraction between "
-            f"{p.porosity_min} and {p.porosity_max} (physics.md: electrodes 0.18-0.44)"
+            f"{p.porosity_min} and {p.porosity_max} (battery electrodes are typically 0.18-0.44)"
         )
     return seed, float(porosity)

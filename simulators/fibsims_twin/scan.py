@@ -88,7 +88,7 @@ def primaries_per_pixel(current_na: float, dwell_us: float, frames: int) -> floa
 
 
 def spot_fwhm_nm(current_na: float, p: ColumnParameters, defocus_um: float = 0.0) -> float:
-    """Beam spot diameter (FWHM): physics.md's power law d = d0 (I / I0)^k, widened in
+    """Beam spot diameter (FWHM): docs/physics.md's power law d = d0 (I / I0)^k, widened in
     quadrature by the defocus disc 2 alpha |dz| (geometric optics)."""
     focused = p.spot_fwhm_ref_nm * (current_na / p.spot_ref_current_na) ** p.spot_exponent
     disc = 2.0 * p.convergence_half_angle_mrad * RAD_PER_MRAD * abs(defocus_um) * NM_PER_UM

@@ -1,7 +1,7 @@
 """The ToF sum spectrum on the TofDAQ sample axis.
 
 Why a sample axis: the run's SIMS file follows the TofDAQ layout, whose spectra are indexed by
-ADC sample i with the mode-0 calibration i = p1 sqrt(m) + p2 (physics.md). A peak of resolving
+ADC sample i with the mode-0 calibration i = p1 sqrt(m) + p2 (docs/physics.md). A peak of resolving
 power R = m / dm has a core width of p1 sqrt(m) / (2 R) samples (FWHM), so light ions are a
 couple of samples wide and Xe several, with a tail to high mass (:mod:`fibsims_twin.peak_shape`);
 each peak's area is spread over its samples by integrating the shape over every sample, so no

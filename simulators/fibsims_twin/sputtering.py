@@ -19,7 +19,7 @@ standard semi-empirical models, not a constant:
   in Angstrom, R0 = n^-1/3 the mean atomic spacing, E in eV. A compound enters as one mean
   target (atomic-fraction means of Z2, M2 and Us): for NMC811 at 30 keV f = 1.65 and theta_opt
   = 78 deg, so Y(60 deg) = 2.2 Y(0) and the maximum, at 78 deg, 3.7 Y(0) (heavy ions peak at
-  60-80 deg, physics.md).
+  60-80 deg, docs/physics.md).
 
 The numbers in the formulas are the papers' fitted constants, named below with their equation;
 everything that describes the ion or the target is a parameter.

@@ -1,6 +1,6 @@
 """The ToF-SIMS count model: ions per pixel and peak, before the detector's digitiser.
 
-physics.md's count model, per pixel and peak, summed over the depth the raster sputters and
+docs/physics.md's count model, per pixel and peak, summed over the depth the raster sputters and
 averaged over the pixel's area:
 
     N = sum over samples of (I tau / e) frames / samples x Y_sputter(phase)
@@ -9,7 +9,7 @@ averaged over the pixel's area:
 with c the local atomic fraction from the phantom, P the secondary-ion yield with its matrix
 effect (:mod:`fibsims_twin.ion_yields`), T the spectrometer transmission and D(m) the duty
 cycle of the orthogonal extraction. Each frame sputters the face, so a raster of many frames
-integrates a layer below the face (physics.md: the SIMS maps reach deeper than one slice); the
+integrates a layer below the face (docs/physics.md: the SIMS maps reach deeper than one slice); the
 phantom is sampled at the mid-depths of equal sublayers.
 
 Why area sampling: a SIMS pixel (78 nm at the default) is wider than a crack (40 nm), and the

@@ -120,7 +120,7 @@ def test_primary_grains_are_a_few_hundred_nm_across() -> None:
     sections = len(np.unique(grid.sample.near_key))
     area_um2 = (grid.x_um[-1] - grid.x_um[0]) * (grid.y_um[-1] - grid.y_um[0])
     diameter_nm = 1000 * np.sqrt(4 * area_um2 / sections / np.pi)
-    assert 100 < diameter_nm < 500  # physics.md: primary particles 100-500 nm
+    assert 100 < diameter_nm < 500  # docs/physics.md: primary particles 100-500 nm
 
 
 def test_grains_on_the_node_grid_equal_grains_evaluated_point_by_point() -> None:
