@@ -64,6 +64,19 @@ def test_resume_reports_a_held_lock_before_judging_the_folder(tmp_path):
     assert not (tmp_path / "owner.json").exists()
 
 
+def test_a_run_into_a_held_folder_that_holds_a_run_names_the_holder(quick_variant, tmp_path):
+    """Two `fibsims run --out X` started together: the loser may find the winner's run.json
+    written already; it must say who works on the folder, not that it "already holds a run"."""
+    (tmp_path / "run.json").write_text("{}")
+    with (
+        RunLock(tmp_path, "run"),
+        pytest.raises(RunFolderError, match=rf"another fibsims process .*process {os.getpid()}"),
+    ):
+        _run(quick_variant(3), tmp_path)
+    with pytest.raises(RunFolderError, match="already holds a run"):  # unheld: as before
+        _run(quick_variant(3), tmp_path)
+
+
 def test_an_interrupted_write_is_set_aside_and_the_slice_redone(
     quick_variant, same_datasets, tmp_path
 ):

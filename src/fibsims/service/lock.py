@@ -45,10 +45,7 @@ class RunLock:
         try:
             self._lock.acquire()
         except filelock.Timeout:
-            raise RunLocked(
-                f"another fibsims process is working on {self.folder} ({holder(self.folder)}); "
-                "wait for it, or stop it (Ctrl-C in its terminal, or `fibsims abort`)"
-            ) from None
+            raise RunLocked(in_use(self.folder)) from None
         owner = {
             **ProcessId.current().as_record(),
             "command": self.command,
@@ -76,6 +73,14 @@ class RunLock:
         self.release()
 
 
+def in_use(folder: Path) -> str:
+    """The refusal of a folder another process holds, naming the holder."""
+    return (
+        f"another fibsims process is working on {folder} ({holder(folder)}); "
+        "wait for it, or stop it (Ctrl-C in its terminal, or `fibsims abort`)"
+    )
+
+
 def holder(folder: Path) -> str:
     """Who holds the folder's lock, as a phrase for a message."""
     try:
@@ -90,11 +95,12 @@ def holder(folder: Path) -> str:
     return f"`fibsims {command}`, process {identity.pid}{where}"
 
 
-def is_locked(folder: Path) -> bool:
-    """Whether some process holds the folder's lock right now (probes without waiting)."""
+def is_locked(folder: Path, wait_s: float = 0.0) -> bool:
+    """Whether some process holds the folder's lock right now (probes without waiting), or
+    still after ``wait_s`` (a lock just being released, as :meth:`RunLock.acquire` waits)."""
     if not (folder / LOCK_NAME).exists():
         return False
-    probe = filelock.FileLock(folder / LOCK_NAME, timeout=0)
+    probe = filelock.FileLock(folder / LOCK_NAME, timeout=wait_s)
     try:
         probe.acquire()
     except filelock.Timeout:

@@ -50,7 +50,15 @@ from fibsims.service.finalize import (
 from fibsims.service.folder import RunFolder, RunFolderError, open_run_folder
 from fibsims.service.integrity import checked_recipe, recipe_record
 from fibsims.service.layout import RunLayout
-from fibsims.service.lock import LOCK_NAME, OWNER_NAME, RunLock, RunLocked
+from fibsims.service.lock import (
+    LOCK_NAME,
+    OWNER_NAME,
+    WAIT_S,
+    RunLock,
+    RunLocked,
+    in_use,
+    is_locked,
+)
 from fibsims.service.outdir import check_out_folder
 from fibsims.service.session import RunReport, Session, check, execute
 from fibsims.service.signals import RunControl, run_control
@@ -141,11 +149,25 @@ def _missing_levels(folder: Path) -> list[Path]:
     return missing
 
 
+def _check_unheld_out_folder(folder: Path) -> None:
+    """``check_out_folder``, except that a folder another process holds is refused as in use,
+    naming the holder: two ``fibsims run --out X`` started together may find the winner's
+    run.json already written (its instrument opens in well under a second), and the loser must
+    say who works on the folder, not that it "already holds a run"."""
+    try:
+        check_out_folder(folder)
+    except RunFolderError:
+        with contextlib.suppress(OSError):
+            if is_locked(folder, WAIT_S):
+                raise RunFolderError(in_use(folder)) from None
+        raise
+
+
 def _make_folder(request: RunRequest, recipe: Recipe) -> tuple[Path, list[Path]]:
     """The run folder, made now, and the folders this call made (deepest first), which a
     refused run removes again."""
     if request.out is not None:
-        check_out_folder(request.out)
+        _check_unheld_out_folder(request.out)
         made = _missing_levels(request.out)
         try:
             request.out.mkdir(parents=True, exist_ok=True)
