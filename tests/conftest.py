@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +41,13 @@ def assert_same_datasets(a: Path, b: Path) -> None:
         assert left[name].dtype == right[name].dtype, f"dataset {name} changed dtype"
         nan_ok = left[name].dtype.kind == "f"
         assert np.array_equal(left[name], right[name], equal_nan=nan_ok), f"dataset {name} differs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _twin_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The twin's calibration cache in the session's temporary folder (inherited by the CLI
+    processes the tests start), never the user's ~/.cache."""
+    os.environ["FIBSIMS_TWIN_CACHE"] = str(tmp_path_factory.mktemp("twin-cache"))
 
 
 @pytest.fixture
