@@ -141,7 +141,7 @@ def test_a_current_off_the_ladder_is_refused_before_any_folder_is_made(tmp_path)
 def test_a_recipe_without_a_twin_sample_tells_what_to_add(tmp_path):
     recipe = _variant(
         tmp_path,
-        "sample: {name: NMC811 cathode, twin: {phantom: nmc811, seed: 811, porosity: 0.30}}",
+        "sample: {name: NMC811 cathode, twin: {phantom: nmc811, seed: 811, porosity: 0.40}}",
         "sample: {name: NMC811 cathode}",
     )
     out = tmp_path / "never"
