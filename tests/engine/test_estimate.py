@@ -87,3 +87,13 @@ def test_preflight_refuses_a_frame_too_long_to_pause_for(recipe, make_instrument
     slow.slice[2] = slow.slice[2].model_copy(update={"resolution": (4096, 4096), "dwell_us": 50})
     problems = check(compile_plan(slow), make_instrument())
     assert any(p.startswith("slice.2.se_image: one frame takes 838.9 s") for p in problems)
+
+
+def test_the_ion_dose_is_each_beam_on_time_at_its_current(recipe):
+    estimate = estimate_plan(compile_plan(recipe), MillingCosts())
+    se = scan_floor_s(ScanRequest((32, 16), 1.0, 1, 20.0))
+    sims = scan_floor_s(ScanRequest((8, 8), 10.0, 2, 20.0))
+    # per slice: a 30 s cut at 15 nA, two 30 s polish passes at 4 nA, the image at 0.1 nA and
+    # the raster at 0.8 nA (nC = nA x s); stage moves and current changes deliver nothing
+    per_slice_nc = 15 * 30 + 2 * 4 * 30 + 0.1 * se + 0.8 * sims
+    assert estimate.ion_dose_nc == pytest.approx(4 * per_slice_nc, rel=1e-9)

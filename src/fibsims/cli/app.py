@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from fibsims.cli import (
+    estimate_commands,
     link_commands,
     recipe_commands,
     report_commands,
@@ -46,6 +47,7 @@ run_commands.register(app)
 link_commands.register(app)
 volume_commands.register(app)
 report_commands.register(app)
+estimate_commands.register(app)
 
 
 def main() -> None:

@@ -57,7 +57,13 @@ class DryRun:
     current_changes: int = 0
     stage: StagePosition = field(default_factory=StagePosition)
     longest_frame_s: float = 0.0
+    dose_nc: float = 0.0
+    """Ion charge delivered while the beam mills or scans (current x beam-on time)."""
     _product_bytes: dict[str, int] = field(default_factory=dict)
+
+    def _beam_on(self, duration_s: float) -> None:
+        self.seconds += duration_s
+        self.dose_nc += (self.current_na or 0.0) * duration_s
 
     def __call__(self, msg: m.Msg) -> Any:
         costs = self.costs
@@ -79,7 +85,7 @@ class DryRun:
             return self.seconds
         if isinstance(msg, m.Mill):
             duration = costs.mill_s(msg.pattern, self.current_na or 1.0)
-            self.seconds += duration
+            self._beam_on(duration)
             return MillResult(duration, 0.0, msg.pattern.front_z_um, self.current_na or 0.0)
         if isinstance(msg, m.AcquireImage):
             return self._image(msg)
@@ -87,7 +93,7 @@ class DryRun:
             return self._raster(msg)
         if isinstance(msg, m.Autofocus):
             duration = costs.autofocus_s()
-            self.seconds += duration
+            self._beam_on(duration)
             return FocusResult(0.0, 0.0, duration)
         if isinstance(msg, m.Keep):
             self.data_bytes += self._product_bytes.get(msg.name, 0)
@@ -95,7 +101,7 @@ class DryRun:
 
     def _image(self, msg: m.AcquireImage) -> Image:
         duration = self.costs.image_s(msg.scan)
-        self.seconds += duration
+        self._beam_on(duration)
         self.longest_frame_s = max(self.longest_frame_s, frame_s(msg.scan, self.costs))
         if msg.product is not None:
             width, height = msg.scan.resolution_px
@@ -107,7 +113,7 @@ class DryRun:
     def _raster(self, msg: m.AcquireRaster) -> Raster:
         request = msg.request
         duration = self.costs.raster_s(request)
-        self.seconds += duration
+        self._beam_on(duration)
         self.longest_frame_s = max(self.longest_frame_s, frame_s(request, self.costs))
         if msg.product is not None:
             width, height = request.scan.resolution_px
@@ -158,6 +164,8 @@ class Estimate:
     """True when the instrument declared no cost model: the figures are floors."""
     longest_frame_s: dict[str, float] = field(default_factory=dict)
     """The longest single frame each step kind scans (a pause waits for it)."""
+    ion_dose_nc: float = 0.0
+    """Ion charge the beam delivers to the sample (mills, scans, autofocus), in nC."""
 
     @property
     def total_h(self) -> float:
@@ -186,6 +194,7 @@ def estimate_plan(
     by_kind: dict[str, float] = defaultdict(float)
     frames: dict[str, float] = defaultdict(float)
     data = 0
+    dose_nc = 0.0
     dry = DryRun(model, truth)
     scheduled = {s.do for s in plan.recipe.every}
     steps = plan.slice(first_slice).steps
@@ -193,6 +202,7 @@ def estimate_plan(
     for slice_pass in range(2):  # the second pass starts from the current the first left
         for planned in regular:
             before_s, before_bytes, changes = dry.seconds, dry.data_bytes, dry.current_changes
+            before_nc = dry.dose_nc
             dry.longest_frame_s = 0.0
             dry_run_step(plan, planned, first_slice, dry)
             if slice_pass:
@@ -200,6 +210,7 @@ def estimate_plan(
                 by_kind[planned.kind] += (dry.seconds - before_s - switch_s) * slices
                 by_kind[CURRENT_CHANGE] += switch_s * slices
                 data += (dry.data_bytes - before_bytes) * slices
+                dose_nc += (dry.dose_nc - before_nc) * slices
                 frames[planned.kind] = max(frames[planned.kind], dry.longest_frame_s)
     once = [(s, 1) for s in steps if s.position == SETUP and first_slice == 0]
     tasks = [
@@ -212,6 +223,7 @@ def estimate_plan(
             task = DryRun(model, truth, current_na=getattr(planned.step, "current_na", None))
             dry_run_step(plan, planned, first_slice, task)
             by_kind[planned.kind] += task.seconds * runs
+            dose_nc += task.dose_nc * runs
             frames[planned.kind] = max(frames[planned.kind], task.longest_frame_s)
     by_kind[CURRENT_CHANGE] += model.current_change_s()  # the first rung of the run
     return Estimate(
@@ -221,4 +233,5 @@ def estimate_plan(
         data_bytes=data,
         lower_bound=costs is None,
         longest_frame_s={k: v for k, v in frames.items() if v},
+        ion_dose_nc=dose_nc,
     )

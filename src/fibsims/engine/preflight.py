@@ -141,7 +141,7 @@ def run_preflight(plan: Plan, instrument: Instrument, **where: float | bool) -> 
     """Tilt the stage as the recipe says (the step times depend on the incidence), check
     (``where`` as for :func:`check`), then bring the column to the recipe's voltage; raise on
     any problem."""
-    tilt_problems = _tilt_stage(plan, instrument)
+    tilt_problems = apply_stage_tilt(plan, instrument)
     if tilt_problems:
         raise PreflightError(tilt_problems)
     problems = check(plan, instrument, **where)  # type: ignore[arg-type]
@@ -151,7 +151,7 @@ def run_preflight(plan: Plan, instrument: Instrument, **where: float | bool) -> 
     instrument.column.set_voltage_kv(plan.recipe.instrument.voltage_kv)
 
 
-def _tilt_stage(plan: Plan, instrument: Instrument) -> list[str]:
+def apply_stage_tilt(plan: Plan, instrument: Instrument) -> list[str]:
     """Move the stage to the recipe's tilt (keeping x, y, z and rotation) unless it is there."""
     tilt_deg = plan.recipe.instrument.stage_tilt_deg
     here = instrument.stage.position()

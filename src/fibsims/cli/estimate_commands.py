@@ -1,0 +1,71 @@
+"""``fibsims estimate RECIPE``: instrument time, ion dose and data of a recipe, before booking.
+
+Exit codes as for every command: 0 estimated, 2 bad input (an invalid recipe, an unknown
+backend, a tilt the stage cannot reach), 1 a fibsims bug. No traceback unless FIBSIMS_DEBUG.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from fibsims.cli.run_commands import DEBUG_ENV
+from fibsims.service.estimate import (
+    EstimateError,
+    EstimateRequest,
+    describe_estimate,
+    estimate_recipe,
+)
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def estimate(
+    recipe: Annotated[Path, typer.Argument(help="The recipe YAML to estimate.")],
+    instrument: Annotated[
+        str,
+        typer.Option(
+            "--instrument",
+            help="Backend whose timing models to use, or an instrument server's address "
+            "(tcp://HOST:PORT). Default: the twin.",
+        ),
+    ] = "sim",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (for scripts).")
+    ] = False,
+    truth: Annotated[
+        bool, typer.Option("--truth", help="Count the twin's ground-truth maps in the data.")
+    ] = False,
+) -> None:
+    """Estimate a recipe's instrument time (total, per step kind, per slice), ion dose, data
+    volume and end time from the backend's timing models, without running it. The JSON's
+    `simulated_seconds` compares with a run's summary.json."""
+    try:
+        result = estimate_recipe(EstimateRequest(recipe, instrument, truth=truth))
+    except EstimateError as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        err.print(
+            f"internal error: {type(error).__name__}: {error}. This is a fibsims bug; set "
+            f"{DEBUG_ENV}=1 to see the traceback.",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    for line in describe_estimate(result):
+        out.print(line, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(estimate)

@@ -1,0 +1,68 @@
+"""`fibsims estimate`: a recipe's time, dose and data from the backend's timing models, agreeing
+with the run it predicts; bad input is a message and exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fibsims.cli.app import app
+from fibsims.service.runs import RunRequest, start_run
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def _estimate(*args: str):
+    return runner.invoke(app, ["estimate", *args])
+
+
+def test_the_estimate_agrees_with_the_simulated_run_within_2_percent(tmp_path):
+    recipe = ROOT / "recipes" / "quick.yaml"
+    result = _estimate(str(recipe), "--json")
+    assert result.exit_code == 0, result.output
+    estimate = json.loads(result.output)
+    run = start_run(RunRequest(recipe, out=tmp_path / "run", progress=False))
+    assert run.ok
+    assert estimate["simulated_seconds"] == pytest.approx(
+        run.summary["simulated_seconds"], rel=0.02
+    )
+    assert estimate["slices"] == 6 and estimate["within_max_hours"] is True
+    assert set(estimate["step_seconds"]) >= {"mill", "rocking_polish", "se_image", "sims_raster"}
+    assert estimate["ion_dose_nc"] > 0 and estimate["data_bytes"] > 0
+
+
+def test_the_default_recipe_is_estimated_at_about_23_hours():
+    result = _estimate(str(ROOT / "recipes" / "nmc811-li-map.yaml"))
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith("nmc811-li-map: 23.") and "400 slices" in first
+    assert "within limits.max_hours (30 h)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (("slices: 6}", "slices: -1}"), "volume.slices"),
+        (("voltage_kv: 30}", "voltage_kv: 30, stage_tilt_deg: 85}"), "stage_tilt_deg"),
+    ],
+    ids=["invalid-recipe", "unreachable-tilt"],
+)
+def test_bad_input_is_a_message_and_exit_2(tmp_path, edit, says):
+    text = (ROOT / "recipes" / "quick.yaml").read_text()
+    assert edit[0] in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(*edit))
+    result = _estimate(str(path))
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and says in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_backend_is_named_with_the_installed_ones():
+    result = _estimate(str(ROOT / "recipes" / "quick.yaml"), "--instrument", "nosuch")
+    assert result.exit_code == 2
+    assert "nosuch" in result.output and "sim" in result.output
