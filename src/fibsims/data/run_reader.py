@@ -26,14 +26,7 @@ import numpy as np
 
 from fibsims.data.nexus import pixel_axis
 from fibsims.data.run_file import FORMAT, FORMAT_VERSION, entry_of
-
-
-@dataclass(frozen=True)
-class Peak:
-    label: str
-    mass_u: float
-    lower_u: float
-    upper_u: float
+from fibsims.instrument.types import Peak
 
 
 @dataclass(frozen=True)
