@@ -7,14 +7,13 @@ backend, a tilt the stage cannot reach), 1 a fibsims bug. No traceback unless FI
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from fibsims.cli.run_commands import DEBUG_ENV
+from fibsims.cli.guard import guarded
 from fibsims.service.estimate import (
     EstimateError,
     EstimateRequest,
@@ -22,7 +21,6 @@ from fibsims.service.estimate import (
     estimate_recipe,
 )
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
@@ -46,20 +44,11 @@ def estimate(
     """Estimate a recipe's instrument time (total, per step kind, per slice), ion dose, data
     volume and end time from the backend's timing models, without running it. The JSON's
     `simulated_seconds` compares with a run's summary.json."""
-    try:
-        result = estimate_recipe(EstimateRequest(recipe, instrument, truth=truth))
-    except EstimateError as error:
-        err.print(f"error: {error}", markup=False)
-        raise typer.Exit(2) from None
-    except Exception as error:
-        if os.environ.get(DEBUG_ENV):
-            raise
-        err.print(
-            f"internal error: {type(error).__name__}: {error}. This is a fibsims bug; set "
-            f"{DEBUG_ENV}=1 to see the traceback.",
-            markup=False,
-        )
-        raise typer.Exit(1) from None
+    result = guarded(
+        lambda: estimate_recipe(EstimateRequest(recipe, instrument, truth=truth)),
+        (EstimateError,),
+        "interrupted",
+    )
     if as_json:
         print(json.dumps(result, indent=2))
         return

@@ -7,17 +7,16 @@ prints a traceback unless FIBSIMS_DEBUG is set.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from fibsims.cli.run_commands import DEBUG_ENV, ProgressOption
+from fibsims.cli.guard import guarded
+from fibsims.cli.run_commands import ProgressOption
 from fibsims.service.report import ReportInputError, ReportRequest, make_report
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
@@ -28,23 +27,12 @@ def report(
     """Write DIR/report/index.html: orthoslices of the SE and 7Li+ volumes, the 7Li+-on-SE
     overlay, a 3D cut-away, lithium per particle, the time budget, incidents and quality, the
     recipe, and on twin runs made with --truth the comparison with the truth."""
-    try:
-        result = make_report(ReportRequest(folder, progress))
-    except ReportInputError as error:
-        err.print(f"error: {error}", markup=False)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: the report was not written (an older one is left as it was)")
-        raise typer.Exit(1) from None
-    except Exception as error:
-        if os.environ.get(DEBUG_ENV):
-            raise
-        err.print(
-            f"internal error: {type(error).__name__}: {error}. This is a fibsims bug; set "
-            f"{DEBUG_ENV}=1 to see the traceback. No report was written.",
-            markup=False,
-        )
-        raise typer.Exit(1) from None
+    result = guarded(
+        lambda: make_report(ReportRequest(folder, progress)),
+        (ReportInputError,),
+        "interrupted: the report was not written (an older one is left as it was)",
+        "No report was written.",
+    )
     out.print(f"report: {result.index}", markup=False)
     out.print(f"  {len(result.figures)} figures in {result.seconds:.1f} s", markup=False)
     for note in result.notes:

@@ -7,7 +7,6 @@ unknown format or volume), with a message naming the problem and the fix, never 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -15,6 +14,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
+from fibsims.cli.guard import guarded
 from fibsims.service.reconstruct import (
     EXPORT_FORMATS,
     ExportReport,
@@ -27,8 +27,6 @@ from fibsims.service.reconstruct import (
     reconstruct_run,
 )
 
-DEBUG_ENV = "FIBSIMS_DEBUG"
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
@@ -38,26 +36,12 @@ ProgressOption = Annotated[
 
 
 def _guarded(call: Callable[[], T]) -> T:
-    """Run a service call: bad input is a message and exit 2, the unforeseen exit 1."""
-    try:
-        return call()
-    except typer.Exit:
-        raise
-    except (RunFolderError, VolumeError) as error:
-        err.print(f"error: {error}", markup=False)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        err.print("interrupted; nothing was replaced (outputs are written whole or not at all)")
-        raise typer.Exit(1) from None
-    except Exception as error:
-        if os.environ.get(DEBUG_ENV):
-            raise
-        err.print(
-            f"internal error: {type(error).__name__}: {error}. This is a fibsims bug (set "
-            f"{DEBUG_ENV}=1 to see the traceback).",
-            markup=False,
-        )
-        raise typer.Exit(1) from None
+    """Run a volume service call under the data commands' exit-code contract."""
+    return guarded(
+        call,
+        (RunFolderError, VolumeError),
+        "interrupted; nothing was replaced (outputs are written whole or not at all)",
+    )
 
 
 def _megabytes(size: int) -> str:
