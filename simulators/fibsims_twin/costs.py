@@ -32,8 +32,10 @@ class TwinCosts(CostModel):
         self._state = state
         self._sputter = SputterModel(parameters.column, parameters.materials)
 
-    def mill_s(self, pattern: MillPattern, current_na: float) -> float:
-        rate = pattern_rate_um3_per_nc(self._sputter, self._state.stage)
+    def mill_s(
+        self, pattern: MillPattern, current_na: float, at: StagePosition | None = None
+    ) -> float:
+        rate = pattern_rate_um3_per_nc(self._sputter, at or self._state.stage)
         return mill_duration_s(pattern, current_na, rate)
 
     def image_s(self, request: ScanRequest) -> float:
@@ -57,12 +59,14 @@ class TwinCosts(CostModel):
     def spectrum_samples(self, request: RasterRequest) -> int:
         return n_samples(self._p.tof)
 
-    def sputter_depth_um(self, request: ScanRequest, current_na: float) -> float | None:
+    def sputter_depth_um(
+        self, request: ScanRequest, current_na: float, at: StagePosition | None = None
+    ) -> float | None:
         """The depth a scan of the NMC face erodes: its charge over the field's area times the
         volume per dose at the scan's incidence (the rule the twin's scans sputter by). The
         flyback is blanked, so only the dwell delivers dose."""
         width, height = request.resolution_px
         dwell_s = width * height * request.dwell_us * SECOND_PER_MICROSECOND * request.frames
         area_um2 = request.field_width_um * request.field_height_um
-        volume_per_dose = scan_rate_um3_per_nc(self._sputter, self._state.stage)
+        volume_per_dose = scan_rate_um3_per_nc(self._sputter, at or self._state.stage)
         return sputter_depth_um(current_na * dwell_s, area_um2, volume_per_dose)

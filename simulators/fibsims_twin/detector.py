@@ -153,7 +153,8 @@ class TwinSEDetector(ScanningDevice, SEDetector):
             raise InstrumentError(
                 "cannot image: the beam is blanked; call column.unblank() before acquire_image"
             )
-        check_scan(request, d.min_dwell_us, "SE image")
+        caps = self._capabilities
+        check_scan(request, caps.se_scan, caps.max_field_width_um, "SE image")
         acquisition = self.plan(request)
         face_z_um = state.sample_face_z_um
         (face,) = self.faces([face_z_um], acquisition.x_um, acquisition.y_um)

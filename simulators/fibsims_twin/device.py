@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fibsims_twin.capabilities import twin_capabilities
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.face import FaceTruth
@@ -43,6 +44,7 @@ class ScanningDevice:
         self._slow = context.slow
         self._phantom = context.phantom
         self._p = context.parameters
+        self._capabilities = twin_capabilities(context.parameters)
 
     def faces(self, z_um: Sequence[float], x_um: np.ndarray, y_um: np.ndarray) -> list[FaceTruth]:
         """The sample at depths ``z_um`` on one grid: the phantom (:meth:`Phantom.layers`) with

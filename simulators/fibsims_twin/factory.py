@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fibsims.instrument import Instrument, InstrumentError, InstrumentOptions
 from fibsims_twin import faults
+from fibsims_twin.capabilities import twin_capabilities
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.column import TwinColumn
 from fibsims_twin.costs import TwinCosts
@@ -92,6 +93,7 @@ def create_instrument(
         tof=tof,
         truth=TwinTruth(detector, tof, context),
         costs=TwinCosts(p, state),
+        capabilities=twin_capabilities(p),
         phantom=phantom,
         state=state,
         slow=slow,

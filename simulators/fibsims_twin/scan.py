@@ -19,7 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fibsims.instrument import AcquisitionGeometry, InstrumentError, ScanRequest
+from fibsims.instrument import (
+    AcquisitionGeometry,
+    InstrumentError,
+    ScanCapabilities,
+    ScanRequest,
+)
 from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.frames import beam_origin_um
 from fibsims_twin.parameters import (
@@ -35,8 +40,12 @@ from fibsims_twin.parameters import (
 from fibsims_twin.state import TwinState
 
 
-def check_scan(request: ScanRequest, min_dwell_us: float, what: str) -> None:
-    """Refuse a scan the scan generator cannot run, naming the field and the fix."""
+def check_scan(
+    request: ScanRequest, limits: ScanCapabilities, max_field_width_um: float, what: str
+) -> None:
+    """Refuse a scan the scan generator cannot run (the limits the twin declares in its
+    capabilities), naming the field and the fix."""
+    min_dwell_us = limits.min_dwell_us
     resolution = request.resolution_px
     if len(resolution) != 2 or any(
         isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1 for n in resolution
@@ -59,6 +68,23 @@ def check_scan(request: ScanRequest, min_dwell_us: float, what: str) -> None:
         raise InstrumentError(
             f"{what}: field_width_um {request.field_width_um!r} must be a positive width"
         )
+    beyond = [
+        problem
+        for problem in (
+            limits.resolution_problem(resolution),
+            None
+            if request.dwell_us <= limits.max_dwell_us
+            else f"dwell_us {request.dwell_us:g} is above the scan generator's "
+            f"{limits.max_dwell_us:g} us",
+            None
+            if request.field_width_um <= max_field_width_um
+            else f"field_width_um {request.field_width_um:g} is wider than the column's "
+            f"{max_field_width_um:g} um field of view",
+        )
+        if problem
+    ]
+    if beyond:
+        raise InstrumentError(f"{what}: " + "; ".join(beyond))
 
 
 def scan_duration_s(

@@ -10,6 +10,9 @@ the value at t is a function of (seed, t) alone. Blocks are built in order once 
 Two kinds: a random walk started at 0 at t = 0 (drift), and a stationary Ornstein-Uhlenbeck
 process (emission, focus), built with its exact discretisation x' = a x + s sqrt(1 - a^2) z,
 a = exp(-step / tau). Between grid points the value is interpolated linearly.
+
+scipy.signal is imported where the first block is built: importing it takes over half a
+second, which ``fibsims estimate`` (it opens the twin but builds no block) would pay.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
 
 from fibsims_twin.rng import keyed_generator
 
@@ -68,6 +70,8 @@ class KeyedProcess:
             if self.correlation_s is None:
                 path = start + np.cumsum(shocks, axis=0)
             else:
+                from scipy import signal
+
                 initial = signal.lfiltic([1.0], [1.0, -self._decay], y=[0.0])
                 path = np.empty_like(shocks)
                 for d in range(self.dims):

@@ -107,7 +107,9 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             raise InstrumentError(
                 "cannot raster: the beam is blanked; call column.unblank() before acquire_raster"
             )
-        check_scan(scan, p.detector.min_dwell_us, "SIMS raster")
+        caps = self._capabilities
+        assert caps.sims_scan is not None  # the twin always has its spectrometer
+        check_scan(scan, caps.sims_scan, caps.max_field_width_um, "SIMS raster")
         ions = parse_peaks(tuple(request.peaks), request.polarity)
         acquisition = self.plan(scan)
         dose_per_area = acquisition.charge_nc / acquisition.area_um2

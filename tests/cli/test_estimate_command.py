@@ -43,23 +43,45 @@ def test_the_default_recipe_is_estimated_at_about_23_hours():
     assert "within limits.max_hours (30 h)" in result.output
 
 
+def test_an_invalid_recipe_is_a_message_and_exit_2(tmp_path):
+    text = (ROOT / "recipes" / "quick.yaml").read_text()
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace("slices: 6}", "slices: -1}"))
+    result = _estimate(str(path))
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and "volume.slices" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.parametrize(
     ("edit", "says"),
     [
-        (("slices: 6}", "slices: -1}"), "volume.slices"),
-        (("voltage_kv: 30}", "voltage_kv: 30, stage_tilt_deg: 85}"), "stage_tilt_deg"),
+        (
+            ("voltage_kv: 30}", "voltage_kv: 30, stage_tilt_deg: 85}"),
+            "instrument.stage_tilt_deg: 85 deg is outside the stage's -15 to 60 deg",
+        ),
+        (
+            ("current_na: 15,", "current_na: 13.7,"),
+            "slice.0.mill.current_na: 13.7 nA is not on the column's current ladder; "
+            "nearest: 4 nA, 15 nA",
+        ),
     ],
-    ids=["invalid-recipe", "unreachable-tilt"],
+    ids=["unreachable-tilt", "current-off-the-ladder"],
 )
-def test_bad_input_is_a_message_and_exit_2(tmp_path, edit, says):
+def test_a_recipe_the_instrument_cannot_run_is_estimated_with_its_problems_and_exit_2(
+    tmp_path, edit, says
+):
     text = (ROOT / "recipes" / "quick.yaml").read_text()
     assert edit[0] in text
     path = tmp_path / "bad.yaml"
     path.write_text(text.replace(*edit))
     result = _estimate(str(path))
     assert result.exit_code == 2, result.output
-    assert "error:" in result.output and says in result.output
-    assert "Traceback" not in result.output
+    assert f"problem: {says}" in result.output
+    assert result.output.startswith("quick: ")
+    as_json = _estimate(str(path), "--json")
+    assert as_json.exit_code == 2
+    assert json.loads(as_json.output)["problems"] == [says]
 
 
 def test_an_unknown_backend_is_named_with_the_installed_ones():

@@ -133,8 +133,8 @@ def test_a_current_off_the_ladder_is_refused_before_any_folder_is_made(tmp_path)
     out = tmp_path / "never"
     result = runner.invoke(app, ["run", str(recipe), "--out", str(out), "--no-progress"])
     assert result.exit_code == 2
-    assert "slice.0.mill: 12 nA is not on the column's current ladder" in result.output
-    assert "4 nA, 15 nA" in result.output
+    assert "slice.0.mill.current_na: 12 nA is not on the column's current ladder" in result.output
+    assert "nearest: 4 nA, 15 nA" in result.output
     assert not out.exists()
 
 

@@ -41,3 +41,70 @@ def test_the_schema_command_prints_json_schema():
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert "properties" in schema and "slice" in schema["properties"]
+
+
+def _quick_with(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    text = (ROOT / "recipes" / "quick.yaml").read_text()
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "variant.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_validate_prints_the_estimate_of_each_valid_recipe():
+    result = runner.invoke(app, ["validate", str(ROOT / "recipes" / "nmc811-li-map.yaml")])
+    assert result.exit_code == 0, result.output
+    line = result.output.splitlines()[1]
+    assert line.startswith("  estimate: 23.") and "for 400 slices" in line
+    assert line.endswith("within limits.max_hours (30 h)")
+
+
+def test_validate_without_preflight_passes_a_current_the_instrument_lacks(tmp_path):
+    path = _quick_with(tmp_path, ("current_na: 15,", "current_na: 13.7,"))
+    assert runner.invoke(app, ["validate", str(path)]).exit_code == 0
+
+
+def test_validate_preflight_refuses_a_current_off_the_ladder_naming_the_nearest(tmp_path):
+    path = _quick_with(tmp_path, ("current_na: 15,", "current_na: 13.7,"))
+    result = runner.invoke(app, ["validate", "--preflight", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"FAIL {path}")
+    assert (
+        "problem: slice.0.mill.current_na: 13.7 nA is not on the column's current ladder; "
+        "nearest: 4 nA, 15 nA" in result.output
+    )
+
+
+def test_validate_preflight_names_a_magnitude_slip_in_the_unit_of_the_field(tmp_path):
+    path = _quick_with(tmp_path, ("current_pa: 100,", "current_pa: 0.1,"))
+    result = runner.invoke(app, ["validate", "--preflight", str(path)])
+    assert result.exit_code == 2
+    assert "slice.2.se_image.current_pa: 0.1 pA is not on the column's current ladder" in (
+        result.output
+    )
+    assert "did you mean current_pa: 100" in result.output
+
+
+def test_validate_preflight_refuses_a_run_longer_than_its_limit_with_both_numbers(tmp_path):
+    path = _quick_with(tmp_path, ("slices: 6}", "slices: 60}"))
+    result = runner.invoke(app, ["validate", "--preflight", str(path)])
+    assert result.exit_code == 2
+    assert "needs an estimated 2.3" in result.output and "more than the limit of 2 h" in (
+        result.output
+    )
+
+
+def test_validate_preflight_shows_the_field_warnings_and_passes(tmp_path):
+    result = runner.invoke(app, ["validate", "--preflight", str(ROOT / "recipes" / "quick.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "preflight passed on 'sim'" in result.output
+
+
+def test_validate_preflight_with_an_unknown_backend_fails_with_the_reason(tmp_path):
+    quick = str(ROOT / "recipes" / "quick.yaml")
+    result = runner.invoke(app, ["validate", "--preflight", "--instrument", "nope", quick])
+    assert result.exit_code == 2
+    assert "no instrument backend named 'nope'" in result.output
+    assert "Traceback" not in result.output

@@ -168,3 +168,10 @@ def test_export_needs_a_format(reconstructed):
     result = invoke("export", str(reconstructed))
     assert result.exit_code == 2
     assert "--format" in result.output
+
+
+def test_export_help_names_every_format_the_service_writes() -> None:
+    from fibsims.cli.volume_commands import FORMAT_NAMES
+    from fibsims.service.reconstruct import EXPORT_FORMATS
+
+    assert FORMAT_NAMES == EXPORT_FORMATS

@@ -43,7 +43,7 @@ def test_a_huge_plan_is_estimated_without_building_every_slice(recipe):
 class MillingCosts(LowerBoundCosts):
     """A backend whose mills take 30 s (else the scan floor)."""
 
-    def mill_s(self, pattern, current_na) -> float:
+    def mill_s(self, pattern, current_na, at=None) -> float:
         return 30.0
 
 

@@ -207,7 +207,7 @@ def test_preflight_refuses_a_current_that_is_not_on_the_ladder(
     instrument = make_instrument()
     outcome = _engine(bad, instrument, make_store(), journal, []).run()
     assert outcome.status is RunState.FAILED
-    assert "slice.0.mill: 30 nA is not on the column's current ladder" in outcome.reason
+    assert "slice.0.mill.current_na: 30 nA is not on the column's current ladder" in outcome.reason
     assert "15 nA, 60 nA" in outcome.reason
     assert instrument.calls.log == [], "no beam or stage action before preflight passes"
 

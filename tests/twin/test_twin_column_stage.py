@@ -137,15 +137,15 @@ def test_ladder_offers_the_recipe_currents_ascending(twin) -> None:
     assert ladder[0] <= 0.001 and ladder[-1] >= 2500
 
 
-@pytest.mark.parametrize(("request_na", "rung"), [(0.105, 0.1), (0.88, 0.8), (14.0, 15.0)])
-def test_current_within_ten_percent_selects_the_rung(twin, request_na, rung) -> None:
+@pytest.mark.parametrize(("request_na", "rung"), [(0.104, 0.1), (0.83, 0.8), (14.5, 15.0)])
+def test_current_within_five_percent_selects_the_rung(twin, request_na, rung) -> None:
     assert twin.column.set_current_na(request_na) == rung
     assert twin.column.current_na() == rung
 
 
 @pytest.mark.parametrize(
     ("request_na", "nearest"),
-    [(2.5, "1.5 nA and 4 nA"), (0.5, "0.3 nA and 0.8 nA"), (0.72, "0.3 nA and 0.8 nA")],
+    [(2.5, "1.5 nA and 4 nA"), (0.5, "0.3 nA and 0.8 nA"), (13.7, "4 nA and 15 nA")],
 )
 def test_current_off_the_ladder_is_refused_naming_the_nearest_rungs(twin, request_na, nearest):
     before = twin.column.current_na()

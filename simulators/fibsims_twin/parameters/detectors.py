@@ -39,6 +39,12 @@ class DetectorParameters:
     amplifier_noise_counts: float = 2.0  # ASSUMED: Gaussian noise per pixel and frame [Reimer1998]
     line_flyback_s: float = 100e-6  # ASSUMED: per scanned line, per frame
     min_dwell_us: float = 0.025  # ASSUMED: fastest scan generator dwell
+    # ASSUMED: slowest dwell and the step dwells come in (FIB scan generators offer tens of ns
+    # to tens of ms in steps of their fastest dwell), and the largest SE frame (vendor imaging
+    # presets reach about 6k x 4k; 8192 is the recipe language's bound).
+    max_dwell_us: float = 25_000.0
+    dwell_step_us: float = 0.025
+    max_resolution_px: tuple[int, int] = (8192, 8192)
     max_counts: int = 65535  # the uint16 range of the image (format, not physics)
     # The video amplifier behind the detector, with the vendors' 0..1 contrast and brightness.
     # ASSUMED mapping (no public figure): gain = 2^((contrast - contrast_at_unit_gain) x
@@ -135,6 +141,9 @@ class TofParameters:
     xe_doubly_charged_ratio: float = 0.1  # ASSUMED: Xe2+ (at m/2) per Xe+
     background_counts_per_sample_per_s: float = 0.5  # ASSUMED: flat detector/scatter background
     line_flyback_s: float = 500e-6  # ASSUMED: per line per frame (scan return + TOF sync)
+    # ASSUMED: largest raster the TOF's acquisition keeps per frame (2048 is the recipe
+    # language's bound); the dwell range and step are the scan generator's (DetectorParameters).
+    max_raster_px: tuple[int, int] = (2048, 2048)
     peak_tail_sigmas: float = 6.0  # numerical: a spectral peak is drawn over +-6 sigma
 
     # --- Sum spectrum beyond the mapped elements (spectrum_lines.py, ion_catalogue.py) ---

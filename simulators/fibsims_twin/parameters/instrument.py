@@ -42,8 +42,13 @@ class ColumnParameters:
         2500.0,
     )
     # ASSUMED: a request farther than this share of itself from every rung is refused, not
-    # snapped (the engine's preflight uses the same rule).
-    current_tolerance_fraction: float = 0.10
+    # snapped (the twin declares it in its capabilities, which preflight checks with). Rung
+    # labels are rounded to two significant figures (a 1.48 nA aperture reads 1.5 nA), under
+    # 4 %; 5 % accepts those and refuses a current that is simply not offered (13.7 nA).
+    current_tolerance_fraction: float = 0.05
+    # ASSUMED: widest field the column scans (low-magnification PFIB fields reach about a
+    # millimetre; 2000 um is the recipe language's bound).
+    max_field_width_um: float = 2000.0
     initial_current_na: float = 0.1  # ASSUMED: the column opens on the imaging rung
     # ASSUMED: aperture change plus beam settling, the same whichever rung it comes from (so a
     # resumed session, which opens on another rung, pays what an uninterrupted one pays); the

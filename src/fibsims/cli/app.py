@@ -32,9 +32,25 @@ app = typer.Typer(
 @app.command()
 def validate(
     recipes: Annotated[list[Path], typer.Argument(help="Recipe YAML files to check.")],
+    preflight: Annotated[
+        bool,
+        typer.Option(
+            "--preflight",
+            help="Also check each recipe against the instrument (current ladder, scans, time "
+            "limit, free disk) and show the warnings, as `run` does before anything moves.",
+        ),
+    ] = False,
+    instrument: Annotated[
+        str,
+        typer.Option(
+            "--instrument",
+            help="Backend (or instrument server address) to estimate and preflight against.",
+        ),
+    ] = "sim",
 ) -> None:
-    """Check recipes; print a summary per valid one, every problem with its line otherwise."""
-    raise typer.Exit(recipe_commands.validate(recipes))
+    """Check recipes; print a summary and the estimate per valid one, every problem with its
+    line otherwise."""
+    raise typer.Exit(recipe_commands.validate(recipes, preflight=preflight, instrument=instrument))
 
 
 @app.command()

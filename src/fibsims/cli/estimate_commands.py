@@ -1,7 +1,9 @@
 """``fibsims estimate RECIPE``: instrument time, ion dose and data of a recipe, before booking.
 
 Exit codes as for every command: 0 estimated, 2 bad input (an invalid recipe, an unknown
-backend, a tilt the stage cannot reach), 1 a fibsims bug. No traceback unless FIBSIMS_DEBUG.
+backend) or a recipe the instrument cannot run as written (a current off its ladder, a tilt
+its stage cannot reach: the estimate is printed with each problem), 1 a fibsims bug. No
+traceback unless FIBSIMS_DEBUG.
 """
 
 from __future__ import annotations
@@ -14,12 +16,6 @@ import typer
 from rich.console import Console
 
 from fibsims.cli.guard import guarded
-from fibsims.service.estimate import (
-    EstimateError,
-    EstimateRequest,
-    describe_estimate,
-    estimate_recipe,
-)
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -44,6 +40,13 @@ def estimate(
     """Estimate a recipe's instrument time (total, per step kind, per slice), ion dose, data
     volume and end time from the backend's timing models, without running it. The JSON's
     `simulated_seconds` compares with a run's summary.json."""
+    from fibsims.service.estimate import (
+        EstimateError,
+        EstimateRequest,
+        describe_estimate,
+        estimate_recipe,
+    )
+
     result = guarded(
         lambda: estimate_recipe(EstimateRequest(recipe, instrument, truth=truth)),
         (EstimateError,),
@@ -51,9 +54,11 @@ def estimate(
     )
     if as_json:
         print(json.dumps(result, indent=2))
-        return
-    for line in describe_estimate(result):
-        out.print(line, markup=False)
+    else:
+        for line in describe_estimate(result):
+            out.print(line, markup=False)
+    if result["problems"]:  # the instrument cannot run the recipe as written
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

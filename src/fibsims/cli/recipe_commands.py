@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fibsims.recipe import RecipeError, describe, load_recipe, recipe_json_schema
+from fibsims.recipe import Recipe, RecipeError, describe, load_recipe, recipe_json_schema
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -22,10 +22,14 @@ def _console() -> Console:
     return Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
-def validate(recipes: list[Path]) -> int:
-    """Check each recipe file; print ``ok`` with a summary or ``FAIL`` with every problem.
+def validate(recipes: list[Path], *, preflight: bool = False, instrument: str = "sim") -> int:
+    """Check each recipe file; print ``ok`` with a summary and the estimate line, or ``FAIL``
+    with every problem. With ``preflight``, also check each recipe against the instrument
+    (its currents, scans, time limit, the disk) and print the warnings, as ``run`` would
+    before anything moves.
 
-    Returns 0 when every file is valid, 2 otherwise (or when no file was given).
+    Returns 0 when every file is valid (and passes preflight when asked), 2 otherwise (or
+    when no file was given).
     """
     console = _console()
     if not recipes:
@@ -40,9 +44,40 @@ def validate(recipes: list[Path]) -> int:
             console.print(f"FAIL {path}")
             for problem in exc.problems:
                 console.print(f"  {problem}")
-        else:
-            console.print(f"ok   {path}: {describe(recipe)}")
+            continue
+        lines, passed = _instrument_lines(path, recipe, preflight, instrument)
+        console.print(f"{'ok  ' if passed else 'FAIL'} {path}: {describe(recipe)}")
+        for line in lines:
+            console.print(f"  {line}")
+        all_valid &= passed
     return EXIT_OK if all_valid else EXIT_INVALID
+
+
+def _instrument_lines(
+    path: Path, recipe: Recipe, preflight: bool, instrument: str
+) -> tuple[list[str], bool]:
+    """The estimate line (and with ``preflight`` the problems and warnings), and whether the
+    recipe passed. An instrument that cannot be opened fails only a preflight."""
+    from fibsims.service.estimate import (  # opens a backend: imported only when used
+        EstimateError,
+        EstimateRequest,
+        estimate_line,
+        preflight_recipe,
+    )
+
+    request = EstimateRequest(path, instrument)
+    try:
+        report = preflight_recipe(request, recipe)
+    except EstimateError as error:
+        return [f"estimate: not available ({error})"], not preflight
+    lines = [estimate_line(report.estimate)]
+    if not preflight:
+        return lines, True
+    lines += [f"problem: {p}" for p in report.problems]
+    lines += [f"warning: {w}" for w in report.warnings]
+    if report.ok:
+        lines.append(f"preflight passed on {instrument!r}")
+    return lines, report.ok
 
 
 def schema() -> int:

@@ -15,7 +15,6 @@ from rich.console import Console
 
 from fibsims.cli.guard import guarded
 from fibsims.cli.run_commands import ProgressOption
-from fibsims.service.report import ReportInputError, ReportRequest, make_report
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -27,6 +26,8 @@ def report(
     """Write DIR/report/index.html: orthoslices of the SE and 7Li+ volumes, the 7Li+-on-SE
     overlay, a 3D cut-away, lithium per particle, the time budget, incidents and quality, the
     recipe, and on twin runs made with --truth the comparison with the truth."""
+    from fibsims.service.report import ReportInputError, ReportRequest, make_report
+
     result = guarded(
         lambda: make_report(ReportRequest(folder, progress)),
         (ReportInputError,),

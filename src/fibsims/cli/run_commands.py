@@ -129,11 +129,25 @@ def run(
     publish_authorized_clients: PublishAuthorizedClients = None,
     server_public_key: ServerPublicKey = None,
     client_key: ClientKey = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Preflight and estimate only: print the time, data, problems and warnings; "
+            "nothing moves and no folder is made.",
+        ),
+    ] = False,
 ) -> None:
     """Run a recipe slice by slice and write the run folder (run.h5, log, summary).
 
     Ctrl-C pauses at the end of the running step (a second Ctrl-C stops at once); either way
     the beam is blanked and `fibsims resume DIR` continues."""
+    if dry_run:
+        from fibsims.cli.dry_run import dry_run as preview
+
+        raise typer.Exit(
+            preview(recipe, out=out_dir, seed=seed, instrument=instrument, truth=truth)
+        )
     request = RunRequest(
         recipe_path=recipe,
         out=out_dir,

@@ -9,26 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
 from fibsims.cli.guard import guarded
-from fibsims.service.reconstruct import (
-    EXPORT_FORMATS,
-    ExportReport,
-    ExportRequest,
-    ReconstructReport,
-    ReconstructRequest,
-    RunFolderError,
-    VolumeError,
-    export_run,
-    reconstruct_run,
-)
+
+if TYPE_CHECKING:
+    from fibsims.service.reconstruct import ExportReport, ReconstructReport
 
 out = Console(highlight=False, soft_wrap=True)
 T = TypeVar("T")
+
+FORMAT_NAMES = ("tiff", "ome-zarr", "amira")
+"""The export formats, for the help text only: the service is imported when a command runs
+(it brings zarr, tifffile and scipy, a second of start-up every other command would pay); a
+test holds this list equal to the service's."""
 
 ProgressOption = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
@@ -37,6 +34,8 @@ ProgressOption = Annotated[
 
 def _guarded(call: Callable[[], T]) -> T:
     """Run a volume service call under the data commands' exit-code contract."""
+    from fibsims.service.reconstruct import RunFolderError, VolumeError
+
     return guarded(
         call,
         (RunFolderError, VolumeError),
@@ -126,6 +125,8 @@ def reconstruct(
     progress: ProgressOption = True,
 ) -> None:
     """Register SIMS maps on SE images and write the run's 3D volumes to DIR/volumes.h5."""
+    from fibsims.service.reconstruct import ReconstructRequest, reconstruct_run
+
     request = ReconstructRequest(
         folder=folder,
         extraction_rate_hz=extraction_rate_hz,
@@ -141,7 +142,7 @@ def export(
     format_name: Annotated[
         str,
         typer.Option(
-            "--format", help=f"Output format: {', '.join(EXPORT_FORMATS)} (Fiji, napari, Avizo)."
+            "--format", help=f"Output format: {', '.join(FORMAT_NAMES)} (Fiji, napari, Avizo)."
         ),
     ],
     volume: Annotated[
@@ -164,6 +165,8 @@ def export(
     progress: ProgressOption = True,
 ) -> None:
     """Export volumes with their physical voxel size for Fiji, napari or Avizo."""
+    from fibsims.service.reconstruct import ExportRequest, export_run
+
     request = ExportRequest(
         folder=folder,
         format=format_name,

@@ -21,7 +21,9 @@ def scan_floor_s(request: ScanRequest) -> float:
 class LowerBoundCosts(CostModel):
     """What any instrument must take at least: a scan dwells on every pixel of every frame."""
 
-    def mill_s(self, pattern: MillPattern, current_na: float) -> float:
+    def mill_s(
+        self, pattern: MillPattern, current_na: float, at: StagePosition | None = None
+    ) -> float:
         return 0.0
 
     def image_s(self, request: ScanRequest) -> float:

@@ -84,7 +84,7 @@ class DryRun:
         if isinstance(msg, m.ReadClock):
             return self.seconds
         if isinstance(msg, m.Mill):
-            duration = costs.mill_s(msg.pattern, self.current_na or 1.0)
+            duration = costs.mill_s(msg.pattern, self.current_na or 1.0, self.stage)
             self._beam_on(duration)
             return MillResult(duration, 0.0, msg.pattern.front_z_um, self.current_na or 0.0)
         if isinstance(msg, m.AcquireImage):
@@ -184,9 +184,15 @@ class Estimate:
 
 
 def estimate_plan(
-    plan: Plan, costs: CostModel | None, first_slice: int = 0, truth: bool = False
+    plan: Plan,
+    costs: CostModel | None,
+    first_slice: int = 0,
+    truth: bool = False,
+    stage: StagePosition | None = None,
 ) -> Estimate:
-    """Instrument time and data of slices ``first_slice`` .. end of ``plan``."""
+    """Instrument time and data of slices ``first_slice`` .. end of ``plan``, the stage
+    starting at ``stage`` (where the run will put it: preflight asks before it moves)."""
+    start = stage or StagePosition()
     model = costs if costs is not None else LowerBoundCosts()
     slices = max(0, plan.slices_planned - first_slice)
     if slices == 0:
@@ -195,7 +201,7 @@ def estimate_plan(
     frames: dict[str, float] = defaultdict(float)
     data = 0
     dose_nc = 0.0
-    dry = DryRun(model, truth)
+    dry = DryRun(model, truth, stage=start)
     scheduled = {s.do for s in plan.recipe.every}
     steps = plan.slice(first_slice).steps
     regular = [s for s in steps if s.position != SETUP and s.kind not in scheduled]
@@ -220,7 +226,9 @@ def estimate_plan(
         if runs:
             # a task runs at its step's current (the change is the step's, counted already);
             # the set-up's change replaces the run's first one
-            task = DryRun(model, truth, current_na=getattr(planned.step, "current_na", None))
+            task = DryRun(
+                model, truth, current_na=getattr(planned.step, "current_na", None), stage=start
+            )
             dry_run_step(plan, planned, first_slice, task)
             by_kind[planned.kind] += task.seconds * runs
             dose_nc += task.dose_nc * runs

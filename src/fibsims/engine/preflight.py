@@ -11,20 +11,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fibsims.engine.capability_checks import capability_problems
 from fibsims.engine.costs import costs_floor
 from fibsims.engine.estimate import Estimate, estimate_plan
+from fibsims.engine.field_checks import field_warnings
 from fibsims.engine.plan import Plan
-from fibsims.engine.steps.imaging import raster_request
+from fibsims.engine.steps.imaging import scan_request
 from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import Instrument
-from fibsims.recipe import SimsRasterStep
+from fibsims.instrument.types import StagePosition
+from fibsims.recipe import SEImageStep, SimsRasterStep
 
-CURRENT_TOLERANCE = 0.10  # a recipe current may sit within 10 % of a ladder rung
 MAX_FRAME_S = 600.0
 """A pause or an abort waits for the running frame (acquisitions are split between frames),
 so one frame may take at most this long."""
 
 
+IMAGE_EROSION_FRACTION = 0.1
+"""An SE image may erode up to a tenth of a slice before preflight warns: beyond it the
+imaging beam removes a visible share of the slice (and amorphises the face) before the raster."""
 TILT_TOLERANCE_DEG = 1e-6  # a stage at the recipe's tilt is not moved again (resume)
 
 
@@ -32,10 +37,6 @@ class PreflightError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("preflight failed:\n" + "\n".join(f"  - {p}" for p in problems))
         self.problems = problems
-
-
-def _nearest(ladder: list[float], current_na: float) -> float:
-    return min(ladder, key=lambda rung: abs(rung - current_na))
 
 
 def check(
@@ -52,8 +53,10 @@ def check(
     ``first_slice`` and ``start_s`` say where a resumed run starts (slice, instrument time);
     ``max_hours`` overrides the recipe's limit (``resume --max-hours``)."""
     recipe = plan.recipe
-    problems = _ladder_problems(plan, instrument)
-    estimate = estimate_plan(plan, instrument.costs, first_slice, truth)
+    problems = _species_problems(plan, instrument) + capability_problems(recipe, instrument)
+    estimate = estimate_plan(
+        plan, instrument.costs, first_slice, truth, planned_stage(plan, instrument)
+    )
     problems += _frame_problems(plan, estimate)
     limit_h = recipe.limits.max_hours if max_hours is None else max_hours
     needed_h = (start_s + estimate.total_s) / 3600.0
@@ -93,60 +96,71 @@ def _frame_problems(plan: Plan, estimate: Estimate) -> list[str]:
     return problems
 
 
+def planned_stage(plan: Plan, instrument: Instrument) -> StagePosition:
+    """Where the run will hold the stage: where it is, at the recipe's tilt. Read, not moved:
+    the step times depend on the tilt, and preflight answers before anything moves."""
+    return replace(instrument.stage.position(), tilt_deg=plan.recipe.instrument.stage_tilt_deg)
+
+
 def warnings(plan: Plan, instrument: Instrument) -> list[str]:
-    """What will not stop the run but makes its data less than it seems, with the numbers."""
+    """What will not stop the run but makes its data less than it seems, with the numbers:
+    scans that erode the face (:func:`erosion_warnings`) and fields that do not match the face
+    (:func:`~fibsims.engine.field_checks.field_warnings`)."""
+    return erosion_warnings(plan, instrument) + field_warnings(plan.recipe)
+
+
+def erosion_warnings(plan: Plan, instrument: Instrument) -> list[str]:
+    """A SIMS raster that sputters more than a slice makes the slices thicker than planned; an
+    SE image that erodes more than :data:`IMAGE_EROSION_FRACTION` of a slice damages the face
+    the raster then maps (the backend's sputter rate at the recipe's tilt)."""
     found = []
     costs = costs_floor(instrument.costs)
+    at = planned_stage(plan, instrument)
     slice_nm = plan.recipe.volume.slice_thickness_nm
     face_width = plan.recipe.volume.face_width_um
     for position, step in enumerate(plan.recipe.slice):
-        if not isinstance(step, SimsRasterStep):
+        if not isinstance(step, SimsRasterStep | SEImageStep):
             continue
-        depth_um = costs.sputter_depth_um(raster_request(step, face_width).scan, step.current_na)
-        if depth_um is not None and depth_um * 1000 > slice_nm:
+        depth_um = costs.sputter_depth_um(scan_request(step, face_width), step.current_na, at)
+        if depth_um is None:
+            continue
+        depth_nm = depth_um * 1000
+        where = f"slice.{position}.{step.kind}"
+        if isinstance(step, SimsRasterStep) and depth_nm > slice_nm:
             found.append(
-                f"slice.{position}.sims_raster sputters about {depth_um * 1000:.3g} nm per slice, "
-                f"more than the {slice_nm:g} nm slice: the face runs ahead of the cuts, so each "
-                f"slice comes out about {depth_um * 1000:.3g} nm thick; lower current_pa, "
-                "dwell_us or frames"
+                f"{where} sputters about {depth_nm:.3g} nm per slice, more than the "
+                f"{slice_nm:g} nm slice: the face runs ahead of the cuts, so each slice comes "
+                f"out about {depth_nm:.3g} nm thick; lower current_pa, dwell_us or frames"
+            )
+        elif isinstance(step, SEImageStep) and depth_nm > IMAGE_EROSION_FRACTION * slice_nm:
+            found.append(
+                f"{where} erodes about {depth_nm:.3g} nm of the face per image at "
+                f"{step.current_pa:g} pA ({depth_nm / slice_nm:.0%} of the {slice_nm:g} nm "
+                "slice): the imaging beam damages and thins the face the SIMS raster maps; "
+                "lower current_pa, dwell_us or frames"
             )
     return found
 
 
-def _ladder_problems(plan: Plan, instrument: Instrument) -> list[str]:
-    recipe = plan.recipe
-    problems: list[str] = []
-    species = instrument.column.ion_species
-    if species != recipe.instrument.ion_species:
-        problems.append(
-            f"instrument.ion_species: the recipe asks for {recipe.instrument.ion_species} but "
-            f"the column's source is {species}; change the recipe or the instrument"
-        )
-    ladder = sorted(instrument.column.current_ladder_na())
-    for position, step in enumerate(recipe.slice):
-        current = step.current_na
-        rung = _nearest(ladder, current)
-        if abs(rung - current) > CURRENT_TOLERANCE * current:
-            below = [r for r in ladder if r < current][-1:]
-            above = [r for r in ladder if r > current][:1]
-            options = ", ".join(f"{r:g} nA" for r in below + above)
-            problems.append(
-                f"slice.{position}.{step.kind}: {current:g} nA is not on the column's current "
-                f"ladder; nearest rungs: {options}"
-            )
-    return problems
+def _species_problems(plan: Plan, instrument: Instrument) -> list[str]:
+    wanted, species = plan.recipe.instrument.ion_species, instrument.column.ion_species
+    if species == wanted:
+        return []
+    return [
+        f"instrument.ion_species: the recipe asks for {wanted} but the column's source is "
+        f"{species}; change the recipe or the instrument"
+    ]
 
 
 def run_preflight(plan: Plan, instrument: Instrument, **where: float | bool) -> None:
-    """Tilt the stage as the recipe says (the step times depend on the incidence), check
-    (``where`` as for :func:`check`), then bring the column to the recipe's voltage; raise on
-    any problem."""
-    tilt_problems = apply_stage_tilt(plan, instrument)
-    if tilt_problems:
-        raise PreflightError(tilt_problems)
+    """Check (``where`` as for :func:`check`) before anything moves, then tilt the stage as
+    the recipe says and bring the column to the recipe's voltage; raise on any problem."""
     problems = check(plan, instrument, **where)  # type: ignore[arg-type]
     if problems:
         raise PreflightError(problems)
+    tilt_problems = apply_stage_tilt(plan, instrument)
+    if tilt_problems:
+        raise PreflightError(tilt_problems)
     instrument.column.blank()
     instrument.column.set_voltage_kv(plan.recipe.instrument.voltage_kv)
 

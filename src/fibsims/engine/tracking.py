@@ -10,6 +10,10 @@ edges do not. The match score is the normalised correlation of the two crops onc
 
 Image frame: x = (column + 0.5 - width / 2) x pixel, y likewise with rows (the field's centre
 is 0, x across, y down), as the instrument's scans are laid out.
+
+scipy and scikit-image are imported inside the functions that use them: importing them takes
+about a second, which every command that only compiles a plan (``estimate``, ``validate``)
+would otherwise pay.
 """
 
 from __future__ import annotations
@@ -17,10 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
-from skimage.feature import match_template
-from skimage.filters import difference_of_gaussians
-from skimage.registration import phase_cross_correlation
 
 from fibsims.instrument.types import ScanRequest
 
@@ -86,6 +86,8 @@ def crop(
 def band_pass(window: np.ndarray, mark_px: float) -> np.ndarray:
     """Keep details from a pixel up to about twice the mark's width: the mark whole, its edges
     sharp, neither the pixel noise nor the face's slow shading."""
+    from skimage.filters import difference_of_gaussians
+
     return difference_of_gaussians(window, BAND_LOW_PX, max(BAND_HIGH_PX, 2 * mark_px))
 
 
@@ -101,6 +103,8 @@ def locate_bar(window: np.ndarray, bar_px: tuple[float, float]) -> tuple[float, 
     template[margin:-margin, margin:-margin] = 0.0
     if template.shape[0] > window.shape[0] or template.shape[1] > window.shape[1]:
         raise MarkNotFound("the window is smaller than the mark")
+    from skimage.feature import match_template
+
     response = match_template(window, template, pad_input=True, mode="edge")
     row, col = np.unravel_index(int(np.argmax(response)), response.shape)
     inside = window[
@@ -136,6 +140,9 @@ def register(
     correlation with sub-pixel upsampling."""
     ref = band_pass(core_map(reference), mark_px[0])
     mov = band_pass(core_map(moving), mark_px[0])
+    from scipy import ndimage
+    from skimage.registration import phase_cross_correlation
+
     shift, _error, _phase = phase_cross_correlation(
         ref, mov, upsample_factor=UPSAMPLE, normalization=None
     )

@@ -1,5 +1,6 @@
 """Instrument interfaces, value types and the backend registry."""
 
+from fibsims.instrument.capabilities import Capabilities, ScanCapabilities
 from fibsims.instrument.errors import (
     HardwareFault,
     InstrumentError,
@@ -36,6 +37,7 @@ from fibsims.instrument.types import (
 
 __all__ = [
     "AcquisitionGeometry",
+    "Capabilities",
     "Clock",
     "CostModel",
     "FocusResult",
@@ -55,6 +57,7 @@ __all__ = [
     "RasterRequest",
     "SEDetector",
     "SafetyInterlock",
+    "ScanCapabilities",
     "ScanRequest",
     "Spectrum",
     "Stage",

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from fibsims.instrument.capabilities import Capabilities
 from fibsims.instrument.types import (
     AcquisitionGeometry,
     FocusResult,
@@ -171,8 +172,12 @@ class CostModel(ABC):
     """
 
     @abstractmethod
-    def mill_s(self, pattern: MillPattern, current_na: float) -> float:
-        """Time to mill ``pattern`` at ``current_na``."""
+    def mill_s(
+        self, pattern: MillPattern, current_na: float, at: StagePosition | None = None
+    ) -> float:
+        """Time to mill ``pattern`` at ``current_na`` with the stage at ``at`` (None: where it
+        is now). The stage's tilt and rotation set the beam's incidence, hence the sputter rate;
+        preflight asks about the recipe's tilt before the stage has moved there."""
 
     @abstractmethod
     def image_s(self, request: ScanRequest) -> float:
@@ -198,10 +203,13 @@ class CostModel(ABC):
     def spectrum_samples(self, request: RasterRequest) -> int:
         """Samples in the sum spectrum a raster returns (for the data-volume estimate)."""
 
-    def sputter_depth_um(self, request: ScanRequest, current_na: float) -> float | None:
+    def sputter_depth_um(
+        self, request: ScanRequest, current_na: float, at: StagePosition | None = None
+    ) -> float | None:
         """How deep a scan erodes the face of the sample material (dose per area x the
-        material's volume per dose), or None when the backend cannot say. Preflight warns
-        when a SIMS raster would erode more than a slice."""
+        material's volume per dose) with the stage at ``at`` (None: where it is now), or None
+        when the backend cannot say. Preflight warns when a SIMS raster would erode more than
+        a slice."""
         return None
 
 
@@ -241,7 +249,9 @@ class Instrument:
     """The devices of one FIB-SIMS instrument, plus its clock.
 
     ``name`` identifies the backend (``"sim"`` for the twin). ``truth`` is set only by
-    simulated backends; ``costs`` by backends that can say what an action will take.
+    simulated backends; ``costs`` by backends that can say what an action will take;
+    ``capabilities`` by backends that declare what they offer (preflight checks recipes
+    against it).
     ``close`` releases connections.
     """
 
@@ -254,6 +264,7 @@ class Instrument:
     truth: GroundTruth | None = None
     vacuum: Vacuum | None = None
     costs: CostModel | None = None
+    capabilities: Capabilities | None = None
 
     def close(self) -> None:
         """Release the backend. The default has nothing to release."""

@@ -4,23 +4,27 @@ Why through the backend: the estimate is the engine's dry run of the recipe's ow
 against the backend's declared timing models (:mod:`fibsims.engine.estimate`), the same ones the
 run's preflight checks ``limits.max_hours`` with; the twin answers them from its physics without
 synthesising an image. The instrument is opened (the twin in-process by default) only to read
-its cost model and to set the recipe's stage tilt, on which pattern times depend; the beam is
-never unblanked.
+its cost model and where its stage stands; nothing moves (the times are asked at the recipe's
+stage tilt) and the beam is never unblanked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fibsims.engine import preflight
+from fibsims.engine.capability_checks import capability_problems
 from fibsims.engine.estimate import estimate_plan
-from fibsims.engine.plan import compile_plan
-from fibsims.engine.preflight import apply_stage_tilt
-from fibsims.instrument import InstrumentError
+from fibsims.engine.plan import Plan, compile_plan
+from fibsims.instrument import Instrument, InstrumentError
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
-from fibsims.recipe import RecipeError, load_recipe
+from fibsims.recipe import Recipe, RecipeError, load_recipe
+from fibsims.service.disk_check import disk_problem
 from fibsims.service.runs import default_seed
 
 
@@ -34,16 +38,64 @@ class EstimateRequest:
     instrument: str = "sim"
     seed: int | None = None
     truth: bool = False
+    out: Path | None = None
+    """Where the run folder would go (the disk check); None: under ./runs."""
+
+
+@dataclass(frozen=True)
+class RecipePreflight:
+    """Everything preflight finds before anything moves, and the estimate it judged by."""
+
+    estimate: dict[str, Any]
+    problems: list[str]
+    """What makes the run impossible (the run would be refused)."""
+    warnings: list[str]
+    """What will not stop the run but makes its data less than it seems."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 def estimate_recipe(request: EstimateRequest) -> dict[str, Any]:
     """The estimate of ``request.recipe`` as a JSON-able dict (``simulated_seconds`` as in
-    ``summary.json``); raise :class:`EstimateError` naming the problem."""
+    ``summary.json``), with ``problems``: what the instrument cannot do as the recipe says (an
+    estimate of it is a guess); raise :class:`EstimateError` naming the problem."""
+    recipe = _load(request.recipe)
+    with _opened(request, recipe) as instrument:
+        plan = compile_plan(recipe)
+        estimate = _estimate(plan, instrument, request, recipe)
+        estimate["problems"] = capability_problems(recipe, instrument)
+    return estimate
+
+
+def preflight_recipe(request: EstimateRequest, recipe: Recipe | None = None) -> RecipePreflight:
+    """The run's preflight without the run: the instrument's offer, the time limit, the
+    frames, the disk, and the warnings; nothing moves and the beam stays blanked."""
+    recipe = recipe if recipe is not None else _load(request.recipe)
+    with _opened(request, recipe) as instrument:
+        plan = compile_plan(recipe)
+        estimate = _estimate(plan, instrument, request, recipe)
+        problems = preflight.check(plan, instrument, truth=request.truth)
+        if request.truth and instrument.truth is None:
+            problems.append(f"--truth: the {request.instrument!r} instrument has no ground truth")
+        if recipe.suspenders.free_disk.enabled:
+            folder = request.out if request.out is not None else Path("runs")
+            disk = disk_problem(plan, instrument.costs, folder, truth=request.truth)
+            problems += [disk] if disk else []
+        found = preflight.warnings(plan, instrument)
+    return RecipePreflight(estimate, problems, found)
+
+
+def _load(path: Path) -> Recipe:
     try:
-        recipe = load_recipe(request.recipe)
+        return load_recipe(path)
     except RecipeError as error:
         raise EstimateError(str(error)) from None
-    plan = compile_plan(recipe)
+
+
+@contextlib.contextmanager
+def _opened(request: EstimateRequest, recipe: Recipe) -> Iterator[Instrument]:
     seed = default_seed(recipe) if request.seed is None else request.seed
     options = InstrumentOptions(seed=seed, sample=recipe.sample.model_dump(mode="json"))
     try:
@@ -51,12 +103,16 @@ def estimate_recipe(request: EstimateRequest) -> dict[str, Any]:
     except InstrumentError as error:
         raise EstimateError(f"cannot open the instrument {request.instrument!r}: {error}") from None
     try:
-        problems = apply_stage_tilt(plan, instrument)
-        if problems:
-            raise EstimateError("; ".join(problems))
-        estimate = estimate_plan(plan, instrument.costs, 0, request.truth)
+        yield instrument
     finally:
         instrument.close()
+
+
+def _estimate(
+    plan: Plan, instrument: Instrument, request: EstimateRequest, recipe: Recipe
+) -> dict[str, Any]:
+    stage = preflight.planned_stage(plan, instrument)
+    estimate = estimate_plan(plan, instrument.costs, 0, request.truth, stage)
     ends = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(
         seconds=round(estimate.total_s)
     )
@@ -78,6 +134,17 @@ def estimate_recipe(request: EstimateRequest) -> dict[str, Any]:
     }
 
 
+def estimate_line(result: dict[str, Any]) -> str:
+    """The estimate in one line (``validate`` prints it under each recipe)."""
+    floor = "at least " if result["lower_bound"] else ""
+    verdict = "within" if result["within_max_hours"] else "MORE than"
+    return (
+        f"estimate: {floor}{result['simulated_hours']:.2f} h for {result['slices']} slices, "
+        f"{result['data_bytes'] / 2**30:.2f} GiB, {verdict} limits.max_hours "
+        f"({result['max_hours']:g} h)"
+    )
+
+
 def describe_estimate(result: dict[str, Any]) -> list[str]:
     """The estimate as lines for a terminal."""
     floor = "at least " if result["lower_bound"] else ""
@@ -93,4 +160,6 @@ def describe_estimate(result: dict[str, Any]) -> list[str]:
     verdict = "within" if result["within_max_hours"] else "MORE than"
     lines.append(f"  {verdict} limits.max_hours ({result['max_hours']:g} h)")
     lines.append(f"  ends {result['ends_utc_if_started_now']} if started now")
+    for problem in result.get("problems", ()):
+        lines.append(f"  problem: {problem}")
     return lines

@@ -28,17 +28,16 @@ from fibsims.data.summary import SummaryCollector
 from fibsims.data.truth import TruthCollector
 from fibsims.engine import preflight, suspenders
 from fibsims.engine.context import RunContext
-from fibsims.engine.estimate import estimate_plan
 from fibsims.engine.events import EventSink
 from fibsims.engine.journal import Journal
 from fibsims.engine.plan import Plan
 from fibsims.engine.runner import RunEngine
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.transport.security import ClientKeys, ServerKeys
+from fibsims.service.disk_check import disk_problem
 from fibsims.service.finalize import Finalized, FinalizeFailed, finalize
 from fibsims.service.folder import open_run_folder
 from fibsims.service.layout import RunLayout
-from fibsims.service.outdir import free_bytes
 from fibsims.service.process import ProcessId
 from fibsims.service.signals import Interrupted, RunControl
 
@@ -104,23 +103,14 @@ def check(session: Session, instrument: Instrument) -> list[str]:
 
 
 def _disk_problems(session: Session, instrument: Instrument) -> list[str]:
-    """The slice files still to write, plus run.h5 (a copy of every slice while it is
-    written), times the recipe's margin, must fit in the free space."""
-    plan, costs = session.plan, instrument.costs
-    remaining = estimate_plan(plan, costs, session.first_slice, session.truth).data_bytes
-    run_file = estimate_plan(plan, costs, 0, session.truth).data_bytes
-    margin = plan.recipe.suspenders.free_disk.margin
-    needed = (remaining + run_file) * margin
-    free = free_bytes(session.layout.folder)
-    if free >= needed:
-        return []
-    return [
-        f"disk: the run needs about {needed / GIB:.3g} GiB ({remaining / GIB:.3g} GiB of slice "
-        f"files and {run_file / GIB:.3g} GiB for run.h5, times the margin {margin:g} of "
-        f"suspenders.free_disk) but {free / GIB:.3g} GiB are free where "
-        f"{session.layout.folder} goes; free space, choose another --out, or plan fewer "
-        "slices or smaller images"
-    ]
+    problem = disk_problem(
+        session.plan,
+        instrument.costs,
+        session.layout.folder,
+        first_slice=session.first_slice,
+        truth=session.truth,
+    )
+    return [] if problem is None else [problem]
 
 
 def _count(record: dict[str, Any], key: str) -> float:
@@ -164,7 +154,7 @@ def execute(
     store = SliceFileStore(layout.slices, truth=collector)
     log = EventLog(layout.log)
     for note in session.notes:
-        log.message("session_note", note=note)
+        log.message("session_note", note=note, t_s=session.start_time_s)
     summary = SummaryCollector()
     earlier = read_state(layout.state) or {}  # the run's state as the last session left it
     state = StateFile(

@@ -318,9 +318,12 @@ class FakeVacuum(Vacuum):
 class FakeCosts(CostModel):
     """Figures with awkward binary fractions, so a lossy float round trip would show."""
 
-    def mill_s(self, pattern: MillPattern, current_na: float) -> float:
+    def mill_s(
+        self, pattern: MillPattern, current_na: float, at: StagePosition | None = None
+    ) -> float:
         volume_s = pattern.volume_um3 / (current_na * 0.1234567)
-        return volume_s + pattern.front_z_um / 3 + pattern.rotation_deg / 7
+        tilt = 0.0 if at is None else at.tilt_deg / 11
+        return volume_s + pattern.front_z_um / 3 + pattern.rotation_deg / 7 + tilt
 
     def image_s(self, request: ScanRequest) -> float:
         w, h = request.resolution_px

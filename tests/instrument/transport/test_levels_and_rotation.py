@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fibsims.instrument import InstrumentOptions, MillPattern, PatternKind
+from fibsims.instrument import InstrumentOptions, MillPattern, PatternKind, StagePosition
 from fibsims.instrument.transport import LinkProtocolError, connect
 from fibsims.instrument.transport.methods import METHODS, PatternParams
 from fibsims.instrument.transport.protocol import Limits, WireModel
@@ -50,6 +50,14 @@ def test_a_rotated_pattern_reaches_the_instrument_and_its_cost_model(remote):
     assert instrument.costs.mill_s(ROTATED, 4.0) == local.costs.mill_s(ROTATED, 4.0)
     unrotated = MillPattern(PatternKind.BOX, 4.0, 1.0, 0.5, front_z_um=0.2)
     assert instrument.costs.mill_s(ROTATED, 4.0) != instrument.costs.mill_s(unrotated, 4.0)
+
+
+def test_the_stage_a_cost_is_asked_at_reaches_the_remote_cost_model(remote):
+    instrument, factory, _ = remote
+    local = factory.opened[0][1]
+    tilted = StagePosition(tilt_deg=30.0)
+    assert instrument.costs.mill_s(ROTATED, 4.0, tilted) == local.costs.mill_s(ROTATED, 4.0, tilted)
+    assert instrument.costs.mill_s(ROTATED, 4.0, tilted) != instrument.costs.mill_s(ROTATED, 4.0)
 
 
 def test_a_pattern_sent_without_rotation_deg_decodes_unrotated(raw):

@@ -169,7 +169,7 @@ def test_twin_faults_and_ground_truth_travel_with_the_session(
     same_datasets(local_file, remote_file)
 
 
-def test_a_served_twin_gives_the_in_process_cost_figures(serve):
+def test_a_served_twin_gives_the_in_process_cost_figures_and_capabilities(serve):
     options = InstrumentOptions(seed=SEED, sample=load_recipe(QUICK).sample.model_dump(mode="json"))
     local = twin(options)
     if local.costs is None:
@@ -184,6 +184,7 @@ def test_a_served_twin_gives_the_in_process_cost_figures(serve):
         start, end = StagePosition(), StagePosition(x_um=12.5, rotation_deg=-20.0)
         for ask in (
             lambda costs: costs.mill_s(pattern, 15.0),
+            lambda costs: costs.mill_s(pattern, 15.0, StagePosition(tilt_deg=30.0)),
             lambda costs: costs.image_s(scan),
             lambda costs: costs.raster_s(raster),
             lambda costs: costs.move_s(start, end),
@@ -192,6 +193,7 @@ def test_a_served_twin_gives_the_in_process_cost_figures(serve):
             lambda costs: costs.spectrum_samples(raster),
         ):
             assert ask(remote.costs) == ask(local.costs)
+        assert remote.capabilities == local.capabilities is not None
     finally:
         remote.close()
         local.close()

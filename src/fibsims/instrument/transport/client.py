@@ -13,13 +13,15 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import to_json
 
+from fibsims.instrument.capabilities import Capabilities
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
-from fibsims.instrument.transport.errors import LinkConfigError
+from fibsims.instrument.transport.errors import LinkConfigError, LinkProtocolError
 from fibsims.instrument.transport.frames import summarize_validation
 from fibsims.instrument.transport.link import Link, LinkSettings
 from fibsims.instrument.transport.protocol import Limits, OpenParams, OpenResult
@@ -121,6 +123,7 @@ def connect(
         _check_open_size(params, link.limits)
         result, _ = link.call("session.open", params, idempotent=False, session=False)
         opened = OpenResult.model_validate(result)
+        capabilities = _capabilities(opened.capabilities)
     except BaseException:
         link.close()
         raise
@@ -136,6 +139,17 @@ def connect(
         truth=RemoteTruth(link) if opened.has_truth else None,
         vacuum=RemoteVacuum(link) if opened.has_vacuum else None,
         costs=RemoteCosts(link) if opened.has_costs else None,
+        capabilities=capabilities,
         link=link,
         address=address,
     )
+
+
+def _capabilities(data: dict[str, Any] | None) -> Capabilities | None:
+    """The server's declared capabilities; a malformed declaration is a protocol error."""
+    if data is None:
+        return None
+    try:
+        return Capabilities.from_json(data)
+    except ValueError as error:
+        raise LinkProtocolError(f"the server's capabilities cannot be read: {error}") from None

@@ -201,6 +201,9 @@ class Dispatcher:
                 has_truth=instrument.truth is not None,
                 has_vacuum=instrument.vacuum is not None,
                 has_costs=instrument.costs is not None,
+                capabilities=(
+                    None if instrument.capabilities is None else instrument.capabilities.to_json()
+                ),
             )
             return result.model_dump(mode="json"), [], instrument.clock.now_s()
 

@@ -91,6 +91,7 @@ class RasterParams(WireModel):
 class MillCostParams(WireModel):
     pattern: MillPatternW
     current_na: Finite
+    at: StageTargetW | None = None
 
 
 class MoveCostParams(WireModel):
@@ -316,7 +317,9 @@ _TABLE = (
         True,
         MillCostParams,
         FLOAT,
-        lambda i, p: _costs(i).mill_s(p.pattern.value(), p.current_na),
+        lambda i, p: _costs(i).mill_s(
+            p.pattern.value(), p.current_na, None if p.at is None else p.at.value()
+        ),
     ),
     Method(
         "costs.image_s", True, ScanParams, FLOAT, lambda i, p: _costs(i).image_s(p.request.value())

@@ -219,6 +219,8 @@ class OpenResult(WireModel):
     has_truth: Flag
     has_vacuum: Flag
     has_costs: Flag = False
+    capabilities: OptionalJsonObject = None
+    """The backend's :class:`~fibsims.instrument.capabilities.Capabilities` as JSON."""
     server: str = PROTOCOL_NAME
 
 

@@ -204,10 +204,16 @@ class RemoteTruth(_Remote, GroundTruth):
 class RemoteCosts(_Remote, CostModel):
     """The server's cost model: the same figures the in-process backend would give."""
 
-    def mill_s(self, pattern: MillPattern, current_na: float) -> float:
+    def mill_s(
+        self, pattern: MillPattern, current_na: float, at: StagePosition | None = None
+    ) -> float:
         return self._call(
             "costs.mill_s",
-            lambda: MillCostParams(pattern=MillPatternW.of(pattern), current_na=current_na),
+            lambda: MillCostParams(
+                pattern=MillPatternW.of(pattern),
+                current_na=current_na,
+                at=None if at is None else StagePositionW.of(at),
+            ),
         )
 
     def image_s(self, request: ScanRequest) -> float:

@@ -1,0 +1,33 @@
+"""The twin's capabilities, read off its parameters so preflight and the devices agree.
+
+Why from the parameters: the column refuses a current off its ladder and the scans refuse a
+dwell or a frame beyond their range with these very values, so a recipe that passes preflight
+never fails on the twin, and one that fails preflight names what the twin really offers.
+"""
+
+from __future__ import annotations
+
+from fibsims.instrument.capabilities import Capabilities, ScanCapabilities
+from fibsims_twin.parameters import TwinParameters
+
+
+def twin_capabilities(p: TwinParameters) -> Capabilities:
+    d = p.detector
+
+    def scan(max_px: tuple[int, int]) -> ScanCapabilities:
+        return ScanCapabilities(
+            max_resolution_px=max_px,
+            min_dwell_us=d.min_dwell_us,
+            max_dwell_us=d.max_dwell_us,
+            dwell_step_us=d.dwell_step_us,
+        )
+
+    return Capabilities(
+        current_ladder_na=tuple(sorted(p.column.current_ladder_na)),
+        current_tolerance=p.column.current_tolerance_fraction,
+        voltage_range_kv=(p.column.voltage_min_kv, p.column.voltage_max_kv),
+        max_field_width_um=p.column.max_field_width_um,
+        se_scan=scan(d.max_resolution_px),
+        sims_scan=scan(p.tof.max_raster_px),
+        stage_tilt_range_deg=(p.stage.tilt_min_deg, p.stage.tilt_max_deg),
+    )

@@ -1,0 +1,126 @@
+"""Preflight against what the instrument offers: currents, voltage, tilt, scans, field of view.
+
+Each problem names the recipe field as the recipe wrote it (``slice.2.se_image.current_pa``),
+the value in the unit the recipe used, and the values the instrument does offer: a scientist
+who asked for 13.7 nA reads "nearest: 4 nA, 15 nA", one who typed ``current_pa: 0.1`` for
+0.1 nA reads "0.1 pA ... did you mean current_pa: 100?". A backend that declares no
+:class:`~fibsims.instrument.capabilities.Capabilities` is checked against its column's ladder
+with :data:`DEFAULT_CURRENT_TOLERANCE`, and its scans are not checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fibsims.engine.steps.imaging import scan_request
+from fibsims.instrument.capabilities import Capabilities, ScanCapabilities
+from fibsims.instrument.interfaces import Instrument
+from fibsims.recipe import Recipe, SEImageStep, SimsRasterStep
+
+DEFAULT_CURRENT_TOLERANCE = 0.05
+"""A current may sit within 5 % of a rung when the backend declares no tolerance of its own
+(rung labels are rounded to two significant figures)."""
+PA_PER_NA = 1000.0
+
+
+def capability_problems(recipe: Recipe, instrument: Instrument) -> list[str]:
+    """Everything in ``recipe`` the instrument cannot do, each with the field and the fix."""
+    caps = instrument.capabilities
+    ladder = tuple(
+        sorted(caps.current_ladder_na if caps else instrument.column.current_ladder_na())
+    )
+    tolerance = caps.current_tolerance if caps else DEFAULT_CURRENT_TOLERANCE
+    problems = [
+        p
+        for where, step in _current_fields(recipe)
+        if (p := _current_problem(where, step, ladder, tolerance)) is not None
+    ]
+    if caps is None:
+        return problems
+    low, high = caps.voltage_range_kv
+    voltage = recipe.instrument.voltage_kv
+    if not low <= voltage <= high:
+        problems.append(
+            f"instrument.voltage_kv: {voltage:g} kV is outside the column's {low:g} to {high:g} kV"
+        )
+    low, high = caps.stage_tilt_range_deg
+    tilt = recipe.instrument.stage_tilt_deg
+    if not low <= tilt <= high:
+        problems.append(
+            f"instrument.stage_tilt_deg: {tilt:g} deg is outside the stage's {low:g} to "
+            f"{high:g} deg"
+        )
+    for position, step in enumerate(recipe.slice):
+        if isinstance(step, SEImageStep | SimsRasterStep):
+            problems += _scan_problems(recipe, position, step, caps)
+    return problems
+
+
+def _current_fields(recipe: Recipe) -> list[tuple[str, Any]]:
+    """(dotted field, owner) for every beam current the recipe sets."""
+    fields = [(f"slice.{i}.{step.kind}", step) for i, step in enumerate(recipe.slice)]
+    if recipe.fiducial is not None:
+        fields.append(("fiducial", recipe.fiducial))
+    return fields
+
+
+def _current_problem(
+    where: str, owner: Any, ladder: tuple[float, ...], tolerance: float
+) -> str | None:
+    current_na = float(owner.current_na)
+    if any(abs(rung - current_na) <= tolerance * current_na for rung in ladder):
+        return None
+    in_pa = "current_pa" in type(owner).model_fields
+    scale, unit = (PA_PER_NA, "pA") if in_pa else (1.0, "nA")
+    below = [r for r in ladder if r < current_na][-1:]
+    above = [r for r in ladder if r > current_na][:1]
+    nearest = ", ".join(f"{r * scale:g} {unit}" for r in below + above)
+    message = (
+        f"{where}.current_{unit.lower()}: {current_na * scale:g} {unit} is not on the "
+        f"column's current ladder; nearest: {nearest}"
+    )
+    slip = _magnitude_slip(current_na, ladder, tolerance)
+    if slip is not None:
+        message += (
+            f"; did you mean current_{unit.lower()}: {slip * scale:g} "
+            f"({_readable(slip)}, a factor of 1000 off)?"
+        )
+    return message
+
+
+def _magnitude_slip(current_na: float, ladder: tuple[float, ...], tolerance: float) -> float | None:
+    """The rung ``current_na`` hits when a factor of 1000 is put right (nA written as pA or
+    the other way round), or None."""
+    for candidate in (current_na * PA_PER_NA, current_na / PA_PER_NA):
+        for rung in ladder:
+            if abs(rung - candidate) <= tolerance * candidate:
+                return rung
+    return None
+
+
+def _readable(current_na: float) -> str:
+    return f"{current_na:g} nA" if current_na >= 1 else f"{current_na * PA_PER_NA:g} pA"
+
+
+def _scan_problems(
+    recipe: Recipe, position: int, step: SEImageStep | SimsRasterStep, caps: Capabilities
+) -> list[str]:
+    where = f"slice.{position}.{step.kind}"
+    limits: ScanCapabilities | None = (
+        caps.se_scan if isinstance(step, SEImageStep) else caps.sims_scan
+    )
+    if limits is None:
+        return [f"{where}: the instrument has no ToF spectrometer to raster with"]
+    scan = scan_request(step, recipe.volume.face_width_um)
+    problems = []
+    if (problem := limits.resolution_problem(scan.resolution_px)) is not None:
+        problems.append(f"{where}.resolution: {problem}")
+    if (problem := limits.dwell_problem(scan.dwell_us)) is not None:
+        problems.append(f"{where}.dwell_us: {problem}")
+    if scan.field_width_um > caps.max_field_width_um:
+        field = "field_width_um" if step.field_width_um else "field_width_um (the face width)"
+        problems.append(
+            f"{where}.{field}: {scan.field_width_um:g} um is wider than the column's "
+            f"{caps.max_field_width_um:g} um field of view"
+        )
+    return problems

@@ -1,0 +1,134 @@
+"""What a backend offers, declared once so a recipe is checked against it before anything moves.
+
+Why: a real column has a fixed current ladder (apertures), a scan generator with a largest
+frame and a dwell that comes in steps, a field of view it cannot exceed. A recipe asking for
+13.7 nA or a 10,000 x 10,000 raster must fail at preflight, naming the values the instrument
+does have, not an hour into the set-up. Each backend fills this from what its vendor API
+reports (or, for the twin, from its parameters); preflight (:mod:`fibsims.engine.preflight`)
+compares the recipe with it. A backend that declares nothing is checked against its column's
+ladder only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ScanCapabilities:
+    """What one scan generator (the SE imaging scan, or the ToF-SIMS raster) accepts."""
+
+    max_resolution_px: tuple[int, int]
+    """Largest frame, (width, height) in pixels."""
+    min_dwell_us: float
+    max_dwell_us: float
+    dwell_step_us: float | None = None
+    """Dwell times come in multiples of this (None: any value in range)."""
+    preset_resolutions_px: tuple[tuple[int, int], ...] = ()
+    """The only resolutions offered, when the scan generator has presets (empty: any up to
+    the largest)."""
+
+    def dwell_problem(self, dwell_us: float) -> str | None:
+        """Why ``dwell_us`` cannot be scanned, naming the nearest values that can; else None."""
+        if not self.min_dwell_us <= dwell_us <= self.max_dwell_us:
+            return (
+                f"dwell_us {dwell_us:g} is outside the scan generator's "
+                f"{self.min_dwell_us:g} to {self.max_dwell_us:g} us"
+            )
+        step = self.dwell_step_us
+        if step is None:
+            return None
+        steps = dwell_us / step
+        if math.isclose(steps, round(steps), rel_tol=0, abs_tol=1e-6):
+            return None
+        below, above = math.floor(steps) * step, math.ceil(steps) * step
+        return (
+            f"dwell_us {dwell_us:g} is not a multiple of the scan generator's {step:g} us step; "
+            f"nearest: {below:.6g} or {above:.6g}"
+        )
+
+    def resolution_problem(self, resolution_px: tuple[int, int]) -> str | None:
+        """Why ``resolution_px`` cannot be scanned, naming what can; else None."""
+        if self.preset_resolutions_px:
+            if tuple(resolution_px) in self.preset_resolutions_px:
+                return None
+            offered = ", ".join(f"[{w}, {h}]" for w, h in self.preset_resolutions_px)
+            return f"resolution {list(resolution_px)} is not one of the presets: {offered}"
+        max_w, max_h = self.max_resolution_px
+        if resolution_px[0] > max_w or resolution_px[1] > max_h:
+            return (
+                f"resolution {list(resolution_px)} is larger than the scan generator's "
+                f"largest frame [{max_w}, {max_h}]"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the instrument offers: currents, voltages, scans, field of view, stage tilt."""
+
+    current_ladder_na: tuple[float, ...]
+    current_tolerance: float
+    """A requested current may differ from a rung by this share of itself (the rungs' own
+    labels are rounded); farther, it is refused."""
+    voltage_range_kv: tuple[float, float]
+    max_field_width_um: float
+    se_scan: ScanCapabilities
+    sims_scan: ScanCapabilities | None = None
+    """None: no ToF spectrometer to raster with."""
+    stage_tilt_range_deg: tuple[float, float] = (-90.0, 90.0)
+    devices: tuple[str, ...] = field(default=("stage", "column", "se_detector", "tof"))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types (for the wire and for ``fibsims backends --json``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Capabilities:
+        """The inverse of :meth:`to_json`; a malformed document raises ValueError."""
+        try:
+            sims = data.get("sims_scan")
+            return cls(
+                current_ladder_na=tuple(float(c) for c in data["current_ladder_na"]),
+                current_tolerance=float(data["current_tolerance"]),
+                voltage_range_kv=_pair(data["voltage_range_kv"], float),
+                max_field_width_um=float(data["max_field_width_um"]),
+                se_scan=_scan(data["se_scan"]),
+                sims_scan=None if sims is None else _scan(sims),
+                stage_tilt_range_deg=_pair(data.get("stage_tilt_range_deg", (-90, 90)), float),
+                devices=tuple(str(d) for d in data.get("devices", ())),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"malformed capabilities: {error!r}") from None
+
+    def nearest_currents_na(self, current_na: float) -> list[float]:
+        """The rungs either side of ``current_na`` (one when it is beyond the ladder)."""
+        ladder = sorted(self.current_ladder_na)
+        below = [r for r in ladder if r < current_na][-1:]
+        above = [r for r in ladder if r > current_na][:1]
+        return below + above
+
+    def rung_for(self, current_na: float) -> float | None:
+        """The rung a request selects, or None when it is farther than the tolerance."""
+        if not self.current_ladder_na:
+            return None
+        rung = min(self.current_ladder_na, key=lambda r: abs(r - current_na))
+        return rung if abs(rung - current_na) <= self.current_tolerance * current_na else None
+
+
+def _pair(value: Any, kind: type) -> tuple[Any, Any]:
+    low, high = value
+    return kind(low), kind(high)
+
+
+def _scan(data: dict[str, Any]) -> ScanCapabilities:
+    step = data.get("dwell_step_us")
+    return ScanCapabilities(
+        max_resolution_px=_pair(data["max_resolution_px"], int),
+        min_dwell_us=float(data["min_dwell_us"]),
+        max_dwell_us=float(data["max_dwell_us"]),
+        dwell_step_us=None if step is None else float(step),
+        preset_resolutions_px=tuple(_pair(r, int) for r in data.get("preset_resolutions_px", ())),
+    )

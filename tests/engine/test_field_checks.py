@@ -1,0 +1,50 @@
+"""Preflight warnings when a scan's field does not match the face."""
+
+from __future__ import annotations
+
+from fibsims.engine.field_checks import field_warnings
+
+
+def _with_step(recipe, position: int, **update):
+    changed = recipe.model_copy(deep=True)
+    changed.slice[position] = changed.slice[position].model_copy(update=update)
+    return changed
+
+
+def test_a_square_raster_on_a_wide_face_is_said_to_pass_the_face_with_the_fitting_size(recipe):
+    fitted = _with_step(recipe, 2, resolution=(32, 24))
+    (warning,) = field_warnings(fitted)  # the 8 x 8 raster on the 20 x 15 um face
+    assert warning == (
+        "slice.3.sims_raster: the 8 x 8 px raster covers 20 x 20 um of the 20 x 15 um face, "
+        "2.5 um beyond the face at top and bottom (the cap and the trench, not the sample); "
+        "set resolution [8, 6] to cover the face height"
+    )
+
+
+def test_a_flat_image_is_said_to_miss_the_top_and_bottom_of_the_face(recipe):
+    warnings = field_warnings(_with_step(recipe, 3, resolution=(8, 6)))
+    assert warnings == [
+        "slice.2.se_image: the 32 x 16 px image covers 20 x 10 um of the 20 x 15 um face: the "
+        "top and bottom 2.5 um of the face are never seen; set resolution [32, 24] to cover "
+        "the face height"
+    ]
+
+
+def test_fields_that_fit_the_face_raise_no_warning(recipe):
+    fitted = _with_step(_with_step(recipe, 2, resolution=(32, 24)), 3, resolution=(8, 6))
+    assert field_warnings(fitted) == []
+
+
+def test_a_zoomed_field_is_not_said_to_miss_the_face(recipe):
+    zoomed = _with_step(recipe, 2, resolution=(32, 16), field_width_um=10.0)
+    zoomed = _with_step(zoomed, 3, resolution=(8, 6))
+    assert field_warnings(zoomed) == []
+
+
+def test_a_field_wider_than_the_face_is_said_to_pass_its_sides(recipe):
+    wide = _with_step(recipe, 2, resolution=(32, 24), field_width_um=30.0)
+    wide = _with_step(wide, 3, resolution=(8, 6))
+    warnings = field_warnings(wide)
+    assert any(
+        "the field is 30 um wide, 5 um beyond the 20 um face at each side" in w for w in warnings
+    )
