@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from fibsims.cli import (
+    check_commands,
     estimate_commands,
     link_commands,
     recipe_commands,
@@ -64,6 +65,7 @@ link_commands.register(app)
 volume_commands.register(app)
 report_commands.register(app)
 estimate_commands.register(app)
+check_commands.register(app)
 
 
 def main() -> None:
