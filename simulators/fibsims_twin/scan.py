@@ -185,7 +185,8 @@ def plan_acquisition(
     )
     middle_s = now_s + duration_s / 2
     drift = slow.drift_um(middle_s)
-    centre = beam_origin_um(state, drift, stage)
+    origin = beam_origin_um(state, drift, stage)
+    centre = (origin[0] + request.center_x_um, origin[1] + request.center_y_um)
     x, y = pixel_axes(request, centre)
     size_nm = pixel_size_nm(request)
     current = state.current_na * slow.emission_factor(middle_s)

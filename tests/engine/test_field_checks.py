@@ -16,7 +16,7 @@ def test_a_square_raster_on_a_wide_face_is_said_to_pass_the_face_with_the_fittin
     (warning,) = field_warnings(fitted)  # the 8 x 8 raster on the 20 x 15 um face
     assert warning == (
         "slice.3.sims_raster: the 8 x 8 px raster covers 20 x 20 um of the 20 x 15 um face, "
-        "2.5 um beyond the face at top and bottom (the cap and the trench, not the sample); "
+        "2.5 um beyond the face at top and bottom, where it sees no sample; "
         "set resolution [8, 6] to cover the face height"
     )
 
@@ -45,6 +45,18 @@ def test_a_field_wider_than_the_face_is_said_to_pass_its_sides(recipe):
     wide = _with_step(recipe, 2, resolution=(32, 24), field_width_um=30.0)
     wide = _with_step(wide, 3, resolution=(8, 6))
     warnings = field_warnings(wide)
-    assert any(
-        "the field is 30 um wide, 5 um beyond the 20 um face at each side" in w for w in warnings
-    )
+    assert warnings == [
+        "slice.2.se_image: the 32 x 24 px image covers 30 x 22.5 um of the 20 x 15 um face, "
+        "5 um beyond its left edge, 5 um beyond its right edge, 3.75 um beyond its top edge, "
+        "3.75 um beyond its bottom edge, where it sees no sample; move or shrink it"
+    ]
+
+
+def test_a_field_moved_off_centre_is_judged_by_its_edges(recipe):
+    fitted = _with_step(recipe, 3, resolution=(8, 6))
+    corner = _with_step(fitted, 2, resolution=(32, 24), field_width_um=10.0)
+    corner = _with_step(corner, 2, field_center_um=(5.0, 3.75))
+    assert field_warnings(corner) == [], "a quarter of the face, inside it"
+    past = _with_step(corner, 2, field_center_um=(6.0, 3.75))
+    (warning,) = field_warnings(past)
+    assert "1 um beyond its right edge, where it sees no sample; move or shrink it" in warning

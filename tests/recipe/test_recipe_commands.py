@@ -20,7 +20,8 @@ def test_validate_prints_ok_with_a_summary_and_returns_0(
     assert validate([GOOD]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"ok   {GOOD}: nmc811-li-map: 400 slices x 25 nm over 20 x 15 um, 4 steps per slice "
-        "(mill, rocking_polish, se_image, sims_raster), autofocus every 10"
+        "(mill, rocking_polish, se_image, sims_raster), autofocus every 10",
+        "  estimate: 24.85 h for 400 slices, 1.71 GiB, within limits.max_hours (30 h)",
     ]
 
 
@@ -33,7 +34,7 @@ def test_validate_prints_fail_and_each_problem_and_returns_2(
         "  slice.0.mill.current_na (line 7): must be greater than 0 (got -15); "
         "a beam current in nA, up to 2500, the most a plasma FIB column gives",
         "  slice.1.se_image.brightness (line 8): unknown field; allowed: current_pa, resolution, "
-        "dwell_us, frames, field_width_um",
+        "dwell_us, frames, field_width_um, field_height_um, field_center_um",
     ]
 
 
@@ -43,8 +44,8 @@ def test_validate_checks_every_file_and_fails_if_any_fails(
     missing = tmp_path / "missing.yaml"
     assert validate([GOOD, missing, GOOD]) == 2
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(" ")[0] for line in lines] == ["ok", "FAIL", "", "ok"]
-    assert lines[1:3] == [f"FAIL {missing}", "  no such file"]
+    assert [line.split(" ")[0] for line in lines] == ["ok", "", "FAIL", "", "ok", ""]
+    assert lines[2:4] == [f"FAIL {missing}", "  no such file"]
 
 
 def test_validate_prints_brackets_and_long_lines_verbatim(

@@ -36,3 +36,16 @@ def test_a_raster_beyond_the_declared_raster_is_refused(twin) -> None:
     request = RasterRequest(ScanRequest((2049, 8), 1.0, 1, 20.0), Polarity.POSITIVE, ("7Li+",))
     with pytest.raises(InstrumentError, match=r"SIMS raster: resolution \[2049, 8\]"):
         twin.tof.acquire_raster(request)
+
+
+def test_a_scan_centre_offset_moves_the_field_on_the_sample(twin) -> None:
+    twin.column.unblank()
+    twin.se_detector.acquire_image(ScanRequest((32, 24), 1.0, 1, 10.0))
+    centred = twin.truth.last_geometry()
+    twin.se_detector.acquire_image(ScanRequest((32, 24), 1.0, 1, 10.0, center_x_um=4.0))
+    moved = twin.truth.last_geometry()
+    drift = moved.drift_um[0] - centred.drift_um[0]
+    assert moved.field_center_um[0] - centred.field_center_um[0] == pytest.approx(4.0 - drift)
+    assert moved.field_center_um[1] == pytest.approx(
+        centred.field_center_um[1] - (moved.drift_um[1] - centred.drift_um[1])
+    )

@@ -24,6 +24,9 @@ from typing import Any
 import h5py
 import numpy as np
 
+from fibsims.engine.plan import product_steps
+from fibsims.recipe import RecipeError, parse_recipe
+
 TEXT = h5py.string_dtype("utf-8")
 
 
@@ -50,6 +53,16 @@ def field_centers(table: np.ndarray, contexts: list[Any]) -> np.ndarray:
             drift = np.asarray(context.get("drift_um", (0.0, 0.0)), dtype=float)
             centers[i] += applied - stage - drift
     return centers
+
+
+def field_offsets(recipe_text: str) -> dict[str, tuple[float, float]]:
+    """Each product's field centre offset from the face centre, as its recipe step set it
+    (``field_center_um``); none when the recipe cannot be read (an older run file)."""
+    try:
+        recipe = parse_recipe(recipe_text)
+    except RecipeError:
+        return {}
+    return {name: tuple(step.field_center_um) for name, step in product_steps(recipe).items()}
 
 
 UNITS_BY_SUFFIX = {"_na": "nA", "_s": "s", "_um": "um", "_nm": "nm", "_deg": "deg"}
@@ -93,15 +106,17 @@ def decorate(
     centers = field_centers(table, contexts)
     images = [n for n, g in entry.items() if isinstance(g, h5py.Group) and "data" in g]
     rasters = [n for n, g in entry.items() if isinstance(g, h5py.Group) and "counts" in g]
+    offsets = field_offsets(str(attrs.get("recipe", "")))
     for name in images + rasters:
         group = entry[name]
         pixel_nm = float(group.attrs["pixel_size_nm"])
         signal = "data" if name in images else "counts"
         height, width = group[signal].shape[-2:]
-        group.create_dataset("field_center_um", data=centers)
+        product_centers = centers + np.asarray(offsets.get(name, (0.0, 0.0)))
+        group.create_dataset("field_center_um", data=product_centers)
         _units(group)
-        ys = pixel_axis(height, pixel_nm, centers[0, 1] if len(centers) else 0.0)
-        xs = pixel_axis(width, pixel_nm, centers[0, 0] if len(centers) else 0.0)
+        ys = pixel_axis(height, pixel_nm, product_centers[0, 1] if len(centers) else 0.0)
+        xs = pixel_axis(width, pixel_nm, product_centers[0, 0] if len(centers) else 0.0)
         if signal == "data":
             _axes(group, signal, ["z", "y", "x"], [z, ys, xs])
         else:

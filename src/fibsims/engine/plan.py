@@ -116,6 +116,13 @@ class Plan:
         return self.recipe.mill_step
 
 
+def product_steps(recipe: Recipe) -> dict[str, Any]:
+    """Each data product's name and the recipe step that makes it (the SE images and SIMS
+    rasters of a slice)."""
+    names = _product_names(recipe)
+    return {names[i]: step for i, step in enumerate(recipe.slice) if step.kind in IMAGING_KINDS}
+
+
 def _product_names(recipe: Recipe) -> list[str]:
     """``se_image``, or ``se_image_2`` for the second image step of the same kind in a slice."""
     seen: Counter[str] = Counter()

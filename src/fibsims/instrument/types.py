@@ -83,12 +83,19 @@ class MillResult:
 
 @dataclass(frozen=True)
 class ScanRequest:
-    """A raster scan of the face: pixels, dwell, frames and the field of view."""
+    """A raster scan of the face: pixels, dwell, frames and the field of view.
+
+    Pixels are square, so the field is ``field_width_um`` x ``field_height_um`` (width x H/W).
+    ``center_x_um``/``center_y_um`` place the field's centre relative to where the beam points
+    (the face centre, drift-corrected), in the face frame: x across, y down the face.
+    """
 
     resolution_px: tuple[int, int]  # (width, height)
     dwell_us: float
     frames: int
     field_width_um: float
+    center_x_um: float = 0.0
+    center_y_um: float = 0.0
 
     @property
     def pixel_size_nm(self) -> float:

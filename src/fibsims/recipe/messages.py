@@ -16,7 +16,7 @@ from pydantic_core import ErrorDetails
 
 from fibsims.recipe.base import BOOL_FOR_NUMBER
 from fibsims.recipe.field_lookup import Loc, description_at, model_at
-from fibsims.recipe.models import RULE_ERROR
+from fibsims.recipe.rules import RULE_ERROR
 from fibsims.recipe.steps import STEP_TYPES
 
 ALLOWED_STEPS = ", ".join(STEP_TYPES)

@@ -9,20 +9,16 @@ from __future__ import annotations
 from typing import Literal, cast
 
 from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
 
 from fibsims.recipe.base import RecipeModel
 from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED, MAX_SLICES
 from fibsims.recipe.fiducial import Fiducial
 from fibsims.recipe.policy import ErrorPolicy, Suspenders
+from fibsims.recipe.rules import rule as _rule
 from fibsims.recipe.steps import MillStep, SliceStep
 
 ScheduledTask = Literal["autofocus", "auto_contrast"]
 """Tasks a schedule can run before a slice's first image; each has a plan function of its kind."""
-
-RULE_ERROR = "recipe_rule"
-"""Error type of the cross-field checks. Its context carries ``at``, the dotted path of the
-offending field relative to the error location, so the loader can point at the right line."""
 
 
 class TwinSample(RecipeModel):
@@ -183,8 +179,3 @@ class Recipe(RecipeModel):
                 f"{volume.face_height_um:g} (a few um more is usual) or lower face_height_um",
             )
         return steps
-
-
-def _rule(at: str, message: str) -> PydanticCustomError:
-    """A cross-field error pointing at ``at`` (dotted, relative to the validated field)."""
-    return PydanticCustomError(RULE_ERROR, "{message}", {"message": message, "at": at})

@@ -29,6 +29,7 @@ from pydantic import (
     ValidationInfo,
     WrapSerializer,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
@@ -40,6 +41,13 @@ from fibsims.recipe.bounds import (
     MAX_FIELD_OF_VIEW_UM,
     MAX_FRAMES,
     MAX_POLISH_PASSES,
+)
+from fibsims.recipe.scan_field import (
+    CenterUm,
+    check_field,
+    field_center,
+    field_height,
+    field_width,
 )
 
 PEAK_LABEL_PATTERN = r"^\d{1,3}[A-Z][a-z]?[+-]$"
@@ -56,9 +64,6 @@ BEAM_CURRENT_NA = f"a beam current in nA, up to {MAX_BEAM_CURRENT_NA}, {_TOP_CUR
 BEAM_CURRENT_PA = f"a beam current in pA, up to {MAX_BEAM_CURRENT_PA}, {_TOP_CURRENT}"
 DWELL_US = "dwell time per pixel in microseconds (0.025 to 10000)"
 UP_TO_FIELD_OF_VIEW = f"up to {MAX_FIELD_OF_VIEW_UM} (the widest field of view)"
-FIELD_WIDTH_UM = (
-    f"horizontal field width in um, {UP_TO_FIELD_OF_VIEW}; leave out to image the whole face width"
-)
 
 SEPixels = Annotated[int, Field(ge=16, le=8192)]
 SimsPixels = Annotated[int, Field(ge=8, le=2048)]
@@ -154,9 +159,14 @@ class SEImageStep(StepBase):
         le=MAX_FRAMES,
         description=f"frames averaged into the image, 1 to {MAX_FRAMES}",
     )
-    field_width_um: float | None = Field(
-        default=None, gt=0, le=MAX_FIELD_OF_VIEW_UM, description=FIELD_WIDTH_UM
-    )
+    field_width_um: float | None = field_width()
+    field_height_um: float | None = field_height()
+    field_center_um: tuple[CenterUm, CenterUm] = field_center()
+
+    @model_validator(mode="after")
+    def _field_fits_the_resolution(self) -> SEImageStep:
+        check_field(self)
+        return self
 
     @property
     def current_na(self) -> float:
@@ -189,9 +199,14 @@ class SimsRasterStep(StepBase):
         ),
         json_schema_extra={"uniqueItems": True},
     )
-    field_width_um: float | None = Field(
-        default=None, gt=0, le=MAX_FIELD_OF_VIEW_UM, description=FIELD_WIDTH_UM
-    )
+    field_width_um: float | None = field_width()
+    field_height_um: float | None = field_height()
+    field_center_um: tuple[CenterUm, CenterUm] = field_center()
+
+    @model_validator(mode="after")
+    def _field_fits_the_resolution(self) -> SimsRasterStep:
+        check_field(self)
+        return self
 
     @field_validator("peaks")
     @classmethod

@@ -21,6 +21,7 @@ from fibsims.engine.steps.fiducial import correct_drift, follow_fiducial
 from fibsims.engine.steps.parts import frame_parts, frame_s, sum_images, sum_rasters
 from fibsims.instrument.types import Polarity, RasterRequest, ScanRequest
 from fibsims.recipe import SEImageStep, SimsRasterStep
+from fibsims.recipe.scan_field import field_width_on
 
 
 def scan_request(step: SEImageStep | SimsRasterStep, face_width_um: float) -> ScanRequest:
@@ -29,7 +30,9 @@ def scan_request(step: SEImageStep | SimsRasterStep, face_width_um: float) -> Sc
         resolution_px=(int(step.resolution[0]), int(step.resolution[1])),
         dwell_us=step.dwell_us,
         frames=step.frames,
-        field_width_um=step.field_width_um or face_width_um,
+        field_width_um=field_width_on(step, face_width_um),
+        center_x_um=step.field_center_um[0],
+        center_y_um=step.field_center_um[1],
     )
 
 

@@ -27,7 +27,7 @@ from pydantic import TypeAdapter
 
 from fibsims.instrument.interfaces import CostModel, GroundTruth, Instrument, Vacuum
 from fibsims.instrument.transport.jsonvalues import as_json_object
-from fibsims.instrument.transport.protocol import Limits, WireModel
+from fibsims.instrument.transport.protocol import AddedFieldsModel, Limits, WireModel
 from fibsims.instrument.transport.replysize import check_image, check_raster
 from fibsims.instrument.transport.scalars import Duration, Finite, Flag, Level, Real, WireInt
 from fibsims.instrument.transport.values import (
@@ -88,7 +88,10 @@ class RasterParams(WireModel):
     request: RasterRequestW
 
 
-class MillCostParams(WireModel):
+class MillCostParams(AddedFieldsModel):
+    """``at`` came later: a message without it asks at the stage's present position."""
+
+    added_fields = frozenset({"at"})
     pattern: MillPatternW
     current_na: Finite
     at: StageTargetW | None = None

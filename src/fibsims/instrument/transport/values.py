@@ -147,10 +147,13 @@ class ScanRequestW(PlainW):
     (:mod:`replysize`) before the instrument scans."""
 
     target = ScanRequest
+    added_fields = frozenset({"center_x_um", "center_y_um"})
     resolution_px: tuple[Count, Count]
     dwell_us: Finite
     frames: Count
     field_width_um: Finite
+    center_x_um: Finite = 0.0
+    center_y_um: Finite = 0.0
 
 
 class RasterRequestW(WireModel):
