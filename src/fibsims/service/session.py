@@ -39,6 +39,7 @@ from fibsims.service.finalize import Finalized, FinalizeFailed, finalize
 from fibsims.service.folder import open_run_folder
 from fibsims.service.layout import RunLayout
 from fibsims.service.outdir import free_bytes
+from fibsims.service.placement import Placement
 from fibsims.service.process import ProcessId
 from fibsims.service.signals import Interrupted, RunControl
 
@@ -68,6 +69,8 @@ class Session:
     link_keys: ClientKeys | None = None
     notes: tuple[str, ...] = ()
     """Things found on the way in (a torn journal cut, damaged slices), for the log."""
+    placement: Placement | None = None
+    """A site of a multi-site run: its stage position, clock and checks (service.sites)."""
 
 
 @dataclass
@@ -100,6 +103,8 @@ def check(session: Session, instrument: Instrument) -> list[str]:
         )
     if recipe.suspenders.free_disk.enabled:
         problems += _disk_problems(session, instrument)
+    if session.placement is not None and session.placement.check is not None:
+        problems += session.placement.check(session, instrument)
     return problems
 
 
