@@ -337,7 +337,7 @@ def _run_site(
         )
         return resume_in_folder(control, resume_request, placement, faults[site.name])
     own = recipe.at_site(site)
-    text = site_recipe_text(own, site, options.recipe_source)
+    text = site_recipe_text(own, site)
     folder = here.layout.folder
     made = [folder.absolute()] if not folder.exists() else []
     if not folder.parent.exists():
@@ -368,12 +368,15 @@ def _run_site(
     )
 
 
-def site_recipe_text(own: Recipe, site: Site, source: str) -> str:
+def site_recipe_text(own: Recipe, site: Site) -> str:
     """The site's own recipe as YAML (its ``recipe.yaml``): every field spelled out, so the
-    site's folder reads as a run of its own and its integrity is checked as one."""
+    site's folder reads as a run of its own and its integrity is checked as one. Nothing in it
+    depends on where the recipe was read from, so a site started by ``resume`` has the same
+    text (and run.h5) as one started by ``run``."""
     head = (
-        f"# Site {site.name!r} of the multi-site recipe {source}: that recipe with this site's "
-        "volume and no sites.\n# Written by fibsims; the run's recipe is ../../recipe.yaml.\n"
+        f"# Site {site.name!r} of the multi-site recipe {own.recipe!r}: that recipe with this "
+        "site's volume\n# and no sites, written by fibsims. The run's recipe is "
+        "../../recipe.yaml.\n"
     )
     return head + yaml.safe_dump(own.model_dump(mode="json"), sort_keys=False, width=100)
 
