@@ -201,3 +201,13 @@ def test_a_fault_for_a_site_the_recipe_lacks_is_refused_before_any_folder(tmp_pa
 def test_site_seeds_follow_the_name_not_the_order():
     assert site_seed(1, "a") == site_seed(1, "a")
     assert len({site_seed(1, "a"), site_seed(1, "b"), site_seed(2, "a")}) == 3
+
+
+def test_resume_max_hours_raises_the_limit_for_the_rest_of_the_run(tmp_path):
+    out = tmp_path / "run"
+    _run(_recipe(tmp_path), out, "hardware_fault@slice=1,step=mill,site=b")
+    resumed = resume(ResumeRequest(out, progress=False, max_hours=5))
+    assert isinstance(resumed, SitesReport) and resumed.ok
+    for name in ("b", "c"):
+        run = open_run_folder(RunLayout(out / "sites" / name))
+        assert run.sessions[-1].max_hours == 5

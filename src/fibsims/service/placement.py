@@ -51,6 +51,9 @@ class Placement:
     last commit), counted against ``limits.max_hours`` as a resumed run counts its own."""
     record: Mapping[str, Any] = field(default_factory=dict)
     """What the site's ``run.json`` says of it (``site``)."""
+    max_hours: float | None = None
+    """The whole run's ``limits.max_hours`` as raised by ``resume --max-hours`` (this time or
+    in an earlier site's session), None for the recipe's."""
     check: Callable[[Session, Instrument], list[str]] | None = None
     """More preflight across sites (the whole run's time limit), after the site's own."""
 

@@ -258,6 +258,7 @@ def start_in_folder(
             progress=request.progress,
             truth=request.truth,
             uncounted_s=placement.earlier_uncounted_s if placement else 0.0,
+            max_hours=placement.max_hours if placement else None,
             publish=request.publish,
             publish_keys=request.publish_keys,
             link_keys=request.link_keys,

@@ -332,7 +332,7 @@ def _run_site(
             publish=options.publish,
             publish_keys=options.publish_keys,
             link_keys=options.link_keys,
-            max_hours=options.max_hours,
+            max_hours=placement.max_hours,
             tell=options.tell,
         )
         return resume_in_folder(control, resume_request, placement, faults[site.name])
@@ -405,8 +405,18 @@ def _placement(recipe: Recipe, index: int, states: list[SiteState], options: _Op
             "stage": site.stage.model_dump(mode="json"),
             "run_folder": "../..",
         },
+        max_hours=_raised_limit(options.max_hours, states),
         check=_whole_run_limit(recipe, index),
     )
+
+
+def _raised_limit(given: float | None, states: list[SiteState]) -> float | None:
+    """``--max-hours`` given now, else the latest a session of any site was given: kept for
+    later resumes and later sites, as a run of its own keeps it."""
+    if given is not None:
+        return given
+    raised = [s.run.max_hours for s in states if s.run is not None and s.run.max_hours]
+    return raised[-1] if raised else None
 
 
 def _whole_run_limit(recipe: Recipe, index: int) -> Callable[[Session, Instrument], list[str]]:
