@@ -80,7 +80,7 @@ def test_a_sims_raster_eroding_more_than_a_slice_is_warned_about_with_the_number
     said: list[str] = []
     recipe = quick_variant(2, ("dwell_us: 50, frames: 4", "dwell_us: 500, frames: 20"))
     _run(recipe, tmp_path / "r", notes=said)
-    (warning,) = [line for line in said if line.startswith("warning:")]
+    (warning,) = [line for line in said if line.startswith("warning: slice.3.sims_raster sput")]
     assert "slice.3.sims_raster sputters about" in warning and "25 nm slice" in warning
 
 

@@ -3,6 +3,9 @@ twin's angular yields (mills and polishes take less time), or is refused naming 
 
 from __future__ import annotations
 
+import pytest
+
+from fibsims.engine.preflight import PreflightError
 from fibsims.service.runs import RunRequest, start_run
 from fibsims_twin.parameters import TwinParameters
 from fibsims_twin.sputtering import SputterModel
@@ -30,11 +33,13 @@ def test_a_tilted_recipe_mills_faster_by_the_angular_sputter_yield(quick_variant
     assert flat_s["se_image"] == tilted_s["se_image"]
 
 
-def test_a_tilt_beyond_the_stage_is_refused_by_preflight_naming_the_field(quick_variant, tmp_path):
+def test_a_tilt_beyond_the_stage_is_refused_before_anything_moves_naming_the_field(
+    quick_variant, tmp_path
+):
     recipe = quick_variant(
         2, (UNTILTED, "instrument: {ion_species: Xe, voltage_kv: 30, stage_tilt_deg: 85}")
     )
-    report = _run(recipe, tmp_path / "run")
-    assert report.status == "failed"
-    reason = report.summary["reason"]
-    assert "instrument.stage_tilt_deg: 85 deg is outside the stage's -15 to 60 deg" in reason
+    with pytest.raises(PreflightError) as refused:  # before anything moves: the stage's range
+        _run(recipe, tmp_path / "run")
+    says = "instrument.stage_tilt_deg: 85 deg is outside the stage's -15 to 60 deg"
+    assert refused.value.problems == [says]

@@ -20,23 +20,20 @@ from fibsims.cli.link_commands import (
     client_keys,
     publish_keys,
 )
-from fibsims.cli.render import render_recipe_error, render_run_report, render_status
+from fibsims.cli.render import render_recipe_error
+from fibsims.cli.sites_render import render_any_report, render_any_status
 from fibsims.engine.preflight import PreflightError
 from fibsims.instrument.errors import InstrumentError
 from fibsims.recipe import RecipeError
 from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED
+from fibsims.service import sites
 from fibsims.service.faults import FaultSpecError
 from fibsims.service.finalize import FinalizeFailed
-from fibsims.service.runs import (
-    ResumeRequest,
-    RunFolderError,
-    RunReport,
-    RunRequest,
-    resume_run,
-    start_run,
-)
+from fibsims.service.runs import ResumeRequest, RunFolderError, RunReport, RunRequest
 from fibsims.service.signals import Interrupted
-from fibsims.service.status import AbortPending, abort_run, run_status
+from fibsims.service.sites_status import abort as abort_any
+from fibsims.service.sites_status import status as status_of
+from fibsims.service.status import AbortPending
 
 DEBUG_ENV = "FIBSIMS_DEBUG"
 
@@ -89,8 +86,8 @@ def _guarded(call: Callable[[], T]) -> T:
     raise typer.Exit(2)
 
 
-def _finish(report: RunReport) -> None:
-    render_run_report(out, report)
+def _finish(report: RunReport | sites.SitesReport) -> None:
+    render_any_report(out, report)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -160,7 +157,7 @@ def run(
         publish_keys=publish_keys(publish_server_key, publish_authorized_clients),
         link_keys=client_keys(server_public_key, client_key),
     )
-    _guarded(lambda: _finish(start_run(request)))
+    _guarded(lambda: _finish(sites.start(request)))
 
 
 def resume(
@@ -193,14 +190,14 @@ def resume(
         publish_keys=publish_keys(publish_server_key, publish_authorized_clients),
         link_keys=client_keys(server_public_key, client_key),
     )
-    _guarded(lambda: _finish(resume_run(request)))
+    _guarded(lambda: _finish(sites.resume(request)))
 
 
 def _show(status: dict[str, Any], as_json: bool) -> None:
     if as_json:
         out.print(json.dumps(status, indent=2), markup=False)
     else:
-        render_status(out, status)
+        render_any_status(out, status)
 
 
 def status(
@@ -208,7 +205,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """State, progress, last event, and why the run stopped."""
-    _guarded(lambda: _show(run_status(folder), as_json))
+    _guarded(lambda: _show(status_of(folder), as_json))
 
 
 def abort(
@@ -216,7 +213,7 @@ def abort(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Give a run up: a live one aborts at its next safe point, a stopped one is closed."""
-    _guarded(lambda: _show(abort_run(folder), as_json))
+    _guarded(lambda: _show(abort_any(folder), as_json))
 
 
 def register(app: typer.Typer) -> None:

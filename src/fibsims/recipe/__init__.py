@@ -20,6 +20,7 @@ from fibsims.recipe.models import (
 )
 from fibsims.recipe.policy import ErrorPolicy, Suspenders
 from fibsims.recipe.schema import recipe_json_schema
+from fibsims.recipe.sites import Site, SiteStage
 from fibsims.recipe.steps import (
     PEAK_LABEL_PATTERN,
     STEP_TYPES,
@@ -50,6 +51,8 @@ __all__ = [
     "Schedule",
     "ScheduledTask",
     "SimsRasterStep",
+    "Site",
+    "SiteStage",
     "SliceStep",
     "StepBase",
     "Suspenders",

@@ -6,16 +6,24 @@ names and each field's description, so the JSON Schema documents itself.
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
 from fibsims.recipe.base import RecipeModel
 from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED, MAX_SLICES
 from fibsims.recipe.fiducial import Fiducial
 from fibsims.recipe.policy import ErrorPolicy, Suspenders
 from fibsims.recipe.rules import rule as _rule
+from fibsims.recipe.sites import MAX_SITES, Site, site_problems
 from fibsims.recipe.steps import MillStep, SliceStep
+from fibsims.recipe.volume import Volume
 
 ScheduledTask = Literal["autofocus", "auto_contrast"]
 """Tasks a schedule can run before a slice's first image; each has a plan function of its kind."""
@@ -61,24 +69,6 @@ class InstrumentSettings(RecipeModel):
         "about it); it sets the beam's incidence on the face and the trench floor, hence sputter "
         "and SE yields; 0 scans the face at normal incidence",
     )
-
-
-class Volume(RecipeModel):
-    """The block to slice: the cut face and how far behind it to go."""
-
-    face_width_um: float = Field(gt=0, le=500, description="width of the cut face in um, up to 500")
-    face_height_um: float = Field(
-        gt=0, le=500, description="height of the cut face in um, up to 500"
-    )
-    slice_thickness_nm: float = Field(
-        ge=1, le=1000, description="material removed per slice in nm, 1 to 1000"
-    )
-    slices: int = Field(ge=1, le=MAX_SLICES, description=f"number of slices, 1 to {MAX_SLICES}")
-
-    @property
-    def depth_um(self) -> float:
-        """Total depth sliced along the slicing axis, in um."""
-        return self.slices * self.slice_thickness_nm / 1000
 
 
 class Schedule(RecipeModel):
@@ -141,11 +131,33 @@ class Recipe(RecipeModel):
     on_error: ErrorPolicy = Field(
         default_factory=ErrorPolicy, description="retries, optional steps, hardware faults"
     )
+    sites: list[Site] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_SITES,
+        description=f"regions of interest run one after another, 1 to {MAX_SITES}, each at its "
+        "own stage position with its own data and resume point (DIR/sites/<name>), sharing "
+        "every other setting; leave out for a single region at the current stage position",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_sites(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A recipe without sites dumps as it did before sites existed, so run.json,
+        run.h5 and the integrity check of older runs see the same recipe."""
+        data = handler(self)
+        if self.sites is None and isinstance(data, dict):
+            data.pop("sites", None)
+        return cast(dict[str, Any], data)
 
     @property
     def mill_step(self) -> MillStep:
         """The one mill step of the slice sequence (validation guarantees exactly one)."""
         return next(step for step in self.slice if isinstance(step, MillStep))
+
+    def at_site(self, site: Site) -> Recipe:
+        """The single-site recipe ``site`` runs: this one with the site's volume, no sites.
+        Everything else is shared (validation has checked the site's volume against it)."""
+        return self.model_copy(update={"volume": site.volume or self.volume, "sites": None})
 
     # A field validator, not a model validator: it runs whenever ``volume`` and ``slice`` are
     # valid, even if other fields are not, so one pass over a file reports every problem.
@@ -179,3 +191,18 @@ class Recipe(RecipeModel):
                 f"{volume.face_height_um:g} (a few um more is usual) or lower face_height_um",
             )
         return steps
+
+    @field_validator("sites")
+    @classmethod
+    def _sites_apart_and_named_once(
+        cls, sites: list[Site] | None, info: ValidationInfo
+    ) -> list[Site] | None:
+        """Unique folder-safe names, each face cleared by the mill, no two faces overlapping."""
+        if sites is None:
+            return None
+        steps = info.data.get("slice")
+        mills = [s for s in steps or () if isinstance(s, MillStep)]
+        depth = mills[0].depth_um if len(mills) == 1 else None
+        for at, message in site_problems(sites, info.data.get("volume"), depth):
+            raise _rule(at, message)
+        return sites

@@ -110,7 +110,12 @@ class RunFolder:
 
     @property
     def last_commit_t_s(self) -> float:
-        return self.commits[-1].t_s if self.commits else 0.0
+        """Instrument time at which the run's committed data ends: the last commit, or before
+        any, the first session's start (0 for a run of its own; for a site of a multi-site
+        run, when the site before it ended)."""
+        if self.commits:
+            return self.commits[-1].t_s
+        return self.sessions[0].start_time_s if self.sessions else 0.0
 
     @property
     def last_context(self) -> dict[str, Any] | None:

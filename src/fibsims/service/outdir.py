@@ -15,7 +15,7 @@ from fibsims.service.folder import RunFolderError
 from fibsims.service.lock import LOCK_NAME, OWNER_NAME
 
 OURS = {LOCK_NAME, OWNER_NAME}
-RUN_MARKERS = ("run.json", "journal.jsonl", "run.h5", "state.json")
+RUN_MARKERS = ("run.json", "journal.jsonl", "run.h5", "state.json", "sites.json")
 
 
 def nearest_existing(path: Path) -> Path:

@@ -21,9 +21,10 @@ import contextlib
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import fibsims
 from fibsims.data.atomic import write_json_atomic
@@ -60,6 +61,7 @@ from fibsims.service.lock import (
     is_locked,
 )
 from fibsims.service.outdir import check_out_folder
+from fibsims.service.placement import Placement, place_stage
 from fibsims.service.session import RunReport, Session, check, execute
 from fibsims.service.signals import RunControl, run_control
 
@@ -163,7 +165,7 @@ def _check_unheld_out_folder(folder: Path) -> None:
         raise
 
 
-def _make_folder(request: RunRequest, recipe: Recipe) -> tuple[Path, list[Path]]:
+def make_run_folder(request: RunRequest, recipe: Recipe) -> tuple[Path, list[Path]]:
     """The run folder, made now, and the folders this call made (deepest first), which a
     refused run removes again."""
     if request.out is not None:
@@ -209,112 +211,153 @@ def start_run(request: RunRequest) -> RunReport:
     with run_control() as control:
         text = read_recipe_text(request.recipe_path)
         recipe = parse_recipe(text, str(request.recipe_path))
+        if recipe.sites is not None:
+            raise RunFolderError(
+                f"{request.recipe_path} lists sites: run it with fibsims.service.sites.start "
+                "(`fibsims run` does), which gives each site its own run folder"
+            )
         seed = request.seed if request.seed is not None else default_seed(recipe)
         faults = resolve_faults(request.faults, recipe)
-        folder, made = _make_folder(request, recipe)
-        lock = RunLock(folder, "run")
-        try:
-            lock.acquire()
-        except RunLocked as error:  # another process won the folder: touch nothing of it
-            raise RunFolderError(str(error)) from None
-        started = False
-        try:
-            check_out_folder(folder)  # again, under the lock: nobody got here first
-            session = Session(
-                plan=compile_plan(recipe),
-                layout=RunLayout(folder),
-                seed=seed,
-                instrument_name=request.instrument,
-                first_slice=0,
-                start_time_s=0.0,
-                faults=faults,
-                progress=request.progress,
-                truth=request.truth,
-                publish=request.publish,
-                publish_keys=request.publish_keys,
-                link_keys=request.link_keys,
+        folder, made = make_run_folder(request, recipe)
+        return start_in_folder(
+            control, request, folder, made, text=text, recipe=recipe, seed=seed, faults=faults
+        )
+
+
+def start_in_folder(
+    control: RunControl,
+    request: RunRequest,
+    folder: Path,
+    made: list[Path],
+    *,
+    text: str,
+    recipe: Recipe,
+    seed: int,
+    faults: tuple[Mapping[str, Any], ...],
+    placement: Placement | None = None,
+) -> RunReport:
+    """Run ``recipe`` (its YAML ``text``) from its first slice in ``folder``, which this call
+    made (with the levels ``made``) and removes again if the run is refused. ``placement``
+    makes it a site of a multi-site run (:mod:`fibsims.service.sites`)."""
+    lock = RunLock(folder, "run")
+    try:
+        lock.acquire()
+    except RunLocked as error:  # another process won the folder: touch nothing of it
+        raise RunFolderError(str(error)) from None
+    started = False
+    try:
+        check_out_folder(folder)  # again, under the lock: nobody got here first
+        session = Session(
+            plan=compile_plan(recipe),
+            layout=RunLayout(folder),
+            seed=seed,
+            instrument_name=request.instrument,
+            first_slice=0,
+            start_time_s=placement.start_time_s if placement else 0.0,
+            faults=faults,
+            progress=request.progress,
+            truth=request.truth,
+            uncounted_s=placement.earlier_uncounted_s if placement else 0.0,
+            max_hours=placement.max_hours if placement else None,
+            publish=request.publish,
+            publish_keys=request.publish_keys,
+            link_keys=request.link_keys,
+            placement=placement,
+        )
+
+        def create_files() -> None:
+            nonlocal started
+            layout = session.layout
+            layout.recipe_copy.write_text(text, encoding="utf-8")
+            write_json_atomic(
+                layout.manifest,
+                {
+                    "recipe": recipe.recipe,
+                    "recipe_source": str(request.recipe_path),
+                    "seed": seed,
+                    "instrument": request.instrument,
+                    "truth": request.truth,
+                    "fibsims_version": fibsims.__version__,
+                    "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    **recipe_record(text, recipe),
+                    **({"site": dict(placement.record)} if placement else {}),
+                },
             )
+            started = True  # from here on the folder is a run that resume can continue
+            request.tell(f"run folder: {folder}  (follow it with `fibsims status {folder}`)")
 
-            def create_files() -> None:
-                nonlocal started
-                layout = session.layout
-                layout.recipe_copy.write_text(text, encoding="utf-8")
-                write_json_atomic(
-                    layout.manifest,
-                    {
-                        "recipe": recipe.recipe,
-                        "recipe_source": str(request.recipe_path),
-                        "seed": seed,
-                        "instrument": request.instrument,
-                        "truth": request.truth,
-                        "fibsims_version": fibsims.__version__,
-                        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        **recipe_record(text, recipe),
-                    },
-                )
-                started = True  # from here on the folder is a run that resume can continue
-                request.tell(f"run folder: {folder}  (follow it with `fibsims status {folder}`)")
-
-            return _open_and_run(session, control, create_files, request.tell)
-        finally:
-            if not started:
-                _remove_refused(folder, made)
-            lock.release()
+        return _open_and_run(session, control, create_files, request.tell)
+    finally:
+        if not started:
+            _remove_refused(folder, made)
+        lock.release()
 
 
 def resume_run(request: ResumeRequest) -> RunReport:
     """Continue a stopped run (paused, failed, stopped by its time limit, killed, or
     interrupted while finalizing) where it stopped."""
     with run_control() as control:
-        layout = RunLayout(request.folder)
-        with _locked_run(layout, "resume") as run:
-            state = run.effective_state
-            if state in {"completed", "aborted"}:
-                raise RunFolderError(
-                    f"the run in {layout.folder} is {state}; there is nothing to resume "
-                    "(start a new run with `fibsims run`)"
-                )
-            recipe = checked_recipe(run)
-            notes = _repair(run, request.tell)
-            run = open_run_folder(layout)  # as repaired
-            if len(run.commits) > recipe.volume.slices:
-                raise RunFolderError(
-                    f"{layout.journal} commits {len(run.commits)} slices but the recipe plans "
-                    f"{recipe.volume.slices}; the folder was edited"
-                )
-            pending = run.state.get("outcome") if run.state.get("state") == FINALIZING else None
-            if len(run.commits) == recipe.volume.slices or pending in {"completed", "aborted"}:
-                outcome = pending if pending in {"completed", "aborted"} else "completed"
-                return _finalize_only(run, str(outcome), notes)
-            missing = check_slice_files(run)
-            for index, problem in missing.items():
-                note = (
-                    f"slice {index}: {problem}; its sample is milled away, so it is flagged "
-                    "missing in run.h5 (restore the file before the run ends to keep it)"
-                )
-                notes.append(note)
-                request.tell(f"warning: {note}")
-            _set_aside_leftovers(layout, len(run.commits))
-            context = _committed_context(run, missing)
-            session = Session(
-                plan=compile_plan(recipe),
-                layout=layout,
-                seed=run.manifest.seed,
-                instrument_name=run.manifest.instrument,
-                first_slice=len(run.commits),
-                start_time_s=run.last_commit_t_s,
-                faults=resolve_faults(request.faults, recipe),
-                progress=request.progress,
-                truth=run.manifest.truth,
-                max_hours=request.max_hours if request.max_hours is not None else run.max_hours,
-                context=context,
-                uncounted_s=run.uncounted_s,
-                publish=request.publish,
-                publish_keys=request.publish_keys,
-                link_keys=request.link_keys,
-                notes=tuple(notes),
+        return resume_in_folder(control, request)
+
+
+def resume_in_folder(
+    control: RunControl,
+    request: ResumeRequest,
+    placement: Placement | None = None,
+    faults: tuple[Mapping[str, Any], ...] | None = None,
+) -> RunReport:
+    """``resume_run`` under the caller's signal handling; ``placement`` makes it a site of a
+    multi-site run (:mod:`fibsims.service.sites`), which resolves its ``faults`` itself."""
+    layout = RunLayout(request.folder)
+    with _locked_run(layout, "resume") as run:
+        state = run.effective_state
+        if state in {"completed", "aborted"}:
+            raise RunFolderError(
+                f"the run in {layout.folder} is {state}; there is nothing to resume "
+                "(start a new run with `fibsims run`)"
             )
-            return _open_and_run(session, control, lambda: None, request.tell)
+        recipe = checked_recipe(run)
+        notes = _repair(run, request.tell)
+        run = open_run_folder(layout)  # as repaired
+        if len(run.commits) > recipe.volume.slices:
+            raise RunFolderError(
+                f"{layout.journal} commits {len(run.commits)} slices but the recipe plans "
+                f"{recipe.volume.slices}; the folder was edited"
+            )
+        pending = run.state.get("outcome") if run.state.get("state") == FINALIZING else None
+        if len(run.commits) == recipe.volume.slices or pending in {"completed", "aborted"}:
+            outcome = pending if pending in {"completed", "aborted"} else "completed"
+            return _finalize_only(run, str(outcome), notes)
+        missing = check_slice_files(run)
+        for index, problem in missing.items():
+            note = (
+                f"slice {index}: {problem}; its sample is milled away, so it is flagged "
+                "missing in run.h5 (restore the file before the run ends to keep it)"
+            )
+            notes.append(note)
+            request.tell(f"warning: {note}")
+        _set_aside_leftovers(layout, len(run.commits))
+        context = _committed_context(run, missing)
+        session = Session(
+            plan=compile_plan(recipe),
+            layout=layout,
+            seed=run.manifest.seed,
+            instrument_name=run.manifest.instrument,
+            first_slice=len(run.commits),
+            start_time_s=run.last_commit_t_s,
+            faults=resolve_faults(request.faults, recipe) if faults is None else faults,
+            progress=request.progress,
+            truth=run.manifest.truth,
+            max_hours=request.max_hours if request.max_hours is not None else run.max_hours,
+            context=context,
+            uncounted_s=run.uncounted_s + (placement.earlier_uncounted_s if placement else 0),
+            publish=request.publish,
+            publish_keys=request.publish_keys,
+            link_keys=request.link_keys,
+            notes=tuple(notes),
+            placement=placement,
+        )
+        return _open_and_run(session, control, lambda: None, request.tell)
 
 
 def _committed_context(run: RunFolder, damaged: dict[int, str]) -> RunContext | None:
@@ -400,7 +443,9 @@ def _open_and_run(
     )
     publisher: EventPublisher | None = None
     try:
-        problems = check(session, instrument)
+        placement = session.placement
+        problems = place_stage(placement, session.context, instrument) if placement else []
+        problems = problems or check(session, instrument)
         if problems:
             raise preflight.PreflightError(problems)
         cautions = preflight.warnings(session.plan, instrument)

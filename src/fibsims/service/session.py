@@ -38,6 +38,7 @@ from fibsims.service.disk_check import disk_problem
 from fibsims.service.finalize import Finalized, FinalizeFailed, finalize
 from fibsims.service.folder import open_run_folder
 from fibsims.service.layout import RunLayout
+from fibsims.service.placement import Placement
 from fibsims.service.process import ProcessId
 from fibsims.service.signals import Interrupted, RunControl
 
@@ -67,6 +68,8 @@ class Session:
     link_keys: ClientKeys | None = None
     notes: tuple[str, ...] = ()
     """Things found on the way in (a torn journal cut, damaged slices), for the log."""
+    placement: Placement | None = None
+    """A site of a multi-site run: its stage position, clock and checks (service.sites)."""
 
 
 @dataclass
@@ -99,6 +102,8 @@ def check(session: Session, instrument: Instrument) -> list[str]:
         )
     if recipe.suspenders.free_disk.enabled:
         problems += _disk_problems(session, instrument)
+    if session.placement is not None and session.placement.check is not None:
+        problems += session.placement.check(session, instrument)
     return problems
 
 

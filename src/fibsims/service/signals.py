@@ -51,7 +51,11 @@ class RunControl:
         self.engine: RunEngine | None = None
         self.abort_requested = False
         self.stop_requested: str | None = None
+        self.pause_requested: str | None = None
+        """A pause asked for while finalizing (which finishes first): a multi-site run
+        stops before its next site."""
         self._interrupts = 0
+        self._before = "the run started; nothing was milled"
 
     def check(self) -> None:
         """Raise :class:`Interrupted` if a stop was asked for: finalizing calls this between
@@ -66,11 +70,17 @@ class RunControl:
     def finalizing(self) -> None:
         self.engine, self.phase, self._interrupts = None, "finalizing", 0
 
+    def next_session(self, before: str) -> None:
+        """Between the sites of a multi-site run: as before the first (a signal stops it);
+        ``before`` ends the message (``site 'b' started; ...``)."""
+        self.engine, self.phase, self._interrupts, self._before = None, "starting", 0, before
+
     def on_interrupt(self, signum: int, frame: FrameType | None) -> None:
         self._interrupts += 1
         if self.phase == "starting":
-            raise Interrupted("interrupted (Ctrl-C) before the run started; nothing was milled")
+            raise Interrupted(f"interrupted (Ctrl-C) before {self._before}")
         if self.phase == "finalizing":
+            self.pause_requested = "Ctrl-C (SIGINT) while finalizing"
             if self._interrupts == 1:
                 _say(
                     "Ctrl-C: finishing run.h5 (usually seconds); press Ctrl-C again to stop at "
@@ -93,8 +103,9 @@ class RunControl:
 
     def on_terminate(self, signum: int, frame: FrameType | None) -> None:
         if self.phase == "starting":
-            raise Interrupted("terminated (SIGTERM) before the run started; nothing was milled")
+            raise Interrupted(f"terminated (SIGTERM) before {self._before}")
         if self.phase == "finalizing":
+            self.pause_requested = "SIGTERM while finalizing"
             _say("SIGTERM: finishing run.h5 first (usually seconds).")
             return
         assert self.engine is not None
@@ -102,7 +113,7 @@ class RunControl:
 
     def on_abort(self, signum: int, frame: FrameType | None) -> None:
         if self.phase == "starting":
-            raise Interrupted("aborted (SIGUSR1) before the run started; nothing was milled")
+            raise Interrupted(f"aborted (SIGUSR1) before {self._before}")
         self.abort_requested = True
         if self.engine is not None:
             self.engine.request_abort("aborted by SIGUSR1")
