@@ -184,7 +184,10 @@ class RunData:
         schedule makes its product on some slices only; elsewhere its rows are fill values
         (0, NaN), not data. Run files before schedules had every product on every slice."""
         group = self._root[name]
-        present = ~self.missing
+        data = group["data"] if "data" in group else group["counts"]
+        present = np.ones(data.shape[0], dtype=bool)
+        if "slices" in self._root:  # (a bare file of products, as some tests make, has none)
+            present &= ~self.missing
         if "acquired" in group:
             present &= np.asarray(group["acquired"][()], dtype=bool)
         return present

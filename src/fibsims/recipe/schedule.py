@@ -82,7 +82,8 @@ else:
 
 
 class Schedule(RecipeModel):
-    """A task or a step run every N slices (see the module docstring for where in the slice)."""
+    """A task or a step run on every Nth slice only: a task just before the slice's first
+    image, a step after the slice's own steps (or just before the one ``before:`` names)."""
 
     slices: int = Field(
         ge=1, le=MAX_SLICES, description=f"run every this many slices, 1 to {MAX_SLICES}"
