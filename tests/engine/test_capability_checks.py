@@ -104,3 +104,22 @@ def test_a_refused_recipe_moves_nothing(recipe, declared):
         run_preflight(compile_plan(bad), instrument)
     assert instrument.calls.log == [], "no stage move, no current, no unblank before refusing"
     assert instrument.stage.position().tilt_deg == 0.0
+
+
+def test_a_scheduled_step_is_checked_where_the_recipe_wrote_it(recipe, declared):
+    from tests.engine.conftest import RECIPE_TEXT
+
+    from fibsims.recipe import parse_recipe
+
+    text = RECIPE_TEXT.replace(
+        "every: [{slices: 2, do: autofocus}]",
+        "every: [{slices: 2, do: autofocus},\n"
+        "        {slices: 4, do: {sims_raster: {name: li_map, current_pa: 137, "
+        "resolution: [16, 12], dwell_us: 10, frames: 2, peaks: [7Li+]}}}]",
+    )
+    assert text != RECIPE_TEXT
+    (problem,) = capability_problems(parse_recipe(text), declared())
+    assert problem.startswith(
+        "every.1.do.sims_raster.current_pa: 137 pA is not on the column's current ladder; "
+        "nearest: 100 pA, 800 pA"
+    )

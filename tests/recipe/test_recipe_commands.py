@@ -33,8 +33,8 @@ def test_validate_prints_fail_and_each_problem_and_returns_2(
         f"FAIL {BAD}",
         "  slice.0.mill.current_na (line 7): must be greater than 0 (got -15); "
         "a beam current in nA, up to 2500, the most a plasma FIB column gives",
-        "  slice.1.se_image.brightness (line 8): unknown field; allowed: current_pa, resolution, "
-        "dwell_us, frames, field_width_um, field_height_um, field_center_um",
+        "  slice.1.se_image.brightness (line 8): unknown field; allowed: name, current_pa, "
+        "resolution, dwell_us, frames, field_width_um, field_height_um, field_center_um",
     ]
 
 

@@ -101,8 +101,8 @@ def test_unknown_key_inside_a_step_lists_that_steps_settings() -> None:
     problem = only_problem(edit("dwell_us: 3}", "dwell_us: 3, brightness: 2}"))
     assert (problem.path, problem.line) == ("slice.1.se_image.brightness", 14)
     assert (
-        "allowed: current_pa, resolution, dwell_us, frames, field_width_um, field_height_um, "
-        "field_center_um" in problem.message
+        "allowed: name, current_pa, resolution, dwell_us, frames, field_width_um, "
+        "field_height_um, field_center_um" in problem.message
     )
 
 
@@ -321,8 +321,8 @@ def test_negative_current_and_unknown_key_are_both_reported_with_lines() -> None
     assert [str(problem) for problem in caught.value.problems] == [
         "slice.0.mill.current_na (line 7): must be greater than 0 (got -15); a beam current in "
         "nA, up to 2500, the most a plasma FIB column gives",
-        "slice.1.se_image.brightness (line 8): unknown field; allowed: current_pa, resolution, "
-        "dwell_us, frames, field_width_um, field_height_um, field_center_um",
+        "slice.1.se_image.brightness (line 8): unknown field; allowed: name, current_pa, "
+        "resolution, dwell_us, frames, field_width_um, field_height_um, field_center_um",
     ]
 
 

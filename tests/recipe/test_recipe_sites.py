@@ -11,7 +11,8 @@ from fibsims.recipe import Problem, RecipeError, load_recipe, parse_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = (ROOT / "recipes" / "quick.yaml").read_text(encoding="utf-8")
-# quick.yaml has 18 lines; the sites start on line 19
+BASE = len(QUICK.splitlines())
+"""Lines of quick.yaml: the sites start on line BASE + 1."""
 SITES = """\
 sites:
   - name: left
@@ -19,7 +20,7 @@ sites:
   - name: right
     stage: {x_um: 60, y_um: 0, z_um: 5, rotation_deg: 90}
     volume: {face_width_um: 20, face_height_um: 12, slice_thickness_nm: 50, slices: 3}
-"""  # lines 19-24
+"""  # lines BASE + 1 .. BASE + 6
 
 
 def _problem(text: str) -> Problem:
@@ -28,10 +29,6 @@ def _problem(text: str) -> Problem:
     problems = caught.value.problems
     assert len(problems) == 1, [str(p) for p in problems]
     return problems[0]
-
-
-def test_quick_yaml_has_the_line_count_the_tests_assume():
-    assert len(QUICK.splitlines()) == 18
 
 
 def test_each_site_runs_the_shared_recipe_with_its_own_volume():
@@ -59,20 +56,20 @@ def test_the_example_recipe_has_two_sites():
 
 def test_an_empty_site_list_is_refused_naming_the_line():
     problem = _problem(QUICK + "sites: []\n")
-    assert problem.path == "sites" and problem.line == 19
+    assert problem.path == "sites" and problem.line == BASE + 1
     assert "at least 1" in problem.message
 
 
 def test_two_sites_with_one_name_are_refused_at_the_second():
     problem = _problem(QUICK + SITES.replace("name: right", "name: left"))
-    assert problem.path == "sites.1.name" and problem.line == 22
+    assert problem.path == "sites.1.name" and problem.line == BASE + 4
     assert "'left' is already the name of sites.0" in problem.message
 
 
 @pytest.mark.parametrize("name", ["Left", "a/b", "../up", "x.", "", "a b", "é"])
 def test_a_site_name_that_cannot_name_a_folder_is_refused(name):
     problem = _problem(QUICK + SITES.replace("name: right", f"name: {name!r}"))
-    assert problem.path == "sites.1.name" and problem.line == 22
+    assert problem.path == "sites.1.name" and problem.line == BASE + 4
 
 
 def test_a_windows_device_name_is_refused():
@@ -82,22 +79,22 @@ def test_a_windows_device_name_is_refused():
 
 def test_overlapping_sites_are_refused_with_the_distance_they_need():
     problem = _problem(QUICK + SITES.replace("x_um: 60", "x_um: 10"))
-    assert problem.path == "sites.1.stage" and problem.line == 23
+    assert problem.path == "sites.1.stage" and problem.line == BASE + 5
     assert "overlaps the face of site 'left'" in problem.message
     assert "20 um apart in x_um" in problem.message
 
 
 def test_a_site_face_deeper_than_the_mill_is_refused_at_its_volume():
     problem = _problem(QUICK + SITES.replace("face_height_um: 12", "face_height_um: 30"))
-    assert problem.path == "sites.1.volume.face_height_um" and problem.line == 24
+    assert problem.path == "sites.1.volume.face_height_um" and problem.line == BASE + 6
     assert "never cleared" in problem.message
 
 
 def test_a_site_beyond_any_stage_travel_is_refused_naming_the_axis():
     problem = _problem(QUICK + SITES.replace("x_um: 60", "x_um: 2e6"))
-    assert problem.path == "sites.1.stage.x_um" and problem.line == 23
+    assert problem.path == "sites.1.stage.x_um" and problem.line == BASE + 5
 
 
 def test_a_site_without_a_stage_position_says_what_to_add():
     problem = _problem(QUICK + "sites:\n  - {name: a}\n")
-    assert problem.path == "sites.0.stage" and problem.line == 20
+    assert problem.path == "sites.0.stage" and problem.line == BASE + 2

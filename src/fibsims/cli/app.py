@@ -60,6 +60,23 @@ def schema() -> None:
     raise typer.Exit(recipe_commands.schema())
 
 
+recipe_app = typer.Typer(
+    name="recipe", help="Start recipes.", no_args_is_help=True, add_completion=False
+)
+app.add_typer(recipe_app)
+
+
+@recipe_app.command("init")
+def recipe_init(
+    path: Annotated[
+        Path, typer.Argument(help="Where to write the recipe (default: recipe.yaml here).")
+    ] = Path("recipe.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented template recipe (valid as it is) to edit into your own."""
+    raise typer.Exit(recipe_commands.init(path, force))
+
+
 run_commands.register(app)
 link_commands.register(app)
 volume_commands.register(app)

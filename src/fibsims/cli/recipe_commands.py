@@ -1,4 +1,5 @@
-"""``fibsims recipe validate`` and ``fibsims recipe schema``: plain functions the app wraps.
+"""``fibsims validate``, ``fibsims schema`` and ``fibsims recipe init``: plain functions the app
+wraps.
 
 They return the exit code instead of exiting, so they are easy to test and to register.
 """
@@ -11,6 +12,8 @@ from pathlib import Path
 from rich.console import Console
 
 from fibsims.recipe import Recipe, RecipeError, describe, load_recipe, recipe_json_schema
+from fibsims.recipe.template import SCHEMA_MODELINE
+from fibsims.service.recipe_init import RecipeInitError, init_recipe
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -83,4 +86,22 @@ def _instrument_lines(
 def schema() -> int:
     """Print the JSON Schema of recipe files (indent 2), for editors; returns 0."""
     print(json.dumps(recipe_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def init(path: Path, force: bool) -> int:
+    """Write the commented template recipe to ``path``; 2 (and nothing written) if it exists
+    and ``force`` is not given, or it cannot be written."""
+    console = _console()
+    try:
+        result = init_recipe(path, force)
+    except RecipeInitError as error:
+        console.print(f"not written: {error}")
+        return EXIT_INVALID
+    console.print(f"wrote {result.path}: edit it, then `fibsims validate {result.path}`")
+    if result.schema is None:
+        console.print(
+            "for checking and completion in your editor: `fibsims schema > recipe.schema.json` "
+            f"beside it, and a first line '{SCHEMA_MODELINE.format(schema='recipe.schema.json')}'"
+        )
     return EXIT_OK

@@ -117,13 +117,15 @@ def decorate(
         _units(group)
         ys = pixel_axis(height, pixel_nm, product_centers[0, 1] if len(centers) else 0.0)
         xs = pixel_axis(width, pixel_nm, product_centers[0, 0] if len(centers) else 0.0)
+        # a product on some slices only (a scheduled step) has no z where it was not made
+        zs = np.where(group["acquired"][()] == 1, z, np.nan) if "acquired" in group else z
         if signal == "data":
-            _axes(group, signal, ["z", "y", "x"], [z, ys, xs])
+            _axes(group, signal, ["z", "y", "x"], [zs, ys, xs])
         else:
             peaks = group["peak_table"][()]
             group.create_dataset("peak_label", data=[_str(p["label"]) for p in peaks], dtype=TEXT)
             masses = np.asarray(peaks["mass"], dtype=np.float64)
-            _axes(group, signal, ["z", "peak_mass", "y", "x"], [z, masses, ys, xs])
+            _axes(group, signal, ["z", "peak_mass", "y", "x"], [zs, masses, ys, xs])
     if "truth" in entry:
         _nx(entry["truth"], "NXcollection")
     _nx(entry, "NXentry", default=images[0] if images else (rasters[0] if rasters else ""))

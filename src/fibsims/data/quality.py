@@ -58,9 +58,11 @@ def _valid(scores: list[float | None]) -> list[float]:
     return [s for s in scores if s is not None]
 
 
-def li_map_quality(run_file: Path, raster: str = "sims_raster") -> dict[str, Any] | None:
-    """Scores of the 7Li+ map against truth, or None when the run recorded no truth for it."""
+def li_map_quality(run_file: Path, raster: str | None = None) -> dict[str, Any] | None:
+    """Scores of the 7Li+ map against truth, or None when the run recorded no truth for it.
+    ``raster`` defaults to ``sims_raster``, or the run's first raster (:meth:`RunData.product`)."""
     with RunData(run_file) as run:
+        raster = raster or run.product("raster", "sims_raster")
         recorded = run.truth(raster)
         truth = recorded.get("li_fraction")
         if truth is None or raster not in run.products("raster"):
@@ -72,7 +74,7 @@ def li_map_quality(run_file: Path, raster: str = "sims_raster") -> dict[str, Any
         peak = labels.index(LI_PEAK)
         phases = recorded.get("labels")
         scores, within = [], []
-        for i in range(counts.shape[0]):
+        for i in np.flatnonzero(run.acquired(raster)):  # a scheduled raster: its slices
             li_map, li_truth = counts[i, peak], truth[i]
             scores.append(_pearson(li_map, li_truth))
             if phases is not None:
@@ -96,7 +98,7 @@ def _rms(values: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(values)))) if values.size else 0.0
 
 
-def loop_quality(run_file: Path, image: str = "se_image") -> dict[str, Any] | None:
+def loop_quality(run_file: Path, image: str | None = None) -> dict[str, Any] | None:
     """The closed loops scored against the twin's truth (the geometry of every SE image):
 
     - ``drift_residual_px_rms``: how far each image's field centre sat, in the sample, from
@@ -109,8 +111,10 @@ def loop_quality(run_file: Path, image: str = "se_image") -> dict[str, Any] | No
     - ``focus_error_um_rms``: the defocus of the SE images.
 
     None when the run recorded no geometry (hardware, or a run from before it was recorded).
+    ``image`` defaults to ``se_image``, or the run's first image (:meth:`RunData.product`).
     """
     with RunData(run_file) as run:
+        image = image or run.product("image", "se_image")
         geometry = run.truth(image).get("geometry")
         if geometry is None or image not in run.products("image") or geometry.shape[0] < 2:
             return None
@@ -119,7 +123,7 @@ def loop_quality(run_file: Path, image: str = "se_image") -> dict[str, Any] | No
         if pixel_nm is None or thickness_nm is None:
             return None  # a run file written without them (a damaged run.json): no scale
         g = geometry[()]
-        keep = ~np.isnan(g).any(axis=1) & ~run.missing
+        keep = ~np.isnan(g).any(axis=1) & run.acquired(image)
         pixel_um, thickness_um = float(pixel_nm) / 1000.0, float(thickness_nm) / 1000.0
         measured = run.face_z_um[keep]
     g = g[keep]

@@ -182,6 +182,9 @@ class _Assembler:
             self._dead_time_setup(notes)
         self.li = bool(self.peaks) and bool(self.dead_time) and can_estimate(self.peaks)
         self.records = _Records(run.slices)
+        # a product of a scheduled step is on some slices only: its planes stay NaN elsewhere
+        self.has_image = run.acquired(self.image) if self.image is not None else None
+        self.has_raster = run.acquired(self.raster) if self.raster is not None else None
         self.capped = np.zeros(len(self.peaks), dtype=np.int64)
 
     def _dead_time_setup(self, notes: list[str]) -> None:
@@ -287,7 +290,7 @@ class _Assembler:
         """Every volume's plane of slice ``index`` on the common grids."""
         planes: dict[str, np.ndarray] = {}
         se_image = se_grid = None
-        if self.image is not None:
+        if self.image is not None and self.has_image is not None and self.has_image[index]:
             se_image = np.asarray(self.run.image(self.image)[index])
             se_grid = Grid.of(self.se_field, index)
             common = self.grids["se"]
@@ -297,7 +300,7 @@ class _Assembler:
             planes[SE_VOLUME] = _place(
                 se_image.astype(np.float32), rows, cols, (common.height_px, common.width_px)
             )
-        if self.raster is None:
+        if self.raster is None or self.has_raster is None or not self.has_raster[index]:
             return planes
         counts = np.asarray(self.run.counts(self.raster)[index])
         sims_grid = Grid.of(self.sims_field, index)

@@ -23,11 +23,16 @@ Layout (format ``fibsims-run`` version 3; every dataset is documented with units
                            y, x; peak_label; peak_table (TofDAQ PeakTable fields); sum_spectrum
                            (slices, samples); mass_axis (samples); saturated_lines (slices, H);
                            field_center_um; attrs: TofDAQ mass calibration
+    /entry/<product>/acquired  (slices,) uint8 on every product: 1 where the slice has it (a
+                           step on an ``every:`` schedule runs on some slices only; the other
+                           rows keep the fill value, 0 or NaN); attr step_position: the step of
+                           the slice that made it (its ``position`` in the step table)
     /entry/truth/<product>/<map>  ground truth on the product's own grid (twin runs, maps with
                            ``--truth``); truth/<product>/geometry (slices, 7): where each
                            acquisition truly landed (data.truth.GEOMETRY_FIELDS)
 
-Per-slice arrays are chunked one slice per chunk and compressed with Blosc (zstd level 1,
+Products are named by their steps (``name:`` in the recipe, else ``se_image``, ``se_image_2``,
+...). Per-slice arrays are chunked one slice per chunk and compressed with Blosc (zstd level 1,
 bit-shuffle), through hdf5plugin: less than half the size of raw counts for a few ms per
 slice (docs/data.md has the measurement). Text is UTF-8 variable-length strings.
 
@@ -126,6 +131,11 @@ class _Stacker:
         self.target = target
         self.n = n
         self.written: dict[tuple[str, int], int] = {}
+        self.acquired: dict[str, np.ndarray] = {}
+
+    def has(self, product: str, i: int) -> None:
+        """Row ``i`` holds ``product`` (a product of a scheduled step is on some rows only)."""
+        self.acquired.setdefault(product, np.zeros(self.n, dtype=np.uint8))[i] = 1
 
     def first(self, name: str) -> bool:
         """Whether ``name`` has not been created yet (its static attributes go with it)."""
@@ -149,6 +159,7 @@ class _Stacker:
 
 def _copy_products(source: h5py.File, target: h5py.File, stack: _Stacker, i: int) -> None:
     for name, ds in source.get("images", {}).items():
+        stack.has(name, i)
         first = stack.first(f"{name}/data")
         stack.put(f"{name}/data", i, ds[()])
         for key in PER_SLICE_IMAGE_ATTRS:
@@ -158,6 +169,7 @@ def _copy_products(source: h5py.File, target: h5py.File, stack: _Stacker, i: int
                 {k: v for k, v in ds.attrs.items() if k not in PER_SLICE_IMAGE_ATTRS}
             )
     for name, group in source.get("rasters", {}).items():
+        stack.has(name, i)
         first = stack.first(f"{name}/counts")
         stack.put(f"{name}/counts", i, group["counts"][()])
         stack.put(f"{name}/sum_spectrum", i, group["sum_spectrum"][()])
@@ -231,6 +243,8 @@ def _write(
             steps.append(rows)
             metadata.append(meta)
             contexts.append(context)
+        for product, rows in stack.acquired.items():
+            target[product].create_dataset("acquired", data=rows)
         target.create_dataset("slices", data=as_text(table))
         target["slices"].attrs["context_json"] = json.dumps(contexts)
         step_table = np.concatenate(steps) if steps else np.zeros(0, dtype=STEP_DTYPE)

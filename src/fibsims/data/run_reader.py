@@ -138,6 +138,13 @@ class RunData:
         key = "data" if kind == "image" else "counts"
         return sorted(n for n, g in self._root.items() if isinstance(g, h5py.Group) and key in g)
 
+    def product(self, kind: str, usual: str) -> str:
+        """The product of a kind (``image``, ``raster``) to read when none is asked for: the
+        one called ``usual`` (``se_image``, ``sims_raster``), else, in a recipe that named its
+        steps, the run's first of that kind (``usual`` when it has none, so lookups say so)."""
+        available = self.products(kind)
+        return usual if usual in available or not available else available[0]
+
     # -- products ------------------------------------------------------------------------
     def image(self, name: str = "se_image") -> h5py.Dataset:
         """(slices, H, W) SE counts (uint16)."""
@@ -171,6 +178,25 @@ class RunData:
     def product_attrs(self, name: str) -> dict[str, Any]:
         """Dwell, frames, pixel size, and for rasters the TofDAQ mass calibration."""
         return {k: _text(v) for k, v in self._root[name].attrs.items()}
+
+    def acquired(self, name: str) -> np.ndarray:
+        """(slices,) bool: True where the slice has product ``name``. A step on an ``every:``
+        schedule makes its product on some slices only; elsewhere its rows are fill values
+        (0, NaN), not data. Run files before schedules had every product on every slice."""
+        group = self._root[name]
+        data = group["data"] if "data" in group else group["counts"]
+        present = np.ones(data.shape[0], dtype=bool)
+        if "slices" in self._root:  # (a bare file of products, as some tests make, has none)
+            present &= ~self.missing
+        if "acquired" in group:
+            present &= np.asarray(group["acquired"][()], dtype=bool)
+        return present
+
+    def step_position(self, name: str) -> int | None:
+        """The position (in the step table) of the step that made product ``name``; None in
+        run files from before step names, where the name says it (``sims_raster_2``)."""
+        position = self._root[name].attrs.get("step_position")
+        return None if position is None else int(position)
 
     def per_slice(self, name: str, key: str) -> np.ndarray:
         """A per-slice value of a product (``current_na``, ``duration_s``...)."""

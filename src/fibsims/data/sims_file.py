@@ -76,6 +76,7 @@ class _Header:
 
     slices: int
     missing: np.ndarray
+    """Slices without the raster: missing from the run, or skipped by the raster's schedule."""
     lines_px: int
     columns_px: int
     peaks: np.ndarray
@@ -125,9 +126,12 @@ def write_sims_file(
 def write_sims_next_to(
     run_file: Path, name: str = SIMS_FILE, between: Callable[[], None] = lambda: None
 ) -> Path:
-    """``sims.h5`` beside ``run_file``, made from it."""
+    """``sims.h5`` beside ``run_file``, made from it: from the raster ``sims_raster`` and the
+    image ``se_image``, or, when the recipe named its steps, from the run's first of each."""
     with RunData(run_file) as run:
-        return write_sims_file(run, Path(run_file).with_name(name), between=between)
+        raster, image = run.product("raster", "sims_raster"), run.product("image", "se_image")
+        path = Path(run_file).with_name(name)
+        return write_sims_file(run, path, raster=raster, image=image, between=between)
 
 
 def refresh_sims_file(run_file: Path, between: Callable[[], None] = lambda: None) -> str:
@@ -194,11 +198,12 @@ def _describe(
         "Configuration File Contents": configuration(sections),
     }
     current_na = run.per_slice(raster, "current_na")
+    absent = ~run.acquired(raster)  # a missing slice, or one its (scheduled) step skipped
     fib_attrs = {
         "FibHardware": text(f"fibsims {attrs.get('instrument', '')}, {species}+ FIB"),
         "FibInterfaceVersion": text(version),
         "Voltage": np.float64(voltage_kv * 1e3),
-        "Current": np.float64(_typical(current_na, run.missing) * 1e-9),
+        "Current": np.float64(_typical(current_na, absent) * 1e-9),
         "ViewField": np.float64(field.width_um / 1e3),
         "ScanSpeed": np.float64(_number(product.get("dwell_us")) * 1e-6),
     }
@@ -211,12 +216,12 @@ def _describe(
     }
     return _Header(
         slices=slices,
-        missing=run.missing,
+        missing=absent,
         lines_px=lines_px,
         columns_px=columns_px,
         peaks=peak_table((p.label, p.mass_u, p.lower_u, p.upper_u) for p in peaks),
         mass_axis_u=np.asarray(mass_axis_u, dtype=np.float32),
-        buffer_times_s=_buffer_times(steps, duration_s, run.missing, lines_px),
+        buffer_times_s=_buffer_times(steps, duration_s, absent, lines_px),
         pressure_pa=_pressure(run),
         raster_finished_s=steps,
         start=start,
@@ -260,9 +265,11 @@ def _typical(values: np.ndarray, missing: np.ndarray) -> float:
 
 
 def _raster_steps(run: RunData, raster: str) -> np.ndarray:
-    """(slices,) when each slice's raster step finished (NaN where it did not run). Product
-    ``sims_raster_2`` is the second step of kind ``sims_raster`` in a slice; a retried step's
-    last row is the attempt that succeeded."""
+    """(slices,) when each slice's raster step finished (NaN where it did not run): the rows
+    of the step that made the product (its recorded position); in run files from before step
+    names, ``sims_raster_2`` is the second step of kind ``sims_raster`` in a slice. A retried
+    step's last row is the attempt that succeeded."""
+    position = run.step_position(raster)
     kind, _, number = raster.rpartition("_")
     nth = int(number) if kind and number.isdigit() else 1
     kind = kind if kind and number.isdigit() else raster
@@ -270,7 +277,12 @@ def _raster_steps(run: RunData, raster: str) -> np.ndarray:
     rows = run.steps[()]
     by_slice: dict[int, dict[int, float]] = {}
     kinds = [k.decode() if isinstance(k, bytes) else str(k) for k in rows["kind"]]
-    for row in rows[np.array([k == kind for k in kinds], dtype=bool)]:
+    if position is not None:
+        mine = np.asarray(rows["position"]) == position
+        nth = 1
+    else:
+        mine = np.array([k == kind for k in kinds], dtype=bool)
+    for row in rows[mine]:
         by_slice.setdefault(int(row["slice"]), {})[int(row["position"])] = float(row["finished_s"])
     for i, index in enumerate(np.asarray(run.table["index"]).tolist()):
         ordered = [t for _, t in sorted(by_slice.get(int(index), {}).items())]

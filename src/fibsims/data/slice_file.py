@@ -52,6 +52,7 @@ PEAK_DTYPE = np.dtype(
 
 
 CHUNK_BYTES = 8 * 2**20
+STEP_POSITION_ATTR = "step_position"
 
 
 def slice_file_name(index: int) -> str:
@@ -144,6 +145,13 @@ def _raster_attrs(raster: Raster) -> dict[str, Any]:
     }
 
 
+def _made_by(record: SliceRecord, name: str) -> dict[str, int]:
+    """``step_position``: the step of the slice that kept product ``name`` (its row in the
+    step table), when the record knows it."""
+    position = record.positions.get(name)
+    return {} if position is None else {STEP_POSITION_ATTR: position}
+
+
 def read_context(path: Path) -> RunContext:
     """The run context a committed slice left (the start of a resumed run)."""
     with h5py.File(path, "r") as f:
@@ -189,9 +197,11 @@ def _fill(f: h5py.File, record: SliceRecord) -> None:
     for name, image in record.images.items():
         ds = f.create_dataset(f"images/{name}", data=image.pixels)
         ds.attrs.update(_image_attrs(image))
+        ds.attrs.update(_made_by(record, name))
     for name, raster in record.rasters.items():
         group = f.create_group(f"rasters/{name}")
         group.attrs.update(_raster_attrs(raster))
+        group.attrs.update(_made_by(record, name))
         group.create_dataset("counts", data=raster.count_maps)
         group.create_dataset("peak_table", data=peak_rows(raster))
         group.create_dataset("sum_spectrum", data=raster.spectrum.counts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fibsims.engine.plan import located_steps
 from fibsims.engine.steps.imaging import scan_request
 from fibsims.instrument.capabilities import Capabilities, ScanCapabilities
 from fibsims.instrument.interfaces import Instrument
@@ -50,15 +51,15 @@ def capability_problems(recipe: Recipe, instrument: Instrument) -> list[str]:
             f"instrument.stage_tilt_deg: {tilt:g} deg is outside the stage's {low:g} to "
             f"{high:g} deg"
         )
-    for position, step in enumerate(recipe.slice):
+    for where, step in located_steps(recipe):
         if isinstance(step, SEImageStep | SimsRasterStep):
-            problems += _scan_problems(recipe, position, step, caps)
+            problems += _scan_problems(recipe, where, step, caps)
     return problems
 
 
 def _current_fields(recipe: Recipe) -> list[tuple[str, Any]]:
     """(dotted field, owner) for every beam current the recipe sets."""
-    fields = [(f"slice.{i}.{step.kind}", step) for i, step in enumerate(recipe.slice)]
+    fields = located_steps(recipe)
     if recipe.fiducial is not None:
         fields.append(("fiducial", recipe.fiducial))
     return fields
@@ -103,9 +104,8 @@ def _readable(current_na: float) -> str:
 
 
 def _scan_problems(
-    recipe: Recipe, position: int, step: SEImageStep | SimsRasterStep, caps: Capabilities
+    recipe: Recipe, where: str, step: SEImageStep | SimsRasterStep, caps: Capabilities
 ) -> list[str]:
-    where = f"slice.{position}.{step.kind}"
     limits: ScanCapabilities | None = (
         caps.se_scan if isinstance(step, SEImageStep) else caps.sims_scan
     )

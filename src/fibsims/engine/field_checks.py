@@ -11,6 +11,7 @@ edges: the face spans -W/2..W/2 across and -H/2..H/2 down, the field its centre 
 
 from __future__ import annotations
 
+from fibsims.engine.plan import located_steps
 from fibsims.engine.steps.imaging import scan_request
 from fibsims.instrument.types import ScanRequest
 from fibsims.recipe import Recipe, SEImageStep, SimsRasterStep
@@ -22,21 +23,21 @@ PIXEL_SLACK = 1.0
 def field_warnings(recipe: Recipe) -> list[str]:
     """One warning per scan whose field does not match the face, with the fix."""
     found = []
-    for position, step in enumerate(recipe.slice):
+    for where, step in located_steps(recipe):
         if isinstance(step, SEImageStep | SimsRasterStep):
-            warning = _field_warning(recipe, step, position)
+            warning = _field_warning(recipe, step, where)
             if warning is not None:
                 found.append(warning)
     return found
 
 
-def _field_warning(recipe: Recipe, step: SEImageStep | SimsRasterStep, position: int) -> str | None:
+def _field_warning(recipe: Recipe, step: SEImageStep | SimsRasterStep, where: str) -> str | None:
     face_w, face_h = recipe.volume.face_width_um, recipe.volume.face_height_um
     scan = scan_request(step, face_w)
     beyond = _beyond(scan, face_w, face_h)
     what = "image" if isinstance(step, SEImageStep) else "raster"
     width_px, height_px = scan.resolution_px
-    where, size = f"slice.{position}.{step.kind}", f"the {width_px} x {height_px} px {what}"
+    size = f"the {width_px} x {height_px} px {what}"
     covers = (
         f"covers {scan.field_width_um:.3g} x {scan.field_height_um:.3g} um of the "
         f"{face_w:g} x {face_h:g} um face"

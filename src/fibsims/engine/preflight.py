@@ -15,7 +15,7 @@ from fibsims.engine.capability_checks import capability_problems
 from fibsims.engine.costs import costs_floor
 from fibsims.engine.estimate import Estimate, estimate_plan
 from fibsims.engine.field_checks import field_warnings
-from fibsims.engine.plan import Plan
+from fibsims.engine.plan import Plan, located_steps
 from fibsims.engine.steps.imaging import scan_request
 from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import Instrument
@@ -86,8 +86,7 @@ def _frame_problems(plan: Plan, estimate: Estimate) -> list[str]:
     for kind, seconds in estimate.longest_frame_s.items():
         if seconds <= MAX_FRAME_S:
             continue
-        position = next((i for i, s in enumerate(plan.recipe.slice) if s.kind == kind), None)
-        where = f"slice.{position}.{kind}" if position is not None else kind
+        where = next((at for at, s in located_steps(plan.recipe) if s.kind == kind), kind)
         problems.append(
             f"{where}: one frame takes {seconds:.4g} s; a pause or an abort waits for the "
             f"running frame, so a frame may take at most {MAX_FRAME_S:g} s: lower the "
@@ -118,14 +117,13 @@ def erosion_warnings(plan: Plan, instrument: Instrument) -> list[str]:
     at = planned_stage(plan, instrument)
     slice_nm = plan.recipe.volume.slice_thickness_nm
     face_width = plan.recipe.volume.face_width_um
-    for position, step in enumerate(plan.recipe.slice):
+    for where, step in located_steps(plan.recipe):
         if not isinstance(step, SimsRasterStep | SEImageStep):
             continue
         depth_um = costs.sputter_depth_um(scan_request(step, face_width), step.current_na, at)
         if depth_um is None:
             continue
         depth_nm = depth_um * 1000
-        where = f"slice.{position}.{step.kind}"
         if isinstance(step, SimsRasterStep) and depth_nm > slice_nm:
             found.append(
                 f"{where} sputters about {depth_nm:.3g} nm per slice, more than the "

@@ -51,6 +51,9 @@ class SliceRecord:
     (with ``--truth``) and its geometry, e.g. ``truth["sims_raster"]["li_fraction"]``."""
     nominal_front_um: float = 0.0
     context: RunContext = field(default_factory=RunContext)
+    positions: dict[str, int] = field(default_factory=dict)
+    """The step (its position in the slice plan) that kept each product: with step names a
+    product's name no longer says which step made it."""
 
     @property
     def duration_s(self) -> float:
@@ -65,6 +68,7 @@ class SliceAssembler:
         self.steps: list[StepRecord] = []
         self.images: dict[str, Image] = {}
         self.rasters: dict[str, Raster] = {}
+        self.positions: dict[str, int] = {}
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StepFinished):
@@ -81,6 +85,7 @@ class SliceAssembler:
             )
         elif isinstance(event, ProductKept):
             self._for(event.slice)
+            self.positions[event.product] = event.position
             if isinstance(event.data, Image):
                 self.images[event.product] = event.data
             elif isinstance(event.data, Raster):
@@ -111,8 +116,9 @@ class SliceAssembler:
             truth=truth or {},
             nominal_front_um=seal.nominal_front_um,
             context=seal.context,
+            positions=dict(self.positions) if self.slice == seal.index else {},
         )
 
     def clear(self) -> None:
         self.slice = None
-        self.steps, self.images, self.rasters = [], {}, {}
+        self.steps, self.images, self.rasters, self.positions = [], {}, {}, {}

@@ -28,7 +28,7 @@ MAX_POLISH_PASSES = 100
 """A rocking polish needs 1-5 passes; the instrument repeats every pass on every slice."""
 
 MAX_FRAMES = 10_000
-"""Slice-and-view averages or sums tens, at most hundreds, of frames per image or raster."""
+"""Slice-and-view sums tens, at most hundreds, of frames into an image or a raster."""
 
 MAX_RUN_HOURS = 1000
 """About six weeks, forty times the default run: no instrument is booked for longer at once."""

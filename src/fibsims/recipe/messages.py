@@ -17,10 +17,11 @@ from pydantic_core import ErrorDetails
 from fibsims.recipe.base import BOOL_FOR_NUMBER
 from fibsims.recipe.field_lookup import Loc, description_at, model_at
 from fibsims.recipe.rules import RULE_ERROR
+from fibsims.recipe.schedule import SCHEDULABLE_STEPS, SCHEDULED_WORK_ERROR, TASKS
 from fibsims.recipe.steps import STEP_TYPES
 
 ALLOWED_STEPS = ", ".join(STEP_TYPES)
-_OWN_ERRORS = {"peaks_repeated", "peak_polarity"}
+_OWN_ERRORS = {"peaks_repeated", "peak_polarity", "step_name_reserved"}
 
 
 def translate(error: ErrorDetails) -> tuple[Loc, str]:
@@ -34,6 +35,8 @@ def translate(error: ErrorDetails) -> tuple[Loc, str]:
         return (*loc, *(int(p) if p.isdigit() else p for p in at.split(".") if p)), ctx["message"]
     if kind == "slice_step_kind":
         return _slice_item(loc, value)
+    if kind == SCHEDULED_WORK_ERROR:
+        return _scheduled_work(loc, value)
     if kind == "extra_forbidden":
         return loc, _unknown_field(loc)
     if kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -132,6 +135,37 @@ def _slice_item(loc: Loc, value: Any) -> tuple[Loc, str]:
     return loc, (
         f"must be one step, a mapping like {example} (got {show(value)}); "
         f"allowed kinds: {ALLOWED_STEPS}"
+    )
+
+
+def _scheduled_work(loc: Loc, value: Any) -> tuple[Loc, str]:
+    """Why a schedule's ``do:`` is neither a task nor one schedulable step, and the fix."""
+    tasks, steps = ", ".join(TASKS), ", ".join(SCHEDULABLE_STEPS)
+    example = "'do: {sims_raster: {current_pa: 300, ...}}'"
+    if isinstance(value, Mapping) and len(value) == 1:
+        (key,) = (str(k) for k in value)
+        if key == "mill":
+            return (*loc, key), (
+                "a mill cannot be scheduled: every slice runs exactly one mill, the one in "
+                f"slice:; a schedule runs a task ({tasks}) or a step ({steps})"
+            )
+        return (*loc, key), (
+            f"unknown step kind; a schedule runs a step ({steps}) or a task ({tasks})"
+            + _did_you_mean(key, [*SCHEDULABLE_STEPS, *TASKS])
+        )
+    if isinstance(value, str):
+        if value in SCHEDULABLE_STEPS:
+            return loc, f"'{value}' needs its settings: 'do: {{{value}: {{...}}}}'" + _required(
+                (*loc, value)
+            )
+        quoted = " or ".join(repr(task) for task in TASKS)
+        return loc, (
+            f"must be {quoted} (got {show(value)}), or one step as in slice:, like {example}"
+            + _did_you_mean(value, list(TASKS))
+        )
+    return loc, (
+        f"must be a task ({tasks}) or one step as a one-key mapping like {example} "
+        f"(got {show(value)}); steps: {steps}"
     )
 
 

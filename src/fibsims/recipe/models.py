@@ -17,16 +17,17 @@ from pydantic import (
 )
 
 from fibsims.recipe.base import RecipeModel
-from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED, MAX_SLICES
+from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED
 from fibsims.recipe.fiducial import Fiducial
+from fibsims.recipe.naming import name_clash, step_names
 from fibsims.recipe.policy import ErrorPolicy, Suspenders
 from fibsims.recipe.rules import rule as _rule
+from fibsims.recipe.schedule import Schedule, ScheduledTask
 from fibsims.recipe.sites import MAX_SITES, Site, site_problems
 from fibsims.recipe.steps import MillStep, SliceStep
 from fibsims.recipe.volume import Volume
 
-ScheduledTask = Literal["autofocus", "auto_contrast"]
-"""Tasks a schedule can run before a slice's first image; each has a plan function of its kind."""
+__all__ = ["Schedule", "ScheduledTask"]  # re-exported: they were defined here before
 
 
 class TwinSample(RecipeModel):
@@ -71,25 +72,6 @@ class InstrumentSettings(RecipeModel):
     )
 
 
-class Schedule(RecipeModel):
-    """A task run between slices every N slices (before the slice whose index matches)."""
-
-    slices: int = Field(
-        ge=1, le=MAX_SLICES, description=f"run every this many slices, 1 to {MAX_SLICES}"
-    )
-    do: ScheduledTask = Field(description="the task to run")
-    offset: int = Field(
-        default=0,
-        ge=0,
-        le=MAX_SLICES,
-        description=f"index of the first slice it runs on, 0 to {MAX_SLICES}",
-    )
-
-    def applies_to(self, slice_index: int) -> bool:
-        """Whether the task runs at ``slice_index`` (0-based): offset, offset + N, ..."""
-        return slice_index >= self.offset and (slice_index - self.offset) % self.slices == 0
-
-
 class Limits(RecipeModel):
     """Guards the engine enforces so a run cannot go on unattended for ever."""
 
@@ -117,7 +99,8 @@ class Recipe(RecipeModel):
         min_length=1, description="steps run for every slice, in this order"
     )
     every: list[Schedule] = Field(
-        default_factory=list, description="tasks run every N slices, between slices"
+        default_factory=list,
+        description="tasks or steps run only every N slices (autofocus, a SIMS raster...)",
     )
     fiducial: Fiducial | None = Field(
         default=None,
@@ -206,3 +189,48 @@ class Recipe(RecipeModel):
         for at, message in site_problems(sites, info.data.get("volume"), depth):
             raise _rule(at, message)
         return sites
+
+    @field_validator("slice")
+    @classmethod
+    def _slice_step_names_unique(cls, steps: list[SliceStep]) -> list[SliceStep]:
+        """Each step's name names its product: two steps of one name would overwrite it."""
+        clash = name_clash([(f"slice.{i}", s.kind, s.name) for i, s in enumerate(steps)])
+        if clash is not None:
+            i, message = clash
+            raise _rule(f"{i}.{steps[i].kind}" + (".name" if steps[i].name else ""), message)
+        return steps
+
+    @field_validator("every")
+    @classmethod
+    def _scheduled_steps_named_and_placed(
+        cls, schedules: list[Schedule], info: ValidationInfo
+    ) -> list[Schedule]:
+        """Scheduled steps' names unique among all steps; ``before:`` names a slice step."""
+        steps: list[SliceStep] | None = info.data.get("slice")
+        if steps is None:  # the slice list is invalid and reported on its own
+            return schedules
+        entries = [(f"slice.{i}", s.kind, s.name) for i, s in enumerate(steps)]
+        scheduled = [(j, s.step) for j, s in enumerate(schedules) if s.step is not None]
+        entries += [(f"every.{j}.do", step.kind, step.name) for j, step in scheduled]
+        clash = name_clash(entries)
+        if clash is not None:
+            i, message = clash
+            j, step = scheduled[i - len(steps)]
+            raise _rule(f"{j}.do.{step.kind}" + (".name" if step.name else ""), message)
+        names = step_names((s.kind, s.name) for s in steps)
+        for j, schedule in enumerate(schedules):
+            if schedule.before is None:
+                continue
+            if schedule.step is None:
+                raise _rule(
+                    f"{j}.before",
+                    f"'{schedule.do}' is a task: it always runs just before the slice's first "
+                    "imaging step; remove before:",
+                )
+            if schedule.before not in names:
+                raise _rule(
+                    f"{j}.before",
+                    f"no slice step is called '{schedule.before}'; before: takes the name of a "
+                    f"step in slice: ({', '.join(names)})",
+                )
+        return schedules

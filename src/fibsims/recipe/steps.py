@@ -42,6 +42,7 @@ from fibsims.recipe.bounds import (
     MAX_FRAMES,
     MAX_POLISH_PASSES,
 )
+from fibsims.recipe.naming import MAX_STEP_NAME_CHARS, RESERVED_NAMES, STEP_NAME_PATTERN
 from fibsims.recipe.scan_field import (
     CenterUm,
     check_field,
@@ -71,11 +72,39 @@ PolishAngle = Annotated[float, Field(ge=-45, le=45)]
 PeakLabel = Annotated[str, Field(pattern=PEAK_LABEL_PATTERN)]
 
 
+STEP_NAME = (
+    "the step's name, which names its product in every file and event: lowercase letters, "
+    f"digits and '_', starting with a letter, up to {MAX_STEP_NAME_CHARS} characters, unique "
+    "in the recipe; leave out for the kind "
+    "(the Nth step of a kind without a name is <kind>_N)"
+)
+
+
 class StepBase(RecipeModel):
     """Base of the step models; ``kind`` is the step's YAML key."""
 
     kind: ClassVar[str]
     """The YAML key of this step kind."""
+
+    name: str | None = Field(
+        default=None,
+        pattern=STEP_NAME_PATTERN,
+        max_length=MAX_STEP_NAME_CHARS,
+        description=STEP_NAME,
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_reserved_name(cls, name: str | None) -> str | None:
+        """run.h5 holds its tables and NeXus fields beside the products, under these names."""
+        if name in RESERVED_NAMES:
+            raise PydanticCustomError(
+                "step_name_reserved",
+                "'{name}' is taken by the run file or a task of that name; choose another "
+                "name, e.g. '{name}_{kind}'",
+                {"name": name, "kind": cls.kind},
+            )
+        return name
 
 
 class MillStep(StepBase):
@@ -144,7 +173,10 @@ class RockingPolishStep(StepBase):
 
 
 class SEImageStep(StepBase):
-    """Take a secondary-electron image of the fresh face with the electron beam."""
+    """Image the fresh face by the secondary electrons the FIB's ion beam knocks out of it.
+
+    An ion-induced SE image: the scanning beam is the ion column's, at an imaging current, not
+    an electron column's (a plasma FIB-SIMS needs none), so imaging also sputters the face."""
 
     kind: ClassVar[str] = "se_image"
 
@@ -157,7 +189,11 @@ class SEImageStep(StepBase):
         default=1,
         ge=1,
         le=MAX_FRAMES,
-        description=f"frames averaged into the image, 1 to {MAX_FRAMES}",
+        description=(
+            f"frames summed into the image, 1 to {MAX_FRAMES}: counts add over frames "
+            "(clipped at 65535, the clipped fraction recorded), so the noise falls as "
+            "1/sqrt(frames) and the time and the face's erosion grow with them"
+        ),
     )
     field_width_um: float | None = field_width()
     field_height_um: float | None = field_height()
@@ -185,7 +221,12 @@ class SimsRasterStep(StepBase):
     )
     dwell_us: float = Field(ge=0.025, le=10000, description=DWELL_US)
     frames: int = Field(
-        ge=1, le=MAX_FRAMES, description=f"raster frames summed per slice, 1 to {MAX_FRAMES}"
+        ge=1,
+        le=MAX_FRAMES,
+        description=(
+            f"raster frames summed into the slice's maps and spectrum, 1 to {MAX_FRAMES}: "
+            "ion counts add over frames, and each frame sputters the face further"
+        ),
     )
     polarity: Literal["positive", "negative"] = Field(
         default="positive", description="secondary-ion polarity the ToF extracts"
@@ -251,13 +292,14 @@ STEP_TYPES: dict[str, type[StepBase]] = {
 """Every step model by its YAML key, in the order the documentation lists them."""
 
 
-def _step_kind(value: Any) -> str | None:
-    """The step kind of a YAML one-key mapping (or of a step model); None when it has none."""
+def step_kind_of(value: Any, kinds: Mapping[str, Any] = STEP_TYPES) -> str | None:
+    """The step kind of a YAML one-key mapping (or of a step model) if it is one of ``kinds``;
+    None otherwise."""
     if isinstance(value, StepBase):
-        return value.kind
+        return value.kind if value.kind in kinds else None
     if isinstance(value, Mapping) and len(value) == 1:
         (key,) = value
-        if key in STEP_TYPES:
+        if key in kinds:
             return str(key)
     return None
 
@@ -292,20 +334,27 @@ class _OneKeyMapping:
         }
 
 
-def _choice(step: type[StepBase]) -> Any:
+def step_choice(step: type[StepBase]) -> Any:
+    """One member of a union of steps in their YAML form, tagged with its kind (so errors are
+    located ``...<kind>.<field>``, the path in the YAML file)."""
     return Annotated[step, BeforeValidator(_unwrap), _OneKeyMapping(step.kind), Tag(step.kind)]
+
+
+def wrap_step(value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+    """Dump a step as ``{kind: settings}``; anything else (a task's name) as it is."""
+    return _wrap(value, handler) if isinstance(value, StepBase) else handler(value)
 
 
 if TYPE_CHECKING:  # what the models hold; the runtime form below adds the YAML machinery
     SliceStep = MillStep | RockingPolishStep | SEImageStep | SimsRasterStep
 else:
     SliceStep = Annotated[
-        _choice(MillStep)
-        | _choice(RockingPolishStep)
-        | _choice(SEImageStep)
-        | _choice(SimsRasterStep),
+        step_choice(MillStep)
+        | step_choice(RockingPolishStep)
+        | step_choice(SEImageStep)
+        | step_choice(SimsRasterStep),
         Discriminator(
-            _step_kind,
+            step_kind_of,
             custom_error_type="slice_step_kind",
             custom_error_message=(
                 "a slice step is a mapping with exactly one key, the step kind; allowed: {allowed}"
