@@ -51,9 +51,11 @@ def test_good_and_bad_recipes_are_each_reported_by_phase_in_junit(tmp_path):
 
 
 def test_strict_fails_a_recipe_on_its_preflight_warnings(tmp_path):
-    result = runner.invoke(app, ["check", "--strict", str(QUICK)])
+    square = _variant(tmp_path, "square.yaml", "resolution: [64, 48]", "resolution: [64, 64]")
+    assert runner.invoke(app, ["check", str(square)]).exit_code == 0, "a warning alone passes"
+    result = runner.invoke(app, ["check", "--strict", str(square)])
     assert result.exit_code == 1
-    assert "FAIL preflight  warning: slice.2.se_image" in result.output
+    assert "FAIL preflight  warning: slice.3.sims_raster: the 64 x 64 px raster" in result.output
 
 
 def test_a_twin_pass_that_does_not_complete_fails_the_recipe(tmp_path, monkeypatch):

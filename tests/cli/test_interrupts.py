@@ -49,7 +49,7 @@ def _run_to_end(*args: str) -> subprocess.CompletedProcess:
 def slow_recipe(tmp_path_factory) -> Path:
     """30 slices, with big enough images that a slice takes a visible moment."""
     text = QUICK.read_text().replace("slices: 6}", "slices: 30}")
-    text = text.replace("resolution: [192, 128]", "resolution: [768, 512]")
+    text = text.replace("resolution: [192, 144]", "resolution: [768, 576]")
     path = tmp_path_factory.mktemp("recipes") / "quick30.yaml"
     path.write_text(text)
     return path

@@ -62,9 +62,9 @@ def test_the_run_file_stacks_every_slice_with_its_metadata(quick_run):
         assert f.attrs["format"] == "fibsims-run" and f.attrs["status"] == "completed"
         assert f.attrs["slices_completed"] == 6
         assert "sims_raster" in f.attrs["recipe"]
-        assert f["entry/se_image/data"].shape == (6, 128, 192)
+        assert f["entry/se_image/data"].shape == (6, 144, 192)
         assert f["entry/se_image/data"].dtype == np.uint16
-        assert f["entry/sims_raster/counts"].shape == (6, 5, 64, 64)
+        assert f["entry/sims_raster/counts"].shape == (6, 5, 48, 64)
         labels = [row.decode() for row in f["entry/sims_raster/peak_table"]["label"]]
         assert labels == ["6Li+", "7Li+", "55Mn+", "58Ni+", "59Co+"]
         assert f["entry/sims_raster/sum_spectrum"].shape[0] == 6

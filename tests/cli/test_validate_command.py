@@ -77,14 +77,22 @@ def test_validate_preflight_refuses_a_current_off_the_ladder_naming_the_nearest(
     )
 
 
-def test_validate_preflight_names_a_magnitude_slip_in_the_unit_of_the_field(tmp_path):
+def test_validate_refuses_a_nanoampere_value_in_a_picoampere_field(tmp_path):
     path = _quick_with(tmp_path, ("current_pa: 100,", "current_pa: 0.1,"))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "slice.2.se_image.current_pa (line" in result.output
+    assert "must be at least 1 (got 0.1)" in result.output and "0.1 nA is 100 pA" in result.output
+
+
+def test_validate_preflight_names_a_factor_of_1000_slip_in_the_unit_of_the_field(tmp_path):
+    path = _quick_with(tmp_path, ("current_pa: 800,", "current_pa: 4,"))  # 4 nA meant
     result = runner.invoke(app, ["validate", "--preflight", str(path)])
     assert result.exit_code == 2
-    assert "slice.2.se_image.current_pa: 0.1 pA is not on the column's current ladder" in (
+    assert "slice.3.sims_raster.current_pa: 4 pA is not on the column's current ladder" in (
         result.output
     )
-    assert "did you mean current_pa: 100" in result.output
+    assert "did you mean current_pa: 4000 (4 nA, a factor of 1000 off)?" in result.output
 
 
 def test_validate_preflight_refuses_a_run_longer_than_its_limit_with_both_numbers(tmp_path):

@@ -53,7 +53,7 @@ def test_reconstruct_writes_volumes_h5_and_reports_volumes_and_assumptions(recon
     assert result.exit_code == 0, result.output
     assert (reconstructed / "volumes.h5").exists()
     assert "reconstructed 4 slices (0 missing)" in result.output
-    assert "7Li+_corrected" in result.output and "4 x 64 x 64" in result.output
+    assert "7Li+_corrected" in result.output and "4 x 48 x 64" in result.output
     assert "20 extractions per pixel at 100000 Hz (run)" in result.output
     assert not list(reconstructed.glob("*.tmp"))
 
@@ -113,7 +113,7 @@ def test_export_takes_a_volume_and_an_output_path(reconstructed, tmp_path):
         "export", str(reconstructed), "--format", "tiff", "--volume", "se", "--out", str(out)
     )
     assert result.exit_code == 0, result.output
-    assert out.exists() and "exported se (4 x 128 x 192" in result.output
+    assert out.exists() and "exported se (4 x 144 x 192" in result.output
 
 
 def test_reconstruct_refuses_a_folder_that_is_not_a_run(tmp_path):

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_each_product_records_its_own_field_centre(tmp_path):
     text = (ROOT / "recipes" / "quick.yaml").read_text()
     text = text.replace("slices: 6}", "slices: 2}").replace(
-        "resolution: [64, 64], dwell_us: 50,",
+        "resolution: [64, 48], dwell_us: 50,",
         "resolution: [32, 24], field_width_um: 10, field_center_um: [2.5, -1], dwell_us: 50,",
     )
     assert "field_center_um" in text

@@ -36,7 +36,7 @@ def test_the_default_chain_leads_to_the_se_image_stack_with_its_axes(run_file: P
         data = entry[entry.attrs["default"]]
         assert _nx(data) == "NXdata" and data.name == "/entry/se_image"
         signal = data[data.attrs["signal"]]
-        assert signal.shape == (6, 128, 192) and signal.attrs["units"] == "counts"
+        assert signal.shape == (6, 144, 192) and signal.attrs["units"] == "counts"
         for dim, name in enumerate(data.attrs["axes"]):
             axis = data[name]
             assert axis.shape == (signal.shape[dim],), f"axis {name} does not fit dimension {dim}"

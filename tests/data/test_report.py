@@ -65,10 +65,10 @@ def make_run(
     """A finished twin run of the quick recipe cut to ``slices`` slices, in ``folder/run``;
     its SE images at ``se_resolution`` pixels if given."""
     text = QUICK.read_text()
-    assert "slices: 6}" in text and "resolution: [192, 128]" in text
+    assert "slices: 6}" in text and "resolution: [192, 144]" in text
     text = text.replace("slices: 6}", f"slices: {slices}}}")
     if se_resolution is not None:
-        text = text.replace("resolution: [192, 128]", f"resolution: {list(se_resolution)}")
+        text = text.replace("resolution: [192, 144]", f"resolution: {list(se_resolution)}")
     recipe = folder / f"quick-{slices}.yaml"
     recipe.write_text(text)
     out = folder / "run"

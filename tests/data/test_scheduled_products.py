@@ -14,7 +14,7 @@ from fibsims.data.run_reader import RunData
 from fibsims.service.runs import RunRequest, start_run
 
 QUICK = Path(__file__).parents[2] / "recipes" / "quick.yaml"
-SIMS = """  - sims_raster:    {current_pa: 800, resolution: [64, 64], dwell_us: 50, frames: 4,
+SIMS = """  - sims_raster:    {current_pa: 800, resolution: [64, 48], dwell_us: 50, frames: 4,
                      polarity: positive, peaks: [6Li+, 7Li+, 55Mn+, 58Ni+, 59Co+]}
 """
 EVERY_2 = """every:

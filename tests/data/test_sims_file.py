@@ -86,11 +86,11 @@ def _shapes(f: h5py.File) -> dict[str, tuple[tuple[int, ...], str]]:
 
 
 def test_every_group_dataset_and_attribute_has_its_shape_and_type(sims: h5py.File):
-    n, lines, columns, peaks, samples = 3, 64, 64, 5, int(sims.attrs["NbrSamples"])
+    n, lines, columns, peaks, samples = 3, 48, 64, 5, int(sims.attrs["NbrSamples"])
     shapes = _shapes(sims)
     expected = {
-        "FIBImages/Image0000/Data": ((128, 192), "<f8"),
-        "FIBImages/Image0002/Data": ((128, 192), "<f8"),
+        "FIBImages/Image0000/Data": ((144, 192), "<f8"),
+        "FIBImages/Image0002/Data": ((144, 192), "<f8"),
         "FibParams/FibPressure/TwData": ((n, 1), "<f8"),
         "FullSpectra/MassAxis": ((samples,), "<f4"),
         "FullSpectra/SumSpectrum": ((samples,), "<f8"),
@@ -210,10 +210,10 @@ def test_rosettasciio_reads_it_as_slices_by_y_by_x_by_mass(made: tuple[Path, Pat
         labels = [p.label for p in run.peaks()]
     assert "additional_peak_data" in tofwerk.available_signals(path)
     (signal,) = tofwerk.file_reader(path, signal="additional_peak_data", show_progressbar=False)
-    assert signal["data"].shape == (3, 64, 64, 5)
+    assert signal["data"].shape == (3, 48, 64, 5)
     axes = {axis["name"]: axis for axis in signal["axes"]}
     assert [axis["name"] for axis in signal["axes"]] == ["depth", "y", "x", "m/z"]
-    assert axes["depth"]["size"] == 3 and axes["y"]["size"] == 64 and axes["x"]["size"] == 64
+    assert axes["depth"]["size"] == 3 and axes["y"]["size"] == 48 and axes["x"]["size"] == 64
     assert axes["x"]["scale"] == pytest.approx(pixel_um)
     assert axes["y"]["scale"] == pytest.approx(pixel_um)
     mass_axis = np.asarray(axes["m/z"]["axis"])  # sorted by mass, as the labels are here
@@ -226,12 +226,12 @@ def test_rosettasciio_reads_it_as_slices_by_y_by_x_by_mass(made: tuple[Path, Pat
     meta = signal["metadata"]["Acquisition_instrument"]["FIB_SIMS"]
     assert meta["ToF"]["ion_mode"] == "positive" and meta["n_depth_slices"] == 3
     (images,) = tofwerk.file_reader(path, signal="fib_images", show_progressbar=False)
-    assert images["data"].shape == (3, 128, 192)
+    assert images["data"].shape == (3, 144, 192)
 
 
 def test_hyperspy_loads_it(made: tuple[Path, Path]):
     signal = hyperspy.api.load(made[1], file_format="Tofwerk", signal="additional_peak_data")
-    assert signal.data.shape == (3, 64, 64, 5)
+    assert signal.data.shape == (3, 48, 64, 5)
     assert [a.name for a in signal.axes_manager.navigation_axes] == ["x", "y", "depth"]
     assert signal.axes_manager.signal_axes[0].axis[:2] == pytest.approx([LI6_U, LI7_U], abs=1e-3)
 
@@ -258,7 +258,7 @@ def test_a_single_slice_run(tmp_path: Path):
     with RunData(run_file) as run:
         path = write_sims_file(run, tmp_path / "one.h5", config={"site": {"lab": "B12"}})
     with h5py.File(path, "r") as f:
-        assert f["PeakData/PeakData"].shape == (1, 64, 64, 5)
+        assert f["PeakData/PeakData"].shape == (1, 48, 64, 5)
         assert int(f.attrs["NbrWrites"]) == 1 and len(f["FIBImages"]) == 1
         assert b"[site]\nlab=B12" in f.attrs["Configuration File Contents"]
 

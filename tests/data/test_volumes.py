@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "recipes" / "quick.yaml"
 NATURAL_6LI_7LI = ISOTOPES["6Li"].abundance / ISOTOPES["7Li"].abundance  # 0.0821
 
-# The quick recipe's fields: SE 192 x 128 px of 104.17 nm, SIMS 64 x 64 px of 312.5 nm, both
-# centred on the beam: the SIMS field is 20 x 20 um, the SE image 20 x 13.3 um.
+# Two fields of different shapes on one beam centre (registration must not assume they
+# match): SE 192 x 128 px of 104.17 nm (20 x 13.3 um), SIMS 64 x 64 px of 312.5 nm (20 x 20 um).
 SE = Grid(20.0 / 192, 192, 128, 0.0, 0.0)
 SIMS = Grid(20.0 / 64, 64, 64, 0.0, 0.0)
 
@@ -263,11 +263,11 @@ def test_the_volumes_have_the_run_shapes_and_physical_voxel_sizes(run, volumes):
     with VolumeFile(volumes) as v:
         assert {"se", "se_binned", "7Li+", "7Li+_corrected", "li_fraction"} <= set(v.names)
         se = v.info("se")
-        assert se.shape == se_shape == (4, 128, 192)
+        assert se.shape == se_shape == (4, 144, 192)
         assert se.voxel_size_um[1:] == pytest.approx((se_nm / 1000, se_nm / 1000))
         assert se.voxel_size_um[0] == pytest.approx((z[-1] - z[0]) / (len(z) - 1))
         li = v.info("7Li+_corrected")
-        assert li.shape == (4, *sims_shape[-2:]) == (4, 64, 64)
+        assert li.shape == (4, *sims_shape[-2:]) == (4, 48, 64)
         assert li.voxel_size_um[1:] == pytest.approx((sims_nm / 1000, sims_nm / 1000))
         np.testing.assert_allclose(v.z_um("measured"), z)
         np.testing.assert_allclose(v.z_um("even")[[0, -1]], z[[0, -1]])

@@ -105,12 +105,12 @@ def test_a_recipe_with_anchors_and_merge_keys_still_loads() -> None:
         "    max_pa: 0.002\n"
         "on_error: {retry_backoff_s: &backoff 10, retry_attempts: 4}\n"
     )
-    text = text.replace("resolution: [192, 128]", "resolution: &image [192, 128]")
-    text = text.replace("resolution: [64, 64]", "resolution: *image")
+    text = text.replace("resolution: [192, 144]", "resolution: &image [192, 144]")
+    text = text.replace("resolution: [64, 48]", "resolution: *image")
     recipe = parse_recipe(text)
     assert recipe.suspenders.chamber_pressure.poll_s == 30
     assert recipe.suspenders.chamber_pressure.max_pa == 0.002
-    assert recipe.slice[3].resolution == (192, 128)  # type: ignore[union-attr]
+    assert recipe.slice[3].resolution == (192, 144)  # type: ignore[union-attr]
 
 
 def test_a_wrong_value_in_merged_settings_still_points_at_its_line() -> None:

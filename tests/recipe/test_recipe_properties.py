@@ -17,6 +17,7 @@ def floats(low: float, high: float, *, exclude_low: bool = False) -> st.SearchSt
 
 
 positive = floats(0, 1000, exclude_low=True)
+picoamps = floats(1, 1000)  # a FIB column's currents start at about 1 pA
 dwell = floats(0.025, 10000)
 
 
@@ -71,14 +72,14 @@ def recipe_documents(draw: st.DrawFn) -> dict[str, Any]:
             },
             {
                 "se_image": {
-                    "current_pa": draw(positive),
+                    "current_pa": draw(picoamps),
                     "resolution": draw(st.lists(st.integers(16, 8192), min_size=2, max_size=2)),
                     "dwell_us": draw(dwell),
                 }
             },
             {
                 "sims_raster": {
-                    "current_pa": draw(positive),
+                    "current_pa": draw(picoamps),
                     "resolution": draw(st.lists(st.integers(8, 2048), min_size=2, max_size=2)),
                     "dwell_us": draw(dwell),
                     "frames": draw(st.integers(1, 1000)),

@@ -52,7 +52,7 @@ def write_recipe(path: Path, slices: int = 6, *replacements: tuple[str, str]) ->
     return path
 
 
-BIG_IMAGES = ("resolution: [192, 128]", "resolution: [768, 512]")
+BIG_IMAGES = ("resolution: [192, 144]", "resolution: [768, 576]")
 LONG_LIMITS = (("limits: {max_hours: 2}", "limits: {max_hours: 30}"),)
 
 

@@ -76,7 +76,7 @@ def test_a_billion_sims_frames_exits_2_with_the_field_and_both_numbers(h, recipe
     assert not (tmp_path / "run").exists()
 
 
-HUGE = (("resolution: [192, 128]", "resolution: [8192, 8192]"),)
+HUGE = (("resolution: [192, 144]", "resolution: [8192, 8192]"),)
 
 
 def test_a_100000_slice_8192_squared_run_is_refused_by_preflight_with_the_numbers(
@@ -100,9 +100,9 @@ def test_the_cli_refuses_the_huge_run_with_exit_2_and_no_folder(h, recipes, tmp_
 
 
 LONG_FRAMES = {
-    "se-image": ("resolution: [192, 128], dwell_us: 3", "resolution: [8192, 8192], dwell_us: 10"),
+    "se-image": ("resolution: [192, 144], dwell_us: 3", "resolution: [8192, 8192], dwell_us: 10"),
     "sims-raster": (
-        "resolution: [64, 64], dwell_us: 50",
+        "resolution: [64, 48], dwell_us: 50",
         "resolution: [2048, 2048], dwell_us: 200",
     ),
 }

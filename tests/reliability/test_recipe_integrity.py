@@ -14,7 +14,7 @@ EDITS = {
     "fewer-slices": (("slices: 4}", "slices: 2}"), "volume.slices: 4 -> 2"),
     "more-slices": (("slices: 4}", "slices: 9}"), "volume.slices: 4 -> 9"),
     "resolution": (
-        ("resolution: [192, 128]", "resolution: [96, 128]"),
+        ("resolution: [192, 144]", "resolution: [96, 128]"),
         "slice.2.se_image.resolution.0: 192 -> 96",
     ),
     "sims-peaks": (("59Co+]", "27Al+]"), "slice.3.sims_raster.peaks.4: '59Co+' -> '27Al+'"),

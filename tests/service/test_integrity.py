@@ -37,7 +37,7 @@ def test_changed_fields_are_listed_with_old_and_new_values():
     [
         ("seed: 811,", "seed: 812,", "sample.twin.seed: 811 -> 812"),
         ("slices: 6}", "slices: 2}", "volume.slices: 6 -> 2"),
-        ("resolution: [192, 128]", "resolution: [96, 64]", "slice.2.se_image.resolution.0"),
+        ("resolution: [192, 144]", "resolution: [96, 64]", "slice.2.se_image.resolution.0"),
     ],
 )
 def test_an_edited_recipe_is_refused_naming_what_changed(quick_variant, tmp_path, old, new, named):

@@ -18,7 +18,7 @@ from fibsims.service.runs import ResumeRequest, RunRequest, resume_run, start_ru
 pytestmark = pytest.mark.slow
 
 LOOPS = (
-    ("resolution: [192, 128]", "resolution: [768, 512]"),
+    ("resolution: [192, 144]", "resolution: [768, 576]"),
     ("current_pa: 800", "current_pa: 300"),
     ("limits: {max_hours: 2}", "limits: {max_hours: 2}\nfiducial: {current_na: 4}"),
 )

@@ -21,6 +21,10 @@ MAX_BEAM_CURRENT_NA = 2500
 MAX_BEAM_CURRENT_PA = MAX_BEAM_CURRENT_NA * 1000
 """The same column limit in pA, for the imaging and SIMS steps that give their current in pA."""
 
+MIN_BEAM_CURRENT_PA = 1
+"""The smallest current a FIB column offers is about a picoampere; a picoampere field below
+it is almost always a nanoampere value in the wrong field (``current_pa: 0.1`` for 100 pA)."""
+
 MAX_FIELD_OF_VIEW_UM = 2000
 """A plasma FIB's widest field of view is 1-2 mm: no pattern or image can span more."""
 

@@ -41,6 +41,7 @@ from fibsims.recipe.bounds import (
     MAX_FIELD_OF_VIEW_UM,
     MAX_FRAMES,
     MAX_POLISH_PASSES,
+    MIN_BEAM_CURRENT_PA,
 )
 from fibsims.recipe.naming import MAX_STEP_NAME_CHARS, RESERVED_NAMES, STEP_NAME_PATTERN
 from fibsims.recipe.scan_field import (
@@ -62,7 +63,10 @@ _PEAK_LABEL = re.compile(PEAK_LABEL_PATTERN)
 
 _TOP_CURRENT = "the most a plasma FIB column gives"
 BEAM_CURRENT_NA = f"a beam current in nA, up to {MAX_BEAM_CURRENT_NA}, {_TOP_CURRENT}"
-BEAM_CURRENT_PA = f"a beam current in pA, up to {MAX_BEAM_CURRENT_PA}, {_TOP_CURRENT}"
+BEAM_CURRENT_PA = (
+    f"a beam current in pA, {MIN_BEAM_CURRENT_PA} (a FIB column's smallest) to "
+    f"{MAX_BEAM_CURRENT_PA}, {_TOP_CURRENT}; 0.1 nA is 100 pA"
+)
 DWELL_US = "dwell time per pixel in microseconds (0.025 to 10000)"
 UP_TO_FIELD_OF_VIEW = f"up to {MAX_FIELD_OF_VIEW_UM} (the widest field of view)"
 
@@ -180,7 +184,9 @@ class SEImageStep(StepBase):
 
     kind: ClassVar[str] = "se_image"
 
-    current_pa: float = Field(gt=0, le=MAX_BEAM_CURRENT_PA, description=BEAM_CURRENT_PA)
+    current_pa: float = Field(
+        ge=MIN_BEAM_CURRENT_PA, le=MAX_BEAM_CURRENT_PA, description=BEAM_CURRENT_PA
+    )
     resolution: tuple[SEPixels, SEPixels] = Field(
         description="image size in pixels, [width, height], each 16 to 8192"
     )
@@ -215,7 +221,9 @@ class SimsRasterStep(StepBase):
 
     kind: ClassVar[str] = "sims_raster"
 
-    current_pa: float = Field(gt=0, le=MAX_BEAM_CURRENT_PA, description=BEAM_CURRENT_PA)
+    current_pa: float = Field(
+        ge=MIN_BEAM_CURRENT_PA, le=MAX_BEAM_CURRENT_PA, description=BEAM_CURRENT_PA
+    )
     resolution: tuple[SimsPixels, SimsPixels] = Field(
         description="raster size in pixels, [width, height], each 8 to 2048"
     )

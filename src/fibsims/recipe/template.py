@@ -47,13 +47,13 @@ slice:
   - rocking_polish: {current_na: 4, angles_deg: [-20, 20], passes: 1}
   # an ion-induced secondary-electron image (the FIB's ion beam, pA): pixels [width, height],
   # dwell per pixel in us, frames summed (counts add, clipped at 65535)
-  - se_image: {name: face, current_pa: 100, resolution: [192, 128], dwell_us: 3, frames: 2}
+  - se_image: {name: face, current_pa: 100, resolution: [192, 144], dwell_us: 3, frames: 2}
   # a ToF-SIMS raster: count maps of each peak (mass number, element, charge sign, matching
   # the polarity); frames are summed, and each frame sputters the face further
   - sims_raster:
       name: li_map
       current_pa: 800
-      resolution: [64, 64]
+      resolution: [64, 48]
       dwell_us: 50
       frames: 4
       polarity: positive
