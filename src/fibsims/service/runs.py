@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TextIO
 
 import fibsims
 from fibsims.data.atomic import write_json_atomic
@@ -84,6 +85,7 @@ class RunRequest:
     publish_keys: ServerKeys | None = None  # CurveZMQ keys to publish beyond loopback
     link_keys: ClientKeys | None = None  # CurveZMQ keys when --instrument is an address
     tell: Callable[[str], None] = _tell  # where the folder and notes are announced
+    event_lines: TextIO | None = None  # --json-events: every event as a JSON line here
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class ResumeRequest:
     link_keys: ClientKeys | None = None
     max_hours: float | None = None  # a new limits.max_hours for this run (kept for later ones)
     tell: Callable[[str], None] = _tell
+    event_lines: TextIO | None = None
 
 
 def default_seed(recipe: Recipe) -> int:
@@ -233,6 +236,7 @@ def start_run(request: RunRequest) -> RunReport:
                 publish=request.publish,
                 publish_keys=request.publish_keys,
                 link_keys=request.link_keys,
+                event_lines=request.event_lines,
             )
 
             def create_files() -> None:
@@ -313,6 +317,7 @@ def resume_run(request: ResumeRequest) -> RunReport:
                 publish_keys=request.publish_keys,
                 link_keys=request.link_keys,
                 notes=tuple(notes),
+                event_lines=request.event_lines,
             )
             return _open_and_run(session, control, lambda: None, request.tell)
 
