@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from fibsims.cli.guard import guarded
+from fibsims.cli.run_commands import SetOption
 from fibsims.service.estimate import (
     EstimateError,
     EstimateRequest,
@@ -30,6 +31,7 @@ def estimate(
         str,
         typer.Option(
             "--instrument",
+            "-i",
             help="Backend whose timing models to use, or an instrument server's address "
             "(tcp://HOST:PORT). Default: the twin.",
         ),
@@ -40,12 +42,15 @@ def estimate(
     truth: Annotated[
         bool, typer.Option("--truth", help="Count the twin's ground-truth maps in the data.")
     ] = False,
+    overrides: SetOption = None,
 ) -> None:
     """Estimate a recipe's instrument time (total, per step kind, per slice), ion dose, data
     volume and end time from the backend's timing models, without running it. The JSON's
     `simulated_seconds` compares with a run's summary.json."""
     result = guarded(
-        lambda: estimate_recipe(EstimateRequest(recipe, instrument, truth=truth)),
+        lambda: estimate_recipe(
+            EstimateRequest(recipe, instrument, truth=truth, overrides=tuple(overrides or ()))
+        ),
         (EstimateError,),
         "interrupted",
     )

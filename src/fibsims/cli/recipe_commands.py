@@ -6,11 +6,19 @@ They return the exit code instead of exiting, so they are easy to test and to re
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 
-from fibsims.recipe import RecipeError, describe, load_recipe, recipe_json_schema
+from fibsims.recipe import (
+    RecipeError,
+    describe,
+    load_recipe,
+    parse_overrides,
+    recipe_json_schema,
+)
+from fibsims.service.recipe_check import check_recipes
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -22,8 +30,9 @@ def _console() -> Console:
     return Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
-def validate(recipes: list[Path]) -> int:
-    """Check each recipe file; print ``ok`` with a summary or ``FAIL`` with every problem.
+def validate(recipes: list[Path], overrides: Sequence[str] = ()) -> int:
+    """Check each recipe file (with ``overrides``, ``--set``, applied); print ``ok`` with a
+    summary or ``FAIL`` with every problem.
 
     Returns 0 when every file is valid, 2 otherwise (or when no file was given).
     """
@@ -31,10 +40,17 @@ def validate(recipes: list[Path]) -> int:
     if not recipes:
         console.print("no recipe files given")
         return EXIT_INVALID
+    try:
+        parsed = parse_overrides(overrides)
+    except RecipeError as exc:
+        console.print(f"FAIL {exc.source}")
+        for problem in exc.problems:
+            console.print(f"  {problem}")
+        return EXIT_INVALID
     all_valid = True
     for path in recipes:
         try:
-            recipe = load_recipe(path)
+            recipe = load_recipe(path, parsed)
         except RecipeError as exc:
             all_valid = False
             console.print(f"FAIL {path}")
@@ -43,6 +59,14 @@ def validate(recipes: list[Path]) -> int:
         else:
             console.print(f"ok   {path}: {describe(recipe)}")
     return EXIT_OK if all_valid else EXIT_INVALID
+
+
+def validate_json(recipes: list[Path], overrides: Sequence[str] = ()) -> int:
+    """Print one JSON document for all ``recipes`` (:func:`check_recipes`); 0 when every one
+    is valid, 2 otherwise."""
+    document = check_recipes(recipes, overrides)
+    print(json.dumps(document, indent=2))
+    return EXIT_OK if document["ok"] else EXIT_INVALID
 
 
 def schema() -> int:

@@ -123,6 +123,11 @@ def render_status(console: Console, status: dict) -> None:
     lines = [
         f"run:        {status['folder']}  (recipe {status['recipe']}, seed {status['seed']}, "
         f"instrument {status['instrument']})",
+        *(
+            [f"overrides:  {' '.join('--set ' + o for o in status['overrides'])}"]
+            if status.get("overrides")
+            else []
+        ),
         f"state:      {status['state']} ({alive})",
         f"progress:   {done}/{planned} slices ({status['progress']:.0%}), "
         f"instrument time {instrument}",

@@ -62,6 +62,15 @@ FaultOption = Annotated[
 ProgressOption = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
 ]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Change one recipe value before validation, as path=value (YAML value; "
+        "repeatable), e.g. --set volume.slices=10 --set slice.2.se_image.dwell_us=2. "
+        "Recorded in run.json; resume keeps it.",
+    ),
+]
 QuietOption = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print nothing but errors and the final one-line result."),
@@ -160,6 +169,7 @@ def run(
             "(tcp://HOST:PORT, see `fibsims sim serve`). Default: the in-process twin.",
         ),
     ] = "sim",
+    overrides: SetOption = None,
     progress: ProgressOption = True,
     quiet: QuietOption = False,
     json_events: JsonEventsOption = False,
@@ -192,6 +202,7 @@ def run(
         publish=publish,
         publish_keys=publish_keys(publish_server_key, publish_authorized_clients),
         link_keys=client_keys(server_public_key, client_key),
+        overrides=tuple(overrides or ()),
         **_output(progress, quiet, json_events),
     )
     _guarded(lambda: _finish(start_run(request), quiet, json_events))

@@ -141,7 +141,9 @@ def export(
     format_name: Annotated[
         str,
         typer.Option(
-            "--format", help=f"Output format: {', '.join(EXPORT_FORMATS)} (Fiji, napari, Avizo)."
+            "--format",
+            "-f",
+            help=f"Output format: {', '.join(EXPORT_FORMATS)} (Fiji, napari, Avizo).",
         ),
     ],
     volume: Annotated[
@@ -157,6 +159,7 @@ def export(
         Path | None,
         typer.Option(
             "--out",
+            "-o",
             help="Output file for one volume, or folder for several (default "
             "DIR/exports/<volume>.<suffix>).",
         ),

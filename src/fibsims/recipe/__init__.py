@@ -18,6 +18,7 @@ from fibsims.recipe.models import (
     TwinSample,
     Volume,
 )
+from fibsims.recipe.overrides import Override, parse_overrides
 from fibsims.recipe.policy import ErrorPolicy, Suspenders
 from fibsims.recipe.schema import recipe_json_schema
 from fibsims.recipe.steps import (
@@ -41,6 +42,7 @@ __all__ = [
     "InstrumentSettings",
     "Limits",
     "MillStep",
+    "Override",
     "Problem",
     "Recipe",
     "RecipeError",
@@ -57,6 +59,7 @@ __all__ = [
     "Volume",
     "describe",
     "load_recipe",
+    "parse_overrides",
     "parse_recipe",
     "recipe_json_schema",
 ]

@@ -20,7 +20,7 @@ from fibsims.engine.plan import compile_plan
 from fibsims.engine.preflight import apply_stage_tilt
 from fibsims.instrument import InstrumentError
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
-from fibsims.recipe import RecipeError, load_recipe
+from fibsims.recipe import RecipeError, load_recipe, parse_overrides
 from fibsims.service.runs import default_seed
 
 
@@ -34,13 +34,14 @@ class EstimateRequest:
     instrument: str = "sim"
     seed: int | None = None
     truth: bool = False
+    overrides: tuple[str, ...] = ()  # --set path=value, applied before validation
 
 
 def estimate_recipe(request: EstimateRequest) -> dict[str, Any]:
     """The estimate of ``request.recipe`` as a JSON-able dict (``simulated_seconds`` as in
     ``summary.json``); raise :class:`EstimateError` naming the problem."""
     try:
-        recipe = load_recipe(request.recipe)
+        recipe = load_recipe(request.recipe, parse_overrides(request.overrides))
     except RecipeError as error:
         raise EstimateError(str(error)) from None
     plan = compile_plan(recipe)

@@ -37,7 +37,7 @@ from fibsims.engine.journal import Journal
 from fibsims.engine.plan import compile_plan
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
 from fibsims.instrument.transport.security import ClientKeys, ServerKeys
-from fibsims.recipe import Recipe, parse_recipe
+from fibsims.recipe import Recipe, parse_overrides, parse_recipe
 from fibsims.recipe.source_file import read_recipe_text
 from fibsims.service.faults import resolve_faults
 from fibsims.service.finalize import (
@@ -86,6 +86,7 @@ class RunRequest:
     link_keys: ClientKeys | None = None  # CurveZMQ keys when --instrument is an address
     tell: Callable[[str], None] = _tell  # where the folder and notes are announced
     event_lines: TextIO | None = None  # --json-events: every event as a JSON line here
+    overrides: tuple[str, ...] = ()  # --set path=value, applied to the recipe before validation
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,8 @@ def start_run(request: RunRequest) -> RunReport:
     """Run a recipe from its first slice into a new run folder."""
     with run_control() as control:
         text = read_recipe_text(request.recipe_path)
-        recipe = parse_recipe(text, str(request.recipe_path))
+        overrides = parse_overrides(request.overrides)
+        recipe = parse_recipe(text, str(request.recipe_path), overrides)
         seed = request.seed if request.seed is not None else default_seed(recipe)
         faults = resolve_faults(request.faults, recipe)
         folder, made = _make_folder(request, recipe)
@@ -253,11 +255,13 @@ def start_run(request: RunRequest) -> RunReport:
                         "truth": request.truth,
                         "fibsims_version": fibsims.__version__,
                         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        **recipe_record(text, recipe),
+                        **recipe_record(text, recipe, overrides),
                     },
                 )
                 started = True  # from here on the folder is a run that resume can continue
                 request.tell(f"run folder: {folder}  (follow it with `fibsims status {folder}`)")
+                for override in overrides:
+                    request.tell(f"--set {override.spec} (recorded in run.json; resume keeps it)")
 
             return _open_and_run(session, control, create_files, request.tell)
         finally:

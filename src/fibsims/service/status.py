@@ -56,6 +56,7 @@ def run_status(folder: Path) -> dict[str, Any]:
         "recipe": run.manifest.recipe,
         "seed": run.manifest.seed,
         "instrument": run.manifest.instrument,
+        "overrides": list(run.manifest.overrides),
         "state": state,
         "reason": reason,
         "slices_completed": done,
