@@ -8,6 +8,7 @@ foreign file), 1 a fibsims bug; never a traceback unless FIBSIMS_DEBUG is set.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +16,7 @@ from rich.console import Console
 
 from fibsims.cli.guard import guarded
 from fibsims.service.backends import describe_backend_lines, describe_backends
+from fibsims.service.inspect import InspectError, describe_inspection, inspect_path
 
 out = Console(highlight=False, soft_wrap=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document (for scripts).")]
@@ -31,5 +33,26 @@ def backends(as_json: JsonOption = False) -> None:
         out.print(line, markup=False)
 
 
+def inspect(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A run folder, or a file in it: run.h5, sims.h5, volumes.h5, summary.json."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Summarise a run folder or one of its files: recipe and --set overrides, state, slices
+    committed of planned, instrument and wall time, incidents, and every dataset with its
+    shape, dtype and units."""
+    report = guarded(lambda: inspect_path(path), (InspectError,), "interrupted")
+    if as_json:
+        print(json.dumps(report, indent=2, default=str))
+        return
+    for line in describe_inspection(report):
+        out.print(line, markup=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(backends)
+    app.command()(inspect)
