@@ -14,12 +14,17 @@ import typer
 from fibsims.cli import (
     check_commands,
     estimate_commands,
+    info_commands,
     link_commands,
     recipe_commands,
     report_commands,
     run_commands,
     volume_commands,
 )
+from fibsims.cli.run_commands import SetOption
+
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+"""``-h`` as ``--help`` on every command (click hands it down to every subcommand)."""
 
 app = typer.Typer(
     name="fibsims",
@@ -27,7 +32,32 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings=HELP_OPTIONS,
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        import fibsims
+
+        print(f"fibsims {fibsims.__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed version (fibsims X.Y.Z) and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Automated FIB-SEM / ToF-SIMS slice-and-view, with a physics-backed digital twin."""
 
 
 @app.command()
@@ -45,13 +75,24 @@ def validate(
         str,
         typer.Option(
             "--instrument",
+            "-i",
             help="Backend (or instrument server address) to estimate and preflight against.",
         ),
     ] = "sim",
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document: per recipe path, ok, summary, problems, estimate "
+            "(and preflight).",
+        ),
+    ] = False,
+    overrides: SetOption = None,
 ) -> None:
     """Check recipes; print a summary and the estimate per valid one, every problem with its
     line otherwise."""
-    raise typer.Exit(recipe_commands.validate(recipes, preflight=preflight, instrument=instrument))
+    check = recipe_commands.validate_json if as_json else recipe_commands.validate
+    raise typer.Exit(check(recipes, overrides or (), preflight=preflight, instrument=instrument))
 
 
 @app.command()
@@ -83,6 +124,7 @@ volume_commands.register(app)
 report_commands.register(app)
 estimate_commands.register(app)
 check_commands.register(app)
+info_commands.register(app)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from fibsims.cli.guard import guarded
+from fibsims.cli.run_commands import SetOption
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -26,6 +27,7 @@ def estimate(
         str,
         typer.Option(
             "--instrument",
+            "-i",
             help="Backend whose timing models to use, or an instrument server's address "
             "(tcp://HOST:PORT). Default: the twin.",
         ),
@@ -36,6 +38,7 @@ def estimate(
     truth: Annotated[
         bool, typer.Option("--truth", help="Count the twin's ground-truth maps in the data.")
     ] = False,
+    overrides: SetOption = None,
 ) -> None:
     """Estimate a recipe's instrument time (total, per step kind, per slice), ion dose, data
     volume and end time from the backend's timing models, without running it. The JSON's
@@ -48,7 +51,9 @@ def estimate(
     )
 
     result = guarded(
-        lambda: estimate_recipe(EstimateRequest(recipe, instrument, truth=truth)),
+        lambda: estimate_recipe(
+            EstimateRequest(recipe, instrument, truth=truth, overrides=tuple(overrides or ()))
+        ),
         (EstimateError,),
         "interrupted",
     )

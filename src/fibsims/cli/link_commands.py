@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +21,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from fibsims.data.live import KEY_FLAGS, EventSubscriber, RunProgress
+from fibsims.data.live import KEY_FLAGS, EventSubscriber
+from fibsims.data.run_progress import (
+    RunProgress,
+    duration_text,
+    instrument_time_text,
+    step_text,
+)
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
 from fibsims.instrument.transport import (
     PROTOCOL_NAME,
@@ -303,13 +310,13 @@ def _follow(
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn(
-            "slices  {task.fields[state]}  instrument {task.fields[hours]:.2f} h  "
-            "{task.fields[last]}"
+            "slices  {task.fields[state]}  instrument {task.fields[instrument]}  "
+            "{task.fields[last]}  {task.fields[eta]}"
         ),
         console=err,
         disable=as_json,
     )
-    task = bar.add_task("waiting for events", total=None, state="", hours=0.0, last="")
+    task = bar.add_task("waiting for events", total=None, state="", instrument="", last="", eta="")
     with bar:
         while (message := subscriber.receive(timeout_s)) is not None:
             progress = RunProgress.from_dict(message.get("progress", {}))
@@ -323,12 +330,21 @@ def _follow(
                 total=progress.slices_planned or None,
                 completed=progress.slices_completed,
                 state=progress.state,
-                hours=progress.t_s / 3600.0,
-                last=progress.last_step,
+                instrument=instrument_time_text(
+                    progress.t_s, progress.expected_end_s, progress.expected_is_floor
+                ),
+                last=step_text(progress.current_step) or progress.last_step,
+                eta=_eta_text(progress),
             )
             if progress.finished:
                 return progress
     return None
+
+
+def _eta_text(progress: RunProgress) -> str:
+    """The publisher's ETA (its wall clock, as this host reads the time)."""
+    finish = progress.finish_wall_s()
+    return "" if finish is None else f"ETA {duration_text(finish - time.time())}"
 
 
 def register(app: typer.Typer) -> None:

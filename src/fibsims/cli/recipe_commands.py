@@ -7,13 +7,23 @@ They return the exit code instead of exiting, so they are easy to test and to re
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
-from fibsims.recipe import Recipe, RecipeError, describe, load_recipe, recipe_json_schema
+from fibsims.recipe import (
+    Recipe,
+    RecipeError,
+    describe,
+    load_recipe,
+    parse_overrides,
+    recipe_json_schema,
+)
 from fibsims.recipe.template import SCHEMA_MODELINE
 from fibsims.service.recipe_init import RecipeInitError, init_recipe
+from fibsims.service.recipe_validation import check_recipes
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -25,11 +35,17 @@ def _console() -> Console:
     return Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
-def validate(recipes: list[Path], *, preflight: bool = False, instrument: str = "sim") -> int:
-    """Check each recipe file; print ``ok`` with a summary and the estimate line, or ``FAIL``
-    with every problem. With ``preflight``, also check each recipe against the instrument
-    (its currents, scans, time limit, the disk) and print the warnings, as ``run`` would
-    before anything moves.
+def validate(
+    recipes: list[Path],
+    overrides: Sequence[str] = (),
+    *,
+    preflight: bool = False,
+    instrument: str = "sim",
+) -> int:
+    """Check each recipe file (with ``overrides``, ``--set``, applied); print ``ok`` with a
+    summary and the estimate line, or ``FAIL`` with every problem. With ``preflight``, also
+    check each recipe against the instrument (its currents, scans, time limit, the disk) and
+    print the warnings, as ``run`` would before anything moves.
 
     Returns 0 when every file is valid (and passes preflight when asked), 2 otherwise (or
     when no file was given).
@@ -38,17 +54,25 @@ def validate(recipes: list[Path], *, preflight: bool = False, instrument: str = 
     if not recipes:
         console.print("no recipe files given")
         return EXIT_INVALID
+    try:
+        parsed = parse_overrides(overrides)
+    except RecipeError as exc:
+        console.print(f"FAIL {exc.source}")
+        for problem in exc.problems:
+            console.print(f"  {problem}")
+        return EXIT_INVALID
     all_valid = True
     for path in recipes:
         try:
-            recipe = load_recipe(path)
+            recipe = load_recipe(path, parsed)
         except RecipeError as exc:
             all_valid = False
             console.print(f"FAIL {path}")
             for problem in exc.problems:
                 console.print(f"  {problem}")
             continue
-        lines, passed = _instrument_lines(path, recipe, preflight, instrument)
+        report = _instrument_report(path, recipe, instrument)
+        lines, passed = _instrument_lines(report, preflight, instrument)
         console.print(f"{'ok  ' if passed else 'FAIL'} {path}: {describe(recipe)}")
         for line in lines:
             console.print(f"  {line}")
@@ -56,23 +80,62 @@ def validate(recipes: list[Path], *, preflight: bool = False, instrument: str = 
     return EXIT_OK if all_valid else EXIT_INVALID
 
 
-def _instrument_lines(
-    path: Path, recipe: Recipe, preflight: bool, instrument: str
-) -> tuple[list[str], bool]:
-    """The estimate line (and with ``preflight`` the problems and warnings), and whether the
-    recipe passed. An instrument that cannot be opened fails only a preflight."""
+def validate_json(
+    recipes: list[Path],
+    overrides: Sequence[str] = (),
+    *,
+    preflight: bool = False,
+    instrument: str = "sim",
+) -> int:
+    """Print one JSON document for all ``recipes`` (:func:`check_recipes`), each valid one
+    with its ``estimate`` (and with ``preflight`` its ``preflight``: ok, problems, warnings);
+    0 when every one is valid (and passes preflight when asked), 2 otherwise."""
+    document = check_recipes(recipes, overrides)
+    for record in document["recipes"]:
+        if not record["ok"]:
+            continue
+        recipe = load_recipe(Path(record["path"]), parse_overrides(overrides))
+        report = _instrument_report(Path(record["path"]), recipe, instrument)
+        if isinstance(report, str):
+            record["estimate"] = None
+            record["estimate_unavailable"] = report
+            record["ok"] = not preflight
+            continue
+        record["estimate"] = report.estimate
+        if preflight:
+            record["preflight"] = {
+                "instrument": instrument,
+                "ok": report.ok,
+                "problems": report.problems,
+                "warnings": report.warnings,
+            }
+            record["ok"] = report.ok
+    document["ok"] = bool(document["recipes"]) and all(r["ok"] for r in document["recipes"])
+    print(json.dumps(document, indent=2))
+    return EXIT_OK if document["ok"] else EXIT_INVALID
+
+
+def _instrument_report(path: Path, recipe: Recipe, instrument: str) -> Any:
+    """The recipe's preflight on ``instrument`` (estimate included), or why there is none."""
     from fibsims.service.estimate import (  # opens a backend: imported only when used
         EstimateError,
         EstimateRequest,
-        estimate_line,
         preflight_recipe,
     )
 
-    request = EstimateRequest(path, instrument)
     try:
-        report = preflight_recipe(request, recipe)
+        return preflight_recipe(EstimateRequest(path, instrument), recipe)
     except EstimateError as error:
-        return [f"estimate: not available ({error})"], not preflight
+        return str(error)
+
+
+def _instrument_lines(report: Any, preflight: bool, instrument: str) -> tuple[list[str], bool]:
+    """The estimate line (and with ``preflight`` the problems and warnings), and whether the
+    recipe passed. An instrument that cannot be opened fails only a preflight."""
+    from fibsims.service.estimate import estimate_line
+
+    if isinstance(report, str):
+        return [f"estimate: not available ({report})"], not preflight
     lines = [estimate_line(report.estimate)]
     if not preflight:
         return lines, True

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.console import Console
 
+from fibsims.data.run_progress import duration_text, instrument_time_text, step_text
 from fibsims.recipe import RecipeError
 from fibsims.service.session import RunReport
 
@@ -20,7 +23,8 @@ def _number(record: dict, key: str) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-def render_run_report(console: Console, report: RunReport) -> None:
+def run_result_line(report: RunReport) -> str:
+    """``completed: 6/6 slices, instrument time 0.23 h (832 s) in 0.9 s wall``."""
     s = report.summary
     seconds = _number(s, "simulated_seconds")
     wall = (
@@ -28,12 +32,24 @@ def render_run_report(console: Console, report: RunReport) -> None:
         if "wall_seconds" in s
         else "(wall time not recorded: a session was killed)"
     )
-    console.print(
+    return (
         f"{report.status}: {int(_number(s, 'slices_completed'))}/"
         f"{int(_number(s, 'slices_planned'))} slices, instrument time {seconds / 3600:.2f} h "
-        f"({seconds:.0f} s) {wall}",
-        markup=False,
+        f"({seconds:.0f} s) {wall}"
     )
+
+
+def render_run_line(console: Console, report: RunReport) -> None:
+    """The whole result in one line (``--quiet``, ``--json-events``): the result, the run
+    folder, and why it stopped if it did."""
+    reason = report.summary.get("reason")
+    why = f"; reason: {reason}" if reason else ""
+    console.print(f"{run_result_line(report)}: {report.layout.folder}{why}", markup=False)
+
+
+def render_run_report(console: Console, report: RunReport) -> None:
+    s = report.summary
+    console.print(run_result_line(report), markup=False)
     for note in [*report.notes, *filter(None, [s.get("run_file_note"), s.get("sims_file_note")])]:
         console.print(f"note: {note}", markup=False)
     if s.get("reason"):
@@ -80,9 +96,26 @@ def render_run_report(console: Console, report: RunReport) -> None:
         console.print(f"  {name}: {path}", markup=False)
 
 
+def _eta(eta_utc: str | None) -> str | None:
+    """``in 2 h 05 min (2026-11-30 07:40 UTC)`` from state.json's ``eta_utc``."""
+    if not eta_utc:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(eta_utc)
+    except ValueError:
+        return None
+    left = (when - dt.datetime.now(dt.UTC)).total_seconds()
+    clock = when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"in {duration_text(left)} ({clock})" if left > 0 else f"overdue ({clock} passed)"
+
+
 def render_status(console: Console, status: dict) -> None:
     done, planned = status["slices_completed"], status["slices_planned"]
-    hours = _number(status, "instrument_time_s") / 3600.0
+    instrument = instrument_time_text(
+        _number(status, "instrument_time_s"),
+        status.get("instrument_time_expected_s"),
+        bool(status.get("expected_is_floor")),
+    )
     alive = "process running" if status["process_alive"] else "no process running"
     blanked = {True: "yes", False: "NO", None: "UNKNOWN: check the instrument"}.get(
         status.get("beam_blanked"), "unknown"
@@ -90,15 +123,22 @@ def render_status(console: Console, status: dict) -> None:
     lines = [
         f"run:        {status['folder']}  (recipe {status['recipe']}, seed {status['seed']}, "
         f"instrument {status['instrument']})",
+        *(
+            [f"overrides:  {' '.join('--set ' + o for o in status['overrides'])}"]
+            if status.get("overrides")
+            else []
+        ),
         f"state:      {status['state']} ({alive})",
         f"progress:   {done}/{planned} slices ({status['progress']:.0%}), "
-        f"instrument time {hours:.2f} h",
+        f"instrument time {instrument}",
         f"last event: {status.get('last_event')} at {status.get('updated_utc')}",
         f"beam blanked: {blanked}",
     ]
     if status.get("current_step"):
-        step = status["current_step"]
-        lines.append(f"now:        slice {step.get('slice')} {step.get('kind')}")
+        lines.append(f"now:        {step_text(status['current_step'])}")
+    eta = _eta(status.get("eta_utc"))
+    if eta:
+        lines.append(f"ends:       {eta}")
     if status.get("reason"):
         lines.append(f"why:        {status['reason']}")
     if status.get("slices_missing"):

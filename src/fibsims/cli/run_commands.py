@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,8 +21,12 @@ from fibsims.cli.link_commands import (
     client_keys,
     publish_keys,
 )
-from fibsims.cli.render import render_recipe_error
-from fibsims.cli.sites_render import render_any_report, render_any_status
+from fibsims.cli.render import (
+    render_recipe_error,
+    render_run_line,
+    render_run_report,
+)
+from fibsims.cli.sites_render import render_any_status, render_sites_report
 from fibsims.engine.preflight import PreflightError
 from fibsims.instrument.errors import InstrumentError
 from fibsims.recipe import RecipeError
@@ -52,6 +57,28 @@ FaultOption = Annotated[
 ]
 ProgressOption = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Change one recipe value before validation, as path=value (YAML value; "
+        "repeatable), e.g. --set volume.slices=10 --set slice.2.se_image.dwell_us=2. "
+        "Recorded in run.json; resume keeps it.",
+    ),
+]
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print nothing but errors and the final one-line result."),
+]
+JsonEventsOption = Annotated[
+    bool,
+    typer.Option(
+        "--json-events",
+        help="Print every engine event as one JSON object per line on stdout (keys event, "
+        "t_s, slice, then the event's fields), for scripts; no bar. The run folder and the "
+        "final result go to stderr.",
+    ),
 ]
 
 
@@ -86,32 +113,72 @@ def _guarded(call: Callable[[], T]) -> T:
     raise typer.Exit(2)
 
 
-def _finish(report: RunReport | sites.SitesReport) -> None:
-    render_any_report(out, report)
+def _finish(
+    report: RunReport | sites.SitesReport, quiet: bool = False, json_events: bool = False
+) -> None:
+    """The result: in full, or in one line (``--quiet`` on stdout; ``--json-events`` on
+    stderr, so that stdout holds nothing but events)."""
+    if isinstance(report, sites.SitesReport):
+        if quiet or json_events:
+            why = f"; reason: {report.reason}" if report.reason else ""
+            (err if json_events else out).print(
+                f"run {report.status}: {report.folder}{why}", markup=False
+            )
+        else:
+            render_sites_report(out, report)
+    elif json_events:
+        render_run_line(err, report)
+    elif quiet:
+        render_run_line(out, report)
+    else:
+        render_run_report(out, report)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _silent(text: str) -> None:
+    """``--quiet``: the folder line, warnings and notes stay in the run's log.jsonl."""
+
+
+def _output(progress: bool, quiet: bool, json_events: bool) -> dict[str, Any]:
+    """What a run or resume prints, as request fields: the bar (default), nothing but the
+    result (``--quiet``), or JSON lines on stdout (``--json-events``, no bar)."""
+    fields: dict[str, Any] = {"progress": progress and not quiet and not json_events}
+    if quiet:
+        fields["tell"] = _silent
+    if json_events:
+        fields["event_lines"] = sys.stdout
+    return fields
 
 
 def run(
     recipe: Annotated[Path, typer.Argument(help="The recipe YAML to run.")],
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Run folder (default: a new folder under ./runs/)."),
+        typer.Option("--out", "-o", help="Run folder (default: a new folder under ./runs/)."),
     ] = None,
     seed: Annotated[
         int | None,
         typer.Option(
-            "--seed", min=0, max=MAX_SEED, help="Run seed (default: the recipe's twin seed)."
+            "--seed",
+            "-s",
+            min=0,
+            max=MAX_SEED,
+            help="Run seed (default: the recipe's twin seed).",
         ),
     ] = None,
     instrument: Annotated[
         str,
         typer.Option(
             "--instrument",
+            "-i",
             help="Instrument backend name, or the address of an instrument server "
             "(tcp://HOST:PORT, see `fibsims sim serve`). Default: the in-process twin.",
         ),
     ] = "sim",
+    overrides: SetOption = None,
     progress: ProgressOption = True,
+    quiet: QuietOption = False,
+    json_events: JsonEventsOption = False,
     fault: FaultOption = None,
     truth: Annotated[
         bool,
@@ -150,14 +217,15 @@ def run(
         out=out_dir,
         seed=seed,
         instrument=instrument,
-        progress=progress,
         faults=tuple(fault or ()),
         truth=truth,
         publish=publish,
         publish_keys=publish_keys(publish_server_key, publish_authorized_clients),
         link_keys=client_keys(server_public_key, client_key),
+        overrides=tuple(overrides or ()),
+        **_output(progress, quiet, json_events),
     )
-    _guarded(lambda: _finish(sites.start(request)))
+    _guarded(lambda: _finish(sites.start(request), quiet, json_events))
 
 
 def resume(
@@ -173,6 +241,8 @@ def resume(
         ),
     ] = None,
     progress: ProgressOption = True,
+    quiet: QuietOption = False,
+    json_events: JsonEventsOption = False,
     fault: FaultOption = None,
     publish: PublishOption = None,
     publish_server_key: PublishServerKey = None,
@@ -184,13 +254,13 @@ def resume(
     request = ResumeRequest(
         folder=folder,
         max_hours=max_hours,
-        progress=progress,
         faults=tuple(fault or ()),
         publish=publish,
         publish_keys=publish_keys(publish_server_key, publish_authorized_clients),
         link_keys=client_keys(server_public_key, client_key),
+        **_output(progress, quiet, json_events),
     )
-    _guarded(lambda: _finish(sites.resume(request)))
+    _guarded(lambda: _finish(sites.resume(request), quiet, json_events))
 
 
 def _show(status: dict[str, Any], as_json: bool) -> None:

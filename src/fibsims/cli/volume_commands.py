@@ -142,7 +142,9 @@ def export(
     format_name: Annotated[
         str,
         typer.Option(
-            "--format", help=f"Output format: {', '.join(FORMAT_NAMES)} (Fiji, napari, Avizo)."
+            "--format",
+            "-f",
+            help=f"Output format: {', '.join(FORMAT_NAMES)} (Fiji, napari, Avizo).",
         ),
     ],
     volume: Annotated[
@@ -158,6 +160,7 @@ def export(
         Path | None,
         typer.Option(
             "--out",
+            "-o",
             help="Output file for one volume, or folder for several (default "
             "DIR/exports/<volume>.<suffix>).",
         ),

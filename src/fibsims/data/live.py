@@ -14,13 +14,12 @@ Binding beyond loopback requires CurveZMQ keys, as for the instrument server.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import zmq
 
+from fibsims.data.run_progress import RunProgress
 from fibsims.engine.events import Event
 from fibsims.instrument.transport.addresses import parse_endpoint
 from fibsims.instrument.transport.errors import LinkConfigError
@@ -33,60 +32,12 @@ from fibsims.instrument.transport.security import (
     start_authenticator,
 )
 
+__all__ = ["KEY_FLAGS", "EventPublisher", "EventSubscriber", "RunProgress"]
+
 TOPIC = b"fibsims.event"
 LIVE_VERSION = 1
 KEY_FLAGS = ("--publish-server-key", "--publish-authorized-clients")
 """The options of ``fibsims run`` / ``resume`` that give the publisher its keys."""
-
-
-@dataclass
-class RunProgress:
-    """Where a run stands, folded from its events."""
-
-    recipe: str = ""
-    instrument: str = ""
-    state: str = "idle"
-    slices_planned: int = 0
-    slices_completed: int = 0
-    t_s: float = 0.0
-    last_step: str = ""
-    status: str = ""
-    reason: str = ""
-
-    @property
-    def finished(self) -> bool:
-        return bool(self.status)
-
-    def apply(self, event: dict[str, Any]) -> None:
-        name = event.get("event")
-        self.t_s = float(event.get("t_s", self.t_s))
-        if name == "run_started":
-            self.recipe = str(event.get("recipe", ""))
-            self.instrument = str(event.get("instrument", ""))
-            self.slices_planned = int(event.get("slices_planned", 0))
-            self.slices_completed = int(event.get("first_slice", 0))
-        elif name == "state_changed":
-            self.state = str(event.get("state", self.state)) or self.state
-            if event.get("reason"):
-                self.reason = str(event["reason"])
-        elif name == "step_started":
-            self.last_step = f"slice {event.get('slice')} {event.get('kind')}"
-        elif name == "slice_committed":
-            self.slices_completed = int(event.get("slices_completed", self.slices_completed))
-            self.slices_planned = int(event.get("slices_planned", self.slices_planned))
-        elif name == "run_finished":
-            self.status = str(event.get("status", "finished"))
-            self.state = self.status
-            self.slices_completed = int(event.get("slices_completed", self.slices_completed))
-            self.reason = str(event.get("reason", "")) or self.reason
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunProgress:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 class EventPublisher:

@@ -7,7 +7,11 @@ session ended; this file says what the run is doing and why it stopped.
 
 When the engine stops, the state becomes ``finalizing`` (with the ``outcome`` the run will
 have) until run.h5 is written and verified; only then does the service record the outcome.
-It also carries the run's incidents as they happen (:mod:`fibsims.data.incidents`).
+It also carries the run's incidents as they happen (:mod:`fibsims.data.incidents`), and
+what ``fibsims status`` shows of a live run: the running step, the instrument time expected
+at the end (the engine's estimate) and a wall-clock ETA (:mod:`fibsims.data.run_progress`).
+Every step's start is written, so that ``status`` names the step a live run is in: a write
+costs under a millisecond, against steps that take seconds to minutes on an instrument.
 
 Reading is defensive: a field of the wrong type (a foreign or damaged file) is dropped, never
 trusted, so ``status`` and ``resume`` cannot trip over it.
@@ -17,11 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fibsims.data.atomic import write_json_atomic
 from fibsims.data.incidents import Incidents
+from fibsims.data.run_progress import RunProgress
 from fibsims.engine.events import (
     Event,
     RunFinished,
@@ -44,11 +51,15 @@ class StateFile:
         slices_completed: int,
         owner: dict[str, Any],
         incidents: Incidents | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         """``owner`` identifies this process (pid, pid_started, host); ``incidents`` are the
-        run's so far (earlier sessions), which this session adds to."""
+        run's so far (earlier sessions), which this session adds to; ``wall`` is the wall
+        clock (epoch seconds) the ETA is reckoned on."""
         self.path = path
         self.incidents = incidents or Incidents()
+        self.progress = RunProgress(slices_planned=slices_planned)
+        self._wall = wall
         self.state: dict[str, Any] = {
             "state": "idle",
             "reason": "",
@@ -63,7 +74,8 @@ class StateFile:
 
     def __call__(self, event: Event) -> None:
         self.state["last_event"] = event.name()
-        self.state["instrument_time_s"] = round(event.t_s, 3)
+        self.progress.apply(event.as_dict(), self._wall())
+        self.state.update(self.progress.snapshot())
         if self.incidents.see(event):
             self.state["incidents"] = self.incidents.as_dict()
         elif isinstance(event, StateChanged):
@@ -76,8 +88,7 @@ class StateFile:
         elif isinstance(event, SliceCommitted):
             self.state["slices_completed"] = event.slices_completed
         elif isinstance(event, StepStarted):
-            self.state["current_step"] = {"slice": event.slice, "kind": event.kind}
-            return  # not worth an fsync per step; the next commit or change carries it
+            pass  # written: status shows the running step
         elif isinstance(event, RunFinished):
             self.state.update(
                 state=FINALIZING,
@@ -86,7 +97,6 @@ class StateFile:
                 slices_completed=event.slices_completed,
                 beam_blanked=event.beam_blanked,
             )
-            self.state.pop("current_step", None)
         elif not isinstance(event, RunStarted):
             return
         self.write()
@@ -121,6 +131,9 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "pid_started": _NUMBER,
     "host": (str,),
     "current_step": (dict,),
+    "instrument_time_expected_s": _NUMBER,
+    "expected_is_floor": (bool,),
+    "eta_utc": (str,),
     "slices_missing": (list,),
     "incidents": (dict,),
     "finalize_error": (str,),
@@ -134,7 +147,11 @@ def _well_typed(key: str, value: Any) -> bool:
     if not isinstance(value, kinds):
         return False
     if key == "current_step":
-        return isinstance(value.get("slice"), int) and isinstance(value.get("kind"), str)
+        return (
+            isinstance(value.get("slice"), int)
+            and isinstance(value.get("kind"), str)
+            and isinstance(value.get("name", ""), str)
+        )
     if key == "slices_missing":
         return all(isinstance(i, int) and not isinstance(i, bool) for i in value)
     return True

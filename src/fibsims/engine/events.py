@@ -32,6 +32,12 @@ class RunStarted(Event):
     first_slice: int
     instrument: str
     seed: int
+    expected_end_s: float | None = None
+    """Instrument time at which the run should end, from the engine's estimate of the slices
+    still to run (:mod:`fibsims.engine.estimate`); None when none was made. Progress displays
+    show it next to the time so far, and derive a wall-clock ETA from it."""
+    expected_is_floor: bool = False
+    """The backend declared no cost model, so ``expected_end_s`` is a lower bound."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class StepStarted(Event):
     slice: int
     position: int
     kind: str
+    step_name: str = ""
+    """The step's name in the recipe, when it has one (empty otherwise), so a progress display
+    can tell two steps of one kind apart."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from fibsims.engine.context import RunContext, SliceContext
 from fibsims.engine.dispatch import on_instrument
 from fibsims.engine.driver import drive
 from fibsims.engine.endings import FORESEEN, ending_of
+from fibsims.engine.estimate import estimate_plan
 from fibsims.engine.events import (
     Acquired,
     EngineFault,
@@ -235,6 +236,7 @@ class RunEngine:
                 )
                 if first_slice:
                     self._restore_context()
+                estimate = estimate_plan(self.plan, self.instrument.costs, first_slice, self.truth)
                 self._emit(
                     RunStarted(
                         t_s=self._now(),
@@ -243,6 +245,8 @@ class RunEngine:
                         first_slice=first_slice,
                         instrument=self.instrument.name,
                         seed=self.seed,
+                        expected_end_s=round(self._now() + estimate.total_s, 3),
+                        expected_is_floor=estimate.lower_bound,
                     )
                 )
                 self._transition(RunState.RUNNING)
@@ -336,7 +340,16 @@ class RunEngine:
         started_s = self._now()
         position, kind = planned.position, planned.kind
         self._step = (index, position, kind)
-        self._emit(StepStarted(t_s=started_s, slice=index, position=position, kind=kind))
+        name = getattr(planned.step, "name", None)
+        self._emit(
+            StepStarted(
+                t_s=started_s,
+                slice=index,
+                position=position,
+                kind=kind,
+                step_name=name if isinstance(name, str) else "",
+            )
+        )
         ctx = SliceContext(
             index=index,
             recipe=self.plan.recipe,

@@ -18,6 +18,7 @@ from fibsims.recipe.models import (
     TwinSample,
     Volume,
 )
+from fibsims.recipe.overrides import Override, parse_overrides
 from fibsims.recipe.policy import ErrorPolicy, Suspenders
 from fibsims.recipe.schema import recipe_json_schema
 from fibsims.recipe.sites import Site, SiteStage
@@ -42,6 +43,7 @@ __all__ = [
     "InstrumentSettings",
     "Limits",
     "MillStep",
+    "Override",
     "Problem",
     "Recipe",
     "RecipeError",
@@ -60,6 +62,7 @@ __all__ = [
     "Volume",
     "describe",
     "load_recipe",
+    "parse_overrides",
     "parse_recipe",
     "recipe_json_schema",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -10,17 +10,20 @@ from pydantic import ValidationError
 from fibsims.recipe.errors import Problem, RecipeError
 from fibsims.recipe.messages import show, translate
 from fibsims.recipe.models import Recipe
+from fibsims.recipe.overrides import Override, apply_overrides, mark_overridden
 from fibsims.recipe.source_file import read_recipe_text
 from fibsims.recipe.yaml_source import YamlDocument, read_yaml
 
 
-def load_recipe(path: str | Path) -> Recipe:
-    """Read and validate the recipe file at ``path``; raise ``RecipeError`` if it is unusable."""
-    return parse_recipe(read_recipe_text(path), str(path))
+def load_recipe(path: str | Path, overrides: Sequence[Override] = ()) -> Recipe:
+    """Read and validate the recipe file at ``path`` with ``overrides`` (``--set``) applied;
+    raise ``RecipeError`` if it is unusable."""
+    return parse_recipe(read_recipe_text(path), str(path), overrides)
 
 
-def parse_recipe(text: str, source: str = "<string>") -> Recipe:
-    """Validate recipe YAML ``text``; ``source`` names it in errors (usually the file path)."""
+def parse_recipe(text: str, source: str = "<string>", overrides: Sequence[Override] = ()) -> Recipe:
+    """Validate recipe YAML ``text`` with ``overrides`` applied to its data first
+    (:mod:`fibsims.recipe.overrides`); ``source`` names it in errors (usually the file path)."""
     document = read_yaml(text, source)
     if not isinstance(document.data, Mapping):
         message = (
@@ -28,12 +31,17 @@ def parse_recipe(text: str, source: str = "<string>") -> Recipe:
             f"...), got {_kind_of(document.data)} {show(document.data)}"
         )
         raise RecipeError(source, [Problem("", document.line_of(()), message)])
+    data = document.data
+    if overrides:
+        data, unapplied = apply_overrides(data, overrides)
+        if unapplied:
+            raise RecipeError(source, unapplied)
     problems = list(document.duplicates)
     recipe: Recipe | None = None
     try:
-        recipe = Recipe.model_validate(document.data)
+        recipe = Recipe.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_problems(exc, document))
+        problems.extend(mark_overridden(_problems(exc, document), overrides))
     if problems or recipe is None:
         raise RecipeError(source, sorted(problems, key=lambda p: p.line or 0))
     return recipe

@@ -23,7 +23,7 @@ from fibsims.engine.estimate import estimate_plan
 from fibsims.engine.plan import Plan, compile_plan
 from fibsims.instrument import Instrument, InstrumentError
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
-from fibsims.recipe import Recipe, RecipeError, load_recipe
+from fibsims.recipe import Recipe, RecipeError, load_recipe, parse_overrides
 from fibsims.service.disk_check import disk_problem
 from fibsims.service.runs import default_seed
 
@@ -40,6 +40,7 @@ class EstimateRequest:
     truth: bool = False
     out: Path | None = None
     """Where the run folder would go (the disk check); None: under ./runs."""
+    overrides: tuple[str, ...] = ()  # --set path=value, applied before validation
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def estimate_recipe(request: EstimateRequest) -> dict[str, Any]:
     """The estimate of ``request.recipe`` as a JSON-able dict (``simulated_seconds`` as in
     ``summary.json``), with ``problems``: what the instrument cannot do as the recipe says (an
     estimate of it is a guess); raise :class:`EstimateError` naming the problem."""
-    recipe = _load(request.recipe)
+    recipe = _load(request)
     with _opened(request, recipe) as instrument:
         plan = compile_plan(recipe)
         estimate = _estimate(plan, instrument, request, recipe)
@@ -72,7 +73,7 @@ def estimate_recipe(request: EstimateRequest) -> dict[str, Any]:
 def preflight_recipe(request: EstimateRequest, recipe: Recipe | None = None) -> RecipePreflight:
     """The run's preflight without the run: the instrument's offer, the time limit, the
     frames, the disk, and the warnings; nothing moves and the beam stays blanked."""
-    recipe = recipe if recipe is not None else _load(request.recipe)
+    recipe = recipe if recipe is not None else _load(request)
     with _opened(request, recipe) as instrument:
         plan = compile_plan(recipe)
         estimate = _estimate(plan, instrument, request, recipe)
@@ -87,9 +88,9 @@ def preflight_recipe(request: EstimateRequest, recipe: Recipe | None = None) -> 
     return RecipePreflight(estimate, problems, found)
 
 
-def _load(path: Path) -> Recipe:
+def _load(request: EstimateRequest) -> Recipe:
     try:
-        return load_recipe(path)
+        return load_recipe(request.recipe, parse_overrides(request.overrides))
     except RecipeError as error:
         raise EstimateError(str(error)) from None
 

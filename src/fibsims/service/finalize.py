@@ -111,6 +111,8 @@ def run_attrs(run: RunFolder, status: str) -> dict[str, Any]:
         "status": status,
         "slices_planned": run.slices_planned,
     }
+    if manifest.overrides:  # the recipe attribute is the file; these changed it (--set)
+        attrs["recipe_overrides"] = "\n".join(manifest.overrides)
     for key in ("slice_thickness_nm", "face_width_um", "face_height_um"):
         if isinstance(volume.get(key), int | float):
             attrs[key] = float(volume[key])

@@ -46,6 +46,8 @@ class Manifest(BaseModel):
     truth: bool = False
     recipe_sha256: str | None = None
     recipe_model: dict[str, Any] | None = None
+    overrides: list[str] = Field(default_factory=list)
+    """The ``--set path=value`` the run started with, applied to recipe.yaml on resume."""
 
 
 class _Entry(BaseModel):

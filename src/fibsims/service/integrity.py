@@ -5,6 +5,10 @@ run.h5 whose slices come from two different samples (a changed phantom seed), a 
 "3/2 (150 %)" (fewer slices) or a crash at the end (another resolution). ``run.json`` keeps the
 recipe's SHA-256, its text and its validated form; resume refuses an edit that changes the run
 and names each changed field. An edit to comments or layout only changes nothing and passes.
+
+``recipe.yaml`` is the file as the operator wrote it; the ``--set`` overrides the run started
+with are kept in ``run.json`` (``overrides``) and applied again on every resume, so the run
+goes on with the recipe it started with and the folder still says what was changed.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from fibsims.recipe import Recipe, RecipeError, parse_recipe
+from fibsims.recipe import Override, Recipe, RecipeError, parse_overrides, parse_recipe
 from fibsims.service.folder import RunFolder, RunFolderError
 
 MAX_CHANGES_SHOWN = 8
@@ -23,11 +27,15 @@ def recipe_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def recipe_record(text: str, recipe: Recipe) -> dict[str, Any]:
-    """What run.json keeps of the recipe."""
+def recipe_record(
+    text: str, recipe: Recipe, overrides: tuple[Override, ...] = ()
+) -> dict[str, Any]:
+    """What run.json keeps of the recipe: the file's text and hash, the ``--set`` overrides,
+    and the validated recipe they make together."""
     return {
         "recipe_sha256": recipe_sha256(text),
         "recipe_text": text,
+        "overrides": [override.spec for override in overrides],
         "recipe_model": recipe.model_dump(mode="json"),
     }
 
@@ -58,7 +66,7 @@ def checked_recipe(run: RunFolder) -> Recipe:
         raise RunFolderError(f"{path} cannot be read ({error}); restore it") from None
     restore = "restore it (run.json keeps the original as recipe_text) and resume again"
     try:
-        recipe = parse_recipe(text, str(path))
+        recipe = parse_recipe(text, str(path), parse_overrides(run.manifest.overrides))
     except RecipeError as error:
         raise RunFolderError(
             f"{path} was changed since the run started and no longer loads:\n  {error}\n{restore}"

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import fibsims
 from fibsims.data.atomic import write_json_atomic
@@ -37,7 +37,7 @@ from fibsims.engine.journal import Journal
 from fibsims.engine.plan import compile_plan
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
 from fibsims.instrument.transport.security import ClientKeys, ServerKeys
-from fibsims.recipe import Recipe, parse_recipe
+from fibsims.recipe import Override, Recipe, parse_overrides, parse_recipe
 from fibsims.recipe.source_file import read_recipe_text
 from fibsims.service.faults import resolve_faults
 from fibsims.service.finalize import (
@@ -86,6 +86,8 @@ class RunRequest:
     publish_keys: ServerKeys | None = None  # CurveZMQ keys to publish beyond loopback
     link_keys: ClientKeys | None = None  # CurveZMQ keys when --instrument is an address
     tell: Callable[[str], None] = _tell  # where the folder and notes are announced
+    event_lines: TextIO | None = None  # --json-events: every event as a JSON line here
+    overrides: tuple[str, ...] = ()  # --set path=value, applied to the recipe before validation
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class ResumeRequest:
     link_keys: ClientKeys | None = None
     max_hours: float | None = None  # a new limits.max_hours for this run (kept for later ones)
     tell: Callable[[str], None] = _tell
+    event_lines: TextIO | None = None
 
 
 def default_seed(recipe: Recipe) -> int:
@@ -210,7 +213,8 @@ def start_run(request: RunRequest) -> RunReport:
     """Run a recipe from its first slice into a new run folder."""
     with run_control() as control:
         text = read_recipe_text(request.recipe_path)
-        recipe = parse_recipe(text, str(request.recipe_path))
+        overrides = parse_overrides(request.overrides)
+        recipe = parse_recipe(text, str(request.recipe_path), overrides)
         if recipe.sites is not None:
             raise RunFolderError(
                 f"{request.recipe_path} lists sites: run it with fibsims.service.sites.start "
@@ -220,7 +224,15 @@ def start_run(request: RunRequest) -> RunReport:
         faults = resolve_faults(request.faults, recipe)
         folder, made = make_run_folder(request, recipe)
         return start_in_folder(
-            control, request, folder, made, text=text, recipe=recipe, seed=seed, faults=faults
+            control,
+            request,
+            folder,
+            made,
+            text=text,
+            recipe=recipe,
+            seed=seed,
+            faults=faults,
+            overrides=overrides,
         )
 
 
@@ -235,10 +247,12 @@ def start_in_folder(
     seed: int,
     faults: tuple[Mapping[str, Any], ...],
     placement: Placement | None = None,
+    overrides: tuple[Override, ...] = (),
 ) -> RunReport:
-    """Run ``recipe`` (its YAML ``text``) from its first slice in ``folder``, which this call
-    made (with the levels ``made``) and removes again if the run is refused. ``placement``
-    makes it a site of a multi-site run (:mod:`fibsims.service.sites`)."""
+    """Run ``recipe`` (its YAML ``text``, with ``overrides`` from ``--set`` applied) from its
+    first slice in ``folder``, which this call made (with the levels ``made``) and removes
+    again if the run is refused. ``placement`` makes it a site of a multi-site run
+    (:mod:`fibsims.service.sites`)."""
     lock = RunLock(folder, "run")
     try:
         lock.acquire()
@@ -263,6 +277,7 @@ def start_in_folder(
             publish_keys=request.publish_keys,
             link_keys=request.link_keys,
             placement=placement,
+            event_lines=request.event_lines,
         )
 
         def create_files() -> None:
@@ -279,12 +294,14 @@ def start_in_folder(
                     "truth": request.truth,
                     "fibsims_version": fibsims.__version__,
                     "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    **recipe_record(text, recipe),
+                    **recipe_record(text, recipe, overrides),
                     **({"site": dict(placement.record)} if placement else {}),
                 },
             )
             started = True  # from here on the folder is a run that resume can continue
             request.tell(f"run folder: {folder}  (follow it with `fibsims status {folder}`)")
+            for override in overrides:
+                request.tell(f"--set {override.spec} (recorded in run.json; resume keeps it)")
 
         return _open_and_run(session, control, create_files, request.tell)
     finally:
@@ -355,6 +372,7 @@ def resume_in_folder(
             publish_keys=request.publish_keys,
             link_keys=request.link_keys,
             notes=tuple(notes),
+            event_lines=request.event_lines,
             placement=placement,
         )
         return _open_and_run(session, control, lambda: None, request.tell)

@@ -13,9 +13,10 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from fibsims.data.atomic import write_json_atomic
+from fibsims.data.event_lines import JsonEventLines
 from fibsims.data.event_log import EventLog
 from fibsims.data.incidents import Incidents
 from fibsims.data.live import EventPublisher
@@ -70,6 +71,8 @@ class Session:
     """Things found on the way in (a torn journal cut, damaged slices), for the log."""
     placement: Placement | None = None
     """A site of a multi-site run: its stage position, clock and checks (service.sites)."""
+    event_lines: TextIO | None = None
+    """Where ``--json-events`` writes every event as one JSON line (None: nowhere)."""
 
 
 @dataclass
@@ -172,6 +175,8 @@ def execute(
     sinks: list[EventSink] = [*([collector] if collector else []), log, summary, state]
     if session.progress:
         sinks.append(ProgressBar())
+    if session.event_lines is not None:
+        sinks.append(JsonEventLines(session.event_lines))
     if publisher is not None:
         sinks.append(publisher)
     wall_start = time.monotonic()

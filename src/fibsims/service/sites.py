@@ -38,7 +38,7 @@ from fibsims.engine.estimate import estimate_plan
 from fibsims.engine.plan import compile_plan
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.types import StagePosition
-from fibsims.recipe import Recipe, RecipeError, Site, parse_recipe
+from fibsims.recipe import Recipe, RecipeError, Site, parse_overrides, parse_recipe
 from fibsims.recipe.bounds import MAX_SEED
 from fibsims.recipe.source_file import read_recipe_text
 from fibsims.service.faults import FaultSpecError, resolve_faults
@@ -101,9 +101,14 @@ def start(request: RunRequest) -> RunReport | SitesReport:
     """``fibsims run``: a recipe with sites runs them all; any other runs as it always did."""
     with run_control() as control:
         text = read_recipe_text(request.recipe_path)
-        recipe = parse_recipe(text, str(request.recipe_path))
+        recipe = parse_recipe(text, str(request.recipe_path), parse_overrides(request.overrides))
         if recipe.sites is None:
             return start_run(request)
+        if request.overrides:
+            raise RunFolderError(
+                f"{request.recipe_path} lists sites, and --set does not reach a multi-site run "
+                "yet (each site's folder keeps its own recipe): edit the recipe instead"
+            )
         return _start_sites(control, request, text, recipe)
 
 
