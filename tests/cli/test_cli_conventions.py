@@ -115,3 +115,28 @@ def test_a_bad_set_on_run_is_exit_2_and_leaves_no_folder(tmp_path):
     assert result.exit_code == 2
     assert "slice is a list of 4 items: give an index 0..3" in result.stderr
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_validate_json_carries_each_estimate_and_with_preflight_its_verdict(tmp_path):
+    off = tmp_path / "off.yaml"
+    off.write_text(QUICK.read_text().replace("current_na: 15,", "current_na: 13.7,"))
+    plain = runner.invoke(app, ["validate", "--json", str(QUICK), str(off)])
+    assert plain.exit_code == 0, plain.output
+    records = json.loads(plain.output)["recipes"]
+    assert all(r["estimate"]["simulated_seconds"] > 0 for r in records)
+    assert all("preflight" not in r for r in records)
+    checked = runner.invoke(app, ["validate", "--json", "--preflight", str(QUICK), str(off)])
+    assert checked.exit_code == 2
+    document = json.loads(checked.output)
+    good, bad = document["recipes"]
+    assert good["ok"] and good["preflight"] == {
+        "instrument": "sim",
+        "ok": True,
+        "problems": [],
+        "warnings": [],
+    }
+    assert not bad["ok"] and not document["ok"]
+    assert bad["preflight"]["problems"] == [
+        "slice.0.mill.current_na: 13.7 nA is not on the column's current ladder; "
+        "nearest: 4 nA, 15 nA"
+    ]

@@ -88,3 +88,18 @@ def test_an_unknown_backend_is_named_with_the_installed_ones():
     result = _estimate(str(ROOT / "recipes" / "quick.yaml"), "--instrument", "nosuch")
     assert result.exit_code == 2
     assert "nosuch" in result.output and "sim" in result.output
+
+
+def test_a_multi_site_recipe_is_estimated_as_its_sites_one_after_another(tmp_path):
+    from fibsims.service import sites
+
+    recipe = ROOT / "recipes" / "two-sites.yaml"
+    result = _estimate(str(recipe), "--json")
+    assert result.exit_code == 0, result.output
+    estimate = json.loads(result.output)
+    assert [s["name"] for s in estimate["sites"]] == ["a", "b"]
+    assert estimate["slices"] == sum(s["slices"] for s in estimate["sites"]) == 7
+    report = sites.start(RunRequest(recipe, out=tmp_path / "run", progress=False))
+    assert report.ok
+    ended_s = json.loads((tmp_path / "run" / "sites" / "b" / "summary.json").read_text())
+    assert estimate["simulated_seconds"] == pytest.approx(ended_s["simulated_seconds"], rel=0.02)

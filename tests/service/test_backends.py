@@ -15,6 +15,8 @@ def test_the_twin_declares_its_ladder_cost_model_and_ground_truth():
     assert twin["current_ladder_na"] == sorted(twin["current_ladder_na"])
     assert 15.0 in twin["current_ladder_na"] and twin["voltage_kv"] == 30.0
     assert twin["cost_model"] and twin["ground_truth"]
+    assert twin["voltage_range_kv"] == [2.0, 30.0]
+    assert list(twin["capabilities"]["current_ladder_na"]) == twin["current_ladder_na"]
 
 
 class _Column:
@@ -25,9 +27,6 @@ class _Column:
 
     def voltage_kv(self):
         return 5.0
-
-    def voltage_range_kv(self):
-        return (0.5, 30.0)
 
     def blank(self):
         pass
@@ -43,7 +42,13 @@ def test_a_backend_that_fails_to_open_is_listed_with_the_reason(monkeypatch):
 
     def bare(options):
         return SimpleNamespace(
-            name="bare", column=_Column(), costs=None, truth=None, vacuum=None, close=lambda: None
+            name="bare",
+            column=_Column(),
+            costs=None,
+            truth=None,
+            vacuum=None,
+            capabilities=None,
+            close=lambda: None,
         )
 
     found = [_entry("broken", broken), _entry("bare", bare)]
@@ -53,10 +58,11 @@ def test_a_backend_that_fails_to_open_is_listed_with_the_reason(monkeypatch):
     bare_record, broken_record = records
     assert not broken_record["opened"] and "does not answer" in broken_record["error"]
     assert bare_record["current_ladder_na"] == [0.1, 1.0]
-    assert bare_record["voltage_range_kv"] == [0.5, 30.0]
+    assert bare_record["voltage_range_kv"] is None and bare_record["capabilities"] is None
     assert not bare_record["cost_model"] and not bare_record["ground_truth"]
     text = "\n".join(describe_backend_lines(records))
-    assert "0.5-30 kV" in text and "estimates are lower bounds" in text
+    assert "range not declared" in text and "estimates are lower bounds" in text
+    assert "capabilities:   not declared (preflight checks the ladder only)" in text
     assert "could not be opened to describe it: OSError" in text
 
 

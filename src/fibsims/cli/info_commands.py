@@ -15,8 +15,6 @@ import typer
 from rich.console import Console
 
 from fibsims.cli.guard import guarded
-from fibsims.service.backends import describe_backend_lines, describe_backends
-from fibsims.service.inspect import InspectError, describe_inspection, inspect_path
 
 out = Console(highlight=False, soft_wrap=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document (for scripts).")]
@@ -25,6 +23,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 def backends(as_json: JsonOption = False) -> None:
     """List the installed instrument backends (entry point group fibsims.instruments) and
     what each declares: ion species, current ladder, voltage, cost model, ground truth."""
+    from fibsims.service.backends import describe_backend_lines, describe_backends
+
     records = guarded(describe_backends, (), "interrupted")
     if as_json:
         print(json.dumps(records, indent=2))
@@ -45,6 +45,8 @@ def inspect(
     """Summarise a run folder or one of its files: recipe and --set overrides, state, slices
     committed of planned, instrument and wall time, incidents, and every dataset with its
     shape, dtype and units."""
+    from fibsims.service.inspect import InspectError, describe_inspection, inspect_path
+
     report = guarded(lambda: inspect_path(path), (InspectError,), "interrupted")
     if as_json:
         print(json.dumps(report, indent=2, default=str))

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,24 +21,14 @@ from fibsims.cli.link_commands import (
     client_keys,
     publish_keys,
 )
-from fibsims.cli.render import (
-    render_recipe_error,
-    render_run_line,
-    render_run_report,
-)
-from fibsims.cli.sites_render import render_any_status, render_sites_report
-from fibsims.engine.preflight import PreflightError
-from fibsims.instrument.errors import InstrumentError
-from fibsims.recipe import RecipeError
 from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED
-from fibsims.service import sites
-from fibsims.service.faults import FaultSpecError
-from fibsims.service.finalize import FinalizeFailed
-from fibsims.service.runs import ResumeRequest, RunFolderError, RunReport, RunRequest
-from fibsims.service.signals import Interrupted
-from fibsims.service.sites_status import abort as abort_any
-from fibsims.service.sites_status import status as status_of
-from fibsims.service.status import AbortPending
+
+if TYPE_CHECKING:
+    from fibsims.service.runs import RunReport
+    from fibsims.service.sites import SitesReport
+
+# The run services (and through them h5py, the engine and the data layer) are imported when a
+# command runs, not when the CLI starts: `fibsims estimate` and `validate` must not pay for them.
 
 DEBUG_ENV = "FIBSIMS_DEBUG"
 
@@ -86,6 +76,16 @@ def _guarded(call: Callable[[], T]) -> T:
     """Run a service call; no exit path prints a traceback. Bad input is a message and exit
     code 2; a run stopped on the way (a signal, a run file that cannot be written, a bug) is
     a message and exit code 1, the details in the run folder's log.jsonl."""
+    from fibsims.cli.render import render_recipe_error
+    from fibsims.engine.preflight import PreflightError
+    from fibsims.instrument.errors import InstrumentError
+    from fibsims.recipe import RecipeError
+    from fibsims.service.faults import FaultSpecError
+    from fibsims.service.finalize import FinalizeFailed
+    from fibsims.service.runs import RunFolderError
+    from fibsims.service.signals import Interrupted
+    from fibsims.service.status import AbortPending
+
     try:
         return call()
     except typer.Exit:
@@ -114,11 +114,15 @@ def _guarded(call: Callable[[], T]) -> T:
 
 
 def _finish(
-    report: RunReport | sites.SitesReport, quiet: bool = False, json_events: bool = False
+    report: RunReport | SitesReport, quiet: bool = False, json_events: bool = False
 ) -> None:
     """The result: in full, or in one line (``--quiet`` on stdout; ``--json-events`` on
     stderr, so that stdout holds nothing but events)."""
-    if isinstance(report, sites.SitesReport):
+    from fibsims.cli.render import render_run_line, render_run_report
+    from fibsims.cli.sites_render import render_sites_report
+    from fibsims.service.sites import SitesReport
+
+    if isinstance(report, SitesReport):
         if quiet or json_events:
             why = f"; reason: {report.reason}" if report.reason else ""
             (err if json_events else out).print(
@@ -212,6 +216,9 @@ def run(
         raise typer.Exit(
             preview(recipe, out=out_dir, seed=seed, instrument=instrument, truth=truth)
         )
+    from fibsims.service import sites
+    from fibsims.service.runs import RunRequest
+
     request = RunRequest(
         recipe_path=recipe,
         out=out_dir,
@@ -251,6 +258,9 @@ def resume(
     client_key: ClientKey = None,
 ) -> None:
     """Continue a paused, failed or killed run from its first slice not committed."""
+    from fibsims.service import sites
+    from fibsims.service.runs import ResumeRequest
+
     request = ResumeRequest(
         folder=folder,
         max_hours=max_hours,
@@ -264,6 +274,8 @@ def resume(
 
 
 def _show(status: dict[str, Any], as_json: bool) -> None:
+    from fibsims.cli.sites_render import render_any_status
+
     if as_json:
         out.print(json.dumps(status, indent=2), markup=False)
     else:
@@ -275,6 +287,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """State, progress, last event, and why the run stopped."""
+    from fibsims.service.sites_status import status as status_of
+
     _guarded(lambda: _show(status_of(folder), as_json))
 
 
@@ -283,6 +297,8 @@ def abort(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Give a run up: a live one aborts at its next safe point, a stopped one is closed."""
+    from fibsims.service.sites_status import abort as abort_any
+
     _guarded(lambda: _show(abort_any(folder), as_json))
 
 

@@ -184,6 +184,28 @@ class Estimate:
         )
 
 
+def combined(estimates: list[Estimate]) -> Estimate:
+    """Several plans run one after another (the sites of a recipe) as one estimate."""
+    if len(estimates) == 1:
+        return estimates[0]
+    by_kind: dict[str, float] = defaultdict(float)
+    frames: dict[str, float] = defaultdict(float)
+    for estimate in estimates:
+        for kind, seconds in estimate.by_kind_s.items():
+            by_kind[kind] += seconds
+        for kind, seconds in estimate.longest_frame_s.items():
+            frames[kind] = max(frames[kind], seconds)
+    return Estimate(
+        slices=sum(e.slices for e in estimates),
+        total_s=sum(e.total_s for e in estimates),
+        by_kind_s=dict(sorted(by_kind.items())),
+        data_bytes=sum(e.data_bytes for e in estimates),
+        lower_bound=any(e.lower_bound for e in estimates),
+        longest_frame_s=dict(frames),
+        ion_dose_nc=sum(e.ion_dose_nc for e in estimates),
+    )
+
+
 def estimate_plan(
     plan: Plan,
     costs: CostModel | None,

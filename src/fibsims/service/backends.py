@@ -7,9 +7,9 @@ the twin (a probe sample, no acquisition; the beam stays blanked) and is what ``
 first anyway. A backend that cannot be opened here (hardware switched off, a missing driver)
 is still listed, with the reason, never a traceback.
 
-A column may declare its voltage range by a ``voltage_range_kv()`` method returning
-``(min_kv, max_kv)``; it is optional (not part of :class:`~fibsims.instrument.IonColumn`),
-so without it the range is reported as not declared.
+What a backend declares in its :class:`~fibsims.instrument.Capabilities` (voltage range,
+scan generators, field of view, stage tilt, current tolerance) is listed in full; a backend
+that declares none shows its column's ladder and voltage only.
 """
 
 from __future__ import annotations
@@ -62,17 +62,33 @@ def _describe(entry_point: Any) -> dict[str, Any]:
 
 def _declared(instrument: Any) -> dict[str, Any]:
     column = instrument.column
-    voltage_range = getattr(column, "voltage_range_kv", None)
+    caps = instrument.capabilities
     return {
         "instrument": instrument.name,
         "ion_species": column.ion_species,
         "current_ladder_na": [float(rung) for rung in sorted(column.current_ladder_na())],
         "voltage_kv": float(column.voltage_kv()),
-        "voltage_range_kv": list(voltage_range()) if callable(voltage_range) else None,
+        "voltage_range_kv": list(caps.voltage_range_kv) if caps else None,
         "cost_model": instrument.costs is not None,
         "ground_truth": instrument.truth is not None,
         "vacuum_gauge": instrument.vacuum is not None,
+        "capabilities": caps.to_json() if caps else None,
     }
+
+
+def _scan_line(scan: dict[str, Any] | None) -> str:
+    if scan is None:
+        return "none"
+    width, height = scan["max_resolution_px"]
+    step = scan.get("dwell_step_us")
+    steps = f" in {step:g} us steps" if step else ""
+    presets = scan.get("preset_resolutions_px") or []
+    sizes = (
+        "presets " + ", ".join(f"{w} x {h}" for w, h in presets)
+        if presets
+        else f"up to {width} x {height} px"
+    )
+    return f"{sizes}, dwell {scan['min_dwell_us']:g} to {scan['max_dwell_us']:g} us{steps}"
 
 
 def describe_backend_lines(records: list[dict[str, Any]]) -> list[str]:
@@ -99,5 +115,17 @@ def describe_backend_lines(records: list[dict[str, Any]]) -> list[str]:
             + (" (--truth works)" if r["ground_truth"] else ""),
             "vacuum gauge": yes[r["vacuum_gauge"]],
         }
+        caps = r.get("capabilities")
+        if caps:
+            low, high = caps["stage_tilt_range_deg"]
+            rows |= {
+                "current match": f"within {caps['current_tolerance']:.0%} of a rung",
+                "SE scan": _scan_line(caps["se_scan"]),
+                "SIMS raster": _scan_line(caps["sims_scan"]),
+                "field of view": f"up to {caps['max_field_width_um']:g} um",
+                "stage tilt": f"{low:g} to {high:g} deg",
+            }
+        else:
+            rows["capabilities"] = "not declared (preflight checks the ladder only)"
         lines += [f"  {label + ':':<16}{value}" for label, value in rows.items()]
     return lines

@@ -19,8 +19,8 @@ from typing import Any
 
 from fibsims.engine import preflight
 from fibsims.engine.capability_checks import capability_problems
-from fibsims.engine.estimate import estimate_plan
-from fibsims.engine.plan import Plan, compile_plan
+from fibsims.engine.estimate import combined, estimate_plan
+from fibsims.engine.plan import compile_plan
 from fibsims.instrument import Instrument, InstrumentError
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
 from fibsims.recipe import Recipe, RecipeError, load_recipe, parse_overrides
@@ -64,9 +64,12 @@ def estimate_recipe(request: EstimateRequest) -> dict[str, Any]:
     estimate of it is a guess); raise :class:`EstimateError` naming the problem."""
     recipe = _load(request)
     with _opened(request, recipe) as instrument:
-        plan = compile_plan(recipe)
-        estimate = _estimate(plan, instrument, request, recipe)
-        estimate["problems"] = capability_problems(recipe, instrument)
+        estimate = _estimate(instrument, request, recipe)
+        estimate["problems"] = [
+            f"{where}{problem}"
+            for where, part in _parts(recipe)
+            for problem in capability_problems(part, instrument)
+        ]
     return estimate
 
 
@@ -74,18 +77,35 @@ def preflight_recipe(request: EstimateRequest, recipe: Recipe | None = None) -> 
     """The run's preflight without the run: the instrument's offer, the time limit, the
     frames, the disk, and the warnings; nothing moves and the beam stays blanked."""
     recipe = recipe if recipe is not None else _load(request)
+    problems: list[str] = []
+    found: list[str] = []
     with _opened(request, recipe) as instrument:
-        plan = compile_plan(recipe)
-        estimate = _estimate(plan, instrument, request, recipe)
-        problems = preflight.check(plan, instrument, truth=request.truth)
+        estimate = _estimate(instrument, request, recipe)
+        before_s = 0.0  # a later site starts where the earlier ones ended (the whole-run limit)
+        for where, part in _parts(recipe):
+            plan = compile_plan(part)
+            checked = preflight.check(plan, instrument, truth=request.truth, start_s=before_s)
+            problems += [f"{where}{p}" for p in checked]
+            found += [f"{where}{w}" for w in preflight.warnings(plan, instrument)]
+            stage = preflight.planned_stage(plan, instrument)
+            before_s += estimate_plan(plan, instrument.costs, 0, request.truth, stage).total_s
+            if recipe.suspenders.free_disk.enabled:
+                folder = request.out if request.out is not None else Path("runs")
+                disk = disk_problem(plan, instrument.costs, folder, truth=request.truth)
+                problems += [f"{where}{disk}"] if disk else []
         if request.truth and instrument.truth is None:
             problems.append(f"--truth: the {request.instrument!r} instrument has no ground truth")
-        if recipe.suspenders.free_disk.enabled:
-            folder = request.out if request.out is not None else Path("runs")
-            disk = disk_problem(plan, instrument.costs, folder, truth=request.truth)
-            problems += [disk] if disk else []
-        found = preflight.warnings(plan, instrument)
     return RecipePreflight(estimate, problems, found)
+
+
+def _parts(recipe: Recipe) -> list[tuple[str, Recipe]]:
+    """The single-site recipes a recipe runs, each with the prefix its problems take: the
+    recipe itself, or each of its sites (``sites.1 (b): ``)."""
+    if recipe.sites is None:
+        return [("", recipe)]
+    return [
+        (f"sites.{i} ({site.name}): ", recipe.at_site(site)) for i, site in enumerate(recipe.sites)
+    ]
 
 
 def _load(request: EstimateRequest) -> Recipe:
@@ -109,11 +129,15 @@ def _opened(request: EstimateRequest, recipe: Recipe) -> Iterator[Instrument]:
         instrument.close()
 
 
-def _estimate(
-    plan: Plan, instrument: Instrument, request: EstimateRequest, recipe: Recipe
-) -> dict[str, Any]:
-    stage = preflight.planned_stage(plan, instrument)
-    estimate = estimate_plan(plan, instrument.costs, 0, request.truth, stage)
+def _estimate(instrument: Instrument, request: EstimateRequest, recipe: Recipe) -> dict[str, Any]:
+    """The recipe's estimate; a multi-site recipe's sums its sites' (moving the stage between
+    them is not counted: seconds against hours)."""
+    per_site = []
+    for _, part in _parts(recipe):
+        plan = compile_plan(part)
+        stage = preflight.planned_stage(plan, instrument)
+        per_site.append(estimate_plan(plan, instrument.costs, 0, request.truth, stage))
+    estimate = combined(per_site)
     ends = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(
         seconds=round(estimate.total_s)
     )
@@ -132,6 +156,20 @@ def _estimate(
         "max_hours": limit_h,
         "within_max_hours": estimate.total_h <= limit_h,
         "ends_utc_if_started_now": ends.isoformat(),
+        **(
+            {
+                "sites": [
+                    {
+                        "name": site.name,
+                        "slices": e.slices,
+                        "simulated_seconds": round(e.total_s, 3),
+                    }
+                    for site, e in zip(recipe.sites, per_site, strict=True)
+                ]
+            }
+            if recipe.sites is not None
+            else {}
+        ),
     }
 
 
