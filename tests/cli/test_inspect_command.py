@@ -43,7 +43,7 @@ def test_a_run_folder_shows_recipe_overrides_state_slices_durations_and_files(ru
     assert "incidents:  none" in text
     assert f"{run_folder / 'run.h5'} (run, " in text and f"{run_folder / 'sims.h5'} (sims, " in text
     se = next(line for line in text.splitlines() if "entry/se_image/data " in line)
-    assert "3 x 128 x 192" in se and "uint16" in se and "counts" in se
+    assert "3 x 144 x 192" in se and "uint16" in se and "counts" in se
 
 
 def test_json_lists_every_dataset_with_shape_dtype_and_units(run_folder):
@@ -57,7 +57,7 @@ def test_json_lists_every_dataset_with_shape_dtype_and_units(run_folder):
     files = {Path(f["path"]).name: f for f in report["files"]}
     assert set(files) == {"run.h5", "sims.h5"}
     datasets = {d["path"]: d for d in files["run.h5"]["datasets"]}
-    assert datasets["entry/sims_raster/counts"]["shape"] == [3, 5, 64, 64]
+    assert datasets["entry/sims_raster/counts"]["shape"] == [3, 5, 48, 64]
     assert datasets["entry/sims_raster/counts"]["dtype"] == "uint32"
     assert datasets["entry/se_image/x"]["units"] == "um"
     assert "face_z_um" in datasets["entry/slices"]["fields"]

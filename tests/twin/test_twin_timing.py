@@ -12,7 +12,7 @@ from fibsims.instrument import InstrumentOptions, MillPattern, PatternKind, open
 from fibsims.recipe import load_recipe
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "nmc811-li-map.yaml"
-TALLY_S_PER_SLICE = 213.81  # docs/physics.md, Timing tally of the default recipe
+TALLY_S_PER_SLICE = 208.21  # docs/physics.md, Timing tally of the default recipe
 CUT_S = 31.37  # docs/physics.md: 160 um3 / (0.34 um3/nC x 15 nA)
 
 
