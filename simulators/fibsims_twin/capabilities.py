@@ -30,4 +30,9 @@ def twin_capabilities(p: TwinParameters) -> Capabilities:
         se_scan=scan(d.max_resolution_px),
         sims_scan=scan(p.tof.max_raster_px),
         stage_tilt_range_deg=(p.stage.tilt_min_deg, p.stage.tilt_max_deg),
+        stage_travel_um=(
+            (-p.stage.xy_limit_um, p.stage.xy_limit_um),
+            (-p.stage.xy_limit_um, p.stage.xy_limit_um),
+            (-p.stage.z_limit_um, p.stage.z_limit_um),
+        ),
     )

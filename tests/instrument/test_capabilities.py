@@ -13,8 +13,30 @@ CAPS = Capabilities((0.1, 4.0, 15.0), 0.05, (2.0, 30.0), 2000.0, SCAN, SCAN)
 def test_capabilities_survive_their_json_form():
     assert Capabilities.from_json(CAPS.to_json()) == CAPS
     presets = ScanCapabilities((1024, 768), 0.1, 100.0, preset_resolutions_px=((512, 384),))
-    caps = Capabilities((1.0,), 0.05, (5.0, 30.0), 500.0, presets, None, (-5.0, 50.0), ("stage",))
+    caps = Capabilities(
+        (1.0,),
+        0.05,
+        (5.0, 30.0),
+        500.0,
+        presets,
+        None,
+        (-5.0, 50.0),
+        stage_travel_um=((-1.0, 1.0), (-2.0, 2.0), (0.0, 3.0)),
+        devices=("stage",),
+    )
     assert Capabilities.from_json(caps.to_json()) == caps
+
+
+def test_a_position_beyond_the_declared_travel_is_named_per_axis():
+    caps = Capabilities(
+        (1.0,), 0.05, (5.0, 30.0), 500.0, SCAN, stage_travel_um=((-10, 10), (-10, 10), (0, 5))
+    )
+    assert caps.stage_problems("sites.0.stage", 0.0, 0.0, 1.0) == []
+    assert caps.stage_problems("sites.0.stage", 11.0, 0.0, -1.0) == [
+        "sites.0.stage.x_um: 11 um is beyond the stage's travel -10 to 10 um",
+        "sites.0.stage.z_um: -1 um is beyond the stage's travel 0 to 5 um",
+    ]
+    assert CAPS.stage_problems("x", 1e9, 0.0, 0.0) == [], "no travel declared: unchecked"
 
 
 @pytest.mark.parametrize(

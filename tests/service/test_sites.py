@@ -176,9 +176,17 @@ def test_the_time_limit_holds_for_the_whole_run_and_is_refused_before_anything_m
 
 def test_a_site_outside_the_stage_travel_is_refused_naming_the_site(tmp_path):
     recipe = _recipe(tmp_path, THREE_SITES.replace("x_um: 0, y_um: 0}", "x_um: 60000, y_um: 0}"))
-    with pytest.raises(PreflightError, match=r"sites\.0\.stage: the stage cannot go to site 'a'"):
+    says = r"sites\.0\.stage\.x_um: 60000 um is beyond the stage's travel -55000 to 55000 um"
+    with pytest.raises(PreflightError, match=says):
         _run(recipe, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_the_last_site_outside_the_travel_is_refused_before_the_first_moves(tmp_path):
+    recipe = _recipe(tmp_path, THREE_SITES.replace("x_um: 0, y_um: 40}", "x_um: 0, y_um: -60000}"))
+    with pytest.raises(PreflightError, match=r"sites\.2\.stage\.y_um: -60000 um is beyond"):
+        _run(recipe, tmp_path / "run")
+    assert not (tmp_path / "run" / "sites" / "a").exists(), "site a never started"
 
 
 def test_an_edited_recipe_is_refused_on_resume_naming_the_field(tmp_path):

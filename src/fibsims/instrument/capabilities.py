@@ -79,6 +79,10 @@ class Capabilities:
     sims_scan: ScanCapabilities | None = None
     """None: no ToF spectrometer to raster with."""
     stage_tilt_range_deg: tuple[float, float] = (-90.0, 90.0)
+    stage_travel_um: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] | None = (
+        None
+    )
+    """The stage's (low, high) travel in x, y and z, in um (None: not declared)."""
     devices: tuple[str, ...] = field(default=("stage", "column", "se_detector", "tof"))
 
     def to_json(self) -> dict[str, Any]:
@@ -98,10 +102,26 @@ class Capabilities:
                 se_scan=_scan(data["se_scan"]),
                 sims_scan=None if sims is None else _scan(sims),
                 stage_tilt_range_deg=_pair(data.get("stage_tilt_range_deg", (-90, 90)), float),
+                stage_travel_um=_travel(data.get("stage_travel_um")),
                 devices=tuple(str(d) for d in data.get("devices", ())),
             )
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed capabilities: {error!r}") from None
+
+    def stage_problems(self, where: str, x_um: float, y_um: float, z_um: float) -> list[str]:
+        """Why a stage position is beyond the declared travel, one problem per axis."""
+        if self.stage_travel_um is None:
+            return []
+        found = []
+        for axis, value, (low, high) in zip(
+            ("x_um", "y_um", "z_um"), (x_um, y_um, z_um), self.stage_travel_um, strict=True
+        ):
+            if not low <= value <= high:
+                found.append(
+                    f"{where}.{axis}: {value:g} um is beyond the stage's travel "
+                    f"{low:g} to {high:g} um"
+                )
+        return found
 
     def nearest_currents_na(self, current_na: float) -> list[float]:
         """The rungs either side of ``current_na`` (one when it is beyond the ladder)."""
@@ -121,6 +141,15 @@ class Capabilities:
 def _pair(value: Any, kind: type) -> tuple[Any, Any]:
     low, high = value
     return kind(low), kind(high)
+
+
+def _travel(
+    data: Any,
+) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]] | None:
+    if data is None:
+        return None
+    x, y, z = data
+    return _pair(x, float), _pair(y, float), _pair(z, float)
 
 
 def _scan(data: dict[str, Any]) -> ScanCapabilities:

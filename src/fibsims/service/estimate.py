@@ -93,6 +93,13 @@ def preflight_recipe(request: EstimateRequest, recipe: Recipe | None = None) -> 
                 folder = request.out if request.out is not None else Path("runs")
                 disk = disk_problem(plan, instrument.costs, folder, truth=request.truth)
                 problems += [f"{where}{disk}"] if disk else []
+        caps = instrument.capabilities
+        for i, site in enumerate(recipe.sites or []):
+            if caps is not None:
+                stage = site.stage
+                problems += caps.stage_problems(
+                    f"sites.{i}.stage", stage.x_um, stage.y_um, stage.z_um
+                )
         if request.truth and instrument.truth is None:
             problems.append(f"--truth: the {request.instrument!r} instrument has no ground truth")
     return RecipePreflight(estimate, problems, found)

@@ -462,8 +462,9 @@ def _open_and_run(
     publisher: EventPublisher | None = None
     try:
         placement = session.placement
-        problems = place_stage(placement, session.context, instrument) if placement else []
-        problems = problems or check(session, instrument)
+        problems = check(session, instrument)  # before anything moves, the stage included
+        if not problems and placement is not None:
+            problems = place_stage(placement, session.context, instrument)
         if problems:
             raise preflight.PreflightError(problems)
         cautions = preflight.warnings(session.plan, instrument)

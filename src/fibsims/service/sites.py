@@ -430,6 +430,20 @@ def _whole_run_limit(recipe: Recipe, index: int) -> Callable[[Session, Instrumen
 
     def check(session: Session, instrument: Instrument) -> list[str]:
         sites = recipe.sites or []
+        caps = instrument.capabilities
+        beyond = [
+            problem
+            for i, site in enumerate(sites[index:], start=index)
+            for problem in (
+                caps.stage_problems(
+                    f"sites.{i}.stage", site.stage.x_um, site.stage.y_um, site.stage.z_um
+                )
+                if caps
+                else []
+            )
+        ]
+        if beyond:  # before the first site moves, not when the far one's turn comes
+            return beyond
         later = sites[index + 1 :]
         if not later:
             return []  # the site's own preflight covers the rest of the run
