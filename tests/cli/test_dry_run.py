@@ -83,3 +83,15 @@ def test_a_dry_run_refuses_an_out_the_run_would_refuse(tmp_path, make, says):
     assert result.exit_code == 2, result.output
     assert f"problem: --out {out}" in result.output or f"problem: {out}" in result.output
     assert says in result.output and "would be refused" in result.output
+
+
+def test_a_dry_run_of_sites_with_set_is_refused_as_the_run_is(tmp_path):
+    two_sites = ROOT / "recipes" / "two-sites.yaml"
+    out = tmp_path / "run"
+    args = [str(two_sites), "-o", str(out), "--set", "volume.slices=2"]
+    real = runner.invoke(app, ["run", *args])
+    assert real.exit_code == 2 and not out.exists(), real.output
+    result = runner.invoke(app, ["run", "--dry-run", *args])
+    assert result.exit_code == 2, result.output
+    assert "--set does not reach a multi-site run" in result.output
+    assert "would be refused" in result.output

@@ -37,7 +37,7 @@ def dry_run(
 
     console = Console(highlight=False, markup=False, soft_wrap=True)
     request = EstimateRequest(
-        recipe, instrument, seed=seed, truth=truth, out=out, overrides=overrides
+        recipe, instrument, seed=seed, truth=truth, out=out, overrides=overrides, as_run=True
     )
     report = guarded(lambda: preflight_recipe(request), (EstimateError,), "interrupted")
     for line in describe_estimate(report.estimate):

@@ -28,6 +28,7 @@ from fibsims.service.disk_check import disk_problem
 from fibsims.service.folder import RunFolderError
 from fibsims.service.outdir import check_out_folder
 from fibsims.service.runs import default_seed
+from fibsims.service.sites import overrides_refused
 
 
 class EstimateError(Exception):
@@ -43,6 +44,8 @@ class EstimateRequest:
     out: Path | None = None
     """Where the run folder would go (the disk check); None: under ./runs."""
     overrides: tuple[str, ...] = ()  # --set path=value, applied before validation
+    as_run: bool = False
+    """The preflight of ``run --dry-run``: also what ``fibsims run`` alone refuses."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ def preflight_recipe(request: EstimateRequest, recipe: Recipe | None = None) -> 
     recipe = recipe if recipe is not None else _load(request)
     problems: list[str] = []
     found: list[str] = []
+    if request.as_run and request.overrides and recipe.sites is not None:
+        problems.append(overrides_refused(request.recipe))
     if request.out is not None:  # the folder the run would refuse, it refuses here too
         try:
             check_out_folder(request.out)
