@@ -85,3 +85,40 @@ def test_a_junit_path_that_cannot_be_written_is_a_message_and_exit_2(tmp_path):
     result = runner.invoke(app, ["check", str(QUICK), "--junit", str(blocker / "j.xml")])
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_a_junit_path_that_is_a_folder_is_refused_before_any_recipe_is_checked(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    result = runner.invoke(app, ["check", str(QUICK), "--junit", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert f"--junit {folder} is a folder" in result.output
+    assert "Errno" not in result.output and "twin_pass" not in result.output
+
+
+def test_a_junit_path_in_a_missing_folder_names_the_folder_to_create(tmp_path):
+    result = runner.invoke(app, ["check", str(QUICK), "--junit", str(tmp_path / "no" / "j.xml")])
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'no'} does not exist" in result.output
+    assert "Errno" not in result.output and "twin_pass" not in result.output
+
+
+def test_a_keep_path_that_is_a_file_is_a_keep_message_and_exit_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(app, ["check", str(QUICK), "--keep", str(blocker)])
+    assert result.exit_code == 2, result.output
+    assert f"--keep {blocker} is a file" in result.output
+    assert "--out" not in result.output and "twin_pass" not in result.output
+
+
+def test_a_recipe_with_sites_passes_its_twin_pass_site_by_site(tmp_path):
+    keep = tmp_path / "kept"
+    two_sites = ROOT / "recipes" / "two-sites.yaml"
+    result = runner.invoke(app, ["check", str(two_sites), "--slices", "1", "--keep", str(keep)])
+    assert result.exit_code == 0, result.output
+    assert "ok   twin_pass" in result.output
+    for site in ("a", "b"):
+        status = runner.invoke(app, ["status", str(keep / "two-sites" / "sites" / site), "--json"])
+        assert status.exit_code == 0, status.output
+        assert json.loads(status.output)["slices_completed"] == 1

@@ -137,3 +137,16 @@ def test_a_folder_with_a_damaged_run_json_is_exit_2(run_folder, tmp_path):
     (folder / "run.json").write_text("{")
     result = _inspect(str(folder))
     assert result.exit_code == 2 and "run.json is damaged" in result.stderr
+
+
+def test_a_run_file_with_an_empty_dataset_is_listed_not_a_crash(tmp_path):
+    odd = tmp_path / "run.h5"
+    with h5py.File(odd, "w") as f:
+        f.attrs["format"] = "fibsims-run"
+        f.create_dataset("nothing", shape=None, dtype="f4")  # a null dataspace: no shape
+        f["x_um"] = [1.0, 2.0]
+    result = _inspect(str(odd), "--json")
+    assert result.exit_code == 0, result.output
+    (listed,) = json.loads(result.stdout)["files"]
+    datasets = {d["path"]: d for d in listed["datasets"]}
+    assert datasets["nothing"]["shape"] == [] and datasets["x_um"]["shape"] == [2]

@@ -3,6 +3,8 @@ unless asked, pointing editors at the nearest recipe schema."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -77,3 +79,12 @@ def test_without_a_schema_nearby_init_says_how_to_get_one(tmp_path: Path) -> Non
     result = runner.invoke(app, ["recipe", "init", str(target)])
     assert "fibsims schema > recipe.schema.json" in result.output
     assert not target.read_text().startswith("# yaml-language-server")
+
+
+def test_init_force_never_replaces_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"  # as /dev/null would be: a device, pipe or socket
+    os.mkfifo(pipe)
+    result = runner.invoke(app, ["recipe", "init", str(pipe), "--force"])
+    assert result.exit_code == 2, result.output
+    assert f"{pipe} is not a regular file" in result.output
+    assert stat.S_ISFIFO(pipe.lstat().st_mode), "left as it was"

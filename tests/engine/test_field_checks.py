@@ -60,3 +60,12 @@ def test_a_field_moved_off_centre_is_judged_by_its_edges(recipe):
     past = _with_step(corner, 2, field_center_um=(6.0, 3.75))
     (warning,) = field_warnings(past)
     assert "1 um beyond its right edge, where it sees no sample; move or shrink it" in warning
+
+
+def test_a_field_given_by_its_height_is_told_to_change_its_height_too(recipe):
+    fitted = _with_step(recipe, 3, resolution=(8, 6))
+    tall = _with_step(fitted, 2, resolution=(32, 32), field_height_um=20.0)
+    (warning,) = field_warnings(tall)  # 20 x 20 um on the 20 x 15 um face
+    assert warning.endswith("set resolution [32, 24] and field_height_um 15 to cover the face")
+    fixed = _with_step(tall, 2, resolution=(32, 24), field_height_um=15.0)
+    assert field_warnings(fixed) == [], "the advice, followed, fits"

@@ -56,8 +56,14 @@ def check(
     """Check recipes as a lab's CI would: validate, preflight, estimate, and a scaled-down
     pass on the twin that must complete. Exit 0 when all pass, 1 when any fails."""
     from fibsims.service.junit import write_junit
-    from fibsims.service.recipe_check import CheckRequest, check_recipes
+    from fibsims.service.recipe_check import (
+        CheckInputError,
+        CheckRequest,
+        check_outputs,
+        check_recipes,
+    )
 
+    guarded(lambda: check_outputs(junit, keep), (CheckInputError,), "interrupted")
     request = CheckRequest(tuple(recipes), instrument, slices, strict, keep)
     results = guarded(lambda: check_recipes(request, on_done=_show), (), "interrupted")
     if junit is not None:

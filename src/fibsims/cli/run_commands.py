@@ -214,7 +214,14 @@ def run(
         from fibsims.cli.dry_run import dry_run as preview
 
         raise typer.Exit(
-            preview(recipe, out=out_dir, seed=seed, instrument=instrument, truth=truth)
+            preview(
+                recipe,
+                out=out_dir,
+                seed=seed,
+                instrument=instrument,
+                truth=truth,
+                overrides=tuple(overrides or ()),
+            )
         )
     from fibsims.service import sites
     from fibsims.service.runs import RunRequest

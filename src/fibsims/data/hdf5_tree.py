@@ -118,7 +118,7 @@ def _visit(tree: Hdf5Tree, name: str, item: Any) -> None:
     if not isinstance(units, str):
         units = _units_from_name(name)
         from_name = units is not None
-    shape = tuple(int(n) for n in item.shape)
+    shape = tuple(int(n) for n in item.shape or ())  # None: a null dataspace, no data
     fields = tuple(item.dtype.names or ())
     tree.datasets.append(DatasetInfo(name, shape, _dtype(item.dtype), units, from_name, fields))
 

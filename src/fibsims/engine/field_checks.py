@@ -45,6 +45,11 @@ def _field_warning(recipe: Recipe, step: SEImageStep | SimsRasterStep, where: st
     pixel_um = scan.pixel_size_nm / 1000.0
     centred = scan.center_x_um == scan.center_y_um == 0.0
     fix = f"set resolution [{width_px}, {round(face_h / pixel_um)}] to cover the face height"
+    if step.field_height_um is not None:  # the height is given: the resolution alone won't do
+        fix = (
+            f"set resolution [{width_px}, {round(face_h / pixel_um)}] and field_height_um "
+            f"{face_h:g} to cover the face"
+        )
     if beyond:
         sides = _sides(beyond)
         advice = fix if centred and set(beyond) == {"top", "bottom"} else "move or shrink it"

@@ -25,7 +25,10 @@ from fibsims.instrument import Instrument, InstrumentError
 from fibsims.instrument.registry import InstrumentOptions, open_instrument
 from fibsims.recipe import Recipe, RecipeError, load_recipe, parse_overrides
 from fibsims.service.disk_check import disk_problem
+from fibsims.service.folder import RunFolderError
+from fibsims.service.outdir import check_out_folder
 from fibsims.service.runs import default_seed
+from fibsims.service.sites import overrides_refused
 
 
 class EstimateError(Exception):
@@ -41,6 +44,8 @@ class EstimateRequest:
     out: Path | None = None
     """Where the run folder would go (the disk check); None: under ./runs."""
     overrides: tuple[str, ...] = ()  # --set path=value, applied before validation
+    as_run: bool = False
+    """The preflight of ``run --dry-run``: also what ``fibsims run`` alone refuses."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,13 @@ def preflight_recipe(request: EstimateRequest, recipe: Recipe | None = None) -> 
     recipe = recipe if recipe is not None else _load(request)
     problems: list[str] = []
     found: list[str] = []
+    if request.as_run and request.overrides and recipe.sites is not None:
+        problems.append(overrides_refused(request.recipe))
+    if request.out is not None:  # the folder the run would refuse, it refuses here too
+        try:
+            check_out_folder(request.out)
+        except RunFolderError as error:
+            problems.append(str(error))
     with _opened(request, recipe) as instrument:
         estimate = _estimate(instrument, request, recipe)
         before_s = 0.0  # a later site starts where the earlier ones ended (the whole-run limit)

@@ -23,8 +23,12 @@ import yaml
 
 from fibsims.instrument import InstrumentError
 from fibsims.recipe import Recipe, RecipeError, load_recipe
+from fibsims.service import sites
 from fibsims.service.estimate import EstimateError, EstimateRequest, preflight_recipe
+from fibsims.service.outdir import nearest_existing
 from fibsims.service.runs import RunFolderError, RunRequest, start_run
+from fibsims.service.session import RunReport
+from fibsims.service.sites import SitesReport
 
 PHASES = ("validate", "preflight", "estimate", "twin_pass")
 TWIN = "sim"
@@ -64,6 +68,39 @@ class CheckRequest:
     """Warnings fail the preflight phase too."""
     keep: Path | None = None
     """Keep each pass's run folder under this folder (else they are deleted)."""
+
+
+class CheckInputError(ValueError):
+    """A flag of ``check`` names a path that cannot be used; the message says which and why."""
+
+
+def check_outputs(junit: Path | None, keep: Path | None) -> None:
+    """Refuse a ``--junit`` or ``--keep`` path that cannot be written, before any recipe is
+    checked (not after minutes of twin passes)."""
+    if junit is not None:
+        if junit.is_dir():
+            raise CheckInputError(
+                f"--junit {junit} is a folder; give the report's file name, e.g. "
+                f"{junit / 'fibsims-check.xml'}"
+            )
+        parent = junit.absolute().parent
+        if not parent.exists():
+            raise CheckInputError(
+                f"--junit {junit}: the folder {parent} does not exist; create it first or give "
+                "another path"
+            )
+        if not parent.is_dir():
+            raise CheckInputError(
+                f"--junit {junit}: {parent} is a file, not a folder; give another path"
+            )
+    if keep is not None:
+        if keep.exists() and not keep.is_dir():
+            raise CheckInputError(f"--keep {keep} is a file, not a folder; choose a folder path")
+        base = nearest_existing(keep)
+        if not base.is_dir():
+            raise CheckInputError(
+                f"--keep {keep} lies under {base}, which is a file; choose a folder path"
+            )
 
 
 def check_recipes(
@@ -156,14 +193,18 @@ def _twin_pass(path: Path, recipe: Recipe, request: CheckRequest) -> str:
     slices = min(request.slices, recipe.volume.slices)
     scaled = recipe.model_dump(mode="json", exclude_none=True)
     scaled["volume"]["slices"] = slices
+    for site in scaled.get("sites", []):  # a site with its own volume is scaled down too
+        if "volume" in site:
+            site["volume"]["slices"] = min(request.slices, site["volume"]["slices"])
     scratch = Path(tempfile.mkdtemp(prefix="fibsims-check-"))
     try:
         scaled_path = scratch / path.name
         scaled_path.write_text(yaml.safe_dump(scaled, sort_keys=False))
         out = scratch / "run" if request.keep is None else _kept_folder(request.keep, path)
-        report = start_run(
-            RunRequest(scaled_path, out=out, instrument=TWIN, progress=False, tell=lambda _: None)
-        )
+        run = RunRequest(scaled_path, out=out, instrument=TWIN, progress=False, tell=lambda _: None)
+        if recipe.sites is not None:  # each site in its own folder, as `fibsims run` does
+            return _sites_pass(sites.start(run), slices, out, request.keep is not None)
+        report = start_run(run)
         if not report.ok:
             reason = report.summary.get("reason") or report.status
             raise TwinPassFailed(f"the {slices}-slice pass on the twin ended {reason}")
@@ -174,6 +215,20 @@ def _twin_pass(path: Path, recipe: Recipe, request: CheckRequest) -> str:
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _sites_pass(report: RunReport | SitesReport, slices: int, out: Path, kept: bool) -> str:
+    if not isinstance(report, SitesReport):  # cannot be: the recipe lists sites
+        raise TwinPassFailed(f"the {slices}-slice pass on the twin did not run its sites")
+    if not report.ok:
+        raise TwinPassFailed(
+            f"the {slices}-slice pass on the twin ended {report.reason or report.status}"
+        )
+    ended_s = max((r.summary.get("simulated_seconds", 0) for _, r in report.sites), default=0)
+    return (
+        f"up to {slices} slices completed at each of {len(report.sites)} sites on the twin "
+        f"({ended_s:.0f} s of instrument time){f', kept in {out}' if kept else ''}"
+    )
 
 
 def _kept_folder(keep: Path, recipe_path: Path) -> Path:

@@ -46,6 +46,11 @@ def init_recipe(path: Path, force: bool = False) -> InitResult:
         raise RecipeInitError(
             f"{path} is a folder: give the recipe's file name, e.g. {path / 'recipe.yaml'}"
         )
+    if path.exists() and not path.is_file():  # --force replaces a file, never /dev/null
+        raise RecipeInitError(
+            f"{path} is not a regular file (a device, pipe or socket) and was left as it is: "
+            "give the recipe's file name"
+        )
     if path.exists() and not force:
         raise RecipeInitError(
             f"{path} exists and was left as it is: give another file name, or add --force to "

@@ -97,6 +97,14 @@ def site_seed(run_seed: int, name: str) -> int:
     return int.from_bytes(digest[:8], "big") & MAX_SEED
 
 
+def overrides_refused(recipe_path: Path) -> str:
+    """Why a run of a recipe with sites refuses ``--set`` (``run --dry-run`` says it too)."""
+    return (
+        f"{recipe_path} lists sites, and --set does not reach a multi-site run yet (each "
+        "site's folder keeps its own recipe): edit the recipe instead"
+    )
+
+
 def start(request: RunRequest) -> RunReport | SitesReport:
     """``fibsims run``: a recipe with sites runs them all; any other runs as it always did."""
     with run_control() as control:
@@ -105,10 +113,7 @@ def start(request: RunRequest) -> RunReport | SitesReport:
         if recipe.sites is None:
             return start_run(request)
         if request.overrides:
-            raise RunFolderError(
-                f"{request.recipe_path} lists sites, and --set does not reach a multi-site run "
-                "yet (each site's folder keeps its own recipe): edit the recipe instead"
-            )
+            raise RunFolderError(overrides_refused(request.recipe_path))
         return _start_sites(control, request, text, recipe)
 
 
