@@ -113,7 +113,8 @@ def _apply(data: dict[str, Any], override: Override) -> str | None:
         where = ".".join(str(p) for p in loc) or "the recipe"
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                return f"{where} is a list of {len(node)} items: give an index 0..{len(node) - 1}"
+                items = "1 item" if len(node) == 1 else f"{len(node)} items"
+                return f"{where} is a list of {items}: give an index 0..{len(node) - 1}"
             key: str | int = int(part)
         elif isinstance(node, dict):
             key = part
