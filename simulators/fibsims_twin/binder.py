@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage
 
 from fibsims_twin.parameters import NM_PER_UM, PhantomParameters
 from fibsims_twin.rng import keyed_generator
@@ -61,6 +60,8 @@ def carbon_share_of_cbd_mass(p: PhantomParameters) -> float:
 @lru_cache(maxsize=8)
 def _tile(seed: int, p: PhantomParameters) -> np.ndarray:
     """The texture tile (n, n, n) of bool, True where the CBD is solid (pores: epoxy)."""
+    from scipy import ndimage  # here, not at import: the cost model imports this module
+
     n = p.cbd_texture_tile_voxels
     rng = keyed_generator(seed, TEXTURE_STREAM)
     noise = rng.standard_normal((n, n, n)).astype(np.float32)

@@ -18,6 +18,7 @@ from fibsims_twin import faults
 from fibsims_twin.capabilities import twin_capabilities
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.column import TwinColumn
+from fibsims_twin.cost_view import initial_state
 from fibsims_twin.costs import TwinCosts
 from fibsims_twin.detector import TwinSEDetector
 from fibsims_twin.device import DeviceContext
@@ -62,12 +63,7 @@ def create_instrument(
     clock = VirtualClock(start_s=options.start_time_s)
     streams = RandomStreams(options.seed)
     slow = SlowProcesses(options.seed, p.drift)
-    state = TwinState(
-        current_na=p.column.initial_current_na,
-        voltage_kv=p.column.voltage_kv,
-        se_contrast=p.detector.contrast_at_unit_gain,
-        se_brightness=p.detector.brightness_at_zero_offset,
-    )
+    state = initial_state(p)  # the cost view starts from the same state
     if options.sample_state is not None:
         restore_sample_state(options.sample_state, state, streams, phantom, clock.now_s(), p)
     column = TwinColumn(

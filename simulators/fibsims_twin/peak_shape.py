@@ -25,7 +25,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy import special
 
 from fibsims_twin.parameters import GAUSSIAN_FWHM_PER_SIGMA, TofParameters
 
@@ -49,6 +48,8 @@ def fwhm_samples(mass_u: np.ndarray | float, p: TofParameters) -> np.ndarray:
 def analytic_cdf(z: np.ndarray, sigma_per_tail: float, tail_fraction: float) -> np.ndarray:
     """The shape's CDF at ``z`` core sigmas from its centre (formula in the module docstring,
     with x / t = z s / t)."""
+    from scipy import special  # here, not at import: the cost model imports this module
+
     k = sigma_per_tail
     log_tail = -z * k + 0.5 * k * k + special.log_ndtr(z - k)
     return special.ndtr(z) - tail_fraction * np.exp(log_tail)

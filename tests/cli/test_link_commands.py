@@ -246,3 +246,12 @@ def test_serve_blanks_every_open_session_when_it_is_stopped(served, number):
         instrument.link.close()
     assert f"the server is stopping: blanked the beam of session {instrument.link.session}" in log
     assert '"beams_blanked": 1' in stdout and "Traceback" not in log
+
+
+def test_the_key_options_read_the_environment_variables_the_client_reads() -> None:
+    """The CLI spells them out so that it starts without ZeroMQ (issue 13)."""
+    from fibsims.cli import link_commands
+    from fibsims.instrument.transport import client
+
+    assert link_commands.SERVER_KEY_ENV == client.SERVER_KEY_ENV
+    assert link_commands.CLIENT_KEY_ENV == client.CLIENT_KEY_ENV

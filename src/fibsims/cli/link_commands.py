@@ -15,30 +15,29 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from fibsims.data.live import KEY_FLAGS, EventSubscriber
 from fibsims.data.run_progress import (
     RunProgress,
     duration_text,
     instrument_time_text,
     step_text,
 )
-from fibsims.instrument.registry import InstrumentOptions, open_instrument
-from fibsims.instrument.transport import (
-    PROTOCOL_NAME,
-    ClientKeys,
-    FaultPlan,
-    InstrumentServer,
-    LinkConfigError,
-    ServerKeys,
-    generate_keys,
-)
-from fibsims.instrument.transport.client import CLIENT_KEY_ENV, SERVER_KEY_ENV
+
+if TYPE_CHECKING:
+    from fibsims.data.live import EventSubscriber
+    from fibsims.instrument.registry import InstrumentOptions
+    from fibsims.instrument.transport import ClientKeys, ServerKeys
+
+# The transport (ZeroMQ) and the live-event subscriber are imported inside the commands that
+# use them: every command module is imported when the CLI starts, and these cost a quarter of
+# a second that `fibsims estimate` or `validate` must not pay. The options below therefore
+# spell out the transport's environment variables; a test holds them equal to the client's.
+SERVER_KEY_ENV = "FIBSIMS_SERVER_PUBLIC_KEY"
+CLIENT_KEY_ENV = "FIBSIMS_CLIENT_KEY"
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -100,11 +99,16 @@ def client_keys(server_public_key: Path | None, client_key: Path | None) -> Clie
         return None
     if server_public_key is None or client_key is None:
         raise fail("pass both --server-public-key and --client-key (or neither)")
+    from fibsims.instrument.transport import ClientKeys
+
     return ClientKeys(server_public_key, client_key)
 
 
 def publish_keys(server_key: Path | None, authorized: Path | None) -> ServerKeys | None:
     """Both publisher key options or neither; anything else is bad input (exit 2)."""
+    from fibsims.data.live import KEY_FLAGS
+    from fibsims.instrument.transport import ServerKeys
+
     if server_key is None and authorized is None:
         return None
     if server_key is None or authorized is None:
@@ -169,6 +173,14 @@ def serve(
 ) -> None:
     """Serve the digital twin over the fibsims link protocol until Ctrl-C or SIGTERM; the beam
     of every open session is blanked before it exits."""
+    from fibsims.instrument.transport import (
+        PROTOCOL_NAME,
+        FaultPlan,
+        InstrumentServer,
+        LinkConfigError,
+        ServerKeys,
+    )
+
     if (server_key is None) != (authorized_clients is None):
         raise fail("pass both --server-key and --authorized-clients (or neither)")
     keys = ServerKeys(server_key, authorized_clients) if server_key and authorized_clients else None
@@ -204,6 +216,8 @@ def serve(
 
 
 def _open_twin(options: InstrumentOptions) -> Any:
+    from fibsims.instrument.registry import open_instrument
+
     return open_instrument("sim", options)
 
 
@@ -243,6 +257,8 @@ def keys_generate(
     force: Annotated[bool, typer.Option("--force", help="Replace existing keys.")] = False,
 ) -> None:
     """Write a CurveZMQ server keypair, a client keypair and an authorised-clients folder."""
+    from fibsims.instrument.transport import LinkConfigError, generate_keys
+
     try:
         files = generate_keys(folder, force=force)
     except LinkConfigError as error:
@@ -275,6 +291,9 @@ def watch(
     client_key: ClientKey = None,
 ) -> None:
     """Follow a run's live events: slices, instrument time, last step, state."""
+    from fibsims.data.live import EventSubscriber
+    from fibsims.instrument.transport import LinkConfigError
+
     keys = client_keys(server_public_key, client_key)
     try:
         subscriber = EventSubscriber(address, keys=keys)
@@ -305,6 +324,8 @@ def watch(
 def _follow(
     subscriber: EventSubscriber, as_json: bool, timeout_s: float | None
 ) -> RunProgress | None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

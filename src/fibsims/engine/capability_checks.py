@@ -27,17 +27,19 @@ PA_PER_NA = 1000.0
 def capability_problems(recipe: Recipe, instrument: Instrument) -> list[str]:
     """Everything in ``recipe`` the instrument cannot do, each with the field and the fix."""
     caps = instrument.capabilities
-    ladder = tuple(
-        sorted(caps.current_ladder_na if caps else instrument.column.current_ladder_na())
-    )
-    tolerance = caps.current_tolerance if caps else DEFAULT_CURRENT_TOLERANCE
-    problems = [
-        p
-        for where, step in _current_fields(recipe)
-        if (p := _current_problem(where, step, ladder, tolerance)) is not None
-    ]
     if caps is None:
-        return problems
+        ladder = tuple(sorted(instrument.column.current_ladder_na()))
+        return _ladder_problems(recipe, ladder, DEFAULT_CURRENT_TOLERANCE)
+    return declared_problems(recipe, caps)
+
+
+def declared_problems(recipe: Recipe, caps: Capabilities) -> list[str]:
+    """Everything in ``recipe`` a backend declaring ``caps`` cannot do (what
+    :func:`capability_problems` finds, from the declaration alone: an estimate asks it of a
+    backend's :class:`~fibsims.instrument.registry.CostView` without opening the backend)."""
+    problems = _ladder_problems(
+        recipe, tuple(sorted(caps.current_ladder_na)), caps.current_tolerance
+    )
     low, high = caps.voltage_range_kv
     voltage = recipe.instrument.voltage_kv
     if not low <= voltage <= high:
@@ -55,6 +57,14 @@ def capability_problems(recipe: Recipe, instrument: Instrument) -> list[str]:
         if isinstance(step, SEImageStep | SimsRasterStep):
             problems += _scan_problems(recipe, where, step, caps)
     return problems
+
+
+def _ladder_problems(recipe: Recipe, ladder: tuple[float, ...], tolerance: float) -> list[str]:
+    return [
+        p
+        for where, step in _current_fields(recipe)
+        if (p := _current_problem(where, step, ladder, tolerance)) is not None
+    ]
 
 
 def _current_fields(recipe: Recipe) -> list[tuple[str, Any]]:

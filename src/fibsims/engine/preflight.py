@@ -98,7 +98,12 @@ def _frame_problems(plan: Plan, estimate: Estimate) -> list[str]:
 def planned_stage(plan: Plan, instrument: Instrument) -> StagePosition:
     """Where the run will hold the stage: where it is, at the recipe's tilt. Read, not moved:
     the step times depend on the tilt, and preflight answers before anything moves."""
-    return replace(instrument.stage.position(), tilt_deg=plan.recipe.instrument.stage_tilt_deg)
+    return stage_at_recipe_tilt(plan, instrument.stage.position())
+
+
+def stage_at_recipe_tilt(plan: Plan, position: StagePosition) -> StagePosition:
+    """``position`` at the recipe's tilt (:func:`planned_stage` of a stage standing there)."""
+    return replace(position, tilt_deg=plan.recipe.instrument.stage_tilt_deg)
 
 
 def warnings(plan: Plan, instrument: Instrument) -> list[str]:

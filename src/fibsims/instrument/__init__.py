@@ -18,7 +18,13 @@ from fibsims.instrument.interfaces import (
     TofSpectrometer,
     Vacuum,
 )
-from fibsims.instrument.registry import InstrumentOptions, available_backends, open_instrument
+from fibsims.instrument.registry import (
+    CostView,
+    InstrumentOptions,
+    available_backends,
+    open_cost_view,
+    open_instrument,
+)
 from fibsims.instrument.types import (
     AcquisitionGeometry,
     FocusResult,
@@ -40,6 +46,7 @@ __all__ = [
     "Capabilities",
     "Clock",
     "CostModel",
+    "CostView",
     "FocusResult",
     "GroundTruth",
     "HardwareFault",
@@ -66,5 +73,6 @@ __all__ = [
     "TransientInstrumentError",
     "Vacuum",
     "available_backends",
+    "open_cost_view",
     "open_instrument",
 ]

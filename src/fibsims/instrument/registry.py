@@ -5,6 +5,12 @@ bridge would, so swapping the twin for hardware changes a name, not the code.
 
 A backend's entry point is a callable ``(options: InstrumentOptions) -> Instrument``.
 
+A backend may also register, under the same name in the ``fibsims.cost_models`` group, a callable
+``(options: InstrumentOptions) -> CostView | None``: its cost model, capabilities and the stage
+position it would open at, without opening its devices. ``fibsims estimate`` uses it when present
+(opening the twin builds its phantom and imports its physics, many times the estimate's own
+work); it returns None when the options need the instrument itself (e.g. a restored sample).
+
 A name that is an address (it contains ``://``, e.g. ``tcp://host:5555``) is not looked up: it
 opens a session on the instrument server there (:mod:`fibsims.instrument.transport`), which
 serves whichever backend it wraps over the documented protocol (docs/protocol.md).
@@ -17,13 +23,16 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
+from fibsims.instrument.capabilities import Capabilities
 from fibsims.instrument.errors import InstrumentError
-from fibsims.instrument.interfaces import Instrument
+from fibsims.instrument.interfaces import CostModel, Instrument
+from fibsims.instrument.types import StagePosition
 
 if TYPE_CHECKING:
     from fibsims.instrument.transport.security import ClientKeys
 
 ENTRY_POINT_GROUP = "fibsims.instruments"
+COST_MODEL_GROUP = "fibsims.cost_models"
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,23 @@ class InstrumentOptions:
     (``GroundTruth.sample_state``); None for a new run. Hardware ignores it."""
 
 
+@dataclass(frozen=True)
+class CostView:
+    """What an estimate reads of a backend, offered without opening it.
+
+    The same objects the opened instrument would carry: ``costs`` is its ``Instrument.costs``,
+    ``capabilities`` its ``Instrument.capabilities`` and ``stage`` what its
+    ``stage.position()`` would read right after opening, so an estimate from the view equals one
+    from the instrument.
+    """
+
+    costs: CostModel
+    capabilities: Capabilities
+    stage: StagePosition
+
+
 InstrumentFactory = Callable[[InstrumentOptions], Instrument]
+CostViewFactory = Callable[[InstrumentOptions], CostView | None]
 
 
 def available_backends() -> list[str]:
@@ -74,4 +99,17 @@ def open_instrument(
             "install its package or pick one of those"
         )
     factory: InstrumentFactory = found[0].load()
+    return factory(options)
+
+
+def open_cost_view(name: str, options: InstrumentOptions) -> CostView | None:
+    """The cost view the backend ``name`` offers for ``options``; None for an address (a server
+    answers only over a session), a backend that offers none, or options it needs opening for:
+    then open the instrument."""
+    if "://" in name:
+        return None
+    found = [ep for ep in entry_points(group=COST_MODEL_GROUP) if ep.name == name]
+    if not found:
+        return None
+    factory: CostViewFactory = found[0].load()
     return factory(options)

@@ -3,9 +3,15 @@
 Why through the backend: the estimate is the engine's dry run of the recipe's own messages
 against the backend's declared timing models (:mod:`fibsims.engine.estimate`), the same ones the
 run's preflight checks ``limits.max_hours`` with; the twin answers them from its physics without
-synthesising an image. The instrument is opened (the twin in-process by default) only to read
-its cost model and where its stage stands; nothing moves (the times are asked at the recipe's
-stage tilt) and the beam is never unblanked.
+synthesising an image. ``fibsims estimate`` asks the backend's cost view
+(:func:`~fibsims.instrument.registry.open_cost_view`: the twin's cost model and capabilities
+without its phantom and image physics) and opens the instrument only when the backend offers
+none (an address, a vendor backend); preflight opens it, for the checks that read its devices.
+Either way nothing moves (the times are asked at the recipe's stage tilt) and the beam is never
+unblanked.
+
+The run service, the folder checks and the disk check are imported by the functions that use
+them: ``fibsims estimate`` must not pay for h5py and ZeroMQ (issue 13: its start-up time).
 """
 
 from __future__ import annotations
@@ -18,17 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from fibsims.engine import preflight
-from fibsims.engine.capability_checks import capability_problems
+from fibsims.engine.capability_checks import capability_problems, declared_problems
 from fibsims.engine.estimate import combined, estimate_plan
 from fibsims.engine.plan import compile_plan
-from fibsims.instrument import Instrument, InstrumentError
-from fibsims.instrument.registry import InstrumentOptions, open_instrument
+from fibsims.instrument import CostModel, Instrument, InstrumentError, StagePosition
+from fibsims.instrument.registry import InstrumentOptions, open_cost_view, open_instrument
 from fibsims.recipe import Recipe, RecipeError, load_recipe, parse_overrides
-from fibsims.service.disk_check import disk_problem
-from fibsims.service.folder import RunFolderError
-from fibsims.service.outdir import check_out_folder
-from fibsims.service.runs import default_seed
-from fibsims.service.sites import overrides_refused
+from fibsims.service.seeds import default_seed
 
 
 class EstimateError(Exception):
@@ -68,19 +70,33 @@ def estimate_recipe(request: EstimateRequest) -> dict[str, Any]:
     ``summary.json``), with ``problems``: what the instrument cannot do as the recipe says (an
     estimate of it is a guess); raise :class:`EstimateError` naming the problem."""
     recipe = _load(request)
-    with _opened(request, recipe) as instrument:
-        estimate = _estimate(instrument, request, recipe)
-        estimate["problems"] = [
-            f"{where}{problem}"
-            for where, part in _parts(recipe)
-            for problem in capability_problems(part, instrument)
+    try:
+        view = open_cost_view(request.instrument, _options(request, recipe))
+    except InstrumentError as error:
+        raise EstimateError(f"cannot open the instrument {request.instrument!r}: {error}") from None
+    if view is not None:
+        estimate = _estimate(view.costs, view.stage, request, recipe)
+        problems = [
+            (where, declared_problems(part, view.capabilities)) for where, part in _parts(recipe)
         ]
+    else:
+        with _opened(request, recipe) as instrument:
+            estimate = _estimate(instrument.costs, instrument.stage.position(), request, recipe)
+            problems = [
+                (where, capability_problems(part, instrument)) for where, part in _parts(recipe)
+            ]
+    estimate["problems"] = [f"{where}{problem}" for where, found in problems for problem in found]
     return estimate
 
 
 def preflight_recipe(request: EstimateRequest, recipe: Recipe | None = None) -> RecipePreflight:
     """The run's preflight without the run: the instrument's offer, the time limit, the
     frames, the disk, and the warnings; nothing moves and the beam stays blanked."""
+    from fibsims.service.disk_check import disk_problem
+    from fibsims.service.folder import RunFolderError
+    from fibsims.service.outdir import check_out_folder
+    from fibsims.service.sites import overrides_refused
+
     recipe = recipe if recipe is not None else _load(request)
     problems: list[str] = []
     found: list[str] = []
@@ -92,7 +108,7 @@ def preflight_recipe(request: EstimateRequest, recipe: Recipe | None = None) -> 
         except RunFolderError as error:
             problems.append(str(error))
     with _opened(request, recipe) as instrument:
-        estimate = _estimate(instrument, request, recipe)
+        estimate = _estimate(instrument.costs, instrument.stage.position(), request, recipe)
         before_s = 0.0  # a later site starts where the earlier ones ended (the whole-run limit)
         for where, part in _parts(recipe):
             plan = compile_plan(part)
@@ -134,12 +150,16 @@ def _load(request: EstimateRequest) -> Recipe:
         raise EstimateError(str(error)) from None
 
 
+def _options(request: EstimateRequest, recipe: Recipe) -> InstrumentOptions:
+    """What the backend is told, as the run would tell it (seed and sample)."""
+    seed = default_seed(recipe) if request.seed is None else request.seed
+    return InstrumentOptions(seed=seed, sample=recipe.sample.model_dump(mode="json"))
+
+
 @contextlib.contextmanager
 def _opened(request: EstimateRequest, recipe: Recipe) -> Iterator[Instrument]:
-    seed = default_seed(recipe) if request.seed is None else request.seed
-    options = InstrumentOptions(seed=seed, sample=recipe.sample.model_dump(mode="json"))
     try:
-        instrument = open_instrument(request.instrument, options)
+        instrument = open_instrument(request.instrument, _options(request, recipe))
     except InstrumentError as error:
         raise EstimateError(f"cannot open the instrument {request.instrument!r}: {error}") from None
     try:
@@ -148,14 +168,17 @@ def _opened(request: EstimateRequest, recipe: Recipe) -> Iterator[Instrument]:
         instrument.close()
 
 
-def _estimate(instrument: Instrument, request: EstimateRequest, recipe: Recipe) -> dict[str, Any]:
-    """The recipe's estimate; a multi-site recipe's sums its sites' (moving the stage between
-    them is not counted: seconds against hours)."""
+def _estimate(
+    costs: CostModel | None, stage: StagePosition, request: EstimateRequest, recipe: Recipe
+) -> dict[str, Any]:
+    """The recipe's estimate by ``costs`` with the stage standing at ``stage`` (held at each
+    part's tilt); a multi-site recipe's sums its sites' (moving the stage between them is not
+    counted: seconds against hours)."""
     per_site = []
     for _, part in _parts(recipe):
         plan = compile_plan(part)
-        stage = preflight.planned_stage(plan, instrument)
-        per_site.append(estimate_plan(plan, instrument.costs, 0, request.truth, stage))
+        at = preflight.stage_at_recipe_tilt(plan, stage)
+        per_site.append(estimate_plan(plan, costs, 0, request.truth, at))
     estimate = combined(per_site)
     ends = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(
         seconds=round(estimate.total_s)

@@ -62,6 +62,7 @@ from fibsims.service.lock import (
 )
 from fibsims.service.outdir import check_out_folder
 from fibsims.service.placement import Placement, place_stage
+from fibsims.service.seeds import default_seed
 from fibsims.service.session import RunReport, Session, check, execute
 from fibsims.service.signals import RunControl, run_control
 
@@ -101,11 +102,6 @@ class ResumeRequest:
     max_hours: float | None = None  # a new limits.max_hours for this run (kept for later ones)
     tell: Callable[[str], None] = _tell
     event_lines: TextIO | None = None
-
-
-def default_seed(recipe: Recipe) -> int:
-    """The run seed when ``--seed`` is not given: the twin sample's seed, else 0."""
-    return recipe.sample.twin.seed if recipe.sample.twin is not None else 0
 
 
 @contextlib.contextmanager

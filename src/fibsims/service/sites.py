@@ -51,13 +51,13 @@ from fibsims.service.runs import (
     ResumeRequest,
     RunReport,
     RunRequest,
-    default_seed,
     make_run_folder,
     resume_in_folder,
     resume_run,
     start_in_folder,
     start_run,
 )
+from fibsims.service.seeds import default_seed
 from fibsims.service.session import Session
 from fibsims.service.signals import RunControl, run_control
 from fibsims.service.sites_folder import (
