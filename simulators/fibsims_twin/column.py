@@ -44,6 +44,7 @@ from fibsims.instrument import (
     PatternKind,
     StagePosition,
 )
+from fibsims.instrument.capabilities import neighbouring_rungs, rung_within
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.features import MilledFeature
@@ -76,19 +77,15 @@ def select_rung(ladder_na: Sequence[float], request_na: float, tolerance: float)
     """
     if not math.isfinite(request_na) or request_na <= 0:
         raise InstrumentError(f"beam current {request_na!r} nA must be a positive number")
-    rungs = np.asarray(ladder_na, dtype=float)
-    distance = np.abs(rungs - request_na)
-    best = int(np.argmin(distance))
-    if distance[best] > tolerance * request_na:
-        below = rungs[rungs < request_na]
-        above = rungs[rungs > request_na]
-        nearest = [f"{r:g} nA" for r in (*below[-1:], *above[:1])]
+    rung = rung_within(ladder_na, request_na, tolerance)
+    if rung is None:
+        nearest = [f"{r:g} nA" for r in neighbouring_rungs(ladder_na, request_na)]
         raise InstrumentError(
             f"beam current {request_na:g} nA is not on the column's ladder (more than "
             f"{tolerance:.0%} from every rung); the nearest rungs are {' and '.join(nearest)}: "
             "choose one of them"
         )
-    return float(rungs[best])
+    return rung
 
 
 def mill_duration_s(pattern: MillPattern, current_na: float, yv_um3_per_nc: float) -> float:

@@ -14,7 +14,12 @@ from typing import Any
 
 from fibsims.engine.plan import located_steps
 from fibsims.engine.steps.imaging import scan_request
-from fibsims.instrument.capabilities import Capabilities, ScanCapabilities
+from fibsims.instrument.capabilities import (
+    Capabilities,
+    ScanCapabilities,
+    neighbouring_rungs,
+    rung_within,
+)
 from fibsims.instrument.interfaces import Instrument
 from fibsims.recipe import Recipe, SEImageStep, SimsRasterStep
 
@@ -79,13 +84,11 @@ def _current_problem(
     where: str, owner: Any, ladder: tuple[float, ...], tolerance: float
 ) -> str | None:
     current_na = float(owner.current_na)
-    if any(abs(rung - current_na) <= tolerance * current_na for rung in ladder):
+    if rung_within(ladder, current_na, tolerance) is not None:
         return None
     in_pa = "current_pa" in type(owner).model_fields
     scale, unit = (PA_PER_NA, "pA") if in_pa else (1.0, "nA")
-    below = [r for r in ladder if r < current_na][-1:]
-    above = [r for r in ladder if r > current_na][:1]
-    nearest = ", ".join(f"{r * scale:g} {unit}" for r in below + above)
+    nearest = ", ".join(f"{r * scale:g} {unit}" for r in neighbouring_rungs(ladder, current_na))
     message = (
         f"{where}.current_{unit.lower()}: {current_na * scale:g} {unit} is not on the "
         f"column's current ladder; nearest: {nearest}"
@@ -103,9 +106,9 @@ def _magnitude_slip(current_na: float, ladder: tuple[float, ...], tolerance: flo
     """The rung ``current_na`` hits when a factor of 1000 is put right (nA written as pA or
     the other way round), or None."""
     for candidate in (current_na * PA_PER_NA, current_na / PA_PER_NA):
-        for rung in ladder:
-            if abs(rung - candidate) <= tolerance * candidate:
-                return rung
+        rung = rung_within(ladder, candidate, tolerance)
+        if rung is not None:
+            return rung
     return None
 
 

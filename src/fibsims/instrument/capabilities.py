@@ -12,8 +12,25 @@ ladder only.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+
+def rung_within(ladder: Sequence[float], current_na: float, tolerance: float) -> float | None:
+    """The rung of ``ladder`` a request of ``current_na`` selects: the nearest, if it lies
+    within ``tolerance`` x the request; None when every rung is farther (the request is
+    refused, not snapped). The one rule the column, the twin and preflight apply."""
+    if not ladder:
+        return None
+    rung = min(ladder, key=lambda r: abs(r - current_na))
+    return float(rung) if abs(rung - current_na) <= tolerance * current_na else None
+
+
+def neighbouring_rungs(ladder: Sequence[float], current_na: float) -> list[float]:
+    """The rungs either side of ``current_na`` (one when it is beyond the ladder's ends)."""
+    ordered = sorted(ladder)
+    return [r for r in ordered if r < current_na][-1:] + [r for r in ordered if r > current_na][:1]
 
 
 @dataclass(frozen=True)
@@ -125,17 +142,11 @@ class Capabilities:
 
     def nearest_currents_na(self, current_na: float) -> list[float]:
         """The rungs either side of ``current_na`` (one when it is beyond the ladder)."""
-        ladder = sorted(self.current_ladder_na)
-        below = [r for r in ladder if r < current_na][-1:]
-        above = [r for r in ladder if r > current_na][:1]
-        return below + above
+        return neighbouring_rungs(self.current_ladder_na, current_na)
 
     def rung_for(self, current_na: float) -> float | None:
         """The rung a request selects, or None when it is farther than the tolerance."""
-        if not self.current_ladder_na:
-            return None
-        rung = min(self.current_ladder_na, key=lambda r: abs(r - current_na))
-        return rung if abs(rung - current_na) <= self.current_tolerance * current_na else None
+        return rung_within(self.current_ladder_na, current_na, self.current_tolerance)
 
 
 def _pair(value: Any, kind: type) -> tuple[Any, Any]:
