@@ -64,9 +64,10 @@ def check(
         done = f"{start_s / 3600:.3g} h done, then " if start_s else ""
         floor = "at least " if estimate.lower_bound else ""
         fix = (
-            f"resume with --max-hours {_round_up(needed_h)}"
+            f"resume with --max-hours {round_up_hours(needed_h)}"
             if first_slice
-            else f"raise limits.max_hours to at least {_round_up(needed_h)} or plan fewer slices"
+            else f"raise limits.max_hours to at least {round_up_hours(needed_h)} or plan "
+            "fewer slices"
         )
         problems.append(
             f"limits.max_hours: the run needs an estimated {floor}{needed_h:.3g} h of "
@@ -76,7 +77,8 @@ def check(
     return problems
 
 
-def _round_up(hours: float) -> str:
+def round_up_hours(hours: float) -> str:
+    """A limit to suggest above ``hours``: the next whole hour, or ten above 100 h."""
     return f"{int(hours) + 1}" if hours < 100 else f"{int(hours / 10 + 1) * 10}"
 
 

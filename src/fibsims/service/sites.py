@@ -25,7 +25,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,14 +34,10 @@ import yaml
 
 import fibsims
 from fibsims.data.atomic import write_json_atomic
-from fibsims.engine.estimate import estimate_plan
-from fibsims.engine.plan import compile_plan
-from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.types import StagePosition
 from fibsims.recipe import Recipe, RecipeError, Site, parse_overrides, parse_recipe
 from fibsims.recipe.bounds import MAX_SEED
 from fibsims.recipe.source_file import read_recipe_text
-from fibsims.service.faults import FaultSpecError, resolve_faults
 from fibsims.service.folder import RunFolderError
 from fibsims.service.integrity import changed_fields, recipe_record, recipe_sha256
 from fibsims.service.lock import LOCK_NAME, OWNER_NAME, RunLock, RunLocked
@@ -58,8 +54,8 @@ from fibsims.service.runs import (
     start_run,
 )
 from fibsims.service.seeds import default_seed
-from fibsims.service.session import Session
 from fibsims.service.signals import RunControl, run_control
+from fibsims.service.sites_faults import site_faults
 from fibsims.service.sites_folder import (
     SitesLayout,
     SitesManifest,
@@ -69,10 +65,9 @@ from fibsims.service.sites_folder import (
     read_site_states,
     read_sites_manifest,
 )
+from fibsims.service.sites_limit import whole_run_check
 
 __all__ = ["SitesReport", "resume", "site_seed", "start"]
-
-SITE_FAULT_KEY = "site"
 
 
 @dataclass
@@ -145,7 +140,7 @@ def _start_sites(
 ) -> SitesReport:
     sites = recipe.sites or []
     seed = request.seed if request.seed is not None else default_seed(recipe)
-    faults = _site_faults(request.faults, recipe)  # refused before any folder is made
+    faults = site_faults(request.faults, recipe)  # refused before any folder is made
     root, made = make_run_folder(request, recipe)
     layout = SitesLayout(root)
     lock = RunLock(root, "run")
@@ -214,7 +209,7 @@ def _resume_sites(control: RunControl, request: ResumeRequest) -> SitesReport:
                 f"every site of the run in {layout.folder} is completed or aborted; there is "
                 "nothing to resume (start a new run with `fibsims run`)"
             )
-        faults = _site_faults(request.faults, recipe)
+        faults = site_faults(request.faults, recipe)
         options = _Options(
             instrument=manifest.instrument,
             truth=manifest.truth,
@@ -416,7 +411,7 @@ def _placement(recipe: Recipe, index: int, states: list[SiteState], options: _Op
             "run_folder": "../..",
         },
         max_hours=_raised_limit(options.max_hours, states),
-        check=_whole_run_limit(recipe, index),
+        check=whole_run_check(recipe, index),
     )
 
 
@@ -427,93 +422,3 @@ def _raised_limit(given: float | None, states: list[SiteState]) -> float | None:
         return given
     raised = [s.run.max_hours for s in states if s.run is not None and s.run.max_hours]
     return raised[-1] if raised else None
-
-
-def _whole_run_limit(recipe: Recipe, index: int) -> Callable[[Session, Instrument], list[str]]:
-    """``limits.max_hours`` holds for the whole run: the time spent, this site's rest and
-    every later site's estimate must fit (each site's own preflight checks only itself)."""
-
-    def check(session: Session, instrument: Instrument) -> list[str]:
-        sites = recipe.sites or []
-        caps = instrument.capabilities
-        beyond = [
-            problem
-            for i, site in enumerate(sites[index:], start=index)
-            for problem in (
-                caps.stage_problems(
-                    f"sites.{i}.stage", site.stage.x_um, site.stage.y_um, site.stage.z_um
-                )
-                if caps
-                else []
-            )
-        ]
-        if beyond:  # before the first site moves, not when the far one's turn comes
-            return beyond
-        later = sites[index + 1 :]
-        if not later:
-            return []  # the site's own preflight covers the rest of the run
-        costs = instrument.costs
-        spent_s = session.start_time_s + session.uncounted_s
-        own_s = estimate_plan(session.plan, costs, session.first_slice, session.truth).total_s
-        rest = [
-            (s.name, estimate_plan(compile_plan(recipe.at_site(s)), costs, 0, session.truth))
-            for s in later
-        ]
-        total_h = (spent_s + own_s + sum(e.total_s for _, e in rest)) / 3600
-        limit_h = recipe.limits.max_hours if session.max_hours is None else session.max_hours
-        if total_h <= limit_h:
-            return []
-        floor = "at least " if any(e.lower_bound for _, e in rest) else ""
-        parts = ", ".join(
-            [
-                *([f"{spent_s / 3600:.3g} h done"] if spent_s else []),
-                f"site {sites[index].name!r} {own_s / 3600:.3g} h",
-                *(f"site {name!r} {e.total_s / 3600:.3g} h" for name, e in rest),
-            ]
-        )
-        fix = (
-            f"resume with --max-hours {_round_up(total_h)}"
-            if spent_s
-            else f"raise limits.max_hours to at least {_round_up(total_h)}, or plan fewer "
-            "slices or sites"
-        )
-        return [
-            f"limits.max_hours: the {len(sites)} sites need an estimated {floor}{total_h:.3g} h "
-            f"of instrument time ({parts}), more than the limit of {limit_h:g} h, which holds "
-            f"for the whole run; {fix}"
-        ]
-
-    return check
-
-
-def _round_up(hours: float) -> str:
-    return f"{int(hours) + 1}" if hours < 100 else f"{int(hours / 10 + 1) * 10}"
-
-
-def _site_faults(specs: Sequence[str], recipe: Recipe) -> dict[str, tuple[dict[str, Any], ...]]:
-    """``--fault`` specs per site: ``site=NAME`` picks one site, without it a fault applies to
-    every site this command runs. Each is checked against its sites' recipes now."""
-    sites = recipe.sites or []
-    names = [s.name for s in sites]
-    chosen: dict[str, list[str]] = {name: [] for name in names}
-    for spec in specs:
-        kind, at, rest = spec.partition("@")
-        items = [item for item in rest.split(",") if item]
-        picked = [i for i in items if i.startswith(f"{SITE_FAULT_KEY}=")]
-        others = ",".join(i for i in items if not i.startswith(f"{SITE_FAULT_KEY}="))
-        bare = f"{kind}{at}{others}"
-        targets = names
-        if picked:
-            name = picked[-1].removeprefix(f"{SITE_FAULT_KEY}=")
-            if name not in chosen:
-                raise FaultSpecError(
-                    f"--fault {spec!r}: the recipe has no site {name!r}; its sites: "
-                    f"{', '.join(names)}"
-                )
-            targets = [name]
-        for target in targets:
-            chosen[target].append(bare)
-    by_name = {s.name: s for s in sites}
-    return {
-        name: resolve_faults(found, recipe.at_site(by_name[name])) for name, found in chosen.items()
-    }
