@@ -232,6 +232,20 @@ def start_run(request: RunRequest) -> RunReport:
         )
 
 
+def manifest_head(request: RunRequest, recipe: Recipe, seed: int) -> dict[str, Any]:
+    """What every run's ``run.json`` (and a multi-site run's ``sites.json``) opens with: what
+    was run, on what, with which seed, by which fibsims, when."""
+    return {
+        "recipe": recipe.recipe,
+        "recipe_source": str(request.recipe_path),
+        "seed": seed,
+        "instrument": request.instrument,
+        "truth": request.truth,
+        "fibsims_version": fibsims.__version__,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
 def start_in_folder(
     control: RunControl,
     request: RunRequest,
@@ -283,13 +297,7 @@ def start_in_folder(
             write_json_atomic(
                 layout.manifest,
                 {
-                    "recipe": recipe.recipe,
-                    "recipe_source": str(request.recipe_path),
-                    "seed": seed,
-                    "instrument": request.instrument,
-                    "truth": request.truth,
-                    "fibsims_version": fibsims.__version__,
-                    "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    **manifest_head(request, recipe, seed),
                     **recipe_record(text, recipe, overrides),
                     **({"site": dict(placement.record)} if placement else {}),
                 },

@@ -22,7 +22,6 @@ The whole run holds ``DIR``'s lock while it works; each site's folder has its ow
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -32,7 +31,6 @@ from typing import Any
 
 import yaml
 
-import fibsims
 from fibsims.data.atomic import write_json_atomic
 from fibsims.instrument.types import StagePosition
 from fibsims.recipe import Recipe, RecipeError, Site, parse_overrides, parse_recipe
@@ -48,6 +46,7 @@ from fibsims.service.runs import (
     RunReport,
     RunRequest,
     make_run_folder,
+    manifest_head,
     resume_in_folder,
     resume_run,
     start_in_folder,
@@ -154,13 +153,7 @@ def _start_sites(
         write_json_atomic(
             layout.manifest,
             {
-                "recipe": recipe.recipe,
-                "recipe_source": str(request.recipe_path),
-                "seed": seed,
-                "instrument": request.instrument,
-                "truth": request.truth,
-                "fibsims_version": fibsims.__version__,
-                "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                **manifest_head(request, recipe, seed),
                 "sites": [
                     {"name": s.name, "folder": f"sites/{s.name}", "seed": site_seed(seed, s.name)}
                     for s in sites
