@@ -2,8 +2,9 @@
 
 Why a module: the grid path of :mod:`fibsims_twin.grains` evaluates grains on nodes a few
 times coarser than the pixels; every per-pixel quantity is then read from the nearest node
-(one gather per field through a flat index), extended linearly where it is linear (the signed
-distance to a boundary), or interpolated bilinearly where it is smooth (the Li depletion).
+(a gather of its node columns, then of its node rows), extended linearly where it is linear
+(the signed distance to a boundary), or interpolated bilinearly where it is smooth (the Li
+depletion).
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ def boundary_gradient(sample: GrainSample) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class NodeLookup:
-    """Where the pixels of a target grid fall on a node grid: the nearest node (as one flat
-    index per pixel, so each field costs a single gather) and bilinear weights."""
+    """Where the pixels of a target grid fall on a node grid: the nearest node (its row per
+    pixel row and its column per pixel column, ``intp``) and bilinear weights."""
 
-    flat: np.ndarray
+    near_row: np.ndarray
+    near_col: np.ndarray
     dx_um: np.ndarray
     dy_um: np.ndarray
     row: np.ndarray
@@ -46,15 +48,23 @@ class NodeLookup:
         col, col_w = _bracket(grid.x_um, x_um)
         near_row = row + (row_w >= 0.5)
         near_col = col + (col_w >= 0.5)
-        # intp: a take with any other index dtype converts the index first (2.5x slower)
-        flat = near_row.astype(np.intp)[:, None] * grid.x_um.size + near_col.astype(np.intp)
         dx = (x_um - grid.x_um[near_col]).astype(np.float32)
         dy = (y_um - grid.y_um[near_row]).astype(np.float32)
-        return cls(flat, dx, dy, row, col, row_w, col_w)
+        # intp: a take with any other index dtype converts the index first (2.5x slower)
+        return cls(
+            near_row.astype(np.intp), near_col.astype(np.intp), dx, dy, row, col, row_w, col_w
+        )
 
     def nearest(self, values: np.ndarray) -> np.ndarray:
-        """Values (Hn, Wn) at the node nearest each pixel: (H, W)."""
-        return values.reshape(-1).take(self.flat)
+        """Values (Hn, Wn) at the node nearest each pixel: (H, W), C-contiguous.
+
+        Why two gathers and not one through a flat index per pixel: the nearest node of pixel
+        (i, j) is (near_row[i], near_col[j]), so gathering the columns on the few node rows
+        first (Hn x W elements) leaves a gather of whole rows, each a contiguous copy. Both are
+        pure copies, so the result is the flat gather's element for element (bit for bit);
+        it takes about 40 % of the flat gather's time on the default SE image.
+        """
+        return values.take(self.near_col, axis=1).take(self.near_row, axis=0)
 
     def linear(self, value: np.ndarray, slopes: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """value + slope . (pixel - node), from the nearest node: (H, W) float32."""
