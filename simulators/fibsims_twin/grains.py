@@ -203,26 +203,23 @@ def grains_on_grid(
     j_cells = _cells(lattice.y_line, y_range_um, lattice.spacing_um)
     ni, nj = i_cells.size, j_cells.size
     # candidate seeds: columns one beyond the node columns, three layers around the plane
-    jj, ii = np.meshgrid(
-        np.arange(j_cells[0] - 1, j_cells[-1] + 2),
-        np.arange(i_cells[0] - 1, i_cells[-1] + 2),
-        indexing="ij",
-    )
+    i_axis = np.arange(i_cells[0] - 1, i_cells[-1] + 2)
+    j_axis = np.arange(j_cells[0] - 1, j_cells[-1] + 2)
+    jj, ii = np.meshgrid(j_axis, i_axis, indexing="ij")
     layer = lattice.layer_of(ii, jj, np.full(ii.shape, z_um))
     kk = layer[None] + np.arange(-1, 2)[:, None, None]  # (3, NJ + 2, NI + 2)
-    ii3, jj3 = np.broadcast_to(ii, kk.shape), np.broadcast_to(jj, kk.shape)
-    seeds = lattice.seeds(ii3, jj3, kk)
-    keys = lattice.key(ii3, jj3, kk)
+    # i and j as broadcastable axes: a column's x and y lines are hashed once per column, not
+    # once per candidate (every hash and line is elementwise, so the seeds are the same bits)
+    seeds = lattice.seeds(i_axis[None, None, :], j_axis[None, :, None], kk)
+    keys = lattice.key(np.broadcast_to(ii, kk.shape), np.broadcast_to(jj, kk.shape), kk)
     fractions = (np.arange(m) + 0.5) / m
     node_x = _nodes(lattice.x_line, i_cells, fractions)  # (m, NI)
     node_y = _nodes(lattice.y_line, j_cells, fractions)  # (m, NJ)
     shape = (m, m, nj, ni)  # (row in cell, column in cell, cell row, cell column): long rows
     best = _TwoNearest(shape)
     d = np.empty(shape, dtype=np.float32)
-    windows = []
     for c, (dk, dj, di) in enumerate(OFFSETS):
         window = (dk + 1, slice(1 + dj, 1 + dj + nj), slice(1 + di, 1 + di + ni))
-        windows.append(window)
         sx, sy, sz = (seeds[axis][window] for axis in range(3))
         # differences in float64 on the small factors, so a node's distances do not depend on
         # the window it is evaluated in; the full-size sum in float32
@@ -230,20 +227,23 @@ def grains_on_grid(
         dyz2 = (sy[None, None] - node_y[:, None, :, None]) ** 2 + (sz - z_um)[None, None] ** 2
         np.add(dx2, dyz2.astype(np.float32), out=d)
         best.update(d, c)
-    # seeds and keys of the chosen candidates: gathered from per-candidate cell tables
-    tables = np.stack([seeds[(slice(None), *w)] for w in windows], axis=1)  # (3, 27, NJ, NI)
-    key_table = np.stack([keys[w] for w in windows])
-    cell_index = np.arange(nj)[:, None, None, None] * ni + np.arange(ni)[None, None, :, None]
+    # seeds and keys of the chosen candidates, gathered straight from the candidate arrays:
+    # candidate (dk, dj, di) of cell (cj, ci) is element (dk + 1, cj + 1 + dj, ci + 1 + di), so
+    # its flat index is the candidate's offset plus the cell's base (no per-candidate copies)
+    rows, cols = nj + 2, ni + 2
+    offset = np.array([(dk + 1) * rows * cols + dj * cols + di for dk, dj, di in OFFSETS], np.intp)
+    cell = (np.arange(1, nj + 1) * cols)[:, None] + np.arange(1, ni + 1)[None, :]  # (NJ, NI)
+    base = np.repeat(np.repeat(cell, m, axis=0), m, axis=1)  # per node (NJ m, NI m)
+    flat_seeds, flat_keys = seeds.reshape(3, -1), keys.reshape(-1)
 
     def as_nodes(values: np.ndarray) -> np.ndarray:
         """(m, m, NJ, NI) -> node grid (NJ m, NI m)."""
         return values.transpose(2, 0, 3, 1).reshape(nj * m, ni * m)
 
     def seeds_of(chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        flat = as_nodes(chosen).astype(np.intp).reshape(nj, m, ni, m) * (nj * ni) + cell_index
-        flat = flat.reshape(nj * m, ni * m)
-        seed = np.stack([tables[axis].reshape(-1).take(flat) for axis in range(3)])
-        return seed, key_table.reshape(-1).take(flat)
+        flat = offset.take(as_nodes(chosen)) + base
+        seed = np.stack([flat_seeds[axis].take(flat) for axis in range(3)])
+        return seed, flat_keys.take(flat)
 
     s1, k1 = seeds_of(best.c1)
     s2, k2 = seeds_of(best.c2)
