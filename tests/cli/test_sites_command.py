@@ -74,3 +74,13 @@ def test_a_bad_site_is_refused_naming_its_line(tmp_path):
     assert result.exit_code == 2
     assert "sites.1.name" in result.output and "already the name of sites.0" in result.output
     assert not (tmp_path / "run").exists()
+
+
+def test_json_events_of_a_multi_site_run_carry_every_site_s_slices(tmp_path):
+    out = tmp_path / "events"
+    result = runner.invoke(app, ["run", str(TWO_SITES), "-o", str(out), "--json-events"])
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    committed = [e for e in events if e["event"] == "slice_committed"]
+    assert len(committed) == 4 + 3, "site a's 4 slices, then site b's 3"
+    assert sum(e["event"] == "run_finished" for e in events) == 2

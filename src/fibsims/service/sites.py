@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 
@@ -213,6 +213,7 @@ def _resume_sites(control: RunControl, request: ResumeRequest) -> SitesReport:
             max_hours=request.max_hours,
             tell=request.tell,
             recipe_source=str(layout.recipe_copy),
+            event_lines=request.event_lines,
         )
         return _run_sites(control, layout, recipe, options, faults, manifest)
     finally:
@@ -254,6 +255,8 @@ class _Options:
     max_hours: float | None
     tell: Callable[[str], None]
     recipe_source: str
+    event_lines: TextIO | None = None
+    """Where ``--json-events`` writes every site's events (None: nowhere)."""
 
     @classmethod
     def of(cls, request: RunRequest) -> _Options:
@@ -267,6 +270,7 @@ class _Options:
             max_hours=None,
             tell=request.tell,
             recipe_source=str(request.recipe_path),
+            event_lines=request.event_lines,
         )
 
 
@@ -332,6 +336,7 @@ def _run_site(
             link_keys=options.link_keys,
             max_hours=placement.max_hours,
             tell=options.tell,
+            event_lines=options.event_lines,
         )
         return resume_in_folder(control, resume_request, placement, faults[site.name])
     own = recipe.at_site(site)
@@ -351,6 +356,7 @@ def _run_site(
         publish_keys=options.publish_keys,
         link_keys=options.link_keys,
         tell=options.tell,
+        event_lines=options.event_lines,
     )
     seed = next(e.seed for e in manifest.sites if e.name == site.name)
     return start_in_folder(
