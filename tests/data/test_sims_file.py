@@ -19,6 +19,7 @@ import rsciio.tofwerk as tofwerk
 
 import fibsims.data.sims_file as sims_file
 import fibsims.service.finalize as finalize_module
+from fibsims.data.live_products import LiveProducts
 from fibsims.data.run_reader import RunData
 from fibsims.data.sims_file import (
     SimsFileError,
@@ -54,9 +55,11 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def with_missing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A 3-slice run whose slice 1 was found damaged when the session was finalized."""
+    """A 3-slice run whose slice 1 was found damaged when the session was finalized (from the
+    slice files: a run.h5 written as the run went holds every slice it was given)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(finalize_module, "check_slice_files", lambda run: {1: "damaged (test)"})
+        patch.setattr(LiveProducts, "finish", lambda self, *a, **k: "made from the slice files")
         run_file = _run(tmp_path_factory.mktemp("sims-missing") / "run", 3)
     return run_file, write_sims_next_to(run_file)
 
@@ -333,3 +336,30 @@ def test_ion_mode_comes_from_the_peak_labels_sign():
     assert ion_mode(["O-", "F-"]) == b"negative"
     with pytest.raises(SimsFileError, match="polarity"):
         ion_mode(["O-", "Li+"])
+
+
+@pytest.mark.parametrize("deflate", ["isal", "zlib"])
+def test_a_chunk_encoded_by_either_deflate_reads_back_through_hdf5s_own_filters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deflate: str
+) -> None:
+    """ISA-L writes the same deflate format as zlib: an HDF5 reader inflates both alike."""
+    import zlib
+
+    from fibsims.data import tofdaq_format
+
+    if deflate == "zlib":
+        monkeypatch.setattr(tofdaq_format, "deflate", zlib)
+    else:
+        assert tofdaq_format.deflate is not zlib, "ISA-L is a dependency: it must be in use"
+    image = np.random.default_rng(5).poisson(300.0, (96, 128)).astype(np.float64)
+    with h5py.File(tmp_path / "one.h5", "w") as f:
+        ds = f.create_dataset(
+            "Data",
+            shape=image.shape,
+            dtype="<f8",
+            chunks=image.shape,
+            **tofdaq_format.CHUNK_FILTERS,
+        )
+        ds.id.write_direct_chunk((0, 0), tofdaq_format.encode_chunk(image))
+    with h5py.File(tmp_path / "one.h5", "r") as f:
+        assert np.array_equal(f["Data"][()], image)

@@ -154,7 +154,8 @@ def test_an_unforeseen_exception_writing_run_h5_leaves_a_finalizing_run_resume_f
         def broken(*args: Any, **kw: Any) -> None:
             raise TypeError("injected into run.h5's writer")
 
-        patch.setattr("fibsims.data.run_file._write", broken)
+        # both ways run.h5 is made (as the run goes, and from the slice files) end here
+        patch.setattr("fibsims.data.run_file.RunFileBuilder.close", broken)
         try:
             report = h.run_inproc(recipe4, out)
         except Exception as error:  # the service may report it as a fault of its own

@@ -59,7 +59,7 @@ def bases(h, paused4, recipe4, tmp_path_factory) -> dict[str, Path]:
         def refuse(*args: Any, **kw: Any) -> None:
             raise RunFileError("injected: run.h5 cannot be written")
 
-        patch.setattr("fibsims.service.finalize.consolidate", refuse)
+        patch.setattr("fibsims.service.finalize.put_run_file", refuse)
         with pytest.raises(FinalizeFailed):
             h.resume_inproc(finalizing)
     state = json.loads((finalizing / "state.json").read_text())

@@ -29,21 +29,40 @@ class Killed(BaseException):
 
 
 # -- where a kill can land while finalizing ----------------------------------------------------
-def _before_consolidate(patch: pytest.MonkeyPatch) -> None:
+def _before_run_h5(patch: pytest.MonkeyPatch) -> None:
     def killed(*args: Any, **kw: Any) -> None:
         raise Killed
 
-    patch.setattr(finalize_module, "consolidate", killed)
+    patch.setattr(finalize_module, "put_run_file", killed)
 
 
 def _after_run_h5(patch: pytest.MonkeyPatch) -> None:
-    real = finalize_module.consolidate
+    real = finalize_module.put_run_file
 
     def killed(*args: Any, **kw: Any) -> None:
         real(*args, **kw)
         raise Killed
 
-    patch.setattr(finalize_module, "consolidate", killed)
+    patch.setattr(finalize_module, "put_run_file", killed)
+
+
+def _live_run_h5_not_renamed(patch: pytest.MonkeyPatch) -> None:
+    """run.h5 written as the run went is complete and verified, still under its temporary
+    name (a real kill leaves it there for the next session to delete)."""
+    real = run_file.verify
+
+    def killed(*args: Any, **kw: Any) -> None:
+        real(*args, **kw)
+        raise Killed
+
+    patch.setattr(run_file, "verify", killed)
+
+
+def _before_sims_h5(patch: pytest.MonkeyPatch) -> None:
+    def killed(*args: Any, **kw: Any) -> None:
+        raise Killed
+
+    patch.setattr(finalize_module, "put_sims_file", killed)
 
 
 def _mid_slice_removal(patch: pytest.MonkeyPatch) -> None:
@@ -95,8 +114,10 @@ def _writing_summary(patch: pytest.MonkeyPatch) -> None:
 
 
 KILL_POINTS = {
-    "1-before-run-h5": _before_consolidate,
+    "1-before-run-h5": _before_run_h5,
+    "1a-live-run-h5-not-renamed": _live_run_h5_not_renamed,
     "2-after-run-h5": _after_run_h5,
+    "2a-before-sims-h5": _before_sims_h5,
     "3-mid-slice-removal": _mid_slice_removal,
     "4-after-slice-removal": _after_slice_removal,
     "5-writing-summary": _writing_summary,
@@ -248,14 +269,14 @@ def test_a_run_h5_that_fails_verification_is_never_completed(
 
 # -- signals while finalizing ------------------------------------------------------------------
 def _signals_in_run_h5_writer(patch: pytest.MonkeyPatch, *signums: int) -> None:
-    real = finalize_module.consolidate
+    real = finalize_module.put_run_file
 
-    def consolidate(*args: Any, **kw: Any) -> Any:
+    def put_run_file(*args: Any, **kw: Any) -> Any:
         for signum in signums:
             os.kill(os.getpid(), signum)
         return real(*args, **kw)
 
-    patch.setattr(finalize_module, "consolidate", consolidate)
+    patch.setattr(finalize_module, "put_run_file", put_run_file)
 
 
 @pytest.mark.parametrize(

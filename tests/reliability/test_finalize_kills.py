@@ -118,10 +118,23 @@ def test_one_signal_while_finalizing_keeps_finalizing_and_completes(
 def test_two_ctrl_c_while_finalizing_stop_at_once_and_resume_finishes(
     h, recipe30, whole30, tmp_path, reap
 ):
+    """In the slow finalizing: a ``fibsims resume`` that only finalizes, stacking run.h5 from
+    the slice files (a run's own finalizing completes the run.h5 it wrote as it went, in a
+    fraction of a second: too short to land two signals in)."""
     out = tmp_path / "run"
-    process = reap(h.start_cli("run", recipe30, "--out", out, "--seed", h.SEED, "--no-progress"))
-    assert _until_finalizing(h, out, process), "finalizing was not seen"
-    time.sleep(0.02)
+    killer = reap(h.start_cli("run", recipe30, "--out", out, "--seed", h.SEED, "--no-progress"))
+    assert _until_finalizing(h, out, killer), "finalizing was not seen"
+    h.send(killer, signal.SIGKILL)
+    h.finish(killer)
+    if h.read_json(out / "state.json")["state"] != "finalizing":
+        pytest.skip("the run completed before the kill landed")
+    (out / "owner.json").unlink(missing_ok=True)
+    process = reap(h.start_cli("resume", out, "--no-progress"))
+
+    def stacking() -> bool:  # this process writes run.h5 (the killed one may have left its own)
+        return any(out.glob(f"run.h5.{process.pid}-*.tmp"))
+
+    assert h.wait_until(stacking, process, timeout_s=60, poll_s=0.001), "no run.h5 was written"
     h.send(process, signal.SIGINT)
     time.sleep(0.05)
     h.send(process, signal.SIGINT)

@@ -202,7 +202,8 @@ def test_a_full_disk_writing_a_paused_runs_snapshot_still_pauses_and_resume_fini
 
     out = tmp_path / "run"
     with monkeypatch.context() as patch:
-        patch.setattr(run_file, "_write", _on_call(1, ERRORS[error], run_file._write))
+        close = run_file.RunFileBuilder.close  # both ways run.h5 is made end there
+        patch.setattr(run_file.RunFileBuilder, "close", _on_call(1, ERRORS[error], close))
         report = h.run_inproc(recipe4, out, "hardware_fault@slice=2,step=mill")
     assert report.status == "paused"
     assert "run.h5 was not updated" in report.summary["run_file_note"]
@@ -225,7 +226,8 @@ def test_a_full_disk_writing_run_h5_is_never_completed_and_resume_finishes(
     out = tmp_path / "run"
     faults = ()
     with monkeypatch.context() as patch:
-        patch.setattr(run_file, "_write", _on_call(1, ERRORS[error], run_file._write))
+        close = run_file.RunFileBuilder.close  # both ways run.h5 is made end there
+        patch.setattr(run_file.RunFileBuilder, "close", _on_call(1, ERRORS[error], close))
         with pytest.raises(FinalizeFailed) as failed:
             h.run_inproc(recipe4, out, *faults)
     message = str(failed.value)
@@ -248,7 +250,7 @@ def test_the_cli_reports_a_full_disk_writing_run_h5_without_a_traceback(h, recip
         "import fibsims.data.run_file as rf\n"
         "def full(*a, **k):\n"
         "    raise OSError(errno.ENOSPC, 'No space left on device')\n"
-        "rf._write = full\n"
+        "rf.RunFileBuilder.close = full\n"  # both ways run.h5 is made end there
         "sys.argv = ['fibsims', *sys.argv[1:]]\n"
         "from fibsims.cli.entry import main\n"
         "main()\n"

@@ -258,7 +258,7 @@ def test_incidents_of_a_session_killed_while_finalizing_still_count(h, recipe4, 
         def killed(*args: Any, **kw: Any) -> None:
             raise Killed
 
-        patch.setattr("fibsims.service.finalize.consolidate", killed)
+        patch.setattr("fibsims.service.finalize.put_run_file", killed)
         with pytest.raises(Killed):
             h.run_inproc(recipe4, out, "transient@slice=1")
     assert h.resume_inproc(out).ok

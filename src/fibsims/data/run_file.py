@@ -123,41 +123,73 @@ def _slice_row(source: h5py.File, slice_: SliceSource) -> np.ndarray:
     return row
 
 
+def _fill(dtype: np.dtype) -> Any:
+    """Rows never written (a missing slice) read as NaN in float datasets, else the default."""
+    return np.nan if np.issubdtype(dtype, np.floating) else None
+
+
 class _Stacker:
     """Creates each stacked dataset on first sight and fills row ``i`` for slice ``i``; keeps
-    the CRC-32 of every row it wrote, so the file can be checked once it is on disk."""
+    the CRC-32 of every row it wrote, so the file can be checked once it is on disk.
 
-    def __init__(self, target: h5py.File, n: int) -> None:
+    Arrays go to datasets chunked one slice per chunk, created ``capacity`` rows long and, when
+    ``growable``, resizable (a run file written as the run goes does not know its final slice
+    count); per-slice scalars are gathered in memory and written as whole datasets by
+    :meth:`close`, one HDF5 write each rather than one per slice."""
+
+    def __init__(self, target: h5py.File, capacity: int, growable: bool = False) -> None:
         self.target = target
-        self.n = n
+        self.capacity = capacity
+        self.growable = growable
         self.written: dict[tuple[str, int], int] = {}
         self.acquired: dict[str, np.ndarray] = {}
+        self.scalars: dict[str, np.ndarray] = {}
 
     def has(self, product: str, i: int) -> None:
         """Row ``i`` holds ``product`` (a product of a scheduled step is on some rows only)."""
-        self.acquired.setdefault(product, np.zeros(self.n, dtype=np.uint8))[i] = 1
+        self.acquired.setdefault(product, np.zeros(self.capacity, dtype=np.uint8))[i] = 1
 
     def first(self, name: str) -> bool:
         """Whether ``name`` has not been created yet (its static attributes go with it)."""
-        return name not in self.target
+        return name not in self.target and name not in self.scalars
 
     def put(self, name: str, i: int, value: np.ndarray) -> None:
         value = np.ascontiguousarray(value)
-        if name not in self.target:
-            floating = np.issubdtype(value.dtype, np.floating)
-            self.target.create_dataset(
-                name,
-                shape=(self.n, *value.shape),
-                dtype=value.dtype,
-                chunks=(1, *value.shape) if value.ndim else None,
-                fillvalue=np.nan if floating else None,
-                **(COMPRESSION if value.ndim else {}),
-            )
-        self.target[name][i] = value
+        if not value.ndim:
+            if name not in self.scalars:
+                fill = _fill(value.dtype) or 0
+                self.scalars[name] = np.full(self.capacity, fill, dtype=value.dtype)
+            self.scalars[name][i] = value
+        else:
+            if name not in self.target:
+                self.target.create_dataset(
+                    name,
+                    shape=(self.capacity, *value.shape),
+                    maxshape=(None, *value.shape) if self.growable else None,
+                    dtype=value.dtype,
+                    chunks=(1, *value.shape),
+                    fillvalue=_fill(value.dtype),
+                    **COMPRESSION,
+                )
+            self.target[name][i] = value
         self.written[(name, i)] = zlib.crc32(value.tobytes())
 
+    def arrays_of(self, i: int) -> list[str]:
+        """The chunked datasets row ``i`` was written to (for reading them back)."""
+        return [name for (name, row) in self.written if row == i and name not in self.scalars]
 
-def _copy_products(source: h5py.File, target: h5py.File, stack: _Stacker, i: int) -> None:
+    def close(self, n: int) -> None:
+        """Write the gathered scalars and the ``acquired`` flags, ``n`` rows long."""
+        for name, values in self.scalars.items():
+            self.target.create_dataset(name, data=values[:n], fillvalue=_fill(values.dtype))
+        for product, rows in self.acquired.items():
+            self.target[product].create_dataset("acquired", data=rows[:n])
+        if self.growable:
+            for name in {name for (name, _) in self.written if name not in self.scalars}:
+                self.target[name].resize(n, axis=0)
+
+
+def _copy_products(source: h5py.File, target: h5py.Group, stack: _Stacker, i: int) -> None:
     for name, ds in source.get("images", {}).items():
         stack.has(name, i)
         first = stack.first(f"{name}/data")
@@ -190,21 +222,88 @@ def _copy_truth(source: h5py.File, stack: _Stacker, i: int) -> None:
             stack.put(f"truth/{name}/{key}", i, ds[()])
 
 
-def _copy_slice(
-    slice_: SliceSource, target: h5py.File, stack: _Stacker, i: int
-) -> tuple[np.ndarray, np.ndarray, Any, Any]:
-    """Stack one slice file; raise ValueError / OSError / KeyError if it is not a slice file
-    of slice ``slice_.index``."""
-    with h5py.File(slice_.path, "r") as source:
+class RunFileBuilder:
+    """Stacks slices into an open run file, row ``i`` for slice ``i``, then writes its tables,
+    attributes and NeXus decoration. One builder serves both ways run.h5 is made: from the
+    slice files when a session ends (:func:`consolidate`) and slice by slice as the run goes
+    (``data.live_products``), so both make the same file."""
+
+    def __init__(self, file: h5py.File, capacity: int, growable: bool = False) -> None:
+        self.file = file
+        self.target = file.create_group(ENTRY)
+        self.capacity = capacity
+        self.table = np.zeros(capacity, dtype=SLICE_DTYPE)
+        self.steps: list[np.ndarray] = []
+        self.metadata: list[Any] = []
+        self.contexts: list[Any] = []
+        self.stack = _Stacker(self.target, capacity, growable)
+        self.rows = 0
+
+    def add_missing(self, i: int, slice_: SliceSource) -> None:
+        """Row ``i`` for a committed slice whose data cannot be included."""
+        self._start_row(i, slice_)
+        self.table[i]["missing"] = 1
+        self.metadata.append(None)
+        self.contexts.append(None)
+
+    def add(self, i: int, slice_: SliceSource, source: h5py.File) -> None:
+        """Stack the open slice file ``source`` as row ``i``; raise ValueError / OSError /
+        KeyError / TypeError if it is not a slice file of slice ``slice_.index``."""
         if int(source.attrs["slice"]) != slice_.index:
             raise ValueError(f"it holds slice {source.attrs['slice']}")
         row = _slice_row(source, slice_)
         steps = source["steps"][()]
         metadata = json.loads(source["steps"].attrs["metadata_json"])
         context = json.loads(source.attrs.get("context_json", "{}"))
-        _copy_products(source, target, stack, i)
-        _copy_truth(source, stack, i)
-    return row, steps, metadata, context
+        _copy_products(source, self.target, self.stack, i)
+        _copy_truth(source, self.stack, i)
+        self._start_row(i, slice_)
+        self.table[i] = row
+        self.steps.append(steps)
+        self.metadata.append(metadata)
+        self.contexts.append(context)
+
+    def _start_row(self, i: int, slice_: SliceSource) -> None:
+        if i != self.rows:
+            raise ValueError(f"row {i} comes after row {self.rows - 1}")
+        if i >= self.capacity:
+            self._grow(max(2 * self.capacity, i + 1))
+        self.table[i]["index"] = slice_.index
+        self.table[i]["file_crc32"] = slice_.receipt.crc32.encode()
+        self.rows += 1
+
+    def _grow(self, capacity: int) -> None:
+        """Room for more rows (a growable file only: a run longer than its plan said)."""
+        if not self.stack.growable:
+            raise ValueError(f"row {capacity - 1} is past the file's {self.capacity} rows")
+        self.table = np.resize(self.table, capacity)
+        self.table[self.capacity :] = np.zeros((), dtype=SLICE_DTYPE)
+        for name, values in self.stack.scalars.items():
+            grown = np.full(capacity, _fill(values.dtype) or 0, dtype=values.dtype)
+            grown[: self.capacity] = values
+            self.stack.scalars[name] = grown
+        for product, rows in self.stack.acquired.items():
+            self.stack.acquired[product] = np.concatenate(
+                [rows, np.zeros(capacity - self.capacity, dtype=np.uint8)]
+            )
+        for name in {name for (name, _) in self.stack.written if name not in self.stack.scalars}:
+            self.target[name].resize(capacity, axis=0)
+        self.capacity = self.stack.capacity = capacity
+
+    def close(self, attrs: Mapping[str, Any], missing: Mapping[int, str]) -> None:
+        """Write the tables, attributes and NeXus decoration for the rows added so far."""
+        n, target = self.rows, self.target
+        table = self.table[:n]
+        self.stack.close(n)
+        target.create_dataset("slices", data=as_text(table))
+        target["slices"].attrs["context_json"] = json.dumps(self.contexts)
+        steps = np.concatenate(self.steps) if self.steps else np.zeros(0, dtype=STEP_DTYPE)
+        target.create_dataset("steps", data=as_text(steps))
+        target["steps"].attrs["metadata_json"] = json.dumps(self.metadata)
+        self.file.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION, **attrs})
+        self.file.attrs["slices_completed"] = n
+        self.file.attrs["slices_missing"] = np.array(sorted(missing), dtype="<i4")
+        nexus.decorate(target, attrs, table, self.contexts)
 
 
 def _write(
@@ -214,47 +313,22 @@ def _write(
     missing: dict[int, str],
     between: Callable[[], None] = lambda: None,
 ) -> dict[tuple[str, int], int]:
-    n = len(slices)
     with h5py.File(path, "w") as file:
-        target = file.create_group(ENTRY)
-        table = np.zeros(n, dtype=SLICE_DTYPE)
-        steps: list[np.ndarray] = []
-        metadata: list[Any] = []
-        contexts: list[Any] = []
-        stack = _Stacker(target, n)
+        builder = RunFileBuilder(file, len(slices))
         for i, slice_ in enumerate(slices):
             between()  # may raise to stop (a second Ctrl-C): the old file stays as it was
-            table[i]["index"] = slice_.index
-            table[i]["file_crc32"] = slice_.receipt.crc32.encode()
             if slice_.index in missing:
-                table[i]["missing"] = 1
-                metadata.append(None)
-                contexts.append(None)
+                builder.add_missing(i, slice_)
                 continue
             try:
-                table[i], rows, meta, context = _copy_slice(slice_, target, stack, i)
+                with h5py.File(slice_.path, "r") as source:
+                    builder.add(i, slice_, source)
             except (OSError, ValueError, KeyError, TypeError) as error:
                 # the file matched its checksum yet is no slice file: damaged before commit
                 missing[slice_.index] = f"its file cannot be read as a slice ({error})"
-                table[i]["missing"] = 1
-                metadata.append(None)
-                contexts.append(None)
-                continue
-            steps.append(rows)
-            metadata.append(meta)
-            contexts.append(context)
-        for product, rows in stack.acquired.items():
-            target[product].create_dataset("acquired", data=rows)
-        target.create_dataset("slices", data=as_text(table))
-        target["slices"].attrs["context_json"] = json.dumps(contexts)
-        step_table = np.concatenate(steps) if steps else np.zeros(0, dtype=STEP_DTYPE)
-        target.create_dataset("steps", data=as_text(step_table))
-        target["steps"].attrs["metadata_json"] = json.dumps(metadata)
-        file.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION, **attrs})
-        file.attrs["slices_completed"] = n
-        file.attrs["slices_missing"] = np.array(sorted(missing), dtype="<i4")
-        nexus.decorate(target, attrs, table, contexts)
-    return stack.written
+                builder.add_missing(i, slice_)
+        builder.close(attrs, missing)
+    return builder.stack.written
 
 
 def as_text(table: np.ndarray) -> np.ndarray:

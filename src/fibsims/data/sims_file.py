@@ -152,6 +152,15 @@ def refresh_sims_file(run_file: Path, between: Callable[[], None] = lambda: None
 
 
 # -- reading what the file needs ------------------------------------------------------------
+def describe_run(run: RunData, raster: str, image: str) -> _Header:
+    """What sims.h5 will hold for ``run``'s ``raster`` and ``image`` (``data.live_sims``
+    completes a file written during the run with it); raises SimsFileError like a write."""
+    try:
+        return _describe(run, raster, image, {})
+    except (KeyError, ValueError, TypeError, OSError) as error:
+        raise SimsFileError(f"cannot read the SIMS data of {run.path.name}: {error}") from error
+
+
 def _describe(
     run: RunData, raster: str, image: str, config: Mapping[str, Mapping[str, object]]
 ) -> _Header:
@@ -357,42 +366,76 @@ def _write(
     between: Callable[[], None],
     room: Callable[[float], None],
 ) -> None:
-    n, lines, columns = header.slices, header.lines_px, header.columns_px
-    npeaks = header.peaks.shape[0]
     with h5py.File(tmp, "w") as f:
-        f.attrs.update(header.root_attrs)
-        f.create_group("FIBParams").attrs.update(header.fib_attrs)
-        pressure = f.create_group("FibParams/FibPressure")
-        pressure.create_dataset("TwData", data=header.pressure_pa)
-        pressure.create_dataset("TwInfo", data=np.array([b"Chamber pressure [Pa]"]))
-        tps = f.create_group("TPS2")
-        tps.create_dataset("TwData", data=np.full((n, 1), np.nan))
-        tps.create_dataset("TwInfo", data=np.array([b"TPS read-backs: not recorded (NaN)"]))
-        timing = f.create_group("TimingData")
-        timing.attrs["TofPeriod"] = np.int32(header.mass_axis_u.shape[0])
-        timing.create_dataset("BufTimes", data=header.buffer_times_s)
-        spectra = f.create_group("FullSpectra")
-        spectra.attrs.update(header.spectra_attrs)
-        spectra.create_dataset("MassAxis", data=header.mass_axis_u)
-        saturation = spectra.create_dataset("SaturationWarning", shape=(n, lines), dtype="u1")
-        f.create_group("PeakData").create_dataset("PeakTable", data=header.peaks)
-        peak_data = f["PeakData"].create_dataset(
-            "PeakData",
-            shape=(n, lines, columns, npeaks),
-            dtype="<f4",
-            chunks=(1, lines, columns, max(npeaks, 1)) if n and lines and columns else None,
-            fillvalue=0.0,
-            **CHUNK_FILTERS,
+        peak_data = peak_data_dataset(
+            f, header.slices, header.lines_px, header.columns_px, len(header.peaks)
         )
         images = f.create_group("FIBImages")
         sum_spectrum = _stream_slices(run, header, raster, image, between, peak_data, images, room)
-        spectra.create_dataset("SumSpectrum", data=sum_spectrum)
-        lines_saturated = _saturated_lines(run, raster)
-        if lines_saturated is not None:
-            flags = np.asarray(lines_saturated[()], dtype="u1").reshape(n, lines)
-            flags[header.missing] = 0
-            saturation[...] = flags
-        f.create_group("AcquisitionLog").create_dataset("Log", data=_log(run, header))
+        write_whole_run_parts(f, run, header, raster, sum_spectrum)
+
+
+def peak_data_dataset(
+    f: h5py.File, slices: int, lines: int, columns: int, peaks: int, growable: bool = False
+) -> h5py.Dataset:
+    """``PeakData/PeakData``: (slices, lines, columns, peaks) float32, one chunk per slice,
+    growable in slices for a file written as the run goes (``data.live_products``)."""
+    return f.require_group("PeakData").create_dataset(
+        "PeakData",
+        shape=(slices, lines, columns, peaks),
+        maxshape=(None, lines, columns, peaks) if growable else None,
+        dtype="<f4",
+        chunks=(1, lines, columns, max(peaks, 1))
+        if (growable or slices) and lines and columns
+        else None,
+        fillvalue=0.0,
+        **CHUNK_FILTERS,
+    )
+
+
+def image_dataset(images: h5py.Group, name: str, shape: tuple[int, ...]) -> h5py.Dataset:
+    """One SE image of ``FIBImages``: float64, one chunk, filled with zeros until written."""
+    return images.create_dataset(
+        f"{name}/Data", shape=shape, dtype="<f8", chunks=shape, fillvalue=0.0, **CHUNK_FILTERS
+    )
+
+
+def image_name(index: int, slices: int) -> str:
+    """``Image0000``...: as many digits as the last slice needs (at least four), so the names
+    sort as the slices do."""
+    digits = max(4, len(str(max(slices - 1, 0))))
+    return f"Image{index:0{digits}d}"
+
+
+def write_whole_run_parts(
+    f: h5py.File, run: RunData, header: _Header, raster: str, sum_spectrum: np.ndarray
+) -> None:
+    """Everything but PeakData's rows and the SE images: the attributes, the FIB parameters,
+    times, mass axis, peak table, sum spectrum, saturation flags and the acquisition log."""
+    n, lines = header.slices, header.lines_px
+    f.attrs.update(header.root_attrs)
+    f.create_group("FIBParams").attrs.update(header.fib_attrs)
+    pressure = f.create_group("FibParams/FibPressure")
+    pressure.create_dataset("TwData", data=header.pressure_pa)
+    pressure.create_dataset("TwInfo", data=np.array([b"Chamber pressure [Pa]"]))
+    tps = f.create_group("TPS2")
+    tps.create_dataset("TwData", data=np.full((n, 1), np.nan))
+    tps.create_dataset("TwInfo", data=np.array([b"TPS read-backs: not recorded (NaN)"]))
+    timing = f.create_group("TimingData")
+    timing.attrs["TofPeriod"] = np.int32(header.mass_axis_u.shape[0])
+    timing.create_dataset("BufTimes", data=header.buffer_times_s)
+    spectra = f.create_group("FullSpectra")
+    spectra.attrs.update(header.spectra_attrs)
+    spectra.create_dataset("MassAxis", data=header.mass_axis_u)
+    saturation = spectra.create_dataset("SaturationWarning", shape=(n, lines), dtype="u1")
+    f.require_group("PeakData").create_dataset("PeakTable", data=header.peaks)
+    spectra.create_dataset("SumSpectrum", data=sum_spectrum)
+    lines_saturated = _saturated_lines(run, raster)
+    if lines_saturated is not None:
+        flags = np.asarray(lines_saturated[()], dtype="u1").reshape(n, lines)
+        flags[header.missing] = 0
+        saturation[...] = flags
+    f.create_group("AcquisitionLog").create_dataset("Log", data=_log(run, header))
 
 
 @dataclass(frozen=True)
@@ -443,7 +486,6 @@ def _stream_slices(
     """
     source = _SliceSource(run, header, raster, image)
     shape = source.image.shape[1:] if source.image is not None else None
-    digits = max(4, len(str(max(header.slices - 1, 0))))  # names sort as the slices do
     total = np.zeros(header.mass_axis_u.shape[0], dtype=np.float64)
 
     def put(done: _Encoded) -> None:
@@ -451,14 +493,7 @@ def _stream_slices(
         chunk_bytes = len(done.image_chunk or b"") + len(done.counts_chunk or b"")
         room(chunk_bytes * (WINDOW + 1))
         if shape is not None:
-            target = images.create_dataset(
-                f"Image{done.index:0{digits}d}/Data",
-                shape=shape,
-                dtype="<f8",
-                chunks=shape,
-                fillvalue=0.0,
-                **CHUNK_FILTERS,
-            )
+            target = image_dataset(images, image_name(done.index, header.slices), shape)
             if done.image_chunk is not None:
                 target.id.write_direct_chunk((0, 0), done.image_chunk)
         if done.counts_chunk is not None and peak_data.chunks is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -219,9 +220,17 @@ class SliceFileStore:
     and takes the slice's ground truth from the :class:`~fibsims.data.truth.TruthCollector`
     when one is wired."""
 
-    def __init__(self, folder: Path, truth: TruthCollector | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        truth: TruthCollector | None = None,
+        on_written: Callable[[int, Path, Receipt, bytes], None] | None = None,
+    ) -> None:
         self.folder = folder
         self.truth = truth
+        self.on_written = on_written
+        """Told of each committed slice's file once it is durable, with its bytes (the run
+        file written as the run goes, ``data.live_products``)."""
         self.assembler = SliceAssembler()
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -251,8 +260,12 @@ class SliceFileStore:
         return self.write_slice(self._record(seal))
 
     def write_slice(self, record: SliceRecord) -> Receipt:
-        image = self._write(self.path(record.index), record)
-        return Receipt(crc32=f"{zlib.crc32(image):08x}", bytes=len(image))
+        path = self.path(record.index)
+        image = self._write(path, record)
+        receipt = Receipt(crc32=f"{zlib.crc32(image):08x}", bytes=len(image))
+        if self.on_written is not None:
+            self.on_written(record.index, path, receipt, image)
+        return receipt
 
     def set_aside(self, seal: SliceSeal) -> None:
         if not self.assembler.holds_anything:

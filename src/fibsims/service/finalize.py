@@ -5,13 +5,17 @@ because it takes seconds on a long run and anything can happen meanwhile: a kill
 a second Ctrl-C. Each step is durable before the next begins:
 
 1. state.json says ``finalizing``;
-2. every committed slice file is checked against the checksum journalled when it was written;
-   a damaged or lost one is flagged missing (its sample is milled away, it cannot be redone);
-3. run.h5 is written atomically, reopened and verified (slice count, the journal's checksums,
-   every stacked row read back);
-4. for a completed or aborted run, damaged files go to ``superseded/`` and ``slices/`` is
+2. run.h5 is put in place: the one the session wrote as it went (``data.live_products``),
+   completed, if it holds exactly the journal's slices (stacked from the bytes each receipt
+   was made of, every row read back as it was written; the end checks its slice table against
+   the journal); else it is made here from the slice files: each is checked against the
+   checksum journalled when it was written, a damaged or lost one is flagged missing (its
+   sample is milled away, it cannot be redone), and run.h5 is written atomically, reopened and
+   verified (slice count, the journal's checksums, every stacked row read back). sims.h5
+   follows the same way;
+3. for a completed or aborted run, damaged files go to ``superseded/`` and ``slices/`` is
    removed;
-5. summary.json is written, then the journal's ``session_ended`` record: from that moment the
+4. summary.json is written, then the journal's ``session_ended`` record: from that moment the
    run *is* completed (or paused, aborted, failed); state.json follows.
 
 An interruption anywhere leaves a run that ``resume`` (or ``abort``) finalizes again. A run.h5
@@ -30,6 +34,7 @@ from typing import Any
 
 from fibsims.data.atomic import TMP_SUFFIX, write_json_atomic
 from fibsims.data.incidents import Incidents
+from fibsims.data.live_products import LiveProducts
 from fibsims.data.run_file import (
     RunFileError,
     consolidate,
@@ -166,13 +171,16 @@ def finalize(
     known_missing: dict[int, str] | None = None,
     end_t_s: float | None = None,
     between: Callable[[], None] = lambda: None,
+    live: LiveProducts | None = None,
 ) -> Finalized:
     """Finalize ``run`` as ``outcome``; raise :class:`FinalizeFailed` if run.h5 cannot be
     written (the run is then left ``finalizing``, for ``resume`` to finish). ``end_t_s`` is
-    the instrument time the session stopped at, journalled for the time limit's sake."""
+    the instrument time the session stopped at, journalled for the time limit's sake.
+    ``live``: the session's run.h5 and sims.h5 written as it went, used when they hold
+    exactly the journal's slices (else both are made from the slice files)."""
     try:
         return _finalize(
-            run, outcome, write_state, write_summary, known_missing or {}, end_t_s, between
+            run, outcome, write_state, write_summary, known_missing or {}, end_t_s, between, live
         )
     except OSError as error:  # the disk filled up (or the folder went) while recording
         failure = FinalizeFailed(
@@ -196,22 +204,20 @@ def _finalize(
     known_missing: dict[int, str],
     end_t_s: float | None,
     between: Callable[[], None],
+    live: LiveProducts | None,
 ) -> Finalized:
     layout = run.layout
     write_state(state=FINALIZING, outcome=outcome, finalize_error=None)
-    remove_temporaries(layout)
+    remove_temporaries(layout, keep=live.temporaries if live is not None else ())
     sources = run.sources
     note = ""
     if _already_written(run, outcome):
         missing = {int(i): "flagged when run.h5 was written" for i in _flagged(layout.run_file)}
     else:
-        missing = known_missing | check_slice_files(run)
         try:
-            _check_room(run, missing)
-            missing = consolidate(
-                layout.run_file, sources, run_attrs(run, outcome), missing, between
-            ).missing
+            missing = put_run_file(run, run_attrs(run, outcome), known_missing, between, live)
         except (RunFileError, FinalizeFailed) as error:
+            missing = known_missing
             if outcome in REMOVES_SLICES:  # run.h5 is the run's data from here on: required
                 raise FinalizeFailed(
                     f"{error}; the data is safe in {layout.slices}: free space or fix the "
@@ -220,7 +226,7 @@ def _finalize(
             note = f"run.h5 was not updated ({error}); the data is safe in {layout.slices}"
     sims_note = ""
     if not note and layout.run_file.exists():
-        sims_note = refresh_sims_file(layout.run_file, between)
+        sims_note = put_sims_file(layout.run_file, len(sources), between, live)
     if outcome in REMOVES_SLICES:
         _remove_slices(run, missing)
     done = Finalized(
@@ -237,6 +243,36 @@ def _finalize(
     Journal(layout.journal).append(ended)
     write_state(state=outcome, outcome=outcome, slices_missing=sorted(missing))
     return done
+
+
+def put_run_file(
+    run: RunFolder,
+    attrs: dict[str, Any],
+    known_missing: dict[int, str],
+    between: Callable[[], None],
+    live: LiveProducts | None,
+) -> dict[int, str]:
+    """Put run.h5 in place; return the committed slices it flags missing. The one ``live``
+    wrote as the session went is completed when it holds exactly the journal's slices (each
+    stacked from the bytes its receipt was made of, so none is missing); otherwise run.h5 is
+    stacked from the slice files, each checked against its receipt first. Raises
+    :class:`RunFileError` or :class:`FinalizeFailed` when it cannot be written."""
+    sources = run.sources
+    if live is not None and not known_missing and not live.finish(sources, attrs, between):
+        return {}
+    missing = known_missing | check_slice_files(run)
+    _check_room(run, missing)
+    return consolidate(run.layout.run_file, sources, attrs, missing, between).missing
+
+
+def put_sims_file(
+    run_file: Path, slices: int, between: Callable[[], None], live: LiveProducts | None
+) -> str:
+    """Put sims.h5 in place beside the final run.h5 (completing the one ``live`` wrote when
+    it made run.h5, else from run.h5); return why it could not be, or ""."""
+    if live is not None and not live.finish_sims(slices):
+        return ""
+    return refresh_sims_file(run_file, between)
 
 
 RUN_FILE_OVERHEAD = 1.05
@@ -260,12 +296,13 @@ def _check_room(run: RunFolder, missing: dict[int, str]) -> None:
         )
 
 
-def remove_temporaries(layout: RunLayout) -> None:
-    """Torn temporaries of writes a kill cut short (run.h5, state, summary, slices); never an
-    abort request being written by another process."""
+def remove_temporaries(layout: RunLayout, keep: tuple[Path, ...] = ()) -> None:
+    """Torn temporaries of writes a kill cut short (run.h5, sims.h5, state, summary, slices);
+    never an abort request being written by another process, nor the files in ``keep`` (this
+    session's run.h5 and sims.h5 written as it went)."""
     for folder in (layout.folder, layout.slices):
         for path in folder.glob(f"*{TMP_SUFFIX}") if folder.is_dir() else ():
-            if not path.name.startswith(layout.abort_request.name):
+            if not path.name.startswith(layout.abort_request.name) and path not in keep:
                 with contextlib.suppress(OSError):
                     path.unlink()
 

@@ -64,7 +64,7 @@ from fibsims.service.outdir import check_out_folder
 from fibsims.service.placement import Placement, place_stage
 from fibsims.service.seeds import default_seed
 from fibsims.service.session import RunReport, Session, check, execute
-from fibsims.service.signals import RunControl, run_control
+from fibsims.service.signals import Interrupted, RunControl, run_control
 
 __all__ = ["ResumeRequest", "RunFolderError", "RunReport", "RunRequest", "resume_run", "start_run"]
 
@@ -348,7 +348,7 @@ def resume_in_folder(
         pending = run.state.get("outcome") if run.state.get("state") == FINALIZING else None
         if len(run.commits) == recipe.volume.slices or pending in {"completed", "aborted"}:
             outcome = pending if pending in {"completed", "aborted"} else "completed"
-            return _finalize_only(run, str(outcome), notes)
+            return _finalize_only(run, str(outcome), notes, control)
         missing = check_slice_files(run)
         for index, problem in missing.items():
             note = (
@@ -417,16 +417,25 @@ def _repair(run: RunFolder, tell: Callable[[str], None]) -> list[str]:
     return notes
 
 
-def _finalize_only(run: RunFolder, outcome: str, notes: list[str]) -> RunReport:
+def _finalize_only(
+    run: RunFolder, outcome: str, notes: list[str], control: RunControl
+) -> RunReport:
     """Every slice is committed (or the run was being finalized): write and verify run.h5
-    and record the outcome; the instrument is not needed."""
+    and record the outcome; the instrument is not needed. Signals act as in a run's own
+    finalizing: one Ctrl-C or SIGTERM lets it finish, a second Ctrl-C stops at once."""
     previous = read_json_object(run.layout.summary) or {}
     report = RunReport(status=outcome, layout=run.layout, notes=notes)
 
     def write_summary(done: Finalized) -> None:
         report.summary = closing_summary(run, done, previous)
 
-    finalize(run, outcome, file_state_writer(run), write_summary)
+    control.finalizing()
+    try:
+        finalize(run, outcome, file_state_writer(run), write_summary, between=control.check)
+    except Interrupted as error:
+        raise Interrupted(
+            f"{error}; the data is safe: `fibsims resume {run.layout.folder}` finishes the run"
+        ) from None
     return report
 
 

@@ -20,6 +20,7 @@ from fibsims.data.event_lines import JsonEventLines
 from fibsims.data.event_log import EventLog
 from fibsims.data.incidents import Incidents
 from fibsims.data.live import EventPublisher
+from fibsims.data.live_products import LiveProducts
 from fibsims.data.progress import ProgressBar
 from fibsims.data.quality import li_map_quality, loop_quality
 from fibsims.data.run_file import step_totals
@@ -31,7 +32,7 @@ from fibsims.engine import preflight, suspenders
 from fibsims.engine.context import RunContext
 from fibsims.engine.events import EventSink
 from fibsims.engine.journal import Journal
-from fibsims.engine.plan import Plan
+from fibsims.engine.plan import Plan, product_steps
 from fibsims.engine.runner import RunEngine
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.transport.security import ClientKeys, ServerKeys
@@ -121,6 +122,22 @@ def _disk_problems(session: Session, instrument: Instrument) -> list[str]:
     return [] if problem is None else [problem]
 
 
+def live_products(session: Session) -> LiveProducts:
+    """The session's run.h5 and sims.h5 written as it goes; a resumed session first stacks
+    the slices committed before it. sims.h5 copies the raster and image it would be made of
+    from run.h5 (``se_image`` and ``sims_raster``, else the first of each by name)."""
+    layout = session.layout
+    earlier = open_run_folder(layout).sources if session.first_slice else []
+    kinds: dict[str, list[str]] = {"se_image": [], "sims_raster": []}
+    for name, step in product_steps(session.plan.recipe).items():
+        kinds.setdefault(step.kind, []).append(name)
+    images, rasters = sorted(kinds["se_image"]), sorted(kinds["sims_raster"])
+    image = "se_image" if "se_image" in images or not images else images[0]
+    raster = "sims_raster" if "sims_raster" in rasters or not rasters else rasters[0]
+    sims = (layout.sims_file, raster, image) if rasters else None
+    return LiveProducts(layout.run_file, session.plan.recipe.volume.slices, sims, earlier)
+
+
 def _count(record: dict[str, Any], key: str) -> float:
     """A non-negative number from an earlier summary; 0 when absent or not a number."""
     value = record.get(key)
@@ -159,7 +176,8 @@ def execute(
         started["max_hours"] = session.max_hours
     journal.append(started)
     collector = TruthCollector(instrument.truth, maps=session.truth) if instrument.truth else None
-    store = SliceFileStore(layout.slices, truth=collector)
+    live = live_products(session)
+    store = SliceFileStore(layout.slices, truth=collector, on_written=live.written)
     log = EventLog(layout.log)
     for note in session.notes:
         log.message("session_note", note=note, t_s=session.start_time_s)
@@ -172,7 +190,7 @@ def execute(
         owner=ProcessId.current().as_record(),
         incidents=Incidents.from_record(earlier.get("incidents")),
     )
-    sinks: list[EventSink] = [*([collector] if collector else []), log, summary, state]
+    sinks: list[EventSink] = [*([collector] if collector else []), log, summary, state, live]
     if session.progress:
         sinks.append(ProgressBar())
     if session.event_lines is not None:
@@ -243,6 +261,7 @@ def execute(
                 write_summary,
                 end_t_s=outcome.t_s,
                 between=control.check,
+                live=live,
             )
             if status in {"paused", "failed"} and _abort_asked(control, layout):
                 status = report.status = "aborted"  # asked while finalizing: once more
@@ -260,4 +279,5 @@ def execute(
         log.message("service_fault", error=repr(error), traceback=traceback.format_exc())
         raise
     finally:
+        live.close()
         log.close()
