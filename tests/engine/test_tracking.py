@@ -66,3 +66,96 @@ def test_a_window_that_leaves_the_image_says_so():
     window, at = crop(np.zeros((100, 100)), grid, (0.03, 0.0), (0.5, 0.5))
     assert at[0] == pytest.approx(0.05), "the window's own centre, on whole pixels"
     assert window.shape == (101 // 10 + 1, 101 // 10 + 1) or window.shape[0] == window.shape[1]
+
+
+# -- the reference is prepared once (issue 13) ------------------------------------------------
+@pytest.fixture
+def fresh_references(monkeypatch):
+    """An empty store of prepared references, so counts start at zero."""
+    from collections import OrderedDict
+
+    import fibsims.engine.tracking as tracking
+
+    monkeypatch.setattr(tracking, "_prepared", OrderedDict())
+    return tracking
+
+
+def _band_pass_calls(monkeypatch, tracking) -> list[int]:
+    calls: list[int] = []
+    real = tracking.band_pass
+
+    def counted(window, mark_px):
+        calls.append(window.size)
+        return real(window, mark_px)
+
+    monkeypatch.setattr(tracking, "band_pass", counted)
+    return calls
+
+
+def test_a_reference_is_band_passed_once_however_many_windows_are_registered_on_it(
+    fresh_references, monkeypatch
+):
+    calls = _band_pass_calls(monkeypatch, fresh_references)
+    reference = _face(1)
+    for seed, shift_px in [(2, 0.3), (3, -1.7), (4, 2.0)]:
+        register(reference, _face(seed, shift_px=shift_px), BAR)
+    assert len(calls) == 1 + 3, "the reference once, then each moving window"
+
+
+@pytest.mark.parametrize("shift_px", [0.0, 0.3, -1.7, 4.25])
+def test_registration_correlates_the_spectra_of_both_band_passed_windows_as_before(
+    fresh_references, monkeypatch, shift_px
+):
+    """The prepared reference changes nothing: phase correlation is given, bit for bit, the
+    spectra of both windows band-passed afresh, and finds the shift it finds on the windows
+    themselves (as it was called before the reference was kept)."""
+    import skimage.registration
+    from scipy.fft import fftn
+
+    from fibsims.engine.tracking import UPSAMPLE, band_pass
+
+    given: list[tuple[np.ndarray, np.ndarray]] = []
+    real = skimage.registration.phase_cross_correlation
+
+    def watched(reference, moving, **kwargs):
+        given.append((reference, moving))
+        return real(reference, moving, **kwargs)
+
+    reference, moved = _face(1), _face(2, shift_px=shift_px)
+    register(reference, _face(7), BAR)  # the reference prepared by an earlier slice
+    monkeypatch.setattr(skimage.registration, "phase_cross_correlation", watched)
+    dx, dy, _ = register(reference, moved, BAR)
+    ref_band, moved_band = (band_pass(core_map(w), BAR[0]) for w in (reference, moved))
+    assert np.array_equal(given[0][0], fftn(ref_band))
+    assert np.array_equal(given[0][1], fftn(moved_band))
+    shift, _, _ = real(ref_band, moved_band, upsample_factor=UPSAMPLE, normalization=None)
+    assert (dx, dy) == (-float(shift[1]), -float(shift[0]))
+
+
+def test_a_reference_changed_in_place_is_prepared_again(fresh_references):
+    reference, moved = _face(1), _face(2, shift_px=1.5)
+    register(reference, moved, BAR)
+    reference[:] = _face(3, shift_px=-2.0)  # the same array, another window
+    assert register(reference, moved, BAR) == register(_face(3, shift_px=-2.0), moved, BAR)
+    assert register(reference, moved, BAR)[0] == pytest.approx(3.5, abs=0.15)
+
+
+def test_the_sub_pixel_refinement_runs_blas_on_one_thread(monkeypatch):
+    """Its products are too small to share: a second OpenBLAS thread costs more than it
+    saves, above all on a loaded machine."""
+    import skimage.registration
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen: list[int] = []
+    real = skimage.registration.phase_cross_correlation
+
+    def watched(*args, **kwargs):
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(skimage.registration, "phase_cross_correlation", watched)
+    with threadpool_limits(limits=2, user_api="blas"):  # as on a machine of two cores or more
+        register(_face(1), _face(2, shift_px=0.5), BAR)
+        after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert seen and set(seen) == {1}
+    assert set(after) == {2}, "the rest of the process keeps its threads"

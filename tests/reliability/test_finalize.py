@@ -224,8 +224,8 @@ def order(monkeypatch) -> Iterator[list[str]]:
     monkeypatch.setattr(Journal, "append", append)
     real_write = finalize_module.write_json_atomic
 
-    def write(target, payload):
-        real_write(target, payload)
+    def write(target, payload, **options):  # options: durable (False for a step's start)
+        real_write(target, payload, **options)
         if isinstance(payload, dict) and payload.get("state") == "completed":
             seen.append("state completed")
 

@@ -10,8 +10,12 @@ have) until run.h5 is written and verified; only then does the service record th
 It also carries the run's incidents as they happen (:mod:`fibsims.data.incidents`), and
 what ``fibsims status`` shows of a live run: the running step, the instrument time expected
 at the end (the engine's estimate) and a wall-clock ETA (:mod:`fibsims.data.run_progress`).
-Every step's start is written, so that ``status`` names the step a live run is in: a write
-costs under a millisecond, against steps that take seconds to minutes on an instrument.
+Every step's start is written, so that ``status`` names the step a live run is in, but without
+the fsyncs: those writes are most of the file's (four of five a slice in the default recipe),
+and with their two fsyncs they took ~6 ms each on the shared 2-core machine's disk. A power
+cut can only lose the latest step start (the file stays the last one renamed into place);
+every state change, slice commit, incident, the end of the run and finalizing's writes stay
+durable, as ``docs/reliability.md`` says.
 
 Reading is defensive: a field of the wrong type (a foreign or damaged file) is dropped, never
 trusted, so ``status`` and ``resume`` cannot trip over it.
@@ -73,6 +77,7 @@ class StateFile:
         }
 
     def __call__(self, event: Event) -> None:
+        durable = True
         self.state["last_event"] = event.name()
         self.progress.apply(event.as_dict(), self._wall())
         self.state.update(self.progress.snapshot())
@@ -88,7 +93,7 @@ class StateFile:
         elif isinstance(event, SliceCommitted):
             self.state["slices_completed"] = event.slices_completed
         elif isinstance(event, StepStarted):
-            pass  # written: status shows the running step
+            durable = False  # status shows the running step; see the module docstring
         elif isinstance(event, RunFinished):
             self.state.update(
                 state=FINALIZING,
@@ -99,12 +104,16 @@ class StateFile:
             )
         elif not isinstance(event, RunStarted):
             return
-        self.write()
+        self._save(durable)
 
     def write(self, **changes: Any) -> None:
+        """Record ``changes`` durably (finalizing's states, the outcome)."""
         self.state.update(changes)
+        self._save(durable=True)
+
+    def _save(self, durable: bool) -> None:
         self.state["updated_utc"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        write_json_atomic(self.path, self.state)
+        write_json_atomic(self.path, self.state, durable=durable)
 
 
 def read_json_object(path: Path) -> dict[str, Any] | None:
