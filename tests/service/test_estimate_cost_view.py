@@ -68,6 +68,7 @@ except SystemExit as done:
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 NOT_FOR_AN_ESTIMATE = (
+    "numpy",  # a third of the start-up: the dry run's stand-ins make their arrays only if read
     "scipy",  # the twin's image physics
     "skimage",  # fiducial tracking
     "h5py",  # run files

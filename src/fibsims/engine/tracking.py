@@ -11,18 +11,20 @@ edges do not. The match score is the normalised correlation of the two crops onc
 Image frame: x = (column + 0.5 - width / 2) x pixel, y likewise with rows (the field's centre
 is 0, x across, y down), as the instrument's scans are laid out.
 
-scipy and scikit-image are imported inside the functions that use them: importing them takes
-about a second, which every command that only compiles a plan (``estimate``, ``validate``)
-would otherwise pay.
+numpy, scipy and scikit-image are imported inside the functions that use them: importing them
+takes about a second (numpy alone a tenth of one), which every command that only compiles a plan
+(``estimate``, ``validate``) would otherwise pay.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from fibsims.instrument.types import ScanRequest
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BAND_LOW_PX = 1.0
 """Smallest detail kept: a pixel's shot noise is below it."""
@@ -75,6 +77,8 @@ def crop(
         raise MarkNotFound(
             f"the window at ({center_um[0]:.2f}, {center_um[1]:.2f}) um leaves the field"
         )
+    import numpy as np
+
     window = pixels[row - hy : row + hy + 1, col - hx : col + hx + 1].astype(np.float64)
     used = (
         (col + 0.5 - grid.width / 2) * grid.pixel_um,
@@ -97,6 +101,8 @@ def locate_bar(window: np.ndarray, bar_px: tuple[float, float]) -> tuple[float, 
     A mark's cross-section is a dark bar of known size (``bar_px``: width, height): it is
     found by normalised template matching (scikit-image) against a dark bar on a bright
     surround, so a round pore, however dark, does not pass for it."""
+    import numpy as np
+
     width, height = max(2, round(bar_px[0])), max(2, round(bar_px[1]))
     margin = max(2, width)
     template = np.ones((height + 2 * margin, width + 2 * margin))
@@ -125,6 +131,8 @@ def core_map(window: np.ndarray) -> np.ndarray:
     mark's empty groove) and its median (the face): the mark's core, and nothing of the face.
     Why: a groove emits almost nothing, far less than even the epoxy of a pore, while its rims
     take the brightness of whatever material borders them, which changes from slice to slice."""
+    import numpy as np
+
     empty = float(np.percentile(window, CORE_PERCENTILE))
     face = float(np.median(window))
     return np.clip(empty + CORE_LEVEL * (face - empty) - window, 0.0, None)
@@ -138,6 +146,8 @@ def register(
     identical). Both windows are raw (not band-passed) and centred where the mark should be:
     each is reduced to its mark's core (:func:`core_map`), band-passed, and registered by phase
     correlation with sub-pixel upsampling."""
+    import numpy as np
+
     ref = band_pass(core_map(reference), mark_px[0])
     mov = band_pass(core_map(moving), mark_px[0])
     from scipy import ndimage
