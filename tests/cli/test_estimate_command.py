@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fibsims.cli.app import app
+from fibsims.cli.root import estimate_app
 from fibsims.service.runs import RunRequest, start_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,3 +104,27 @@ def test_a_multi_site_recipe_is_estimated_as_its_sites_one_after_another(tmp_pat
     assert report.ok
     ended_s = json.loads((tmp_path / "run" / "sites" / "b" / "summary.json").read_text())
     assert estimate["simulated_seconds"] == pytest.approx(ended_s["simulated_seconds"], rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["-h"],
+        [],
+        ["--jsn", "x.yaml"],
+        ["x.yaml", "--set"],
+        ["a.yaml", "b.yaml"],
+        ["--version"],
+        ["no-such-recipe.yaml", "--json"],
+        [str(ROOT / "recipes" / "quick.yaml"), "-i", "no-such-backend"],
+    ],
+    ids=lambda args: " ".join(args) or "no-args",
+)
+def test_estimate_alone_helps_and_fails_as_in_the_full_app(args):
+    """``fibsims estimate`` runs on a group holding that command alone (issue 13: start-up
+    time): its help, its flags and its errors are the full app's."""
+    alone = runner.invoke(estimate_app(), ["estimate", *args])
+    full = runner.invoke(app, ["estimate", *args])
+    assert (alone.exit_code, alone.output) == (full.exit_code, full.output)
+    assert alone.output

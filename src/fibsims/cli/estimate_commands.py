@@ -13,12 +13,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from fibsims.cli.guard import guarded
-from fibsims.cli.run_commands import SetOption
-
-out = Console(highlight=False, soft_wrap=True)
+from fibsims.cli.options import SetOption
 
 
 def estimate(
@@ -60,6 +57,9 @@ def estimate(
     if as_json:
         print(json.dumps(result, indent=2))
     else:
+        from rich.console import Console  # not for --json (issue 13: start-up time)
+
+        out = Console(highlight=False, soft_wrap=True)
         for line in describe_estimate(result):
             out.print(line, markup=False)
     if result["problems"]:  # the instrument cannot run the recipe as written

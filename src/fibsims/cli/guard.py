@@ -4,16 +4,26 @@ none prints a traceback unless FIBSIMS_DEBUG is set."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 DEBUG_ENV = "FIBSIMS_DEBUG"
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
+
+
+@functools.cache
+def err() -> Console:
+    """stderr, made when first printed to: a command that succeeds never imports rich here."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def guarded(
@@ -30,15 +40,15 @@ def guarded(
     except typer.Exit:
         raise
     except bad_input as error:
-        err.print(f"error: {error}", markup=False)
+        err().print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        err.print(interrupted, markup=False)
+        err().print(interrupted, markup=False)
         raise typer.Exit(1) from None
     except Exception as error:
         if os.environ.get(DEBUG_ENV):
             raise
-        err.print(
+        err().print(
             f"internal error: {type(error).__name__}: {error}. This is a fibsims bug; set "
             f"{DEBUG_ENV}=1 to see the traceback.{' ' + after_bug if after_bug else ''}",
             markup=False,
