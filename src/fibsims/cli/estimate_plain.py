@@ -14,6 +14,7 @@ ways to the same output and exit code.
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import sys
@@ -111,7 +112,12 @@ def _plain(token: str) -> bool:
 
 def exit_plain(arguments: PlainArguments) -> NoReturn:
     """Run the estimate and exit as typer's standalone mode would: with the command's code, 1
-    quietly when the reader of its output went away (a closed pipe), 130 on KeyboardInterrupt."""
+    quietly when the reader of its output went away (a closed pipe), 130 on KeyboardInterrupt.
+
+    Without the cyclic garbage collector: the process ends once the estimate is printed, and
+    until then the collector would only walk the objects of the modules being imported, some
+    seventy times (4 % of the command's time); the memory is the same few tens of MB."""
+    gc.disable()
     try:
         code = run_estimate(
             arguments.recipe,
