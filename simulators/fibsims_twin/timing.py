@@ -2,9 +2,9 @@
 
 Why a module: the devices sleep for these durations (:mod:`fibsims_twin.column`,
 :mod:`~fibsims_twin.scan`, :mod:`~fibsims_twin.spectrum`) and the cost model quotes them
-(:mod:`fibsims_twin.costs`), so both take them from here. Neither this module nor anything the
-cost model imports imports numpy at import: it is a third of ``fibsims estimate``'s start-up
-(issue 13; a test holds the estimate's imports to it).
+(:mod:`fibsims_twin.costs`), so both take them from here. Neither this module nor anything else
+the cost model imports loads numpy at import: that would be about a quarter of
+``fibsims estimate``'s start-up (issue 13; a test holds the estimate's imports to it).
 """
 
 from __future__ import annotations

@@ -190,7 +190,7 @@ WITH_TYPER = (
     ids=["json", "text", "problem", "invalid", "no-backend", "sites"],
 )
 def test_plain_arguments_run_without_typer_as_with_it(args):
-    """``fibsims estimate`` with plain arguments runs without typer (issue 13: a tenth of its
+    """``fibsims estimate`` with plain arguments runs without typer (issue 13: an eighth of its
     start-up): the same output, errors and exit code as the typer command."""
     assert plain_arguments(args) is not None
 

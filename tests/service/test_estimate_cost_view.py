@@ -68,7 +68,7 @@ except SystemExit as done:
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 NOT_FOR_AN_ESTIMATE = (
-    "numpy",  # a third of the start-up: the dry run's stand-ins make their arrays only if read
+    "numpy",  # a quarter of the start-up: the dry run's stand-ins make their arrays only if read
     "typer",  # plain arguments are read without it (fibsims.cli.estimate_plain)
     "rich",  # --json prints plain JSON; an error would print through rich
     "fibsims.cli.app",  # every other command

@@ -14,7 +14,7 @@ milliseconds.
 
 The images and rasters the dry run answers with make their arrays (importing numpy) only when a
 plan reads them: the built-in plans do not in a dry run, so ``fibsims estimate`` does not pay
-numpy's import, a third of its start-up (issue 13).
+numpy's import, about a quarter of its start-up (issue 13).
 """
 
 from __future__ import annotations
