@@ -52,15 +52,10 @@ def solid_shares(p: PhantomParameters) -> ElectrodeShares:
     return ElectrodeShares(active / total, (carbon + binder) / total)
 
 
-def carbon_share_of_cbd_mass(p: PhantomParameters) -> float:
-    """Carbon black's share of the CBD mass (carbon : PVDF of the slurry)."""
-    return p.carbon_mass_fraction / (p.carbon_mass_fraction + p.binder_mass_fraction)
-
-
 @lru_cache(maxsize=8)
 def _tile(seed: int, p: PhantomParameters) -> np.ndarray:
     """The texture tile (n, n, n) of bool, True where the CBD is solid (pores: epoxy)."""
-    from scipy import ndimage  # here, not at import: the cost model imports this module
+    from scipy import ndimage  # here, not at import: only the texture needs it
 
     n = p.cbd_texture_tile_voxels
     rng = keyed_generator(seed, TEXTURE_STREAM)

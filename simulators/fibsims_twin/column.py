@@ -42,15 +42,12 @@ from fibsims.instrument import (
     MillPattern,
     MillResult,
     PatternKind,
-    StagePosition,
 )
 from fibsims.instrument.capabilities import neighbouring_rungs, rung_within
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.drift import SlowProcesses
 from fibsims_twin.features import MilledFeature
 from fibsims_twin.frames import beam_origin_um
-from fibsims_twin.geometry import mill_incidence_deg, scan_incidence_deg
-from fibsims_twin.materials import Material
 from fibsims_twin.milling import apply_cut, is_feature, sputter_depth_um
 from fibsims_twin.parameters import (
     NM_PER_UM,
@@ -61,9 +58,14 @@ from fibsims_twin.parameters import (
     StageParameters,
 )
 from fibsims_twin.rng import RandomStreams
-from fibsims_twin.scan import scan_duration_s
 from fibsims_twin.sputtering import SputterModel
 from fibsims_twin.state import TwinState
+from fibsims_twin.timing import (
+    autofocus_duration_s,
+    mill_duration_s,
+    pattern_rate_um3_per_nc,
+    scan_rate_um3_per_nc,
+)
 
 MILL_STREAM = "column.mill"
 FOCUS_STREAM = "column.autofocus"
@@ -86,28 +88,6 @@ def select_rung(ladder_na: Sequence[float], request_na: float, tolerance: float)
             "choose one of them"
         )
     return rung
-
-
-def mill_duration_s(pattern: MillPattern, current_na: float, yv_um3_per_nc: float) -> float:
-    """A pattern takes V / (Yv I): the beam dwells over its whole volume (docs/physics.md); ``yv``
-    is the volume per dose at the pattern's incidence (:func:`pattern_rate_um3_per_nc`)."""
-    return pattern.volume_um3 / (yv_um3_per_nc * current_na)
-
-
-def pattern_rate_um3_per_nc(sputter: SputterModel, stage: StagePosition) -> float:
-    """The rate the column times patterns with: NMC at the mill incidence of ``stage``."""
-    return sputter.volume_per_dose_um3_per_nc(Material.NMC811, mill_incidence_deg(stage))
-
-
-def scan_rate_um3_per_nc(sputter: SputterModel, stage: StagePosition) -> float:
-    """The rate a scan erodes the (NMC) face with at the scan incidence of ``stage``."""
-    return sputter.volume_per_dose_um3_per_nc(Material.NMC811, scan_incidence_deg(stage))
-
-
-def autofocus_duration_s(p: ColumnParameters, line_flyback_s: float) -> float:
-    """The focus sweep: ``autofocus_frames`` small frames, each followed by a settle."""
-    frame_s = scan_duration_s(p.autofocus_resolution_px, p.autofocus_dwell_us, 1, line_flyback_s)
-    return p.autofocus_frames * (frame_s + p.autofocus_settle_s)
 
 
 def autofocus_sputter_um(current_na: float, p: ColumnParameters, yv_um3_per_nc: float) -> float:

@@ -5,8 +5,8 @@ opening the twin builds its phantom and imports its image physics (scipy), many 
 the estimate itself. The view is made of the very objects the factory wires into the instrument
 (:class:`~fibsims_twin.costs.TwinCosts` on the state :func:`initial_state` makes, and
 :func:`~fibsims_twin.capabilities.twin_capabilities`), so its estimate is the opened twin's.
-This module and what it imports must stay free of scipy and the phantom at import (a test
-holds them to it).
+This module and what it imports must stay free of numpy, scipy and the phantom at import (a
+test holds them to it): the pure timing rules are in :mod:`fibsims_twin.timing`.
 """
 
 from __future__ import annotations

@@ -11,19 +11,19 @@ the SE detector's contrast or brightness costs nothing, so it has no entry.
 from __future__ import annotations
 
 from fibsims.instrument import CostModel, MillPattern, RasterRequest, ScanRequest, StagePosition
-from fibsims_twin.column import (
-    autofocus_duration_s,
-    mill_duration_s,
-    pattern_rate_um3_per_nc,
-    scan_rate_um3_per_nc,
-)
 from fibsims_twin.milling import sputter_depth_um
 from fibsims_twin.parameters import SECOND_PER_MICROSECOND, TwinParameters
-from fibsims_twin.scan import scan_duration_s
-from fibsims_twin.spectrum import n_samples
 from fibsims_twin.sputtering import SputterModel
 from fibsims_twin.stage import move_duration_s
 from fibsims_twin.state import TwinState
+from fibsims_twin.timing import (
+    autofocus_duration_s,
+    mill_duration_s,
+    n_samples,
+    pattern_rate_um3_per_nc,
+    scan_duration_s,
+    scan_rate_um3_per_nc,
+)
 
 
 class TwinCosts(CostModel):

@@ -23,7 +23,6 @@ import numpy as np
 
 from fibsims.instrument import Image, InstrumentError, ScanRequest, SEDetector
 from fibsims_twin import video
-from fibsims_twin.column import scan_rate_um3_per_nc
 from fibsims_twin.curtains import curtain_profile
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.face import FaceTruth
@@ -34,6 +33,7 @@ from fibsims_twin.noise import blur, shot_noise
 from fibsims_twin.parameters import RAD_PER_DEG, IncidenceParameters, TwinParameters
 from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
 from fibsims_twin.sputtering import SputterModel
+from fibsims_twin.timing import scan_rate_um3_per_nc
 
 IMAGE_STREAM = "se_detector.image"
 CURTAIN_PROFILE_ROWS = 256  # numerical: rows sampled for the phase share of each column

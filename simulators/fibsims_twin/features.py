@@ -22,6 +22,9 @@ x = x_c + (z - z_c) tan t, so it moves across the image by tan t per unit of fac
 Pixels whose centres fall inside are vacuum (:class:`~fibsims_twin.materials.Material`), the way
 the phantom samples its objects. Every feature costs a few array operations per face, however
 many there are; only those the face crosses write pixels.
+
+numpy is imported by the functions that cut faces: the twin's state holds the features, and the
+cost model (``fibsims estimate``) builds a state without importing numpy.
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, fields
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from fibsims.instrument import MillPattern
 from fibsims_twin.materials import Material
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PARALLEL_EPS = 1e-12  # numerical: |cos| or |sin| below this is an edge parallel to the face
 
@@ -70,6 +75,8 @@ class MilledFeature:
 
     def section_x_um(self, z_um: float) -> tuple[float, float] | None:
         """The x interval the face at ``z_um`` cuts from the prism, or None (one feature)."""
+        import numpy as np
+
         lo, hi = _sections(np.array([astuple(self)]), z_um)
         return (float(lo[0]), float(hi[0])) if lo[0] <= hi[0] else None
 
@@ -90,6 +97,8 @@ def footprint_z_extent_um(pattern: MillPattern) -> tuple[float, float]:
 
 def _slab(coef: np.ndarray, const: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The dx interval where |coef dx + const| <= half (all of it, or none, when coef ~ 0)."""
+    import numpy as np
+
     steep = np.abs(coef) > PARALLEL_EPS
     safe = np.where(steep, coef, 1.0)
     a = (-half - const) / safe
@@ -103,6 +112,8 @@ def _slab(coef: np.ndarray, const: np.ndarray, half: np.ndarray) -> tuple[np.nda
 def _sections(table: np.ndarray, z_um: float) -> tuple[np.ndarray, np.ndarray]:
     """Sample-frame x intervals (lo, hi) the plane z cuts from each feature (rows of
     ``table``, columns as :class:`MilledFeature`); empty where lo > hi."""
+    import numpy as np
+
     x, _, zc, width, height, _, rotation = table.T
     theta = np.radians(rotation)
     cos, sin = np.cos(theta), np.sin(theta)
@@ -137,6 +148,8 @@ class MilledFeatures:
         and y (H,) of the face at ``z_um`` that lie in a feature; True if any did."""
         if not self._items:
             return False
+        import numpy as np
+
         if self._table is None:
             self._table = np.array([astuple(f) for f in self._items], dtype=np.float64)
         lo, hi = _sections(self._table, z_um)

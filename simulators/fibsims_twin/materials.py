@@ -18,10 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from fibsims_twin.binder import carbon_share_of_cbd_mass
 from fibsims_twin.parameters import (
     AMPERE_PER_NANOAMPERE,
     ELEMENTARY_CHARGE_C,
@@ -29,6 +27,9 @@ from fibsims_twin.parameters import (
     MaterialParameters,
     PhantomParameters,
 )
+
+if TYPE_CHECKING:  # numpy is imported by the per-label tables: the cost model imports this
+    import numpy as np
 
 
 class Material(IntEnum):
@@ -71,9 +72,14 @@ class Compositions:
         return table.get(element, 0.0)
 
 
+def carbon_share_of_cbd_mass(p: PhantomParameters) -> float:
+    """Carbon black's share of the CBD mass (carbon : PVDF of the slurry)."""
+    return p.carbon_mass_fraction / (p.carbon_mass_fraction + p.binder_mass_fraction)
+
+
 def compositions(p: MaterialParameters, phantom: PhantomParameters | None = None) -> Compositions:
     """Atomic makeup of the phases. The CBD's carbon : PVDF mass ratio is the electrode's
-    (:func:`fibsims_twin.binder.carbon_share_of_cbd_mass`), and a small Li atomic fraction in it
+    (:func:`carbon_share_of_cbd_mass`), and a small Li atomic fraction in it
     stands for electrolyte residue and SEI/CEI (``cbd_li_atomic_fraction``)."""
     phantom = phantom or PhantomParameters()
     carbon = carbon_share_of_cbd_mass(phantom)
@@ -110,6 +116,8 @@ def sputter_yield_atoms_per_ion(
 
 def volume_per_dose_by_label(p: MaterialParameters) -> np.ndarray:
     """Volume per dose Yv (um^3/nC) indexed by material label: how fast each phase mills."""
+    import numpy as np
+
     table = np.zeros(len(Material))
     table[Material.PORE] = p.epoxy_volume_per_dose_um3_per_nc
     table[Material.NMC811] = p.nmc_volume_per_dose_um3_per_nc
@@ -119,6 +127,8 @@ def volume_per_dose_by_label(p: MaterialParameters) -> np.ndarray:
 
 def atom_density_by_label(p: MaterialParameters) -> np.ndarray:
     """Atoms per cm^3 indexed by material label (vacuum 0)."""
+    import numpy as np
+
     table = np.zeros(len(Material))
     table[Material.PORE] = p.epoxy_atom_density_per_cm3
     table[Material.NMC811] = p.nmc_atom_density_per_cm3

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from fibsims_twin.parameters import PM_PER_UM
+
+if TYPE_CHECKING:  # numpy is imported by the draws: the stage and the cost model import this
+    import numpy as np
 
 
 def device_id(name: str) -> int:
@@ -46,6 +48,8 @@ def position_pm(z_um: float) -> int:
 
 def keyed_generator(seed: int, name: str, *keys: int) -> np.random.Generator:
     """A generator determined only by (seed, name, keys)."""
+    import numpy as np
+
     entropy = [zigzag(int(seed)), device_id(name), *(zigzag(int(k)) for k in keys)]
     return np.random.default_rng(np.random.SeedSequence(entropy))
 

@@ -2,7 +2,8 @@
 
 Why shared: an ion image and a SIMS raster are the same beam scan with different detectors, so
 their pixel grid, their duration, the part of the sample they see and their refusal of a bad
-request must agree.
+request must agree. The duration is :func:`fibsims_twin.timing.scan_duration_s`, which the cost
+model quotes too.
 
 Where the field lies in the sample: centred on the beam frame's origin as
 :mod:`fibsims_twin.frames` places it (stage + beam shift - drift, moved by the stage's rotation
@@ -38,6 +39,7 @@ from fibsims_twin.parameters import (
     StageParameters,
 )
 from fibsims_twin.state import TwinState
+from fibsims_twin.timing import scan_duration_s
 
 
 def check_scan(
@@ -85,15 +87,6 @@ def check_scan(
     ]
     if beyond:
         raise InstrumentError(f"{what}: " + "; ".join(beyond))
-
-
-def scan_duration_s(
-    resolution_px: tuple[int, int], dwell_us: float, frames: int, line_flyback_s: float
-) -> float:
-    """Dwell on every pixel of every frame, plus one flyback per line per frame."""
-    width, height = resolution_px
-    dwell_s = width * height * dwell_us * SECOND_PER_MICROSECOND
-    return frames * (dwell_s + height * line_flyback_s)
 
 
 def pixel_axes(

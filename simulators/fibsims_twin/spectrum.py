@@ -12,7 +12,6 @@ and their areas: :mod:`fibsims_twin.tof` (mapped elements, Xe) and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -20,10 +19,7 @@ import numpy as np
 from fibsims.instrument import Spectrum
 from fibsims_twin.parameters import TofParameters
 from fibsims_twin.peak_shape import spread_over_samples
-
-
-def n_samples(p: TofParameters) -> int:
-    return math.ceil(p.calibration_p1 * math.sqrt(p.max_mass_u) + p.calibration_p2) + 1
+from fibsims_twin.timing import n_samples
 
 
 def mass_axis_u(p: TofParameters) -> np.ndarray:

@@ -30,8 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from fibsims_twin.materials import Material, compositions
 from fibsims_twin.parameters import (
@@ -44,6 +43,9 @@ from fibsims_twin.parameters import (
     TwinParameters,
 )
 from fibsims_twin.parameters.sputtering import ElementSputterData
+
+if TYPE_CHECKING:  # numpy is imported by the per-label table: the cost model imports this
+    import numpy as np
 
 EV_PER_KEV = 1e3
 CM_PER_ANGSTROM = 1e-8
@@ -237,6 +239,8 @@ class SputterModel:
 
     def volume_per_dose_by_label(self, incidence_deg: float) -> np.ndarray:
         """Yv (um^3/nC) indexed by material label, at ``incidence_deg``."""
+        import numpy as np
+
         table = np.zeros(len(Material))
         for phase in Material:
             table[phase] = self.volume_per_dose_um3_per_nc(phase, incidence_deg)

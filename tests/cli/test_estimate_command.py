@@ -4,12 +4,17 @@ with the run it predicts; bad input is a message and exit 2."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from fibsims.cli.app import app
+from fibsims.cli.estimate_plain import PlainArguments, plain_arguments
+from fibsims.cli.root import estimate_app
 from fibsims.service.runs import RunRequest, start_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,3 +108,97 @@ def test_a_multi_site_recipe_is_estimated_as_its_sites_one_after_another(tmp_pat
     assert report.ok
     ended_s = json.loads((tmp_path / "run" / "sites" / "b" / "summary.json").read_text())
     assert estimate["simulated_seconds"] == pytest.approx(ended_s["simulated_seconds"], rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["-h"],
+        [],
+        ["--jsn", "x.yaml"],
+        ["x.yaml", "--set"],
+        ["a.yaml", "b.yaml"],
+        ["--version"],
+        ["no-such-recipe.yaml", "--json"],
+        [str(ROOT / "recipes" / "quick.yaml"), "-i", "no-such-backend"],
+    ],
+    ids=lambda args: " ".join(args) or "no-args",
+)
+def test_estimate_alone_helps_and_fails_as_in_the_full_app(args):
+    """``fibsims estimate`` runs on a group holding that command alone (issue 13: start-up
+    time): its help, its flags and its errors are the full app's."""
+    alone = runner.invoke(estimate_app(), ["estimate", *args])
+    full = runner.invoke(app, ["estimate", *args])
+    assert (alone.exit_code, alone.output) == (full.exit_code, full.output)
+    assert alone.output
+
+
+QUICK = str(ROOT / "recipes" / "quick.yaml")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        [],
+        ["no-such-recipe.yaml"],
+        [str(ROOT / "recipes")],  # a folder: typer passes it, the service refuses it
+        [QUICK, QUICK],
+        [QUICK, "--jsn"],
+        [QUICK, "--set"],
+        [QUICK, "--set", "--json"],  # typer would take --json as the value
+        [QUICK, "-i", "sim", "-i", "sim"],
+        [QUICK, "--instrument=sim"],
+        [QUICK, "--"],
+        [QUICK, "-"],
+        [QUICK, ""],
+    ],
+    ids=lambda args: " ".join(a.replace(str(ROOT), "") for a in args) or "no-args",
+)
+def test_arguments_that_are_not_plain_are_left_to_typer(args):
+    assert plain_arguments(args) is None
+
+
+def test_plain_arguments_are_read_as_typer_reads_them(monkeypatch):
+    args = ["--json", QUICK, "--set", "a=1", "--truth", "-i", "tcp://h:1", "--set", "b=2"]
+    assert plain_arguments(args) == PlainArguments(
+        Path(QUICK), "tcp://h:1", as_json=True, truth=True, overrides=("a=1", "b=2")
+    )
+    assert plain_arguments([QUICK]) == PlainArguments(Path(QUICK))
+    monkeypatch.setenv("_FIBSIMS_COMPLETE", "bash_complete")  # a shell asks for completions
+    assert plain_arguments([QUICK]) is None
+
+
+PLAIN = "import sys; from fibsims.cli.entry import main; sys.argv[0] = 'fibsims'; main()"
+WITH_TYPER = (
+    "import sys; from fibsims.cli.root import estimate_app; sys.argv[0] = 'fibsims'; "
+    "estimate_app()()"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [QUICK, "--json", "--truth"],
+        [QUICK, "-i", "sim"],  # the text
+        [QUICK, "--set", "slice.0.mill.current_na=13.7", "--json"],  # a problem: exit 2
+        [QUICK, "--set", "volume.slices=-1"],  # an invalid recipe: exit 2
+        [QUICK, "--instrument", "no-such-backend"],
+        [str(ROOT / "recipes" / "two-sites.yaml")],
+    ],
+    ids=["json", "text", "problem", "invalid", "no-backend", "sites"],
+)
+def test_plain_arguments_run_without_typer_as_with_it(args):
+    """``fibsims estimate`` with plain arguments runs without typer (issue 13: an eighth of its
+    start-up): the same output, errors and exit code as the typer command."""
+    assert plain_arguments(args) is not None
+
+    def run(code: str) -> tuple[int, str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", code, "estimate", *args], capture_output=True, text=True
+        )
+        now = r'"?ends_utc_if_started_now"?:? \S+|ends \S+ if started now'  # the clock moves
+        return done.returncode, re.sub(now, "", done.stdout), done.stderr
+
+    assert run(PLAIN) == run(WITH_TYPER)

@@ -21,43 +21,10 @@ from fibsims.cli import (
     run_commands,
     volume_commands,
 )
-from fibsims.cli.run_commands import SetOption
+from fibsims.cli.options import SetOption
+from fibsims.cli.root import new_app
 
-HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
-"""``-h`` as ``--help`` on every command (click hands it down to every subcommand)."""
-
-app = typer.Typer(
-    name="fibsims",
-    help="Automated FIB-SEM / ToF-SIMS slice-and-view, with a physics-backed digital twin.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings=HELP_OPTIONS,
-)
-
-
-def _print_version(asked: bool) -> None:
-    if asked:
-        import fibsims
-
-        print(f"fibsims {fibsims.__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version",
-            "-V",
-            callback=_print_version,
-            is_eager=True,
-            help="Print the installed version (fibsims X.Y.Z) and exit.",
-        ),
-    ] = False,
-) -> None:
-    """Automated FIB-SEM / ToF-SIMS slice-and-view, with a physics-backed digital twin."""
+app = new_app()
 
 
 @app.command()

@@ -2,7 +2,10 @@
 
 Why a module of its own: the console script imports its target module before calling it, so
 the handlers must sit in a module that imports nothing heavy; the application is imported
-inside :func:`main`, under them.
+inside :func:`main`, under them. ``fibsims estimate ...`` runs without typer when its arguments
+are plain (:mod:`fibsims.cli.estimate_plain`), otherwise on the group with that command alone
+(:func:`fibsims.cli.root.estimate_app`): the same command, options, help and errors, without
+importing and building the others (issue 13: its start-up time).
 
 - Ctrl-C raises :class:`Interrupt`, which typer (unlike ``KeyboardInterrupt``, which it turns
   into a silent exit 130) lets through to here: one line, exit code 1. While a run or resume
@@ -31,9 +34,19 @@ def main() -> None:
     if hasattr(signal, "SIGUSR1"):
         signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     try:
-        from fibsims.cli.app import main as run_app
+        if sys.argv[1:2] == ["estimate"]:
+            from fibsims.cli.estimate_plain import exit_plain, plain_arguments
 
-        run_app()
+            plain = plain_arguments(sys.argv[2:])
+            if plain is not None:
+                exit_plain(plain)
+            from fibsims.cli.root import estimate_app
+
+            estimate_app()()
+        else:
+            from fibsims.cli.app import main as run_app
+
+            run_app()
     except (Interrupt, KeyboardInterrupt):
         print("\ninterrupted", file=sys.stderr)
         sys.exit(1)

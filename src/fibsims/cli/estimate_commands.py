@@ -8,17 +8,14 @@ traceback unless FIBSIMS_DEBUG.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from fibsims.cli.guard import guarded
-from fibsims.cli.run_commands import SetOption
-
-out = Console(highlight=False, soft_wrap=True)
+from fibsims.cli.estimate_plain import run_estimate
+from fibsims.cli.guard import Failed
+from fibsims.cli.options import SetOption
 
 
 def estimate(
@@ -43,27 +40,14 @@ def estimate(
     """Estimate a recipe's instrument time (total, per step kind, per slice), ion dose, data
     volume and end time from the backend's timing models, without running it. The JSON's
     `simulated_seconds` compares with a run's summary.json."""
-    from fibsims.service.estimate import (
-        EstimateError,
-        EstimateRequest,
-        describe_estimate,
-        estimate_recipe,
-    )
-
-    result = guarded(
-        lambda: estimate_recipe(
-            EstimateRequest(recipe, instrument, truth=truth, overrides=tuple(overrides or ()))
-        ),
-        (EstimateError,),
-        "interrupted",
-    )
-    if as_json:
-        print(json.dumps(result, indent=2))
-    else:
-        for line in describe_estimate(result):
-            out.print(line, markup=False)
-    if result["problems"]:  # the instrument cannot run the recipe as written
-        raise typer.Exit(2)
+    try:
+        code = run_estimate(
+            recipe, instrument, as_json=as_json, truth=truth, overrides=overrides or ()
+        )
+    except Failed as failed:
+        raise typer.Exit(failed.code) from None
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,7 @@ from fibsims.cli.link_commands import (
     client_keys,
     publish_keys,
 )
+from fibsims.cli.options import SetOption
 from fibsims.recipe.bounds import MAX_RUN_HOURS, MAX_SEED
 
 if TYPE_CHECKING:
@@ -47,15 +48,6 @@ FaultOption = Annotated[
 ]
 ProgressOption = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
-]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        help="Change one recipe value before validation, as path=value (YAML value; "
-        "repeatable), e.g. --set volume.slices=10 --set slice.2.se_image.dwell_us=2. "
-        "Recorded in run.json; resume keeps it.",
-    ),
 ]
 QuietOption = Annotated[
     bool,

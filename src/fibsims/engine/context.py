@@ -16,12 +16,13 @@ are in the sample frame along the slicing axis; cuts go to the nominal front plu
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from fibsims.instrument.interfaces import CostModel
 from fibsims.recipe import Recipe
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass

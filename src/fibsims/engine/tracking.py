@@ -11,9 +11,9 @@ edges do not. The match score is the normalised correlation of the two crops onc
 Image frame: x = (column + 0.5 - width / 2) x pixel, y likewise with rows (the field's centre
 is 0, x across, y down), as the instrument's scans are laid out.
 
-scipy and scikit-image are imported inside the functions that use them: importing them takes
-about a second, which every command that only compiles a plan (``estimate``, ``validate``)
-would otherwise pay.
+numpy, scipy and scikit-image are imported inside the functions that use them: importing them
+takes about a second (numpy alone a tenth of one), which every command that only compiles a plan
+(``estimate``, ``validate``) would otherwise pay.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ import threading
 from collections import OrderedDict
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from fibsims.instrument.types import ScanRequest
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BAND_LOW_PX = 1.0
 """Smallest detail kept: a pixel's shot noise is below it."""
@@ -81,6 +82,8 @@ def crop(
         raise MarkNotFound(
             f"the window at ({center_um[0]:.2f}, {center_um[1]:.2f}) um leaves the field"
         )
+    import numpy as np
+
     window = pixels[row - hy : row + hy + 1, col - hx : col + hx + 1].astype(np.float64)
     used = (
         (col + 0.5 - grid.width / 2) * grid.pixel_um,
@@ -103,6 +106,8 @@ def locate_bar(window: np.ndarray, bar_px: tuple[float, float]) -> tuple[float, 
     A mark's cross-section is a dark bar of known size (``bar_px``: width, height): it is
     found by normalised template matching (scikit-image) against a dark bar on a bright
     surround, so a round pore, however dark, does not pass for it."""
+    import numpy as np
+
     width, height = max(2, round(bar_px[0])), max(2, round(bar_px[1]))
     margin = max(2, width)
     template = np.ones((height + 2 * margin, width + 2 * margin))
@@ -131,6 +136,8 @@ def core_map(window: np.ndarray) -> np.ndarray:
     mark's empty groove) and its median (the face): the mark's core, and nothing of the face.
     Why: a groove emits almost nothing, far less than even the epoxy of a pore, while its rims
     take the brightness of whatever material borders them, which changes from slice to slice."""
+    import numpy as np
+
     empty = float(np.percentile(window, CORE_PERCENTILE))
     face = float(np.median(window))
     return np.clip(empty + CORE_LEVEL * (face - empty) - window, 0.0, None)
@@ -149,6 +156,8 @@ def _prepared_reference(
     reference stays the same for slice after slice while the band-pass of its window costs
     ~5 ms a mark. Keyed by the window's content (a digest), not its identity, so an array
     changed in place or rebuilt on resume is never mistaken for another."""
+    import numpy as np
+
     key = (
         hashlib.blake2b(np.ascontiguousarray(reference).data, digest_size=16).digest(),
         reference.shape,
@@ -199,6 +208,8 @@ def register(
     each is reduced to its mark's core (:func:`core_map`), band-passed, and registered by phase
     correlation with sub-pixel upsampling. The reference's half is prepared once
     (:func:`_prepared_reference`)."""
+    import numpy as np
+
     ref, ref_spectrum = _prepared_reference(reference, mark_px[0])
     mov = band_pass(core_map(moving), mark_px[0])
     from scipy import ndimage

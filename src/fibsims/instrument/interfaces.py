@@ -14,9 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from fibsims.instrument.capabilities import Capabilities
 from fibsims.instrument.types import (
@@ -30,6 +28,9 @@ from fibsims.instrument.types import (
     ScanRequest,
     StagePosition,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class Clock(ABC):

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported by whoever makes the arrays: not ``fibsims estimate``
+    import numpy as np
 
 
 class PatternKind(StrEnum):
@@ -153,6 +155,13 @@ class Spectrum:
     sample_interval_s: float
 
 
+def _no_lines() -> np.ndarray:
+    """An empty ``saturated_lines`` (uint8): a raster that reports none."""
+    import numpy as np
+
+    return np.zeros(0, dtype=np.uint8)
+
+
 @dataclass(frozen=True)
 class Raster:
     """The result of a ToF-SIMS raster.
@@ -175,7 +184,7 @@ class Raster:
     frames: int
     current_na: float
     duration_s: float
-    saturated_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    saturated_lines: np.ndarray = field(default_factory=_no_lines)
     extraction_rate_hz: float | None = None
     peak_window_fraction: float | None = None
     max_ions_per_extraction: int | None = None

@@ -7,14 +7,16 @@ and 99.5th percentiles, and move contrast (gain) and brightness (offset) until t
 to gain and offset differs between instruments, so each setting is found by secant steps from
 a small probe, at most :data:`MAX_SCANS` scans. The settings join the run context (they are
 instrument state a resumed run keeps), and the step logs them before and after.
+
+numpy is imported by the functions that judge a scan: a dry run (``fibsims estimate``) never
+does.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from fibsims.engine import messages as m
 from fibsims.engine.context import SliceContext
@@ -24,7 +26,11 @@ from fibsims.engine.steps.beam import beam_on
 from fibsims.engine.steps.tasks import ScheduledStep
 from fibsims.instrument.errors import InstrumentError
 
-FULL_SCALE = float(np.iinfo(np.uint16).max)
+if TYPE_CHECKING:
+    import numpy as np
+
+FULL_SCALE = float(2**16 - 1)
+"""The uint16 counts' full scale."""
 LOW_TARGET = 0.05
 HIGH_TARGET = 0.75
 TOLERANCE = 0.05
@@ -39,6 +45,8 @@ class ContrastFailed(InstrumentError):
 
 
 def _levels(image_pixels: np.ndarray) -> tuple[float, float]:
+    import numpy as np
+
     low, high = np.percentile(image_pixels, [0.5, 99.5])
     return float(low) / FULL_SCALE, float(high) / FULL_SCALE
 
@@ -69,7 +77,7 @@ def auto_contrast(task: ScheduledStep, ctx: SliceContext) -> PlanFn:
         if on_target and abs(low - LOW_TARGET) <= TOLERANCE:
             break
         contrast = _next_contrast(history)
-        brightness = float(np.clip(brightness + (LOW_TARGET - low) * _offset_gain(), 0.0, 1.0))
+        brightness = _unit(brightness + (LOW_TARGET - low) * _offset_gain())
     yield m.SetDetector(contrast, brightness)
     ctx.run.contrast, ctx.run.brightness = contrast, brightness
     return StepOutput(
@@ -89,15 +97,22 @@ def _offset_gain() -> float:
     return 1.0
 
 
+def _unit(value: float) -> float:
+    """``value`` clipped to a setting's range 0..1."""
+    import numpy as np
+
+    return float(np.clip(value, 0.0, 1.0))
+
+
 def _next_contrast(history: list[tuple[float, float]]) -> float:
     """A secant step on log(spread) against contrast; a probe step first."""
     target = math.log(HIGH_TARGET - LOW_TARGET)
     contrast, spread = history[-1]
     if len(history) < 2 or history[-2][0] == contrast:
         step = PROBE if spread < HIGH_TARGET - LOW_TARGET else -PROBE
-        return float(np.clip(contrast + step, 0.0, 1.0))
+        return _unit(contrast + step)
     (c0, s0), (c1, s1) = history[-2], history[-1]
     slope = (math.log(s1) - math.log(s0)) / (c1 - c0)
     if slope <= 0:
-        return float(np.clip(c1 + PROBE, 0.0, 1.0))
-    return float(np.clip(c1 + (target - math.log(s1)) / slope, 0.0, 1.0))
+        return _unit(c1 + PROBE)
+    return _unit(c1 + (target - math.log(s1)) / slope)

@@ -4,14 +4,14 @@ Why: a pause or an abort waits for the running acquisition; split into parts of 
 :data:`PART_TARGET_S`, a scan of any length stops within about a minute. Frames are summed, so
 parts are too. The split depends only on the request and the cost model, so a resumed run
 splits the same way and repeats its data.
+
+numpy is imported where parts are added up: a dry run (``fibsims estimate``) never adds them.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-
-import numpy as np
 
 from fibsims.instrument.interfaces import CostModel
 from fibsims.instrument.types import Image, Raster, RasterRequest, ScanRequest
@@ -40,6 +40,8 @@ def sum_images(parts: list[Image]) -> Image:
     fraction any part reported)."""
     if len(parts) == 1:
         return parts[0]
+    import numpy as np
+
     total = np.sum([p.pixels for p in parts], axis=0, dtype=np.uint32)
     ceiling = np.iinfo(np.uint16).max
     clipped = float(np.count_nonzero(total > ceiling)) / total.size
@@ -56,6 +58,8 @@ def sum_rasters(parts: list[Raster]) -> Raster:
     """Counts and spectra add; a line saturated in any part is saturated."""
     if len(parts) == 1:
         return parts[0]
+    import numpy as np
+
     first = parts[0]
     lines = np.zeros_like(first.saturated_lines)
     for part in parts:
