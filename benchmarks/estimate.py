@@ -33,11 +33,14 @@ def main() -> int:
     parser.add_argument("--budget-s", type=float, default=0.2)  # issue 13
     args = parser.parse_args()
     command = [sys.executable, "-m", "fibsims", "estimate", args.recipe, "--json"]
-    subprocess.run(command, check=True, capture_output=True)  # warm up: the twin's caches
+    # Python caches compiled modules (.pyc) unless told not to; a user's machine does, so the
+    # warm-up may write them even where this environment says otherwise (a sandbox, CI)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(command, check=True, capture_output=True, env=env)  # warm up: caches
     times, result = [], {}
     for _ in range(args.runs):
         started = time.perf_counter()
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
         times.append(time.perf_counter() - started)
         result = json.loads(done.stdout)
     figures = {
