@@ -28,7 +28,7 @@ from fibsims_twin.curtains import curtain_profile
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.face import FaceTruth
 from fibsims_twin.geometry import scan_incidence_deg
-from fibsims_twin.materials import Material, volume_per_dose_by_label
+from fibsims_twin.materials import Material, label_value, volume_per_dose_by_label
 from fibsims_twin.milling import curtain_severity, sputter_depth_um
 from fibsims_twin.noise import blur, shot_noise
 from fibsims_twin.parameters import RAD_PER_DEG, IncidenceParameters, TwinParameters
@@ -61,9 +61,9 @@ def solid_rim(labels: np.ndarray, vacuum: bool = False) -> np.ndarray:
     """1 on solid pixels with a pore (or, if ``vacuum``, a vacuum) 4-neighbour, else 0 (uint8;
     image borders count as solid): solid minus the minimum of solid over the pixel and its
     neighbours. ``vacuum`` says whether the face holds any vacuum (a milled feature)."""
-    solid = (labels != Material.PORE).view(np.uint8)
+    solid = (labels != label_value(Material.PORE)).view(np.uint8)
     if vacuum:
-        solid &= (labels != Material.VACUUM).view(np.uint8)
+        solid &= (labels != label_value(Material.VACUUM)).view(np.uint8)
     low = solid.copy()
     np.minimum(low[1:], solid[:-1], out=low[1:])
     np.minimum(low[:-1], solid[1:], out=low[:-1])
@@ -132,7 +132,7 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         index += labels
         delta = self._yield_table.take(index)
         channelling = face.grain_factor(d.grain_channelling_contrast)
-        np.multiply(delta, channelling, out=delta, where=labels == Material.NMC811)
+        np.multiply(delta, channelling, out=delta, where=labels == label_value(Material.NMC811))
         severity = curtain_severity(self._state.curtain, self._p.milling, self._sputter.nmc)
         rows = labels[:: max(1, labels.shape[0] // CURTAIN_PROFILE_ROWS)]
         fast_share = self._fast_share.take(rows).mean(axis=0)

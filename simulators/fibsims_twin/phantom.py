@@ -44,7 +44,7 @@ from fibsims_twin.calibration import PhaseStatistics, calibrate
 from fibsims_twin.cracks import CrackModel
 from fibsims_twin.face import FaceTruth
 from fibsims_twin.grains import GrainLattice
-from fibsims_twin.materials import Material, compositions
+from fibsims_twin.materials import Material, compositions, label_value
 from fibsims_twin.parameters import (
     MaterialParameters,
     MicrostructureParameters,
@@ -217,7 +217,8 @@ class Phantom:
         covers |= self.texture.bits(px, py, pz, TEXTURE_BIT)
         labels = LABEL_OF_COVERS.take(covers)
         crack = labels.reshape(-1)[crack_pixels]
-        labels.reshape(-1)[crack_pixels] = np.where(crack == Material.NMC811, Material.PORE, crack)
+        nmc, pore = label_value(Material.NMC811), label_value(Material.PORE)
+        labels.reshape(-1)[crack_pixels] = np.where(crack == nmc, pore, crack)
         return labels
 
 
