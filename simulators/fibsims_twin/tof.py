@@ -47,6 +47,7 @@ from fibsims.instrument import (
     TofSpectrometer,
 )
 from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
+from fibsims_twin import parallel
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.digitiser import digitised_counts, recorded_mean
 from fibsims_twin.geometry import scan_incidence_deg
@@ -131,12 +132,11 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
 
         # ions per pixel of each element leaving the sample and transmitted, before the duty
         # cycle of the isotope's mass
-        transmitted = {
-            element: stack.emitted_ions(element, request.polarity, tof)
-            * np.float32(tof.transmission)
-            for element in dict.fromkeys(ion.isotope.element for ion in ions)
-            if element != PRIMARY_ELEMENT
-        }
+        transmitted = self._transmitted(
+            stack,
+            [e for e in dict.fromkeys(ion.isotope.element for ion in ions) if e != PRIMARY_ELEMENT],
+            request.polarity,
+        )
         positive = polarity_charge(request.polarity) > 0
         xe_per_pixel = (
             acquisition.primaries_per_pixel * tof.xe_ions_per_primary * tof.transmission
@@ -201,6 +201,26 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             max_ions_per_extraction=max_ions,
             duty_cycles=tuple(duty_cycles),
         )
+
+    def _transmitted(
+        self, stack: DepthStack, elements: list[str], polarity: Polarity
+    ) -> dict[str, np.ndarray]:
+        """Per element, the ions each pixel emits and the spectrometer transmits (before the
+        duty cycle), every other element computed on the worker thread: an element's map
+        reads only the faces (their Li content computed first, shared) and its own fractions.
+        """
+        tof = self._p.tof
+
+        def ions(element: str) -> np.ndarray:
+            return stack.emitted_ions(element, polarity, tof) * np.float32(tof.transmission)
+
+        nmc = self._phantom.composition.nmc_per_formula
+        if len(elements) > 1 and any(e == "Li" or e in nmc for e in elements):
+            for face in stack.faces:
+                face.soc  # noqa: B018 (computed once, here, before both threads read it)
+        pending = {element: parallel.beside(ions, element) for element in elements[1::2]}
+        done = {element: ions(element) for element in elements[0::2]}
+        return {e: done[e] if e in done else pending[e].result() for e in elements}
 
     def _peak_law(self, rate: np.ndarray, extractions: int) -> np.ndarray:
         """Per pixel, the whole-peak counts the digitiser records for ``rate`` ions of the peak

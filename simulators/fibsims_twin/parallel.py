@@ -1,0 +1,148 @@
+"""A second thread for the twin's large array work, with outputs unchanged bit for bit.
+
+Why: a run's main thread is its bottleneck (the twin is most of it) and the machine has two
+cores; NumPy and SciPy release the GIL inside their loops over large arrays, so work on
+independent arrays, or on row or column bands of one array, runs on both cores at once.
+
+What may go to the worker, so that every output stays the same bits:
+- work that computes each element by the same operations in the same order however the array
+  is split (elementwise ufuncs, gathers, a row filter applied to a band of whole rows);
+- a random draw, only if the calling thread does not touch that generator again before it
+  has the result: every stream sees its draws in the same order as on one thread.
+
+Why tasks can be taken back: on a busy machine the worker may not run for a while. A task
+runs on whichever thread claims it first; the caller asking for a result the worker has not
+started runs it itself, so a late worker costs a hand-over, never a wait. Tasks never wait
+on other tasks, so they cannot deadlock. With one usable core, or inside :func:`serial`,
+everything runs inline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+WORKER_NAME = "fibsims-twin-worker"
+MIN_SPLIT_ELEMENTS = 1 << 18  # numerical: a SIMS map (256 x 192) is done whole, an image split
+BANDS = 4  # numerical: pieces of a split array (so a late worker leaves the caller little)
+
+_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+_serial_depth = 0
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _reset_after_fork() -> None:
+    """A forked child has no worker thread: start a new one on first use."""
+    global _executor, _lock
+    _executor = None
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _worker() -> ThreadPoolExecutor | None:
+    """The worker, started on first use; None to run inline."""
+    global _executor
+    if _serial_depth or _usable_cores() < 2:
+        return None
+    if threading.current_thread().name.startswith(WORKER_NAME):
+        return None  # a task asking for help runs the work itself
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=WORKER_NAME)
+        return _executor
+
+
+class Pending(Generic[T]):
+    """``work(*args)``, run once by the first thread to claim it: the worker, or the caller
+    of :meth:`result` if the worker has not started it."""
+
+    def __init__(self, work: Callable[..., T], args: tuple[object, ...]) -> None:
+        self._work: Callable[..., T] | None = work
+        self._args = args
+        self._claim = threading.Lock()
+        self._done = threading.Event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        """Run the work unless another thread has claimed it."""
+        if not self._claim.acquire(blocking=False):
+            return
+        work, args = self._work, self._args
+        self._work, self._args = None, ()  # drop the references once run
+        try:
+            assert work is not None
+            self._value = work(*args)
+        except BaseException as error:  # handed to the caller of result()
+            self._error = error
+        finally:
+            self._done.set()
+
+    def result(self) -> T:
+        """The work's value (or its error), running it here if no thread has started it."""
+        self.run()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+def beside(work: Callable[..., T], *args: object) -> Pending[T]:
+    """Offer ``work(*args)`` to the worker thread; ``.result()`` gives its value."""
+    task = Pending(work, args)
+    executor = _worker()
+    if executor is not None:
+        executor.submit(task.run)
+    return task
+
+
+def bands(size: int, work: Callable[[slice], object], elements: int) -> None:
+    """``work(band)`` on ``BANDS`` consecutive bands of ``range(size)``, shared between this
+    thread (from the first band on) and the worker (from the last); returns when all are
+    done. Arrays of fewer than ``MIN_SPLIT_ELEMENTS`` ``elements`` are done in one piece (a
+    hand-over costs tens of microseconds)."""
+    if elements < MIN_SPLIT_ELEMENTS or _worker() is None:
+        work(slice(0, size))
+        return
+    edges = [size * b // BANDS for b in range(BANDS + 1)]
+    tasks = [Pending(work, (slice(a, b),)) for a, b in itertools.pairwise(edges)]
+    executor = _worker()
+    if executor is not None:
+        for task in reversed(tasks):
+            executor.submit(task.run)
+    error: BaseException | None = None
+    for task in tasks:  # every band is waited for, so none is still writing on return
+        try:
+            task.result()
+        except BaseException as failure:
+            error = error or failure
+    if error is not None:
+        raise error
+
+
+@contextlib.contextmanager
+def serial() -> Iterator[None]:
+    """Run every task inline inside the block (tests compare the two ways; not thread-safe)."""
+    global _serial_depth
+    _serial_depth += 1
+    try:
+        yield
+    finally:
+        _serial_depth -= 1
