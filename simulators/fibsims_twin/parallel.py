@@ -13,8 +13,13 @@ What may go to the worker, so that every output stays the same bits:
 Why tasks can be taken back: on a busy machine the worker may not run for a while. A task
 runs on whichever thread claims it first; the caller asking for a result the worker has not
 started runs it itself, so a late worker costs a hand-over, never a wait. Tasks never wait
-on other tasks, so they cannot deadlock. With one usable core, or inside :func:`serial`,
-everything runs inline.
+on other tasks, so they cannot deadlock.
+
+Why a gate: a second thread pays only on a spare core. When the machine's other work (other
+processes, the run's own writer threads) leaves less than half a core idle, measured from
+/proc/stat over the last quarter second (the worker's own time counted as spare), tasks run
+inline; so they do with one usable core and inside :func:`serial`. Which thread runs a task
+never changes its result, so the gate changes only the wall time.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import contextlib
 import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
@@ -32,6 +38,8 @@ T = TypeVar("T")
 WORKER_NAME = "fibsims-twin-worker"
 MIN_SPLIT_ELEMENTS = 1 << 18  # numerical: a SIMS map (256 x 192) is done whole, an image split
 BANDS = 4  # numerical: pieces of a split array (so a late worker leaves the caller little)
+GATE_INTERVAL_S = 0.25  # numerical: how often the spare CPU is measured
+GATE_SPARE_CORES = 0.5  # numerical: the worker is used when at least this much core is idle
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -56,10 +64,49 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
+def _idle_s() -> float | None:
+    """Idle CPU seconds of the machine since boot (all cores; None where /proc/stat is not)."""
+    try:
+        with open("/proc/stat", "rb") as stat:
+            fields = stat.readline().split()
+        return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")  # idle + iowait
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+class _Gate:
+    """Whether a core is spare: the machine's idle time over the last interval plus what the
+    worker used in it (without our tasks it would have been idle too)."""
+
+    def __init__(self) -> None:
+        self._since: tuple[float, float] | None = None  # (monotonic s, idle s) at the last look
+        self._worker_s = 0.0
+        self._open = True
+
+    def add_worker_time(self, seconds: float) -> None:
+        self._worker_s += seconds
+
+    def is_open(self) -> bool:
+        now = time.monotonic()
+        if self._since is not None and now - self._since[0] < GATE_INTERVAL_S:
+            return self._open
+        idle = _idle_s()
+        if idle is None:
+            return True
+        if self._since is not None:
+            spare = idle - self._since[1] + self._worker_s
+            self._open = spare >= GATE_SPARE_CORES * (now - self._since[0])
+        self._since, self._worker_s = (now, idle), 0.0
+        return self._open
+
+
+_gate = _Gate()
+
+
 def _worker() -> ThreadPoolExecutor | None:
     """The worker, started on first use; None to run inline."""
     global _executor
-    if _serial_depth or _usable_cores() < 2:
+    if _serial_depth or _usable_cores() < 2 or not _gate.is_open():
         return None
     if threading.current_thread().name.startswith(WORKER_NAME):
         return None  # a task asking for help runs the work itself
@@ -87,6 +134,8 @@ class Pending(Generic[T]):
             return
         work, args = self._work, self._args
         self._work, self._args = None, ()  # drop the references once run
+        on_worker = threading.current_thread().name.startswith(WORKER_NAME)
+        start = time.thread_time() if on_worker else 0.0
         try:
             assert work is not None
             self._value = work(*args)
@@ -94,6 +143,8 @@ class Pending(Generic[T]):
             self._error = error
         finally:
             self._done.set()
+            if on_worker:
+                _gate.add_worker_time(time.thread_time() - start)
 
     def result(self) -> T:
         """The work's value (or its error), running it here if no thread has started it."""
@@ -117,8 +168,8 @@ def bands(size: int, work: Callable[[slice], object], elements: int) -> None:
     """``work(band)`` on ``BANDS`` consecutive bands of ``range(size)``, shared between this
     thread (from the first band on) and the worker (from the last); returns when all are
     done. Arrays of fewer than ``MIN_SPLIT_ELEMENTS`` ``elements`` are done in one piece (a
-    hand-over costs tens of microseconds)."""
-    if elements < MIN_SPLIT_ELEMENTS or _worker() is None:
+    hand-over costs tens of microseconds); larger ones in bands, on one thread or two."""
+    if elements < MIN_SPLIT_ELEMENTS:
         work(slice(0, size))
         return
     edges = [size * b // BANDS for b in range(BANDS + 1)]

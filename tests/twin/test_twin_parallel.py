@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 import numpy as np
@@ -30,7 +29,6 @@ def test_bands_cover_every_index_once_and_wait_for_all() -> None:
     assert calls == [slice(0, size)]  # a small array is done in one piece
 
 
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: no bands")
 def test_a_failing_band_raises_after_every_band_is_done() -> None:
     done: list[int] = []
 
@@ -128,3 +126,17 @@ def test_a_slice_is_the_same_on_one_thread_and_on_two(make_twin, kit) -> None:
     with parallel.serial():
         one = slice_digest()
     assert slice_digest() == one
+
+
+def test_the_gate_uses_the_worker_only_with_half_a_core_spare(monkeypatch) -> None:
+    clock = iter([0.0, 1.0, 2.0, 2.1, 3.0])
+    idle = iter([100.0, 100.1, 101.0, 101.0])  # seconds of idle CPU since boot, per look
+    monkeypatch.setattr(parallel.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(parallel, "_idle_s", lambda: next(idle))
+    gate = parallel._Gate()
+    assert gate.is_open()  # nothing measured yet
+    assert not gate.is_open()  # 0.1 s idle in 1 s
+    assert gate.is_open()  # 0.9 s idle in 1 s
+    assert gate.is_open()  # within the interval: the last answer, /proc/stat not read
+    gate.add_worker_time(0.6)
+    assert gate.is_open()  # no idle time, but the worker's own 0.6 s would have been
