@@ -131,7 +131,7 @@ class FaceTruth:
         by_label = np.zeros(len(Material), dtype=np.float32)
         for material in (Material.PORE, Material.CBD):
             by_label[material] = composition.constant_fraction(material, element)
-        out = by_label[self.labels]
+        out = by_label.take(self.labels)  # a gather: faster than fancy indexing, same values
         if element == "Li" or element in composition.nmc_per_formula:
             in_nmc = composition.nmc_fraction(element, self.soc)
             out = np.where(self.labels == NMC_LABEL, in_nmc, out)
