@@ -17,6 +17,7 @@ rate for its incidence.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -73,6 +74,13 @@ def solid_rim(labels: np.ndarray, vacuum: bool = False) -> np.ndarray:
     return solid
 
 
+def _draw_normals(
+    rng: np.random.Generator, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.random.Generator]:
+    """An image's first draw, and the generator its next draws continue from."""
+    return standard_normals(rng, shape), rng
+
+
 class TwinSEDetector(ScanningDevice, SEDetector):
     """The simulated SE detector, scanning with the column's selected current."""
 
@@ -127,7 +135,10 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         d = self._p.detector
         labels = face.labels
         # the grain factor needs the grains only: the worker thread computes it meanwhile
-        channelling = parallel.beside(face.grain_factor, d.grain_channelling_contrast)
+        contrast = d.grain_channelling_contrast
+        channelling = parallel.beside(
+            face.grain_factor, contrast, fallback=lambda: face.grain_factor(contrast)
+        )
         # one lookup for the phase yield and the rim gain: index = label + phases x rim
         index = solid_rim(labels, vacuum=len(self._state.features) > 0)
         index *= np.uint8(len(Material))
@@ -166,16 +177,19 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         acquisition = self.plan(request)
         face_z_um = state.sample_face_z_um
         # the image's first draw (a normal value per pixel) needs nothing but its stream: the
-        # worker thread makes it while this one computes the face and the expected counts
+        # worker thread makes it, from a copy of the generator, while this one computes the
+        # face and the expected counts; the rest of the image's draws continue from whichever
+        # generator made it (a stalled worker's copy is dropped, and the draw made here)
         rng = self._streams.at_position(IMAGE_STREAM, state.face_z_um)
         shape = (acquisition.y_um.size, acquisition.x_um.size)
-        normals = parallel.beside(standard_normals, rng, shape)
+        first_draw = parallel.beside(
+            _draw_normals, copy.deepcopy(rng), shape, fallback=lambda: _draw_normals(rng, shape)
+        )
         (face,) = self.faces([face_z_um], acquisition.x_um, acquisition.y_um)
         expected = self._expected(acquisition, face)
         amplifier = request.frames * d.amplifier_noise_counts**2
-        counts = shot_noise(
-            rng, expected, self._p.noise, extra_variance=amplifier, normals=normals.result()
-        )
+        normals, rng = first_draw.result()
+        counts = shot_noise(rng, expected, self._p.noise, extra_variance=amplifier, normals=normals)
         video.amplify(counts, state.se_contrast, state.se_brightness, d)
         saturated_fraction = 0.0
         if counts.max() > d.max_counts:

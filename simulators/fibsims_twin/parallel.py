@@ -15,6 +15,12 @@ runs on whichever thread claims it first; the caller asking for a result the wor
 started runs it itself, so a late worker costs a hand-over, never a wait. Tasks never wait
 on other tasks, so they cannot deadlock.
 
+Why a fallback: a worker that was descheduled mid-task (another process took its core) would
+hold the caller up for a scheduler's time slice or more. A caller that has waited
+``STALL_S`` for a task gives the worker a rest (the gate stays shut for ``STALL_PAUSE_S``)
+and, where the task has a fallback (pure work run again, or a draw from a copy of its
+generator), computes the result itself: the same bits, whichever finishes.
+
 Why a gate: a second thread pays only on a spare core. When the machine's other work (other
 processes, the run's own writer threads) leaves less than half a core idle, measured from
 /proc/stat over the last quarter second (the worker's own time counted as spare), tasks run
@@ -40,6 +46,8 @@ MIN_SPLIT_ELEMENTS = 1 << 18  # numerical: a SIMS map (256 x 192) is done whole,
 BANDS = 4  # numerical: pieces of a split array (so a late worker leaves the caller little)
 GATE_INTERVAL_S = 0.25  # numerical: how often the spare CPU is measured
 GATE_SPARE_CORES = 0.5  # numerical: the worker is used when at least this much core is idle
+STALL_S = 0.004  # numerical: a wait this long for the worker means it was descheduled
+STALL_PAUSE_S = 1.0  # numerical: the gate stays shut this long after a stall
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -82,12 +90,19 @@ class _Gate:
         self._since: tuple[float, float] | None = None  # (monotonic s, idle s) at the last look
         self._worker_s = 0.0
         self._open = True
+        self._shut_until = 0.0
 
     def add_worker_time(self, seconds: float) -> None:
         self._worker_s += seconds
 
+    def stalled(self) -> None:
+        """The caller waited ``STALL_S`` for the worker: shut for ``STALL_PAUSE_S``."""
+        self._shut_until = time.monotonic() + STALL_PAUSE_S
+
     def is_open(self) -> bool:
         now = time.monotonic()
+        if now < self._shut_until:
+            return False
         if self._since is not None and now - self._since[0] < GATE_INTERVAL_S:
             return self._open
         idle = _idle_s()
@@ -118,11 +133,18 @@ def _worker() -> ThreadPoolExecutor | None:
 
 class Pending(Generic[T]):
     """``work(*args)``, run once by the first thread to claim it: the worker, or the caller
-    of :meth:`result` if the worker has not started it."""
+    of :meth:`result` if the worker has not started it. ``fallback`` (no arguments, the same
+    value as the work) is what the caller computes if the worker stalls."""
 
-    def __init__(self, work: Callable[..., T], args: tuple[object, ...]) -> None:
+    def __init__(
+        self,
+        work: Callable[..., T],
+        args: tuple[object, ...],
+        fallback: Callable[[], T] | None = None,
+    ) -> None:
         self._work: Callable[..., T] | None = work
         self._args = args
+        self._fallback = fallback
         self._claim = threading.Lock()
         self._done = threading.Event()
         self._value: T | None = None
@@ -149,15 +171,24 @@ class Pending(Generic[T]):
     def result(self) -> T:
         """The work's value (or its error), running it here if no thread has started it."""
         self.run()
-        self._done.wait()
+        if not self._done.wait(STALL_S):
+            _gate.stalled()
+            fallback, self._fallback = self._fallback, None
+            if fallback is not None:
+                return fallback()
+            self._done.wait()
+        self._fallback = None
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
 
 
-def beside(work: Callable[..., T], *args: object) -> Pending[T]:
-    """Offer ``work(*args)`` to the worker thread; ``.result()`` gives its value."""
-    task = Pending(work, args)
+def beside(
+    work: Callable[..., T], *args: object, fallback: Callable[[], T] | None = None
+) -> Pending[T]:
+    """Offer ``work(*args)`` to the worker thread; ``.result()`` gives its value. Pure work
+    can name itself as ``fallback`` (``lambda: work(*args)``)."""
+    task = Pending(work, args, fallback)
     executor = _worker()
     if executor is not None:
         executor.submit(task.run)

@@ -156,7 +156,13 @@ class Phantom:
         # the phases at the mean depth do not depend on the grains: the worker thread
         # rasterises them while this one computes the grains and cracks
         phases = (
-            parallel.beside(self._phases, (table, solid), (px, py), middle)
+            parallel.beside(
+                self._phases,
+                (table, solid),
+                (px, py),
+                middle,
+                fallback=lambda: self._phases((table, solid), (px, py), middle),
+            )
             if middle in depths
             else None
         )

@@ -218,7 +218,10 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         if len(elements) > 1 and any(e == "Li" or e in nmc for e in elements):
             for face in stack.faces:
                 face.soc  # noqa: B018 (computed once, here, before both threads read it)
-        pending = {element: parallel.beside(ions, element) for element in elements[1::2]}
+        pending = {
+            element: parallel.beside(ions, element, fallback=lambda e=element: ions(e))
+            for element in elements[1::2]
+        }
         done = {element: ions(element) for element in elements[0::2]}
         return {e: done[e] if e in done else pending[e].result() for e in elements}
 

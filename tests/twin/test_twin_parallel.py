@@ -114,7 +114,30 @@ def test_the_branch_free_select_moves_np_where_bits() -> None:
     assert select(choose, a.copy(), b).tobytes() == expected.tobytes()
 
 
-def test_a_slice_is_the_same_on_one_thread_and_on_two(make_twin, kit) -> None:
+def test_a_stalled_worker_leaves_the_caller_its_fallback_and_shuts_the_gate(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(parallel, "_gate", parallel._Gate())
+    monkeypatch.setattr(parallel, "_usable_cores", lambda: 2)
+    release, started = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5.0)
+        return "worker"
+
+    task = parallel.beside(slow, fallback=lambda: "caller")
+    assert started.wait(5.0)  # the worker holds the task
+    try:
+        assert task.result() == "caller"
+        assert not parallel._gate.is_open()  # a rest for the worker
+    finally:
+        release.set()
+
+
+def test_a_slice_is_the_same_on_one_thread_on_two_and_with_a_stalling_worker(
+    make_twin, kit, monkeypatch
+) -> None:
     def slice_digest() -> list[bytes]:
         img, ras, image_truth, raster_truth = kit.run_slice(
             make_twin(seed=11), 1, kit.FULL_IMAGE, kit.FULL_RASTER
@@ -125,6 +148,13 @@ def test_a_slice_is_the_same_on_one_thread_and_on_two(make_twin, kit) -> None:
 
     with parallel.serial():
         one = slice_digest()
+    monkeypatch.setattr(parallel, "_usable_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "_idle_s", lambda: None)  # the gate open whatever the load
+    monkeypatch.setattr(parallel, "_gate", parallel._Gate())
+    assert slice_digest() == one
+    # every task the worker has not finished when asked for is computed again by the caller
+    monkeypatch.setattr(parallel, "STALL_S", 0.0)
+    monkeypatch.setattr(parallel, "STALL_PAUSE_S", 0.0)
     assert slice_digest() == one
 
 
