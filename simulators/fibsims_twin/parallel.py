@@ -16,10 +16,11 @@ started runs it itself, so a late worker costs a hand-over, never a wait. Tasks 
 on other tasks, so they cannot deadlock.
 
 Why a fallback: a worker that was descheduled mid-task (another process took its core) would
-hold the caller up for a scheduler's time slice or more. A caller that has waited
-``STALL_S`` for a task gives the worker a rest (the gate stays shut for ``STALL_PAUSE_S``)
-and, where the task has a fallback (pure work run again, or a draw from a copy of its
-generator), computes the result itself: the same bits, whichever finishes.
+hold the caller up for a scheduler's time slice or more. A caller waiting for a task checks
+the worker's CPU clock every ``STALL_S``: if the worker got less than half of that time, it
+is stalled; the caller gives it a rest (the gate stays shut for ``STALL_PAUSE_S``) and, where
+the task has a fallback (pure work run again, or a draw from a copy of its generator),
+computes the result itself: the same bits, whichever finishes.
 
 Why a gate: a second thread pays only on a spare core. When the machine's other work (other
 processes, the run's own writer threads) leaves less than half a core idle, measured from
@@ -46,7 +47,7 @@ MIN_SPLIT_ELEMENTS = 1 << 18  # numerical: a SIMS map (256 x 192) is done whole,
 BANDS = 4  # numerical: pieces of a split array (so a late worker leaves the caller little)
 GATE_INTERVAL_S = 0.25  # numerical: how often the spare CPU is measured
 GATE_SPARE_CORES = 0.5  # numerical: the worker is used when at least this much core is idle
-STALL_S = 0.004  # numerical: a wait this long for the worker means it was descheduled
+STALL_S = 0.004  # numerical: how often a waiting caller checks that the worker runs
 STALL_PAUSE_S = 1.0  # numerical: the gate stays shut this long after a stall
 
 _lock = threading.Lock()
@@ -149,6 +150,7 @@ class Pending(Generic[T]):
         self._done = threading.Event()
         self._value: T | None = None
         self._error: BaseException | None = None
+        self._runner = 0  # the worker thread's ident, once it has claimed the task
 
     def run(self) -> None:
         """Run the work unless another thread has claimed it."""
@@ -157,6 +159,8 @@ class Pending(Generic[T]):
         work, args = self._work, self._args
         self._work, self._args = None, ()  # drop the references once run
         on_worker = threading.current_thread().name.startswith(WORKER_NAME)
+        if on_worker:
+            self._runner = threading.get_ident()
         start = time.thread_time() if on_worker else 0.0
         try:
             assert work is not None
@@ -168,15 +172,35 @@ class Pending(Generic[T]):
             if on_worker:
                 _gate.add_worker_time(time.thread_time() - start)
 
+    def _stalled(self) -> bool:
+        """Wait for the worker; True as soon as it gets less than half of a ``STALL_S``
+        (its thread's CPU clock; where that cannot be read, a wait of ``STALL_S`` stalls)."""
+        try:
+            if not self._runner:
+                raise OSError("the worker has claimed the task but not named itself yet")
+            clock = time.pthread_getcpuclockid(self._runner)
+            used = time.clock_gettime(clock)
+        except (AttributeError, OSError):  # not Linux, or the worker just finished
+            return not self._done.wait(STALL_S)
+        while not self._done.wait(STALL_S):
+            try:
+                now = time.clock_gettime(clock)
+            except OSError:
+                return False
+            if now - used < STALL_S / 2:
+                return True
+            used = now
+        return False
+
     def result(self) -> T:
         """The work's value (or its error), running it here if no thread has started it."""
         self.run()
-        if not self._done.wait(STALL_S):
+        if not self._done.is_set() and self._stalled():
             _gate.stalled()
             fallback, self._fallback = self._fallback, None
             if fallback is not None:
                 return fallback()
-            self._done.wait()
+        self._done.wait()
         self._fallback = None
         if self._error is not None:
             raise self._error

@@ -127,7 +127,7 @@ def test_a_stalled_worker_leaves_the_caller_its_fallback_and_shuts_the_gate(
         return "worker"
 
     task = parallel.beside(slow, fallback=lambda: "caller")
-    assert started.wait(5.0)  # the worker holds the task
+    assert started.wait(5.0)  # the worker holds the task, blocked (its CPU clock stands still)
     try:
         assert task.result() == "caller"
         assert not parallel._gate.is_open()  # a rest for the worker
@@ -153,7 +153,7 @@ def test_a_slice_is_the_same_on_one_thread_on_two_and_with_a_stalling_worker(
     monkeypatch.setattr(parallel, "_gate", parallel._Gate())
     assert slice_digest() == one
     # every task the worker has not finished when asked for is computed again by the caller
-    monkeypatch.setattr(parallel, "STALL_S", 0.0)
+    monkeypatch.setattr(parallel.Pending, "_stalled", lambda self: True)
     monkeypatch.setattr(parallel, "STALL_PAUSE_S", 0.0)
     assert slice_digest() == one
 
