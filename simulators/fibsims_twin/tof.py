@@ -46,7 +46,7 @@ from fibsims.instrument import (
     ScanRequest,
     TofSpectrometer,
 )
-from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
+from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES, PeakIon
 from fibsims_twin import parallel
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.digitiser import digitised_counts, recorded_mean
@@ -153,10 +153,13 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         saturated = np.zeros(shape[0], dtype=bool)
         areas: dict[str, float] = {}
         duty_cycles = []
-        for index, ion in enumerate(ions):
+
+        def peak_rate(ion: PeakIon) -> tuple[float, np.ndarray, np.ndarray, float]:
+            """A map's expected ions per pixel, the lines its digitiser saturates and its
+            recorded area: all but the draw, so the worker computes the next map's while this
+            thread draws the current one (the maps' window_rate calls stay in order)."""
             element = ion.isotope.element
             duty = duty_cycle(ion.mass_u, tof)
-            duty_cycles.append(duty)
             if element == PRIMARY_ELEMENT:
                 rate = np.full(shape, xe_per_pixel * ion.isotope.abundance * duty, dtype=np.float32)
                 if solid_share is not None:
@@ -167,12 +170,21 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
                 if interfering is not None:
                     rate += interfering
                 rate = blur(rate, acquisition.sigma_px, p.noise)
-            maps[index] = digitised_counts(rng, rate, n, window, max_ions, p.noise)
             recorded = recorded_mean(rate, n, window, max_ions, p.noise)
             true_line = rate.sum(axis=1, dtype=np.float64) * window
             loss = 1.0 - recorded.sum(axis=1, dtype=np.float64) / np.maximum(true_line, 1e-300)
-            saturated |= (true_line > 0) & (loss > tof.saturation_loss_threshold)
-            areas[ion.label] = float(recorded.sum(dtype=np.float64)) / window
+            lines = (true_line > 0) & (loss > tof.saturation_loss_threshold)
+            return duty, rate, lines, float(recorded.sum(dtype=np.float64)) / window
+
+        upcoming = parallel.beside(peak_rate, ions[0])  # no fallback: window_rate runs once
+        for index, ion in enumerate(ions):
+            duty, rate, lines, area = upcoming.result()
+            if index + 1 < len(ions):
+                upcoming = parallel.beside(peak_rate, ions[index + 1])
+            duty_cycles.append(duty)
+            maps[index] = digitised_counts(rng, rate, n, window, max_ions, p.noise)
+            saturated |= lines
+            areas[ion.label] = area
 
         peaks = self._spectral_peaks(
             request.polarity, ions, transmitted, areas, xe_per_pixel, n, shape, solid_share
