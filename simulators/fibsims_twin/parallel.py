@@ -97,7 +97,8 @@ class _Gate:
         self._worker_s += seconds
 
     def stalled(self) -> None:
-        """The caller waited ``STALL_S`` for the worker: shut for ``STALL_PAUSE_S``."""
+        """The worker stalled on a task (see :meth:`Pending._stalled`): shut for
+        ``STALL_PAUSE_S``."""
         self._shut_until = time.monotonic() + STALL_PAUSE_S
 
     def is_open(self) -> bool:
