@@ -17,19 +17,20 @@ rate for its incidence.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
 
 from fibsims.instrument import Image, InstrumentError, ScanRequest, SEDetector
-from fibsims_twin import video
+from fibsims_twin import parallel, video
 from fibsims_twin.curtains import curtain_profile
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.face import FaceTruth
 from fibsims_twin.geometry import scan_incidence_deg
-from fibsims_twin.materials import Material, volume_per_dose_by_label
+from fibsims_twin.materials import Material, label_value, volume_per_dose_by_label
 from fibsims_twin.milling import curtain_severity, sputter_depth_um
-from fibsims_twin.noise import blur, shot_noise
+from fibsims_twin.noise import blur, shot_noise, standard_normals
 from fibsims_twin.parameters import RAD_PER_DEG, IncidenceParameters, TwinParameters
 from fibsims_twin.scan import Acquisition, check_scan, plan_acquisition
 from fibsims_twin.sputtering import SputterModel
@@ -61,9 +62,9 @@ def solid_rim(labels: np.ndarray, vacuum: bool = False) -> np.ndarray:
     """1 on solid pixels with a pore (or, if ``vacuum``, a vacuum) 4-neighbour, else 0 (uint8;
     image borders count as solid): solid minus the minimum of solid over the pixel and its
     neighbours. ``vacuum`` says whether the face holds any vacuum (a milled feature)."""
-    solid = (labels != Material.PORE).view(np.uint8)
+    solid = (labels != label_value(Material.PORE)).view(np.uint8)
     if vacuum:
-        solid &= (labels != Material.VACUUM).view(np.uint8)
+        solid &= (labels != label_value(Material.VACUUM)).view(np.uint8)
     low = solid.copy()
     np.minimum(low[1:], solid[:-1], out=low[1:])
     np.minimum(low[:-1], solid[1:], out=low[:-1])
@@ -71,6 +72,13 @@ def solid_rim(labels: np.ndarray, vacuum: bool = False) -> np.ndarray:
     np.minimum(low[:, :-1], solid[:, 1:], out=low[:, :-1])
     solid -= low
     return solid
+
+
+def _draw_normals(
+    rng: np.random.Generator, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.random.Generator]:
+    """An image's first draw, and the generator its next draws continue from."""
+    return standard_normals(rng, shape), rng
 
 
 class TwinSEDetector(ScanningDevice, SEDetector):
@@ -126,13 +134,17 @@ class TwinSEDetector(ScanningDevice, SEDetector):
     def _expected(self, acquisition: Acquisition, face: FaceTruth) -> np.ndarray:
         d = self._p.detector
         labels = face.labels
+        # the grain factor needs the grains only: the worker thread computes it meanwhile
+        contrast = d.grain_channelling_contrast
+        channelling = parallel.beside(
+            face.grain_factor, contrast, fallback=lambda: face.grain_factor(contrast)
+        )
         # one lookup for the phase yield and the rim gain: index = label + phases x rim
         index = solid_rim(labels, vacuum=len(self._state.features) > 0)
         index *= np.uint8(len(Material))
         index += labels
         delta = self._yield_table.take(index)
-        channelling = face.grain_factor(d.grain_channelling_contrast)
-        np.multiply(delta, channelling, out=delta, where=labels == Material.NMC811)
+        nmc = labels == label_value(Material.NMC811)
         severity = curtain_severity(self._state.curtain, self._p.milling, self._sputter.nmc)
         rows = labels[:: max(1, labels.shape[0] // CURTAIN_PROFILE_ROWS)]
         fast_share = self._fast_share.take(rows).mean(axis=0)
@@ -144,7 +156,14 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         np.maximum(stripes, 0, out=stripes)  # a groove cannot emit less than nothing
         incidence = se_incidence_factor(scan_incidence_deg(self._state.stage), self._p.incidence)
         stripes *= np.float32(acquisition.primaries_per_pixel * d.detection_efficiency * incidence)
-        delta *= stripes[None, :]
+        factor = channelling.result()
+
+        def rows(band: slice) -> None:  # elementwise, in bands on both threads
+            part = delta[band]
+            np.multiply(part, factor[band], out=part, where=nmc[band])
+            part *= stripes[None, :]
+
+        parallel.bands(delta.shape[0], rows, delta.size)
         return blur(delta, acquisition.sigma_px, self._p.noise)
 
     def acquire_image(self, request: ScanRequest) -> Image:
@@ -157,11 +176,20 @@ class TwinSEDetector(ScanningDevice, SEDetector):
         check_scan(request, caps.se_scan, caps.max_field_width_um, "SE image")
         acquisition = self.plan(request)
         face_z_um = state.sample_face_z_um
+        # the image's first draw (a normal value per pixel) needs nothing but its stream: the
+        # worker thread makes it, from a copy of the generator, while this one computes the
+        # face and the expected counts; the rest of the image's draws continue from whichever
+        # generator made it (a stalled worker's copy is dropped, and the draw made here)
+        rng = self._streams.at_position(IMAGE_STREAM, state.face_z_um)
+        shape = (acquisition.y_um.size, acquisition.x_um.size)
+        first_draw = parallel.beside(
+            _draw_normals, copy.deepcopy(rng), shape, fallback=lambda: _draw_normals(rng, shape)
+        )
         (face,) = self.faces([face_z_um], acquisition.x_um, acquisition.y_um)
         expected = self._expected(acquisition, face)
-        rng = self._streams.at_position(IMAGE_STREAM, state.face_z_um)
         amplifier = request.frames * d.amplifier_noise_counts**2
-        counts = shot_noise(rng, expected, self._p.noise, extra_variance=amplifier)
+        normals, rng = first_draw.result()
+        counts = shot_noise(rng, expected, self._p.noise, extra_variance=amplifier, normals=normals)
         video.amplify(counts, state.se_contrast, state.se_brightness, d)
         saturated_fraction = 0.0
         if counts.max() > d.max_counts:

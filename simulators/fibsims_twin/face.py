@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fibsims.instrument.isotopes import ISOTOPES
-from fibsims_twin.materials import ELEMENTS, Compositions, Material
+from fibsims_twin.materials import ELEMENTS, Compositions, Material, label_value
 from fibsims_twin.microstructure import FaceMicrostructure
 from fibsims_twin.parameters import NM_PER_UM
 from fibsims_twin.particles import RADIUS, SOC, SOC_GRADIENT
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 MEAN_RHO2_IN_BALL = 3.0 / 5.0  # geometry: volume average of (r / R)^2 over a ball
 KNOWN_ELEMENTS = frozenset(ELEMENTS) | {iso.element for iso in ISOTOPES.values()}
+NMC_LABEL = label_value(Material.NMC811)
 
 
 class FaceTruth:
@@ -89,7 +90,7 @@ class FaceTruth:
         layer = depth_um < np.float32(p.surface_layer_thickness_nm / NM_PER_UM)
         local[layer] += np.float32(p.surface_layer_soc_delta)
         np.clip(local, p.soc_min, p.soc_max, out=local)
-        return np.where(self.labels == Material.NMC811, local, np.float32(0.0))
+        return np.where(self.labels == NMC_LABEL, local, np.float32(0.0))
 
     @cached_property
     def li_fraction(self) -> np.ndarray:
@@ -101,7 +102,7 @@ class FaceTruth:
     def grain_contrast(self) -> np.ndarray:
         """Zero-mean, unit-variance orientation value of the grain under each NMC pixel."""
         values = self._structure.contrast(1.0, 0.0)
-        return np.where(self.labels == Material.NMC811, values, np.float32(0.0))
+        return np.where(self.labels == NMC_LABEL, values, np.float32(0.0))
 
     def grain_factor(self, contrast: float) -> np.ndarray:
         """1 + contrast x the grain orientation value, per pixel; meaningful on NMC pixels only
@@ -130,10 +131,10 @@ class FaceTruth:
         by_label = np.zeros(len(Material), dtype=np.float32)
         for material in (Material.PORE, Material.CBD):
             by_label[material] = composition.constant_fraction(material, element)
-        out = by_label[self.labels]
+        out = by_label.take(self.labels)  # a gather: faster than fancy indexing, same values
         if element == "Li" or element in composition.nmc_per_formula:
             in_nmc = composition.nmc_fraction(element, self.soc)
-            out = np.where(self.labels == Material.NMC811, in_nmc, out)
+            out = np.where(self.labels == NMC_LABEL, in_nmc, out)
         return out.astype(np.float32, copy=False)
 
     def phase_fraction(self, material: Material) -> float:

@@ -39,6 +39,15 @@ class Material(IntEnum):
     VACUUM = 3
 
 
+def label_value(material: Material) -> np.uint8:
+    """``material`` as a scalar of the labels' dtype, for comparisons with a label array.
+
+    Why: NumPy does not take an ``IntEnum`` member for a Python int; it compares through an
+    int64 copy of the array, ~13x slower than against a uint8 scalar (same booleans).
+    """
+    return np.uint8(material)
+
+
 ELEMENTS: tuple[str, ...] = ("Li", "Ni", "Mn", "Co", "O", "C", "F", "H")
 
 

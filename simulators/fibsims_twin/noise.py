@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage, special
 
+from fibsims_twin import parallel
 from fibsims_twin.parameters import NoiseParameters
 
 QUANTILE_LEVELS = 1 << 16  # one per uint16 value
@@ -45,22 +46,28 @@ def gaussian_kernel(sigma_px: float, truncate_sigmas: float) -> np.ndarray:
 
 def _blur_rows(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Convolve along axis 0 with edge rows repeated, by shifted slices (cache friendly); the
-    kernel is symmetric, so each pair of taps costs one multiply. The few rows within the
-    kernel's reach of an edge are summed row by row."""
+    kernel is symmetric, so each pair of taps costs one multiply. The interior rows are done
+    in bands on both threads (:func:`fibsims_twin.parallel.bands`: each element sees the same
+    operations in the same order); the few rows within the kernel's reach of an edge are
+    summed row by row."""
     radius = kernel.size // 2
     height = image.shape[0]
     weights = kernel.astype(image.dtype)
-    out = image * weights[radius]
-    if height > 2 * radius:
-        pair = np.empty_like(image[: height - 2 * radius])
+    out = np.empty_like(image)
+
+    def rows(band: slice) -> None:
+        low, high = max(band.start, radius), min(band.stop, height - radius)
+        if high <= low:
+            return
+        target = out[low:high]
+        np.multiply(image[low:high], weights[radius], out=target)
+        pair = np.empty_like(target)
         for k in range(1, radius + 1):
-            np.add(
-                image[radius - k : height - radius - k],
-                image[radius + k : height - radius + k],
-                out=pair,
-            )
+            np.add(image[low - k : high - k], image[low + k : high + k], out=pair)
             pair *= weights[radius + k]
-            out[radius : height - radius] += pair
+            target += pair
+
+    parallel.bands(height, rows, image.size)
     edges = sorted(set(range(min(radius, height))) | set(range(max(height - radius, 0), height)))
     for row in edges:
         taps = np.clip(row + np.arange(-radius, radius + 1), 0, height - 1)
@@ -73,13 +80,33 @@ def blur(expected: np.ndarray, sigma_px: float, p: NoiseParameters) -> np.ndarra
     if sigma_px < p.min_blur_sigma_px:
         return expected
     kernel = gaussian_kernel(sigma_px, p.blur_truncate_sigmas)
-    across = ndimage.correlate1d(expected, kernel, axis=1, mode="nearest")
+    across = np.empty_like(expected)
+
+    def rows(band: slice) -> None:  # each row is filtered on its own: bands give the same bits
+        ndimage.correlate1d(expected[band], kernel, axis=1, output=across[band], mode="nearest")
+
+    parallel.bands(expected.shape[0], rows, expected.size)
     return _blur_rows(across, kernel)
 
 
-def normal_draw(rng: np.random.Generator, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    uniform16 = rng.integers(0, QUANTILE_LEVELS, size=mean.shape, dtype=np.uint16)
-    counts = normal_quantiles().take(uniform16).astype(mean.dtype, copy=False)
+def standard_normals(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """The normal sampler's z values (float32) for an array of ``shape``: one 16-bit draw per
+    element, looked up in :func:`normal_quantiles`. Split from :func:`normal_draw` so a caller
+    can draw them beforehand (on the worker thread) while it computes the means."""
+    uniform16 = rng.integers(0, QUANTILE_LEVELS, size=shape, dtype=np.uint16)
+    return normal_quantiles().take(uniform16)
+
+
+def normal_draw(
+    rng: np.random.Generator,
+    mean: np.ndarray,
+    std: np.ndarray,
+    normals: np.ndarray | None = None,
+) -> np.ndarray:
+    """round(mean + std z), at least 0; ``normals``: z drawn already by
+    :func:`standard_normals` from ``rng`` (overwritten), else drawn here."""
+    z = standard_normals(rng, mean.shape) if normals is None else normals
+    counts = z.astype(mean.dtype, copy=False)
     counts *= std
     counts += mean
     np.rint(counts, out=counts)
@@ -92,16 +119,29 @@ def shot_noise(
     expected: np.ndarray,
     p: NoiseParameters,
     extra_variance: float = 0.0,
+    normals: np.ndarray | None = None,
 ) -> np.ndarray:
     """Counts from Poisson(expected) plus Gaussian noise of ``extra_variance``, same dtype.
 
     ``expected`` must be non-negative. Both draws are independent of the values elsewhere in
     the array, so a pixel's noise depends only on its own mean and its place in the stream.
+    ``normals``: the first draw of ``rng``, made beforehand (:func:`standard_normals`).
     """
     mean = expected
-    std = mean + mean.dtype.type(extra_variance)
-    np.sqrt(std, out=std)
-    counts = normal_draw(rng, mean, std)
+    z = standard_normals(rng, mean.shape) if normals is None else normals
+    counts = z.astype(mean.dtype, copy=False)
+    variance = mean.dtype.type(extra_variance)
+
+    def rows(band: slice) -> None:  # normal_draw's arithmetic, elementwise, in bands
+        std = mean[band] + variance
+        np.sqrt(std, out=std)
+        values = counts[band]
+        values *= std
+        values += mean[band]
+        np.rint(values, out=values)
+        np.maximum(values, 0, out=values)
+
+    parallel.bands(mean.shape[0], rows, mean.size)
     if mean.min() < p.normal_approximation_min_mean:
         low = mean < p.normal_approximation_min_mean
         exact = rng.poisson(mean[low]).astype(mean.dtype)

@@ -38,13 +38,13 @@ from typing import Any
 import numpy as np
 
 from fibsims.instrument import InstrumentError
-from fibsims_twin import microstructure
+from fibsims_twin import microstructure, parallel
 from fibsims_twin.binder import BinderTexture
 from fibsims_twin.calibration import PhaseStatistics, calibrate
 from fibsims_twin.cracks import CrackModel
 from fibsims_twin.face import FaceTruth
 from fibsims_twin.grains import GrainLattice
-from fibsims_twin.materials import Material, compositions
+from fibsims_twin.materials import Material, compositions, label_value
 from fibsims_twin.parameters import (
     MaterialParameters,
     MicrostructureParameters,
@@ -153,6 +153,19 @@ class Phantom:
         depths = [float(z) + oz for z in z_um]
         middle = float(np.mean(depths))
         table, solid = self._sections(middle, px, py)
+        # the phases at the mean depth do not depend on the grains: the worker thread
+        # rasterises them while this one computes the grains and cracks
+        phases = (
+            parallel.beside(
+                self._phases,
+                (table, solid),
+                (px, py),
+                middle,
+                fallback=lambda: self._phases((table, solid), (px, py), middle),
+            )
+            if middle in depths
+            else None
+        )
         owner = None
         m = microstructure.grid_subdivisions(
             (px, py), self.lattice, self.micro.grain_grid_subdivisions
@@ -169,8 +182,13 @@ class Phantom:
         crack_pixels = self.cracks.in_crack(structure.boundary_um, structure.is_open)
         faces = []
         for z, pz in zip(z_um, depths, strict=True):
-            here = (table, solid) if pz == middle else self._sections(pz, px, py)
-            labels = self._labels(here, (px, py), pz, crack_pixels)
+            if pz == middle and phases is not None:
+                here, labels = (table, solid), phases.result()
+                phases = None  # a depth given twice gets its own labels, as before
+            else:
+                here = self._sections(pz, px, py)
+                labels = self._phases(here, (px, py), pz)
+            _open_cracks(labels, crack_pixels)
             faces.append(
                 FaceTruth(
                     self,
@@ -190,16 +208,15 @@ class Phantom:
         table = self.particles.near_plane(pz, (px[0], px[-1]), (py[0], py[-1]))
         return table, Sections.of(table[:, CX : CZ + 1], table[:, Q_COLUMNS], pz)
 
-    def _labels(
+    def _phases(
         self,
         here: tuple[np.ndarray, Sections],
         grid: tuple[np.ndarray, np.ndarray],
         pz: float,
-        crack_pixels: np.ndarray,
     ) -> np.ndarray:
-        """NMC inside a particle but not in a pore or crack; CBD outside within the neck reach
-        of two particles or the surface reach of one, where its texture is solid; pore (epoxy)
-        elsewhere. ``crack_pixels``: flat indices inside open cracks."""
+        """NMC inside a particle but not in a pore; CBD outside within the neck reach of two
+        particles or the surface reach of one, where its texture is solid; pore (epoxy)
+        elsewhere. Open cracks are cut afterwards (:func:`_open_cracks`)."""
         table, solid = here
         px, py = grid
         centres = table[:, CX : CZ + 1]
@@ -215,10 +232,14 @@ class Phantom:
             ],
         )
         covers |= self.texture.bits(px, py, pz, TEXTURE_BIT)
-        labels = LABEL_OF_COVERS.take(covers)
-        crack = labels.reshape(-1)[crack_pixels]
-        labels.reshape(-1)[crack_pixels] = np.where(crack == Material.NMC811, Material.PORE, crack)
-        return labels
+        return LABEL_OF_COVERS.take(covers)
+
+
+def _open_cracks(labels: np.ndarray, crack_pixels: np.ndarray) -> None:
+    """NMC inside open cracks becomes pore (epoxy); ``crack_pixels``: flat indices."""
+    crack = labels.reshape(-1)[crack_pixels]
+    nmc, pore = label_value(Material.NMC811), label_value(Material.PORE)
+    labels.reshape(-1)[crack_pixels] = np.where(crack == nmc, pore, crack)
 
 
 def _label_table() -> np.ndarray:

@@ -47,7 +47,7 @@ from fibsims_twin.ion_catalogue import (
     CatalogueLines,
     cached_lines,
 )
-from fibsims_twin.materials import Material
+from fibsims_twin.materials import Material, label_value
 from fibsims_twin.parameters import TofParameters
 from fibsims_twin.peak_shape import peak_window_fraction, window_share
 from fibsims_twin.tof_counts import DepthStack, pixel_mean
@@ -85,7 +85,7 @@ class RasterSources:
     def _phase_map(self, phase: str, step: int) -> np.ndarray:
         """Atoms sputtered from ``phase`` on every ``step``-th pixel, the mean over each such
         pixel's samples (float32)."""
-        label = PHASE_LABEL[phase]
+        label = label_value(PHASE_LABEL[phase])
         k = self.stack.subpixel
         h, w = self.stack.shape
 
@@ -121,7 +121,7 @@ class RasterSources:
         if kind == ION_SOURCE or key in self._full:
             return float(self.full(key).sum(dtype=np.float64))
         if key not in self._totals:
-            label = PHASE_LABEL[name]
+            label = label_value(PHASE_LABEL[name])
             total = 0.0
             for face, atoms in zip(self.stack.faces, self.stack.atoms_per_layer, strict=True):
                 mask = (face.labels.ravel() == label).astype(np.float32)

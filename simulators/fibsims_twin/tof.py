@@ -46,7 +46,8 @@ from fibsims.instrument import (
     ScanRequest,
     TofSpectrometer,
 )
-from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES
+from fibsims.instrument.isotopes import ELECTRON_MASS_U, ISOTOPES, PeakIon
+from fibsims_twin import parallel
 from fibsims_twin.device import DeviceContext, ScanningDevice
 from fibsims_twin.digitiser import digitised_counts, recorded_mean
 from fibsims_twin.geometry import scan_incidence_deg
@@ -131,12 +132,11 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
 
         # ions per pixel of each element leaving the sample and transmitted, before the duty
         # cycle of the isotope's mass
-        transmitted = {
-            element: stack.emitted_ions(element, request.polarity, tof)
-            * np.float32(tof.transmission)
-            for element in dict.fromkeys(ion.isotope.element for ion in ions)
-            if element != PRIMARY_ELEMENT
-        }
+        transmitted = self._transmitted(
+            stack,
+            [e for e in dict.fromkeys(ion.isotope.element for ion in ions) if e != PRIMARY_ELEMENT],
+            request.polarity,
+        )
         positive = polarity_charge(request.polarity) > 0
         xe_per_pixel = (
             acquisition.primaries_per_pixel * tof.xe_ions_per_primary * tof.transmission
@@ -153,10 +153,13 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
         saturated = np.zeros(shape[0], dtype=bool)
         areas: dict[str, float] = {}
         duty_cycles = []
-        for index, ion in enumerate(ions):
+
+        def peak_rate(ion: PeakIon) -> tuple[float, np.ndarray, np.ndarray, float]:
+            """A map's expected ions per pixel, the lines its digitiser saturates and its
+            recorded area: all but the draw, so the worker computes the next map's while this
+            thread draws the current one (the maps' window_rate calls stay in order)."""
             element = ion.isotope.element
             duty = duty_cycle(ion.mass_u, tof)
-            duty_cycles.append(duty)
             if element == PRIMARY_ELEMENT:
                 rate = np.full(shape, xe_per_pixel * ion.isotope.abundance * duty, dtype=np.float32)
                 if solid_share is not None:
@@ -167,12 +170,21 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
                 if interfering is not None:
                     rate += interfering
                 rate = blur(rate, acquisition.sigma_px, p.noise)
-            maps[index] = digitised_counts(rng, rate, n, window, max_ions, p.noise)
             recorded = recorded_mean(rate, n, window, max_ions, p.noise)
             true_line = rate.sum(axis=1, dtype=np.float64) * window
             loss = 1.0 - recorded.sum(axis=1, dtype=np.float64) / np.maximum(true_line, 1e-300)
-            saturated |= (true_line > 0) & (loss > tof.saturation_loss_threshold)
-            areas[ion.label] = float(recorded.sum(dtype=np.float64)) / window
+            lines = (true_line > 0) & (loss > tof.saturation_loss_threshold)
+            return duty, rate, lines, float(recorded.sum(dtype=np.float64)) / window
+
+        upcoming = parallel.beside(peak_rate, ions[0])  # no fallback: window_rate runs once
+        for index, ion in enumerate(ions):
+            duty, rate, lines, area = upcoming.result()
+            if index + 1 < len(ions):
+                upcoming = parallel.beside(peak_rate, ions[index + 1])
+            duty_cycles.append(duty)
+            maps[index] = digitised_counts(rng, rate, n, window, max_ions, p.noise)
+            saturated |= lines
+            areas[ion.label] = area
 
         peaks = self._spectral_peaks(
             request.polarity, ions, transmitted, areas, xe_per_pixel, n, shape, solid_share
@@ -201,6 +213,29 @@ class TwinTofSpectrometer(ScanningDevice, TofSpectrometer):
             max_ions_per_extraction=max_ions,
             duty_cycles=tuple(duty_cycles),
         )
+
+    def _transmitted(
+        self, stack: DepthStack, elements: list[str], polarity: Polarity
+    ) -> dict[str, np.ndarray]:
+        """Per element, the ions each pixel emits and the spectrometer transmits (before the
+        duty cycle), every other element computed on the worker thread: an element's map
+        reads only the faces (their Li content computed first, shared) and its own fractions.
+        """
+        tof = self._p.tof
+
+        def ions(element: str) -> np.ndarray:
+            return stack.emitted_ions(element, polarity, tof) * np.float32(tof.transmission)
+
+        nmc = self._phantom.composition.nmc_per_formula
+        if len(elements) > 1 and any(e == "Li" or e in nmc for e in elements):
+            for face in stack.faces:
+                face.soc  # noqa: B018 (computed once, here, before both threads read it)
+        pending = {
+            element: parallel.beside(ions, element, fallback=lambda e=element: ions(e))
+            for element in elements[1::2]
+        }
+        done = {element: ions(element) for element in elements[0::2]}
+        return {e: done[e] if e in done else pending[e].result() for e in elements}
 
     def _peak_law(self, rate: np.ndarray, extractions: int) -> np.ndarray:
         """Per pixel, the whole-peak counts the digitiser records for ``rate`` ions of the peak

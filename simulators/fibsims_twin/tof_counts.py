@@ -31,7 +31,7 @@ from fibsims.instrument import InstrumentError, Peak, Polarity
 from fibsims.instrument.isotopes import PeakIon, parse_peak
 from fibsims_twin.face import FaceTruth
 from fibsims_twin.ion_yields import ion_yield, is_positive, lithiation_factor, matrix_factors
-from fibsims_twin.materials import Material
+from fibsims_twin.materials import Material, label_value
 from fibsims_twin.parameters import TofParameters
 
 PRIMARY_ELEMENT = "Xe"
@@ -134,7 +134,7 @@ class DepthStack:
             emitted *= factors.take(face.labels)
             if lithiation:
                 # soc is 0 off NMC, where no lithiation factor applies
-                in_nmc = face.labels == Material.NMC811
+                in_nmc = face.labels == label_value(Material.NMC811)
                 emitted = np.where(in_nmc, emitted * lithiation_factor(face.soc, p), emitted)
             total += emitted
         return pixel_mean(total, self.subpixel)
@@ -164,7 +164,8 @@ class DepthStack:
 
     def solid_share(self) -> np.ndarray:
         """Per pixel, the share of its samples that hold material (not vacuum), float32."""
-        solid = sum((face.labels != Material.VACUUM).astype(np.float32) for face in self.faces)
+        vacuum = label_value(Material.VACUUM)
+        solid = sum((face.labels != vacuum).astype(np.float32) for face in self.faces)
         return pixel_mean(solid / np.float32(len(self.faces)), self.subpixel)
 
     def mean_fraction(self, element: str) -> np.ndarray:
@@ -185,7 +186,7 @@ class DepthStack:
         # (layers, H, k, W, k) -> (layers * k * k, H, W), shallowest layer's samples first
         stack = np.stack([face.labels for face in self.faces]).reshape(-1, h, k, w, k)
         stack = stack.transpose(0, 2, 4, 1, 3).reshape(-1, h, w)
-        votes = np.stack([(stack == m).sum(axis=0) for m in Material])
+        votes = np.stack([(stack == label_value(m)).sum(axis=0) for m in Material])
         best = votes.max(axis=0)
         out = stack[0].copy()
         for layer in stack[::-1]:  # deepest first, so the shallowest winner is written last
