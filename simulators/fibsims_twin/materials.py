@@ -45,6 +45,8 @@ def label_value(material: Material) -> np.uint8:
     Why: NumPy does not take an ``IntEnum`` member for a Python int; it compares through an
     int64 copy of the array, ~13x slower than against a uint8 scalar (same booleans).
     """
+    import numpy as np
+
     return np.uint8(material)
 
 
