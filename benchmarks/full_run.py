@@ -117,6 +117,7 @@ def main() -> int:
         "recipe": args.recipe.name,
         "status": summary["status"],
         "slices": summary["slices_completed"],
+        "slices_asked": args.slices or summary["slices_planned"],
         "simulated_hours": summary["simulated_hours"],
         "wall_s": round(wall, 2),
         "wall_ms_per_slice": round(1000 * wall / max(1, summary["slices_completed"]), 1),

@@ -76,10 +76,15 @@ def default_slices() -> int:
 
 
 def collect(quick: bool) -> Figures:
+    """The runs and scripts of the table. Memory flatness compares a run with one of half its
+    slices: the default recipe at 400 and 200 (at 800 slices it stops at slice 79: its
+    fiducial mark is lost, a recipe and twin matter left to its own issue), QUICK at 100 and
+    200."""
     slices = QUICK_SLICES if quick else default_slices()
+    other = 2 * slices if quick else slices // 2
     runs = {
         "full_run": ("full_run", "--slices", str(slices)),
-        "full_run_doubled": ("full_run", "--slices", str(2 * slices), "--no-floor"),
+        "full_run_doubled": ("full_run", "--slices", str(other), "--no-floor"),
         "filters": ("filters",),
         "estimate": ("estimate", "--budget-s", "0.2"),
         "overhead": ("overhead",),
@@ -117,17 +122,25 @@ def _full_run_rows(run: dict, doubled: dict | None, default: int) -> list[Row]:
         ),
     ]
     if doubled is not None:
-        ratio = doubled["peak_rss_mb"] / run["peak_rss_mb"]
+        small, large = sorted((run, doubled), key=lambda r: r["slices"])
+        ratio = large["peak_rss_mb"] / small["peak_rss_mb"]
+        whole = all(r.get("status") == "completed" for r in (run, doubled))
         rows += [
             Row(
-                f"peak RSS flat: {doubled['slices']} / {n} slices",
-                f"{doubled['peak_rss_mb']:.0f} / {run['peak_rss_mb']:.0f} MB = {ratio:.2f}",
+                f"peak RSS flat: {large['slices']} / {small['slices']} slices",
+                f"{large['peak_rss_mb']:.0f} / {small['peak_rss_mb']:.0f} MB = {ratio:.2f}"
+                + (
+                    ""
+                    if whole
+                    else f" (the {doubled.get('slices_asked')}-slice run ended "
+                    f"{doubled.get('status')} at slice {doubled['slices']})"
+                ),
                 "< 1.10",
-                ratio < 1.10,
+                whole and ratio < 1.10,
             ),
             Row(
-                f"wall per slice, {n} -> {doubled['slices']} slices",
-                f"{run['wall_ms_per_slice']:.0f} -> {doubled['wall_ms_per_slice']:.0f} ms",
+                f"wall per slice, {small['slices']} -> {large['slices']} slices",
+                f"{small['wall_ms_per_slice']:.0f} -> {large['wall_ms_per_slice']:.0f} ms",
                 "reported",
                 None,
             ),
