@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # Issue 13's figures against their targets, one table (docs/performance.md). Not part of
-# `make test`: they time the machine. QUICK=1 runs 100 and 200 slices instead of 400 and 800.
+# `make test`: they time the machine. QUICK=1 runs 100 and 200 slices instead of 400 and 200.
 BENCH_STAMP := $(VENV)/.bench-stamp
 
 $(BENCH_STAMP): $(STAMP)
