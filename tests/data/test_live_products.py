@@ -160,24 +160,27 @@ def test_the_writer_stops_and_frees_its_files_when_the_disk_runs_low(
     _no_temporaries(run)
 
 
+def _paused_at_slice_2(folder: Path) -> Path:
+    """The 4-slice recipe paused by a hardware fault at slice 2's mill: 2 slices committed."""
+    out = folder / "run"
+    request = RunRequest(
+        recipe_path=_recipe(folder, 4),
+        out=out,
+        seed=3,
+        progress=False,
+        faults=("hardware_fault@slice=2,step=mill",),
+        tell=lambda t: None,
+    )
+    assert start_run(request).status == "paused"
+    return out
+
+
 def test_a_resumed_session_writes_them_as_it_goes_from_the_earlier_slices_on(
     tmp_path: Path, keep_slices: None, made_from_slice_files: list[str]
 ) -> None:
     """The slices committed before the pause are stacked again from their files (checked
     against their receipts), then the new ones as they commit: no restacking at the end."""
-    recipe = _recipe(tmp_path, 4)
-    out = tmp_path / "run"
-    paused = start_run(
-        RunRequest(
-            recipe_path=recipe,
-            out=out,
-            seed=3,
-            progress=False,
-            faults=("hardware_fault@slice=2,step=mill",),
-            tell=lambda t: None,
-        )
-    )
-    assert paused.status == "paused"
+    out = _paused_at_slice_2(tmp_path)
     made_from_slice_files.clear()  # only the resumed session is the subject
     assert resume_run(ResumeRequest(out, progress=False, tell=lambda t: None)).ok
     assert made_from_slice_files == [], "the resumed session fell back to the slice files"
@@ -190,17 +193,7 @@ def test_a_resumed_session_writes_them_as_it_goes_from_the_earlier_slices_on(
 def test_an_earlier_slice_damaged_before_a_resume_is_flagged_as_from_the_slice_files(
     tmp_path: Path, made_from_slice_files: list[str]
 ) -> None:
-    recipe = _recipe(tmp_path, 4)
-    out = tmp_path / "run"
-    request = RunRequest(
-        recipe_path=recipe,
-        out=out,
-        seed=3,
-        progress=False,
-        faults=("hardware_fault@slice=2,step=mill",),
-        tell=lambda t: None,
-    )
-    assert start_run(request).status == "paused"
+    out = _paused_at_slice_2(tmp_path)
     damaged = out / "slices" / "slice_000001.h5"
     data = bytearray(damaged.read_bytes())
     middle = len(data) // 2
