@@ -20,14 +20,8 @@ import numpy as np
 
 from fibsims.data.atomic import fsync_dir, temporary_sibling
 from fibsims.data.run_reader import RunData, RunDataError
-from fibsims.data.sims_file import (
-    SimsFileError,
-    describe_run,
-    image_dataset,
-    image_name,
-    peak_data_dataset,
-    write_whole_run_parts,
-)
+from fibsims.data.sims_file import SimsFileError, image_dataset, image_name, peak_data_dataset
+from fibsims.data.sims_header import describe_run, write_whole_run_parts
 from fibsims.data.tofdaq_format import encode_chunk
 
 
