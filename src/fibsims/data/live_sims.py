@@ -58,8 +58,6 @@ class LiveSimsFile:
             self.peak_data = peak_data_dataset(
                 self.file, self.capacity, lines, columns, peaks, growable=True
             )
-        if i >= self.peak_data.shape[0]:
-            self.peak_data.resize(max(2 * self.peak_data.shape[0], i + 1), axis=0)
         self.peak_data.id.write_direct_chunk((i, 0, 0, 0), encode_chunk(counts))
         spectrum = np.asarray(raster["sum_spectrum"][()], dtype=np.float64)
         spectrum = np.where(np.isfinite(spectrum), spectrum, 0)

@@ -266,29 +266,11 @@ class RunFileBuilder:
     def _start_row(self, i: int, slice_: SliceSource) -> None:
         if i != self.rows:
             raise ValueError(f"row {i} comes after row {self.rows - 1}")
-        if i >= self.capacity:
-            self._grow(max(2 * self.capacity, i + 1))
+        if i >= self.capacity:  # a run never commits more slices than it plans
+            raise ValueError(f"row {i} is past the file's {self.capacity} rows")
         self.table[i]["index"] = slice_.index
         self.table[i]["file_crc32"] = slice_.receipt.crc32.encode()
         self.rows += 1
-
-    def _grow(self, capacity: int) -> None:
-        """Room for more rows (a growable file only: a run longer than its plan said)."""
-        if not self.stack.growable:
-            raise ValueError(f"row {capacity - 1} is past the file's {self.capacity} rows")
-        self.table = np.resize(self.table, capacity)
-        self.table[self.capacity :] = np.zeros((), dtype=SLICE_DTYPE)
-        for name, values in self.stack.scalars.items():
-            grown = np.full(capacity, _fill(values.dtype) or 0, dtype=values.dtype)
-            grown[: self.capacity] = values
-            self.stack.scalars[name] = grown
-        for product, rows in self.stack.acquired.items():
-            self.stack.acquired[product] = np.concatenate(
-                [rows, np.zeros(capacity - self.capacity, dtype=np.uint8)]
-            )
-        for name in {name for (name, _) in self.stack.written if name not in self.stack.scalars}:
-            self.target[name].resize(capacity, axis=0)
-        self.capacity = self.stack.capacity = capacity
 
     def close(self, attrs: Mapping[str, Any], missing: Mapping[int, str]) -> None:
         """Write the tables, attributes and NeXus decoration for the rows added so far."""
