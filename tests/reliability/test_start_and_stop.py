@@ -170,6 +170,53 @@ def test_ctrl_c_while_the_fibsims_command_imports_its_package_is_a_message(h, re
     assert done.returncode in {0, 1}, (done.returncode, done.stderr[-1500:])
 
 
+CONSOLE_SCRIPT_WITH_CTRL_C_INSIDE_SET_NAME = textwrap.dedent(
+    """
+    import importlib.abc, os, signal, sys
+
+    class Descriptor:
+        def __set_name__(self, owner, name):
+            os.kill(os.getpid(), signal.SIGINT)  # lands here: 3.11 wraps it in RuntimeError
+            for _ in range(100):
+                pass
+
+    class CtrlC(importlib.abc.MetaPathFinder):
+        # as in CI: the Ctrl-C cut into pydantic building a class while the app imported
+        def find_spec(self, name, path=None, target=None):
+            if name == "fibsims.cli.app":
+                sys.meta_path.remove(self)
+
+                class Model:
+                    field = Descriptor()
+
+            return None
+
+    sys.meta_path.insert(0, CtrlC())
+    sys.argv = ["fibsims", *sys.argv[1:]]
+    from fibsims.cli.entry import main
+    sys.exit(main())
+    """
+)
+
+
+def test_ctrl_c_inside_a_class_being_built_during_imports_is_a_message_and_exit_1(
+    h, recipe4, tmp_path
+):
+    out = tmp_path / "run"
+    script = CONSOLE_SCRIPT_WITH_CTRL_C_INSIDE_SET_NAME
+    done = subprocess.run(
+        [sys.executable, "-c", script, "run", str(recipe4), "--out", str(out), "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=h.CLI_TIMEOUT_S,
+        cwd=h.ROOT,
+    )
+    h.assert_clean_output(done.stdout, done.stderr)
+    assert done.returncode == 1, (done.returncode, done.stderr[-1500:])
+    assert "interrupted" in done.stderr
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_sigusr1_during_a_paused_runs_wind_down_never_kills_it(h, recipe30, tmp_path, reap):
     out = tmp_path / "run"

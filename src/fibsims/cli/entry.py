@@ -10,6 +10,9 @@ importing and building the others (issue 13: its start-up time).
 - Ctrl-C raises :class:`Interrupt`, which typer (unlike ``KeyboardInterrupt``, which it turns
   into a silent exit 130) lets through to here: one line, exit code 1. While a run or resume
   works, its own handlers take over (:mod:`fibsims.service.signals`) and hand back to these.
+- A Ctrl-C can land inside an import, where Python 3.11 wraps what the handler raises in a
+  ``RuntimeError`` (e.g. "Error calling __set_name__"); :func:`_interrupted` finds it in the
+  exception's chain, so that is the same one line.
 - SIGUSR1 (``fibsims abort``'s signal on POSIX) is ignored outside a run: arriving while a
   stopped run's process is still printing or exiting, it must not kill it.
 """
@@ -27,6 +30,18 @@ class Interrupt(BaseException):
 
 def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     raise Interrupt
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether ``error`` is a Ctrl-C, or an error Python raised because one cut into its work."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        if isinstance(link, Interrupt | KeyboardInterrupt):
+            return True
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return False
 
 
 def main() -> None:
@@ -47,6 +62,10 @@ def main() -> None:
             from fibsims.cli.app import main as run_app
 
             run_app()
-    except (Interrupt, KeyboardInterrupt):
+    except SystemExit:
+        raise
+    except BaseException as error:
+        if not _interrupted(error):
+            raise
         print("\ninterrupted", file=sys.stderr)
         sys.exit(1)
