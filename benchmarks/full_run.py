@@ -6,6 +6,9 @@ reports, as one JSON line:
 - ``wall_s``: the process's wall time, start to exit (what the user waits for);
 - ``peak_rss_mb``: the run process's peak resident memory (``wait4``'s ``ru_maxrss`` of that
   one child, so several runs in one benchmark never mix);
+- ``cpu_s``: that child's CPU seconds, user and kernel, all its threads; over the machine's
+  ``cores`` it is the least wall time any overlap of the run's work could reach
+  (``cpu_bound_over_floor``, against the floor);
 - ``finalize_s``: from the last ``slice_committed`` event of ``log.jsonl`` (its ``wall_time``)
   to run.h5 being in place (its modification time: it is written to a temporary name and
   renamed, so the time is when its last byte was written), the "freeze at the end";
@@ -64,9 +67,12 @@ def slice_overrides(recipe: Path, slices: int) -> list[str]:
     return ["--set", f"volume.slices={slices}", "--set", f"limits.max_hours={math.ceil(hours)}"]
 
 
-def run_once(recipe: Path, folder: Path, slices: int | None) -> tuple[float, float, int, int]:
+def run_once(
+    recipe: Path, folder: Path, slices: int | None
+) -> tuple[float, float, int, int, float]:
     """Run the recipe in a child process; return its wall seconds, the wall clock (epoch)
-    when it exited, its exit code and its peak RSS in KiB (``wait4``: that child only)."""
+    when it exited, its exit code, its peak RSS in KiB and its CPU seconds, user and kernel
+    (``wait4``: that child only)."""
     command = [sys.executable, "-m", "fibsims", "run", str(recipe), "-o", str(folder)]
     command += ["--no-progress", "--quiet"]
     if slices is not None:
@@ -75,7 +81,8 @@ def run_once(recipe: Path, folder: Path, slices: int | None) -> tuple[float, flo
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return time.perf_counter() - start, time.time(), child.returncode, usage.ru_maxrss
+    cpu_s = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - start, time.time(), child.returncode, usage.ru_maxrss, cpu_s
 
 
 def last_commit_epoch(log: Path) -> float:
@@ -105,7 +112,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the run folder")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fibsims-bench-")) / "run"
-    wall, exited, code, max_rss_kib = run_once(args.recipe, folder, args.slices)
+    wall, exited, code, max_rss_kib, cpu_s = run_once(args.recipe, folder, args.slices)
     if not (folder / "summary.json").exists():
         shutil.rmtree(folder.parent)
         raise SystemExit(f"fibsims run exited {code} without a summary.json (see above)")
@@ -122,6 +129,8 @@ def main() -> int:
         "wall_s": round(wall, 2),
         "wall_ms_per_slice": round(1000 * wall / max(1, summary["slices_completed"]), 1),
         "peak_rss_mb": round(max_rss_kib * 1024 / 1e6, 1),
+        "cpu_s": round(cpu_s, 2),
+        "cores": os.cpu_count() or 1,
         "finalize_s": round(run_h5.stat().st_mtime - commit, 2),
         "exit_after_commit_s": round(exited - commit, 2),
         "run_h5_mb": round(run_h5.stat().st_size / 1e6, 1),
@@ -134,6 +143,8 @@ def main() -> int:
         floor = run_floor(args.recipe, summary["slices_completed"])
         result["floor_s"] = floor["floor_s"]
         result["wall_over_floor"] = round(wall / floor["floor_s"], 2)
+        # no schedule of this work on these cores can take less wall time than this
+        result["cpu_bound_over_floor"] = round(cpu_s / result["cores"] / floor["floor_s"], 2)
     print(json.dumps(result))
     return 0 if code == 0 and summary["status"] == "completed" else 1
 

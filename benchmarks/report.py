@@ -103,6 +103,13 @@ def _full_run_rows(run: dict, doubled: dict | None, default: int) -> list[Row]:
             run["wall_over_floor"] <= 1.0,
         ),
         Row(
+            f"CPU time of that run (user + kernel), {run['cores']} cores",
+            f"{run['cpu_s']:.1f} s: the least wall time on {run['cores']} cores is "
+            f"{run['cpu_s'] / run['cores']:.1f} s = {run['cpu_bound_over_floor']:.2f} x floor",
+            "reported",
+            None,
+        ),
+        Row(
             "freeze at the end: last commit -> run.h5",
             f"{run['finalize_s']:.2f} s (process exit {run['exit_after_commit_s']:.2f} s)",
             "<= 2 s",

@@ -36,6 +36,7 @@ from fibsims.engine.plan import Plan, product_steps
 from fibsims.engine.runner import RunEngine
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.transport.security import ClientKeys, ServerKeys
+from fibsims.service.allocator import keep_freed_memory
 from fibsims.service.disk_check import disk_problem
 from fibsims.service.finalize import Finalized, FinalizeFailed, finalize
 from fibsims.service.folder import open_run_folder
@@ -163,6 +164,7 @@ def execute(
     publisher: EventPublisher | None = None,
 ) -> RunReport:
     """Run the session's slices and finalize; the caller holds the run's lock."""
+    keep_freed_memory()
     layout, recipe = session.layout, session.plan.recipe
     previous = read_json_object(layout.summary) or {}
     journal = Journal(layout.journal)
