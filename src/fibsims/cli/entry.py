@@ -13,8 +13,10 @@ importing and building the others (issue 13: its start-up time).
 - A Ctrl-C can land inside an import, where Python 3.11 wraps what the handler raises in a
   ``RuntimeError`` (e.g. "Error calling __set_name__"); :func:`_interrupted` finds it in the
   exception's chain, so that is the same one line.
-- SIGUSR1 (``fibsims abort``'s signal on POSIX) is ignored outside a run: arriving while a
-  stopped run's process is still printing or exiting, it must not kill it.
+- SIGUSR1 (a run's abort signal on POSIX: ``kill -USR1``) is ignored outside a run: arriving
+  while a stopped run's process is still printing or exiting, it must not kill it. Windows has
+  no SIGUSR1 (``fibsims abort`` uses a request file there as everywhere); its Ctrl-Break
+  (SIGBREAK), which would end the process with no message, is the one line as Ctrl-C is.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ def _interrupted(error: BaseException) -> bool:
 
 def main() -> None:
     signal.signal(signal.SIGINT, _on_interrupt)
-    if hasattr(signal, "SIGUSR1"):
+    if hasattr(signal, "SIGBREAK"):  # Windows only
+        signal.signal(signal.SIGBREAK, _on_interrupt)
+    if hasattr(signal, "SIGUSR1"):  # POSIX only
         signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     try:
         if sys.argv[1:2] == ["estimate"]:

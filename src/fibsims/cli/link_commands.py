@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from fibsims.data.platform import stop_signals
 from fibsims.data.run_progress import (
     RunProgress,
     duration_text,
@@ -171,8 +172,8 @@ def serve(
         ),
     ] = 0,
 ) -> None:
-    """Serve the digital twin over the fibsims link protocol until Ctrl-C or SIGTERM; the beam
-    of every open session is blanked before it exits."""
+    """Serve the digital twin over the fibsims link protocol until Ctrl-C or SIGTERM
+    (Ctrl-Break on Windows); the beam of every open session is blanked before it exits."""
     from fibsims.instrument.transport import (
         PROTOCOL_NAME,
         FaultPlan,
@@ -234,13 +235,15 @@ def _log_to_stderr() -> None:
 
 @contextlib.contextmanager
 def _stop_on_signals() -> Iterator[threading.Event]:
-    """SIGINT (Ctrl-C) and SIGTERM set the event instead of raising, also while the server
-    stops: a second Ctrl-C must not cut short the blanking of the beams."""
+    """SIGINT (Ctrl-C), SIGTERM and, on Windows, SIGBREAK (Ctrl-Break) set the event instead
+    of raising, also while the server stops: a second Ctrl-C must not cut short the blanking of
+    the beams. On Windows another process cannot deliver SIGTERM (``os.kill`` terminates at
+    once, without blanking): stop the server with Ctrl-C or Ctrl-Break in its console."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
-    signals = (signal.SIGINT, signal.SIGTERM)
+    signals = stop_signals()
     previous = {number: signal.signal(number, lambda *_: stop.set()) for number in signals}
     try:
         yield stop

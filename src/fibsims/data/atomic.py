@@ -10,7 +10,7 @@ step starts (see :mod:`fibsims.data.state_file`).
 
 Platforms: on POSIX the folder is fsynced after the rename so the new name itself survives a
 power cut. Windows cannot open a folder to fsync it; there ``os.replace`` (MoveFileEx) is
-journalled by NTFS and the folder sync is skipped.
+journalled by NTFS and the folder sync is skipped (:func:`fibsims.data.platform.fsync_directory`).
 """
 
 from __future__ import annotations
@@ -19,22 +19,13 @@ import contextlib
 import json
 import os
 import secrets
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from fibsims.data.platform import fsync_directory
+
 TMP_SUFFIX = ".tmp"
-
-
-def fsync_dir(folder: Path) -> None:
-    if sys.platform == "win32":  # see the module docstring
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def temporary_sibling(target: Path) -> Path:
@@ -53,7 +44,7 @@ def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
                 os.fsync(handle.fileno())
         os.replace(tmp, target)
         if durable:
-            fsync_dir(target.parent)
+            fsync_directory(target.parent)
     finally:
         if tmp.exists():
             tmp.unlink()

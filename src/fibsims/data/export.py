@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fibsims.data.amira_export import write_amira
-from fibsims.data.atomic import fsync_dir, temporary_sibling
+from fibsims.data.atomic import temporary_sibling
 from fibsims.data.ome_zarr_export import write_ome_zarr
+from fibsims.data.platform import fsync_directory
 from fibsims.data.tiff_export import write_tiff
 from fibsims.data.volumes import VolumeError, VolumeFile
 
@@ -141,7 +142,7 @@ def export_volume(
             if target.exists() and fmt.folder:
                 shutil.rmtree(target)
             os.replace(tmp, target)
-            fsync_dir(target.parent)
+            fsync_directory(target.parent)
         finally:
             if tmp.is_dir():
                 shutil.rmtree(tmp)

@@ -35,8 +35,9 @@ import h5py
 import numpy as np
 
 from fibsims.data import run_file as run_files
-from fibsims.data.atomic import fsync_dir, temporary_sibling
+from fibsims.data.atomic import temporary_sibling
 from fibsims.data.live_sims import LiveSimsFile
+from fibsims.data.platform import fsync_directory
 from fibsims.data.run_file import RunFileBuilder, SliceSource
 from fibsims.data.sims_file import SimsFileError
 from fibsims.engine.events import Event, SliceCommitted
@@ -222,7 +223,7 @@ class LiveProducts:
             self._fail(f"{type(error).__name__}: {error}")
             return str(self.failure)
         os.replace(self._tmp, self.run_file)
-        fsync_dir(self.run_file.parent)
+        fsync_directory(self.run_file.parent)
         self._finished = True
         return ""
 

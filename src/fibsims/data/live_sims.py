@@ -18,7 +18,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from fibsims.data.atomic import fsync_dir, temporary_sibling
+from fibsims.data.atomic import temporary_sibling
+from fibsims.data.platform import fsync_directory
 from fibsims.data.run_reader import RunData, RunDataError
 from fibsims.data.sims_file import SimsFileError, image_dataset, image_name, peak_data_dataset
 from fibsims.data.sims_header import describe_run, write_whole_run_parts
@@ -86,7 +87,7 @@ class LiveSimsFile:
             self.discard()
             raise SimsFileError(f"could not complete sims.h5 as written: {error}") from error
         os.replace(self.tmp, self.path)
-        fsync_dir(self.path.parent)
+        fsync_directory(self.path.parent)
 
     def _complete(self, run: RunData, slices: int) -> None:
         raster = run.product("raster", "sims_raster")

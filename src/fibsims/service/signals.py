@@ -19,8 +19,11 @@ finalizing     keep finishing run.h5;     keep finishing (seconds)        abort 
 Handlers only set requests (or raise :class:`Interrupted` in the main thread); the engine
 honours requests at its safe points, blanks the beam and persists its state.
 
-Platforms: SIGUSR1 does not exist on Windows; ``fibsims abort`` asks a live run to abort
-through a request file in the run folder instead, which works everywhere.
+Platforms (:mod:`fibsims.data.platform`): ``fibsims abort`` never signals; it asks a live run
+to abort through ``abort.request`` in the run folder, which works everywhere. SIGUSR1 does not
+exist on Windows (there is no handler for it there), and SIGTERM sent by another process is a
+hard kill (``TerminateProcess``), never this handler. Ctrl-C in the run's console is SIGINT on
+both; Ctrl-Break (Windows) is SIGBREAK and acts as SIGTERM does in the table above.
 """
 
 from __future__ import annotations
@@ -32,11 +35,19 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
+from fibsims.data.platform import abort_signal, pause_signals
 from fibsims.engine.runner import RunEngine
 
 
 class Interrupted(Exception):
     """A signal stopped the command outside the engine (starting, or finalizing)."""
+
+
+def _name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _say(text: str) -> None:
@@ -102,14 +113,16 @@ class RunControl:
             self.engine.stop_now("second Ctrl-C: stopped at once")
 
     def on_terminate(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM, or SIGBREAK (Ctrl-Break) on Windows: pause at the end of the step."""
+        name = _name(signum)
         if self.phase == "starting":
-            raise Interrupted(f"terminated (SIGTERM) before {self._before}")
+            raise Interrupted(f"terminated ({name}) before {self._before}")
         if self.phase == "finalizing":
-            self.pause_requested = "SIGTERM while finalizing"
-            _say("SIGTERM: finishing run.h5 first (usually seconds).")
+            self.pause_requested = f"{name} while finalizing"
+            _say(f"{name}: finishing run.h5 first (usually seconds).")
             return
         assert self.engine is not None
-        self.engine.request_pause("SIGTERM: pause requested")
+        self.engine.request_pause(f"{name}: pause requested")
 
     def on_abort(self, signum: int, frame: FrameType | None) -> None:
         if self.phase == "starting":
@@ -126,9 +139,11 @@ def run_control() -> Iterator[RunControl]:
     if threading.current_thread() is not threading.main_thread():
         yield control
         return
-    handlers = {signal.SIGINT: control.on_interrupt, signal.SIGTERM: control.on_terminate}
-    if hasattr(signal, "SIGUSR1"):
-        handlers[signal.SIGUSR1] = control.on_abort
+    handlers = {signal.SIGINT: control.on_interrupt}
+    handlers.update(dict.fromkeys(pause_signals(), control.on_terminate))
+    abort = abort_signal()
+    if abort is not None:  # POSIX only; the abort request file works everywhere
+        handlers[abort] = control.on_abort
     previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         yield control
