@@ -1,6 +1,7 @@
 """A run on a faked Windows (issue 14): no SIGUSR1, no folder fsync, and ``os.kill`` forbidden
-in both the run and the ``fibsims abort`` process; the abort still reaches the live run through
-its request file, and the run ends aborted with its data durable."""
+in both the run and the ``fibsims abort`` / ``fibsims pause`` process. Abort and pause still
+reach the live run through their request files: it ends aborted with its data durable, or
+paused with its beam blanked; a pause request never outlives the session it was for."""
 
 from __future__ import annotations
 
@@ -57,3 +58,40 @@ def test_abort_reaches_a_live_run_without_sigusr1_or_os_kill_as_on_windows(
     assert h.read_json(out / "summary.json")["status"] == "aborted"
     state = h.read_json(out / "state.json")
     assert state["state"] == "aborted" and state["beam_blanked"] is True
+
+
+@pytest.mark.slow
+def test_pause_reaches_a_live_run_without_signals_or_os_kill_as_on_windows(
+    h, recipe300, tmp_path, reap
+):
+    out: Path = tmp_path / "run"
+    process = reap(_start(h, "run", recipe300, "--out", out, "--seed", h.SEED, "--no-progress"))
+    assert h.wait_until(h.commits_reach(out, 2), process), h.finish(process)[1][-1500:]
+    paused = h.run_script(AS_ON_WINDOWS, "pause", out, "--json")
+    assert paused.returncode == 0, paused.stderr
+    assert h.json.loads(paused.stdout)["state"] == "paused"
+    stdout, stderr = h.finish(process)
+    assert process.returncode == 1, (process.returncode, stderr[-1500:])
+    assert "os.kill(" not in stderr + paused.stderr
+    h.assert_clean_output(stdout, stderr, paused.stdout, paused.stderr)
+    state = h.read_json(out / "state.json")
+    assert state["state"] == "paused" and state["beam_blanked"] is True
+    assert "fibsims pause" in state["reason"], state
+    assert not (out / "pause.request").exists(), "a later resume must not pause at once"
+
+
+def test_pause_of_a_run_no_process_works_on_is_refused(h, paused4, tmp_path):
+    folder = h.clone(paused4, tmp_path / "run")
+    done = h.cli("pause", folder)
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert "nothing to pause" in done.stderr
+    assert not (folder / "pause.request").exists()
+
+
+def test_a_stale_pause_request_is_dropped_when_the_run_resumes(h, paused4, tmp_path):
+    folder = h.clone(paused4, tmp_path / "run")
+    (folder / "pause.request").write_text("{}\n", encoding="utf-8")
+    report = h.resume_inproc(folder)
+    assert report.status == "completed", report.summary
+    assert any("pause request" in note for note in report.notes), report.notes
+    assert not (folder / "pause.request").exists()

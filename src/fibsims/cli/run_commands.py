@@ -1,4 +1,5 @@
-"""``fibsims run``, ``resume``, ``status`` and ``abort``: thin wrappers over the run services."""
+"""``fibsims run``, ``resume``, ``status``, ``abort`` and ``pause``: thin wrappers over the run
+services."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def _guarded(call: Callable[[], T]) -> T:
     from fibsims.service.finalize import FinalizeFailed
     from fibsims.service.runs import RunFolderError
     from fibsims.service.signals import Interrupted
-    from fibsims.service.status import AbortPending
+    from fibsims.service.status import AbortPending, PausePending
 
     try:
         return call()
@@ -86,7 +87,7 @@ def _guarded(call: Callable[[], T]) -> T:
         render_recipe_error(err, error)
     except (RunFolderError, InstrumentError, PreflightError, FaultSpecError) as error:
         err.print(f"error: {error}", markup=False)
-    except (Interrupted, FinalizeFailed, AbortPending) as error:
+    except (Interrupted, FinalizeFailed, AbortPending, PausePending) as error:
         err.print(f"stopped: {error}", markup=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
@@ -301,6 +302,17 @@ def abort(
     _guarded(lambda: _show(abort_any(folder), as_json))
 
 
+def pause(
+    folder: Annotated[Path, typer.Argument(help="The run folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Pause a live run from any terminal, at the end of its running step (as Ctrl-C in its
+    own); `fibsims resume` continues it. Works on Windows, where no signal can pause it."""
+    from fibsims.service.sites_status import pause as pause_any
+
+    _guarded(lambda: _show(pause_any(folder), as_json))
+
+
 def register(app: typer.Typer) -> None:
-    for command in (run, resume, status, abort):
+    for command in (run, resume, status, abort, pause):
         app.command()(command)

@@ -298,11 +298,12 @@ def _check_room(run: RunFolder, missing: dict[int, str]) -> None:
 
 def remove_temporaries(layout: RunLayout, keep: tuple[Path, ...] = ()) -> None:
     """Torn temporaries of writes a kill cut short (run.h5, sims.h5, state, summary, slices);
-    never an abort request being written by another process, nor the files in ``keep`` (this
-    session's run.h5 and sims.h5 written as it went)."""
+    never an abort or pause request being written by another process, nor the files in
+    ``keep`` (this session's run.h5 and sims.h5 written as it went)."""
+    requests = (layout.abort_request.name, layout.pause_request.name)
     for folder in (layout.folder, layout.slices):
         for path in folder.glob(f"*{TMP_SUFFIX}") if folder.is_dir() else ():
-            if not path.name.startswith(layout.abort_request.name) and path not in keep:
+            if not path.name.startswith(requests) and path not in keep:
                 with contextlib.suppress(OSError):
                     path.unlink()
 

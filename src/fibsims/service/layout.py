@@ -54,6 +54,13 @@ class RunLayout:
         return self.folder / "abort.request"
 
     @property
+    def pause_request(self) -> Path:
+        """Written by ``fibsims pause``; the live run polls for it at every safe point and
+        pauses as on Ctrl-C (the way to pause from another terminal on Windows, which has no
+        catchable SIGTERM)."""
+        return self.folder / "pause.request"
+
+    @property
     def superseded(self) -> Path:
         """Slices that stopped part way and uncommitted leftovers: kept, never in run.h5."""
         return self.folder / "superseded"

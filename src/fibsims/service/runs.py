@@ -399,7 +399,7 @@ def _committed_context(run: RunFolder, damaged: dict[int, str]) -> RunContext | 
 
 
 def _repair(run: RunFolder, tell: Callable[[str], None]) -> list[str]:
-    """Cut a torn journal tail and drop a stale abort request; say what was done."""
+    """Cut a torn journal tail and drop a stale abort or pause request; say what was done."""
     notes = []
     found = Journal(run.layout.journal).repair()
     if found.torn:
@@ -412,6 +412,9 @@ def _repair(run: RunFolder, tell: Callable[[str], None]) -> list[str]:
     if run.layout.abort_request.exists():
         run.layout.abort_request.unlink()
         notes.append("an abort request left by an earlier `fibsims abort` was dropped")
+    if run.layout.pause_request.exists():
+        run.layout.pause_request.unlink()
+        notes.append("a pause request left by an earlier `fibsims pause` was dropped")
     for note in notes:
         tell(f"note: {note}")
     return notes

@@ -150,9 +150,19 @@ def _abort_asked(control: RunControl, layout: RunLayout) -> bool:
     return control.abort_requested or layout.abort_request.exists()
 
 
-def abort_requested(layout: RunLayout) -> Callable[[], str | None]:
+def abort_requested(
+    layout: RunLayout, control: RunControl | None = None
+) -> Callable[[], str | None]:
+    """The engine's poll at every safe point for requests from another process: an abort
+    (returned as its reason) and, given ``control``, a pause (passed to the engine, which
+    honours it at the same safe point). Files, not signals: they work on every platform."""
+
     def poll() -> str | None:
-        return "aborted by `fibsims abort`" if layout.abort_request.exists() else None
+        if layout.abort_request.exists():
+            return "aborted by `fibsims abort`"
+        if control is not None and control.engine is not None and layout.pause_request.exists():
+            control.engine.request_pause("paused by `fibsims pause`")
+        return None
 
     return poll
 
@@ -212,7 +222,7 @@ def execute(
                 recipe.suspenders, store.free_and_slice_bytes, recipe.volume.slices
             ),
             max_hours=session.max_hours,
-            abort_requested=abort_requested(layout),
+            abort_requested=abort_requested(layout, control),
             uncounted_s=session.uncounted_s,
             context=session.context,
             truth=session.truth,
@@ -281,5 +291,7 @@ def execute(
         log.message("service_fault", error=repr(error), traceback=traceback.format_exc())
         raise
     finally:
+        with contextlib.suppress(OSError):  # honoured, or too late: never pauses a later resume
+            layout.pause_request.unlink(missing_ok=True)
         live.close()
         log.close()

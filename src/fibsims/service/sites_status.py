@@ -1,4 +1,4 @@
-"""``fibsims status`` and ``fibsims abort`` of a multi-site run folder.
+"""``fibsims status``, ``abort`` and ``pause`` of a multi-site run folder.
 
 Status reads every site's folder as ``fibsims status`` reads a run of its own
 (:func:`~fibsims.service.status.run_status`) and adds up the progress. Abort gives up the site
@@ -21,7 +21,7 @@ from fibsims.service.sites_folder import (
     read_site_states,
     read_sites_manifest,
 )
-from fibsims.service.status import abort_run, run_status
+from fibsims.service.status import abort_run, pause_run, run_status
 
 SITE_FIELDS = (
     "state",
@@ -38,7 +38,7 @@ SITE_FIELDS = (
 NEXT = {
     "completed": "",
     "ended": "",
-    "running": "wait, watch, or press Ctrl-C in its terminal to pause",
+    "running": "wait, watch, or pause: Ctrl-C in its terminal, or fibsims pause {folder}",
     "preflight": "wait",
     "idle": "wait",
     "finalizing": "wait: the site's run.h5 is being written",
@@ -63,6 +63,22 @@ def abort(folder: Path) -> dict[str, Any]:
             f"the run in {folder} is {state} and {where}: there is nothing to abort"
         )
     return abort_run(at.layout.folder)
+
+
+def pause(folder: Path) -> dict[str, Any]:
+    """``fibsims pause`` of any run folder; in a multi-site run, of the site under way (the
+    run stops there, as on Ctrl-C; ``fibsims resume DIR`` goes on)."""
+    if not is_sites_folder(folder):
+        return pause_run(folder)
+    layout = SitesLayout(folder)
+    state, at = overall(read_site_states(layout, read_sites_manifest(layout)))
+    if at is None or at.run is None:
+        where = "no site is under way" if at is None else f"site {at.name!r} has not started"
+        raise RunFolderError(
+            f"the run in {folder} is {state} and {where}: there is nothing to pause"
+        )
+    pause_run(at.layout.folder)
+    return sites_status(folder)
 
 
 def sites_status(folder: Path) -> dict[str, Any]:

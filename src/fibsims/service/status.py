@@ -1,9 +1,12 @@
-"""``fibsims status`` and ``fibsims abort``: read a run folder, or give a run up cleanly.
+"""``fibsims status``, ``abort`` and ``pause``: read a run folder, give a run up cleanly, or
+pause a live one.
 
 Abort never signals a process by its pid alone (after a reboot the pid may be a stranger's): it
 leaves a request file that the live run polls at every safe point, waits for the run's lock to
 be released (the run has then finalized, its data durable), and finalizes the run itself if no
-process holds it.
+process holds it. Pause works the same way on a live run: it is how another terminal pauses a
+run on Windows, where no signal the run could catch can be sent to it (SIGTERM there is
+``TerminateProcess``); on POSIX it does what SIGTERM does.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ NEXT_STEP = {
     "paused": "fibsims resume {folder}",
     "interrupted": "fibsims resume {folder}",
     "failed": "fibsims resume {folder} (after fixing the reason above), or fibsims abort {folder}",
-    "running": "wait, watch, or press Ctrl-C in its terminal to pause",
+    "running": "wait, watch, or pause: Ctrl-C in its terminal, or fibsims pause {folder}",
     "preflight": "wait",
     "finalizing": "wait: run.h5 is being written",
     "idle": "wait",
@@ -34,6 +37,10 @@ NEXT_STEP = {
 
 class AbortPending(Exception):
     """The live run was asked to abort but has not finished within the wait."""
+
+
+class PausePending(Exception):
+    """The live run was asked to pause but has not stopped within the wait."""
 
 
 def run_status(folder: Path) -> dict[str, Any]:
@@ -123,6 +130,30 @@ def _ask_live_run(layout: RunLayout, wait_s: float) -> None:
     deadline = time.monotonic() + wait_s
     while is_locked(layout.folder) and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def pause_run(folder: Path, wait_s: float = 120.0) -> dict[str, Any]:
+    """Ask the live run in ``folder`` to pause at the end of its running step (as Ctrl-C or
+    SIGTERM would), and wait until it has stopped and let go of the folder."""
+    layout = RunLayout(folder)
+    run = open_run_folder(layout)
+    if not is_locked(folder):
+        raise RunFolderError(
+            f"no process is working on the run in {folder} (it is {run.effective_state}): "
+            "there is nothing to pause"
+        )
+    write_json_atomic(layout.pause_request, {"requested_utc": time.time()})
+    deadline = time.monotonic() + wait_s
+    while is_locked(folder) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if is_locked(folder):  # the request stays: the run pauses at its next safe point
+        raise PausePending(
+            f"asked the run in {folder} ({holder(folder)}) to pause; it stops at the end of "
+            "its running step; check `fibsims status`"
+        )
+    with contextlib.suppress(OSError):  # the run ended before it saw the request
+        layout.pause_request.unlink(missing_ok=True)
+    return run_status(folder)
 
 
 def _finalize_pending_completion(run: RunFolder) -> None:
