@@ -10,8 +10,9 @@ Not here, because a portable library already does it right on both platforms:
 - Whether a process is alive: psutil (:mod:`fibsims.service.process`), which asks Windows
   through ``OpenProcess``. Never ``os.kill(pid, 0)``: on Windows signal 0 is
   ``CTRL_C_EVENT``, sent to the whole console process group; it would interrupt the run.
-- The run folder's lock: filelock (:mod:`fibsims.service.lock`), ``flock`` on POSIX and
-  ``msvcrt.locking`` of one byte on Windows; both are released when the process dies.
+- The run folder's lock: filelock (:mod:`fibsims.service.lock`), ``flock`` on POSIX and a
+  lock on the file's first byte on Windows (``LockFileEx`` in filelock 4, ``msvcrt.locking``
+  in 3.x); the operating system releases either when the process dies.
 - Asking a live run to abort: ``fibsims abort`` leaves ``abort.request`` in the run folder,
   which the run polls at every safe point (:mod:`fibsims.service.status`); no pid, no signal.
   SIGUSR1 is an extra way in on POSIX only (``kill -USR1 PID``).

@@ -1,10 +1,11 @@
 """One process per run folder: an OS lock held for as long as a command works on the run.
 
 Why an OS lock: two ``fibsims resume DIR`` started a moment apart would both mill the same
-slices and write duplicate commits. ``filelock`` takes ``flock`` on POSIX and ``msvcrt``
-locking on Windows; the operating system releases it when the process dies, however it dies,
-so a killed run never leaves a stale lock behind. ``owner.json`` says who holds it (pid, start
-time, host, command) so a refusal can name the holder.
+slices and write duplicate commits. ``filelock`` takes ``flock`` on POSIX and locks the file's
+first byte on Windows (``LockFileEx``; ``msvcrt.locking`` before filelock 4); the operating
+system releases it when the process dies, however it dies, so a killed run never leaves a stale
+lock behind (Windows may take a moment: :data:`WAIT_S`). ``owner.json`` says who holds it
+(pid, start time, host, command) so a refusal can name the holder.
 """
 
 from __future__ import annotations
