@@ -150,7 +150,7 @@ def _abort_asked(control: RunControl, layout: RunLayout) -> bool:
     return control.abort_requested or layout.abort_request.exists()
 
 
-def abort_requested(
+def outside_requests(
     layout: RunLayout, control: RunControl | None = None
 ) -> Callable[[], str | None]:
     """The engine's poll at every safe point for requests from another process: an abort
@@ -222,7 +222,7 @@ def execute(
                 recipe.suspenders, store.free_and_slice_bytes, recipe.volume.slices
             ),
             max_hours=session.max_hours,
-            abort_requested=abort_requested(layout, control),
+            abort_requested=outside_requests(layout, control),
             uncounted_s=session.uncounted_s,
             context=session.context,
             truth=session.truth,
