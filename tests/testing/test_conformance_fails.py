@@ -86,6 +86,14 @@ def reads_back_beam_shift_in_nm(instrument: Instrument) -> None:
     instrument.column.beam_shift_um = lambda: tuple(v * 1000 for v in shift())
 
 
+def rounds_an_off_step_dwell_silently(instrument: Instrument) -> None:
+    step = instrument.capabilities.se_scan.dwell_step_us
+    acquire = instrument.se_detector.acquire_image
+    instrument.se_detector.acquire_image = lambda r: acquire(
+        replace(r, dwell_us=round(r.dwell_us / step) * step)
+    )
+
+
 BREAKAGES: list[tuple[Callable[[Instrument], None], str, str]] = [
     (forgets_to_blank_after_a_failed_mill, "blank_after_mill_raises", "leave the beam blanked"),
     (swaps_the_image_shape, "image_shape_units_and_time", "shape (height, width)"),
@@ -94,6 +102,7 @@ BREAKAGES: list[tuple[Callable[[Instrument], None], str, str]] = [
     (sleeps_without_advancing_the_clock, "clock_monotonic_and_sleep_advances", "at least"),
     (reports_mill_current_in_pa, "mill_result_matches_the_request", "not pA or A"),
     (reports_an_image_faster_than_its_pixels, "image_shape_units_and_time", "pixels x dwell"),
+    (rounds_an_off_step_dwell_silently, "dwell_off_the_step_is_refused", "without refusing"),
     (reads_back_beam_shift_in_nm, "beam_shift_reads_back_within_range", "reads back"),
 ]
 

@@ -207,6 +207,29 @@ def resolution_refused(probe: Probe) -> None:
         column.blank()
 
 
+@check("dwell_off_the_step_is_refused", "a dwell between the declared steps is refused")
+def dwell_off_step_refused(probe: Probe) -> None:
+    caps = probe.need_caps("dwell step")
+    step = caps.se_scan.dwell_step_us
+    if not step:
+        raise NotApplicable("the backend declares no dwell step (any dwell in range)")
+    dwell = probe.dwell_us(caps.se_scan) + step / 2
+    request = ScanRequest((8, 8), dwell, 1, probe.field_width_um())
+    probe.select_mill_current()
+    column = probe.instrument.column
+    column.unblank()
+    try:
+        raises(
+            lambda: probe.instrument.se_detector.acquire_image(request),
+            f"acquire_image() at dwell_us={dwell:g}, between the declared {step:g} us steps, "
+            "must raise InstrumentError (a silent rounding scans at a dwell not asked for)",
+            "refuse it naming the nearest dwells (ScanCapabilities.dwell_problem), or "
+            "declare no dwell_step_us",
+        )
+    finally:
+        column.blank()
+
+
 @check("capabilities_declare_the_devices", "Capabilities.devices lists exactly the devices present")
 def devices_declared(probe: Probe) -> None:
     caps = probe.need_caps("devices")
