@@ -153,8 +153,11 @@ def test_a_hardware_fault_raised_as_transient_fails_the_classification():
 def test_the_engine_tests_scripted_fake_snaps_currents_and_declares_nothing():
     """The engine's fake is a sketch, not a backend: the kit says where it falls short."""
     report: ConformanceReport = check_backend(make_fake_instrument)
-    failed = {r.name for r in report.failed}
-    assert "current_far_off_ladder_is_refused" in failed
+    assert {r.name for r in report.failed} == {
+        "blank_after_mill_raises",
+        "blank_after_acquisition_raises",
+        "current_far_off_ladder_is_refused",
+    }
     assert "resolution_beyond_capabilities_is_refused" in {r.name for r in report.skipped}
 
 
