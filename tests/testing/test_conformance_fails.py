@@ -94,6 +94,22 @@ def rounds_an_off_step_dwell_silently(instrument: Instrument) -> None:
     )
 
 
+def reads_the_measured_current_in_pa(instrument: Instrument) -> None:
+    measured = instrument.column.measured_current_na
+    instrument.column.measured_current_na = lambda: measured() * 1000
+
+
+def reads_contrast_in_percent(instrument: Instrument) -> None:
+    contrast = instrument.se_detector.contrast
+    instrument.se_detector.contrast = lambda: contrast() * 100
+
+
+def clamps_a_voltage_beyond_the_range(instrument: Instrument) -> None:
+    column = instrument.column
+    ramp = column.set_voltage_kv
+    column.set_voltage_kv = lambda kv: ramp(min(kv, instrument.capabilities.voltage_range_kv[1]))
+
+
 BREAKAGES: list[tuple[Callable[[Instrument], None], str, str]] = [
     (forgets_to_blank_after_a_failed_mill, "blank_after_mill_raises", "leave the beam blanked"),
     (swaps_the_image_shape, "image_shape_units_and_time", "shape (height, width)"),
@@ -103,6 +119,13 @@ BREAKAGES: list[tuple[Callable[[Instrument], None], str, str]] = [
     (reports_mill_current_in_pa, "mill_result_matches_the_request", "not pA or A"),
     (reports_an_image_faster_than_its_pixels, "image_shape_units_and_time", "pixels x dwell"),
     (rounds_an_off_step_dwell_silently, "dwell_off_the_step_is_refused", "without refusing"),
+    (reads_the_measured_current_in_pa, "measured_current_follows_the_rung", "in nA"),
+    (reads_contrast_in_percent, "detector_levels_read_back", "reads back the 0.25"),
+    (
+        clamps_a_voltage_beyond_the_range,
+        "voltage_reads_back_and_out_of_range_is_refused",
+        "without refusing",
+    ),
     (reads_back_beam_shift_in_nm, "beam_shift_reads_back_within_range", "reads back"),
 ]
 

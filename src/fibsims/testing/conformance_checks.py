@@ -273,6 +273,63 @@ def nearest_rung(probe: Probe) -> None:
         )
 
 
+@check("measured_current_follows_the_rung", "measured_current_na() reads near the selected rung")
+def measured_current(probe: Probe) -> None:
+    rung = probe.select_mill_current()
+    measured = probe.instrument.column.measured_current_na()
+    expect(
+        math.isfinite(measured) and 0.5 * rung <= measured <= 2.0 * rung,
+        f"IonColumn.measured_current_na() is the beam current now, in nA, near the selected "
+        f"{rung:g} nA (suspenders pause a run on the ratio)",
+        repr(measured),
+        "read the Faraday cup or aperture current in nA, or leave the default (the selected "
+        "current)",
+    )
+
+
+@check("voltage_reads_back_and_out_of_range_is_refused", "set_voltage_kv reads back; refuses")
+def voltage(probe: Probe) -> None:
+    column = probe.instrument.column
+    now_kv = column.voltage_kv()
+    column.set_voltage_kv(now_kv)
+    expect(
+        close(column.voltage_kv(), now_kv, 1e-6 * now_kv),
+        f"voltage_kv() reads back the {now_kv:g} kV set",
+        repr(column.voltage_kv()),
+        "read the high voltage back in kV",
+    )
+    caps = probe.caps
+    if caps is None:
+        return
+    beyond = caps.voltage_range_kv[1] * 2
+    raises(
+        lambda: column.set_voltage_kv(beyond),
+        f"set_voltage_kv({beyond:g}), beyond the declared {caps.voltage_range_kv} kV, must "
+        "raise InstrumentError",
+        "check the request against the column's range before ramping",
+    )
+    expect(
+        close(column.voltage_kv(), now_kv, 1e-6 * now_kv),
+        "a refused voltage leaves the voltage as it was",
+        f"{now_kv:g} kV became {column.voltage_kv():g} kV",
+        "check before ramping",
+    )
+
+
+@check("detector_levels_read_back", "SE contrast and brightness (0 to 1) read back")
+def detector_levels(probe: Probe) -> None:
+    detector = probe.instrument.se_detector
+    for name, value in (("contrast", 0.25), ("brightness", 0.75)):
+        getattr(detector, f"set_{name}")(value)
+        got = getattr(detector, name)()
+        expect(
+            close(got, value, 1e-6),
+            f"SEDetector.{name}() reads back the {value:g} set (the vendor's 0 to 1 scale)",
+            repr(got),
+            "map the vendor's percent or DAC units onto 0 to 1 both ways",
+        )
+
+
 @check("current_far_off_ladder_is_refused", "a current far from every rung is refused, not snapped")
 def far_off_current(probe: Probe) -> None:
     column = probe.instrument.column
@@ -337,6 +394,14 @@ def stage_move(probe: Probe) -> None:
         "return the encoders' read-back after settling, or declare "
         "Capabilities.stage_tolerance_um/_deg",
     )
+    if caps is not None:
+        beyond = caps.stage_problems("move_to()", reached.x_um, reached.y_um, reached.z_um)
+        expect(
+            not beyond,
+            "the position reached lies within the declared stage travel",
+            "; ".join(beyond),
+            "declare the travel the stage really has (Capabilities.stage_travel_um)",
+        )
     here = stage.position()
     expect(
         not _off_by(here, reached, tol_um, tol_deg),
