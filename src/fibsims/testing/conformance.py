@@ -6,7 +6,8 @@ only moves forward). The engine tests pin them on a scripted fake and the twin h
 tests, but a vendor bridge or a ZeroMQ proxy is only as good as the contracts it was checked
 against. Each check here opens a fresh instrument, exercises one contract the way the engine
 does, and reports passed, failed (naming the contract and the fix) or skipped (naming what the
-backend lacks). The checks themselves are in :mod:`fibsims.testing.conformance_checks`.
+backend lacks). The checks themselves are in :mod:`fibsims.testing.conformance_checks`,
+:mod:`~fibsims.testing.conformance_settings` and :mod:`~fibsims.testing.conformance_scans`.
 """
 
 from __future__ import annotations
@@ -198,12 +199,19 @@ def expect(ok: bool, contract: str, got: str, fix: str) -> None:
 
 
 def all_checks() -> list[Check]:
-    """Every check, in the order the kit runs them (beam, stage, clock, then scans and
-    devices)."""
-    from fibsims.testing import conformance_scans  # noqa: F401  (registers its checks)
+    """Every check, in the order the kit runs them (clock, blanking, faults, milling, then
+    settings, then scans and devices)."""
+    from fibsims.testing import (  # noqa: F401  (they register their checks)
+        conformance_scans,
+        conformance_settings,
+    )
     from fibsims.testing.conformance_checks import CHECKS
 
-    return list(CHECKS)
+    modules = [f"fibsims.testing.{name}" for name in _MODULE_ORDER]
+    return sorted(CHECKS, key=lambda c: modules.index(c.run.__module__))
+
+
+_MODULE_ORDER = ("conformance_checks", "conformance_settings", "conformance_scans")
 
 
 def check_backend(
