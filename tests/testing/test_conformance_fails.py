@@ -198,3 +198,18 @@ def test_a_crash_while_opening_is_a_failed_check_not_a_crashed_kit():
     result, name = run_check(CHECKS[0], cannot_open)
     assert result.status is Status.FAILED and "RuntimeError: no licence" in result.message
     assert name is None
+
+
+def test_a_backend_that_cannot_close_fails_the_check_it_passed():
+    def open_unclosable() -> Instrument:
+        instrument = open_twin()
+
+        def close() -> None:
+            raise InstrumentError("link already gone")
+
+        instrument.close = close
+        return instrument
+
+    report = check_backend(open_unclosable, only=["clock_monotonic_and_sleep_advances"])
+    (result,) = report.failed
+    assert "close raised InstrumentError: link already gone" in result.message

@@ -152,12 +152,16 @@ class Probe:
         return instrument
 
     def close(self) -> None:
-        """Blank every opened instrument (best effort) and close it."""
+        """Blank and close every opened instrument; raise the first error once all are done."""
+        errors: list[Exception] = []
         for instrument in self._opened:
-            try:
-                instrument.column.blank()
-            finally:
-                instrument.close()
+            for release in (instrument.column.blank, instrument.close):
+                try:
+                    release()
+                except Exception as error:
+                    errors.append(error)
+        if errors:
+            raise errors[0]
 
     @property
     def caps(self) -> Capabilities | None:
