@@ -194,7 +194,8 @@ def faults_classified(probe: Probe) -> None:
     for kind, expected in FAULT_KINDS.items():
         instrument = probe.adopt(probe.open_faulty(kind))
         column = instrument.column
-        column.set_current_na(min(column.current_ladder_na()))
+        wanted = probe.settings.mill_current_na
+        column.set_current_na(min(column.current_ladder_na(), key=lambda r: abs(r - wanted)))
         column.unblank()
         try:
             error = raises(
