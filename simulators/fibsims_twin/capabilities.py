@@ -7,7 +7,7 @@ never fails on the twin, and one that fails preflight names what the twin really
 
 from __future__ import annotations
 
-from fibsims.instrument.capabilities import Capabilities, ScanCapabilities
+from fibsims.instrument.capabilities import DEVICES, Capabilities, ScanCapabilities
 from fibsims_twin.parameters import TwinParameters
 
 
@@ -35,4 +35,10 @@ def twin_capabilities(p: TwinParameters) -> Capabilities:
             (-p.stage.xy_limit_um, p.stage.xy_limit_um),
             (-p.stage.z_limit_um, p.stage.z_limit_um),
         ),
+        devices=DEVICES,  # the factory wires every one (vacuum: the fault schedule's gauge)
+        beam_shift_range_um=p.column.beam_shift_limit_um,
+        # the stage reads back the commanded target: its rotation errors (backlash,
+        # repeatability) happen after the encoder (fibsims_twin.stage), so no tolerance
+        stage_tolerance_um=0.0,
+        stage_tolerance_deg=0.0,
     )

@@ -78,6 +78,9 @@ def check_scan(
             if request.dwell_us <= limits.max_dwell_us
             else f"dwell_us {request.dwell_us:g} is above the scan generator's "
             f"{limits.max_dwell_us:g} us",
+            None  # a dwell between the declared steps is refused, not rounded
+            if request.dwell_us > limits.max_dwell_us
+            else limits.dwell_problem(request.dwell_us),
             None
             if request.field_width_um <= max_field_width_um
             else f"field_width_um {request.field_width_um:g} is wider than the column's "

@@ -158,7 +158,7 @@ class FakeColumn(IonColumn):
         self.calls.record("autofocus")
         self._require_beam()
         self.clock.sleep(FOCUS_S)
-        return FocusResult(1.0, 0.0, FOCUS_S)
+        return FocusResult(FOCUS_S, defocus_before_um=1.0, defocus_after_um=0.0)
 
 
 class FakeDetector(SEDetector):

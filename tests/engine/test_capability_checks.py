@@ -123,3 +123,25 @@ def test_a_scheduled_step_is_checked_where_the_recipe_wrote_it(recipe, declared)
         "every.1.do.sims_raster.current_pa: 137 pA is not on the column's current ladder; "
         "nearest: 100 pA, 800 pA"
     )
+
+
+def test_a_fiducial_beam_shift_beyond_the_deflectors_names_the_declared_range(recipe, declared):
+    from fibsims.recipe import Fiducial
+
+    with_fiducial = recipe.model_copy(
+        update={"fiducial": Fiducial(current_na=4, center_y_um=-10, max_beam_shift_um=40)}
+    )
+    caps = replace(CAPS, beam_shift_range_um=25.0)
+    assert capability_problems(with_fiducial, declared(caps)) == [
+        "fiducial.max_beam_shift_um: 40 um is beyond the column's beam-shift range of +-25 um "
+        "per axis; use at most 25"
+    ]
+    assert capability_problems(with_fiducial, declared(CAPS)) == [], "range not declared"
+
+
+def test_a_rocking_angle_beyond_the_declared_rotation_is_named_by_its_index(recipe, declared):
+    caps = replace(CAPS, stage_rotation_range_deg=(-15.0, 15.0))
+    assert capability_problems(recipe, declared(caps)) == [
+        "slice.1.rocking_polish.angles_deg.0: -20 deg is beyond the stage's rotation -15 to 15 deg",
+        "slice.1.rocking_polish.angles_deg.1: 20 deg is beyond the stage's rotation -15 to 15 deg",
+    ]

@@ -154,3 +154,16 @@ def test_a_run_stopped_part_way_and_resumed_runs_the_same_schedule(
         ]
 
     assert plan_of(store.records) == plan_of(whole.records), "nothing duplicated nor lost"
+
+
+def test_an_autofocus_that_reports_no_defocus_records_none(recipe, make_instrument, journal):
+    """A vendor routine reports its time only: the step's metadata keeps None, not zero."""
+    from fibsims.instrument import FocusResult
+
+    instrument = make_instrument()
+    instrument.column.autofocus = lambda: FocusResult(duration_s=12.0)
+    store = MemoryStore()
+    outcome = RunEngine(compile_plan(recipe), instrument, store, journal).run()
+    assert outcome.status is RunState.COMPLETED
+    focus = [s.metadata for r in store.records for s in r.steps if s.kind == "autofocus"]
+    assert focus and all(m == {"defocus_before_um": None, "defocus_after_um": None} for m in focus)

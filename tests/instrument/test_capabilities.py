@@ -71,3 +71,26 @@ def test_the_rung_a_request_selects_is_within_the_tolerance():
     assert CAPS.rung_for(13.7) is None
     assert CAPS.nearest_currents_na(13.7) == [4.0, 15.0]
     assert CAPS.nearest_currents_na(100.0) == [15.0]
+
+
+def test_beam_shift_rotation_and_stage_tolerances_survive_the_json_form():
+    caps = Capabilities(
+        (1.0,),
+        0.05,
+        (5.0, 30.0),
+        500.0,
+        SCAN,
+        devices=("stage", "column", "se_detector", "vacuum"),
+        beam_shift_range_um=50.0,
+        stage_rotation_range_deg=(-180.0, 180.0),
+        stage_tolerance_um=0.5,
+        stage_tolerance_deg=0.01,
+    )
+    assert Capabilities.from_json(caps.to_json()) == caps
+    assert caps.has("vacuum") and not caps.has("tof")
+
+
+def test_an_older_declaration_without_the_new_fields_reads_as_undeclared():
+    old = {k: v for k, v in CAPS.to_json().items() if not k.startswith(("beam_", "stage_tol"))}
+    caps = Capabilities.from_json({**old, "stage_rotation_range_deg": None})
+    assert caps.beam_shift_range_um is None and caps.stage_tolerance_um == 0.0

@@ -49,3 +49,10 @@ def test_a_scan_centre_offset_moves_the_field_on_the_sample(twin) -> None:
     assert moved.field_center_um[1] == pytest.approx(
         centred.field_center_um[1] - (moved.drift_um[1] - centred.drift_um[1])
     )
+
+
+def test_an_image_between_the_declared_dwell_steps_is_refused_not_rounded(twin) -> None:
+    step = twin.capabilities.se_scan.dwell_step_us
+    twin.column.unblank()
+    with pytest.raises(InstrumentError, match="not a multiple of the scan generator's"):
+        twin.se_detector.acquire_image(ScanRequest((8, 8), 1.0 + step / 2, 1, 10.0))

@@ -1,4 +1,5 @@
-"""Preflight against what the instrument offers: currents, voltage, tilt, scans, field of view.
+"""Preflight against what the instrument offers: currents, voltage, tilt, scans, field of view,
+beam-shift range and stage rotation.
 
 Each problem names the recipe field as the recipe wrote it (``slice.2.se_image.current_pa``),
 the value in the unit the recipe used, and the values the instrument does offer: a scientist
@@ -21,7 +22,7 @@ from fibsims.instrument.capabilities import (
     rung_within,
 )
 from fibsims.instrument.interfaces import Instrument
-from fibsims.recipe import Recipe, SEImageStep, SimsRasterStep
+from fibsims.recipe import Recipe, RockingPolishStep, SEImageStep, SimsRasterStep
 
 DEFAULT_CURRENT_TOLERANCE = 0.05
 """A current may sit within 5 % of a rung when the backend declares no tolerance of its own
@@ -61,7 +62,23 @@ def declared_problems(recipe: Recipe, caps: Capabilities) -> list[str]:
     for where, step in located_steps(recipe):
         if isinstance(step, SEImageStep | SimsRasterStep):
             problems += _scan_problems(recipe, where, step, caps)
+        if isinstance(step, RockingPolishStep):
+            problems += _rotation_problems(where, step, caps)
+    if recipe.fiducial is not None:
+        shift = caps.beam_shift_problem(
+            "fiducial.max_beam_shift_um", recipe.fiducial.max_beam_shift_um
+        )
+        problems += [] if shift is None else [shift]
     return problems
+
+
+def _rotation_problems(where: str, step: RockingPolishStep, caps: Capabilities) -> list[str]:
+    """Rocking angles the stage cannot rotate to (the polish rotates about the face normal)."""
+    return [
+        p
+        for i, angle in enumerate(step.angles_deg)
+        if (p := caps.rotation_problem(f"{where}.angles_deg.{i}", float(angle))) is not None
+    ]
 
 
 def _ladder_problems(recipe: Recipe, ladder: tuple[float, ...], tolerance: float) -> list[str]:

@@ -150,7 +150,7 @@ class DryRun:
         if isinstance(msg, m.Autofocus):
             duration = costs.autofocus_s()
             self._beam_on(duration)
-            return FocusResult(0.0, 0.0, duration)
+            return FocusResult(duration)
         if isinstance(msg, m.Keep):
             self.data_bytes += self._product_bytes.get(msg.name, 0)
         return None

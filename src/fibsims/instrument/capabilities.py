@@ -101,6 +101,16 @@ class Capabilities:
     )
     """The stage's (low, high) travel in x, y and z, in um (None: not declared)."""
     devices: tuple[str, ...] = field(default=("stage", "column", "se_detector", "tof"))
+    """Which devices of :data:`DEVICES` the instrument has (what checks and the conformance kit
+    may ask of it)."""
+    beam_shift_range_um: float | None = None
+    """The electrostatic beam shift reaches +- this on each axis, in um (None: not declared)."""
+    stage_rotation_range_deg: tuple[float, float] | None = None
+    """The (low, high) stage rotation, in deg (None: a full turn either way)."""
+    stage_tolerance_um: float = 0.0
+    """How far a stage read-back (x, y, z) may lie from the target a move was given, in um."""
+    stage_tolerance_deg: float = 0.0
+    """How far a read-back tilt or rotation may lie from the target, in deg."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types (for the wire and for ``fibsims backends --json``)."""
@@ -111,6 +121,7 @@ class Capabilities:
         """The inverse of :meth:`to_json`; a malformed document raises ValueError."""
         try:
             sims = data.get("sims_scan")
+            rotation = data.get("stage_rotation_range_deg")
             return cls(
                 current_ladder_na=tuple(float(c) for c in data["current_ladder_na"]),
                 current_tolerance=float(data["current_tolerance"]),
@@ -121,6 +132,10 @@ class Capabilities:
                 stage_tilt_range_deg=_pair(data.get("stage_tilt_range_deg", (-90, 90)), float),
                 stage_travel_um=_travel(data.get("stage_travel_um")),
                 devices=tuple(str(d) for d in data.get("devices", ())),
+                beam_shift_range_um=_optional(data.get("beam_shift_range_um")),
+                stage_rotation_range_deg=(None if rotation is None else _pair(rotation, float)),
+                stage_tolerance_um=float(data.get("stage_tolerance_um", 0.0)),
+                stage_tolerance_deg=float(data.get("stage_tolerance_deg", 0.0)),
             )
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed capabilities: {error!r}") from None
@@ -147,6 +162,40 @@ class Capabilities:
     def rung_for(self, current_na: float) -> float | None:
         """The rung a request selects, or None when it is farther than the tolerance."""
         return rung_within(self.current_ladder_na, current_na, self.current_tolerance)
+
+    def has(self, device: str) -> bool:
+        """Whether the instrument declares ``device`` (one of :data:`DEVICES`)."""
+        return device in self.devices
+
+    def beam_shift_problem(self, where: str, shift_um: float) -> str | None:
+        """Why a beam shift of ``shift_um`` (per axis) is beyond the deflectors; else None."""
+        limit = self.beam_shift_range_um
+        if limit is None or abs(shift_um) <= limit:
+            return None
+        return (
+            f"{where}: {shift_um:g} um is beyond the column's beam-shift range of +-{limit:g} um "
+            f"per axis; use at most {limit:g}"
+        )
+
+    def rotation_problem(self, where: str, rotation_deg: float) -> str | None:
+        """Why a stage rotation is beyond the declared range; else None."""
+        if self.stage_rotation_range_deg is None:
+            return None
+        low, high = self.stage_rotation_range_deg
+        if low <= rotation_deg <= high:
+            return None
+        return (
+            f"{where}: {rotation_deg:g} deg is beyond the stage's rotation {low:g} to {high:g} deg"
+        )
+
+
+DEVICES = ("stage", "column", "se_detector", "tof", "vacuum", "costs", "truth")
+"""Device names a backend may list in :attr:`Capabilities.devices`: the :class:`Instrument`
+fields, of which ``tof``, ``vacuum``, ``costs`` and ``truth`` are optional in practice."""
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _pair(value: Any, kind: type) -> tuple[Any, Any]:

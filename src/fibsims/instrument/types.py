@@ -211,8 +211,14 @@ class AcquisitionGeometry:
 
 @dataclass(frozen=True)
 class FocusResult:
-    """Outcome of an autofocus routine: how far off focus was, and where it is now."""
+    """Outcome of an autofocus routine: how long it took and, when the routine says, how far off
+    focus the beam was before and is after.
 
-    defocus_before_um: float
-    defocus_after_um: float
+    Why the defocus is optional: vendors' autofocus routines report success and the new working
+    distance or lens setting, rarely a defocus in um; only the twin (which knows its focus
+    error) fills both. None means "not reported", never zero.
+    """
+
     duration_s: float
+    defocus_before_um: float | None = None
+    defocus_after_um: float | None = None

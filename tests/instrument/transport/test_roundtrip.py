@@ -8,6 +8,7 @@ import pytest
 from tests.instrument.transport.conftest import GEOMETRY, SAMPLE_STATE
 
 from fibsims.instrument import (
+    FocusResult,
     HardwareFault,
     InstrumentError,
     InstrumentOptions,
@@ -174,3 +175,11 @@ def test_an_instrument_without_a_cost_model_has_none_remotely(serve, factory, fa
         assert instrument.costs is None and instrument.truth is not None
     finally:
         instrument.close()
+
+
+def test_an_autofocus_that_reports_no_defocus_arrives_as_none(remote):
+    instrument, factory, _ = remote
+    (_, served), *_ = factory.opened
+    served.column.autofocus = lambda: FocusResult(duration_s=12.0)
+    focus = instrument.column.autofocus()
+    assert focus == FocusResult(duration_s=12.0, defocus_before_um=None, defocus_after_um=None)

@@ -126,9 +126,11 @@ class MillResultW(PlainW):
 
 
 class FocusResultW(PlainW):
+    """A vendor's autofocus may report no defocus: null on the wire, None in the result."""
+
     target = FocusResult
-    defocus_before_um: Real
-    defocus_after_um: Real
+    defocus_before_um: Real | None = None
+    defocus_after_um: Real | None = None
     duration_s: Real
 
 
