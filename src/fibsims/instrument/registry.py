@@ -94,11 +94,23 @@ def open_instrument(
     """
     if is_composition(name):
         composition = parse_composition(name)
+        for part in composition.providers():  # every name known before any backend opens
+            if "://" not in part:
+                try:
+                    _entry_point(part)
+                except InstrumentError as error:
+                    raise InstrumentError(f"instrument {name!r}: {error}") from None
         return open_composition(composition, lambda part: open_instrument(part, options, keys=keys))
     if "://" in name:
         from fibsims.instrument.transport.client import connect  # zmq only when a link is used
 
         return connect(name, options, keys=keys)
+    factory: InstrumentFactory = _entry_point(name).load()
+    return factory(options)
+
+
+def _entry_point(name: str) -> Any:
+    """The entry point of the backend ``name``; an InstrumentError naming those installed."""
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
     if not found:
         known = ", ".join(available_backends()) or "none installed"
@@ -106,8 +118,7 @@ def open_instrument(
             f"no instrument backend named {name!r} (installed: {known}); "
             "install its package or pick one of those"
         )
-    factory: InstrumentFactory = found[0].load()
-    return factory(options)
+    return found[0]
 
 
 def open_cost_view(name: str, options: InstrumentOptions) -> CostView | None:
