@@ -17,7 +17,15 @@ import pytest
 
 from fibsims.instrument import Instrument, InstrumentOptions, open_instrument
 
-FIBSEM_MISSING = importlib.util.find_spec("fibsem") is None
+
+def _fibsem_missing() -> bool:
+    try:
+        return importlib.util.find_spec("fibsem") is None
+    except (ImportError, ValueError):  # a module blocked in sys.modules
+        return True
+
+
+FIBSEM_MISSING = _fibsem_missing()
 SKIP_REASON = "OpenFIBSEM (PyPI fibsem) is not installed: pip install 'fibsims[openfibsem]'"
 BACKEND_ENV = (
     "FIBSIMS_OPENFIBSEM_CONFIG",
