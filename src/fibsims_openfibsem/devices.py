@@ -8,6 +8,7 @@ milling needs an unblanked beam). Every call goes to the ion beam (``BeamType.IO
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -206,10 +207,11 @@ class OpenFibsemColumn(IonColumn):
                 self._m.draw_rectangle(shape)
                 beam_on_s = float(self._m.estimate_milling_time())
                 self._m.run_milling(milling_current=current_a, milling_voltage=voltage_v)
-            except Exception as error:
-                raise InstrumentError(f"milling {pattern.kind} failed: {error}") from error
-            finally:
                 self._m.finish_milling(imaging_current=current_a, imaging_voltage=voltage_v)
+            except Exception as error:
+                with contextlib.suppress(Exception):  # clear the patterns; the first error tells
+                    self._m.finish_milling(imaging_current=current_a, imaging_voltage=voltage_v)
+                raise InstrumentError(f"milling {pattern.kind} failed: {error}") from error
         current_na = _clean(a_to_na(current_a))
         return MillResult(
             duration_s=self._clock.now_s() - start_s,

@@ -198,3 +198,16 @@ def test_capabilities_declare_what_fibsem_reports(openfibsem):
 
 def test_the_gauge_reads_fibsems_chamber_pressure(openfibsem):
     assert openfibsem.vacuum.chamber_pressure_pa() == pytest.approx(1e-6)
+
+
+def test_a_milling_failure_is_an_instrument_error_and_clears_the_patterns(openfibsem, monkeypatch):
+    microscope = openfibsem.microscope
+
+    def refuse(**_):
+        raise RuntimeError("patterning interlock")
+
+    monkeypatch.setattr(microscope, "run_milling", refuse)
+    openfibsem.column.unblank()
+    with pytest.raises(InstrumentError, match="patterning interlock"):
+        openfibsem.column.mill(CUT)
+    assert microscope.milling_system.patterns == []
