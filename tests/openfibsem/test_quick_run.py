@@ -84,3 +84,22 @@ def test_the_twins_spectrometer_sees_the_current_and_the_cuts_of_the_demo_column
         composed.column.blank()
         composed.close()
     assert twin.column.is_blanked()
+
+
+@pytest.mark.slow
+def test_a_stopped_composed_run_resumes_on_the_same_composition(tmp_path):
+    from typer.testing import CliRunner
+
+    from fibsims.cli.app import app
+
+    runner, out = CliRunner(), tmp_path / "run"
+    stopped = runner.invoke(
+        app,
+        ["run", str(QUICK), "-o", str(out), "-q", "-i", "openfibsem", "--tof", "sim",
+         "--set", SIMS_ON_THE_DEMO_LADDER, "--fault", "hardware_fault@slice=2,step=mill"],
+    )  # fmt: skip
+    assert stopped.exit_code == 1, stopped.output
+    assert json.loads((out / "run.json").read_text())["instrument"] == "openfibsem,tof=sim"
+    resumed = runner.invoke(app, ["resume", str(out), "-q"])
+    assert resumed.exit_code == 0, resumed.output
+    assert resumed.output.startswith("completed: 6/6 slices")
