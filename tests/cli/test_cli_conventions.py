@@ -43,16 +43,19 @@ def test_run_takes_short_flags_for_out_seed_instrument_and_quiet(tmp_path):
 def test_an_unknown_backend_is_a_message_naming_the_installed_ones(tmp_path):
     result = runner.invoke(app, ["run", str(QUICK), "-o", str(tmp_path / "r"), "-i", "nope"])
     assert result.exit_code == 2
-    assert "no instrument backend named 'nope' (installed: sim" in result.stderr
+    assert "no instrument backend named 'nope' (installed: " in result.stderr
+    installed = result.stderr.split("(installed: ")[1].split(")")[0].split(", ")
+    assert "sim" in installed  # beside any other installed backend (openfibsem)
 
 
 def test_backends_lists_the_twin_with_its_ladder():
     result = runner.invoke(app, ["backends"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("sim: fibsims_twin.factory:create_instrument")
-    assert "current ladder:" in result.output and "ground truth:   yes" in result.output
+    twin = result.output[result.output.index("sim: fibsims_twin.factory:create_instrument") :]
+    assert "current ladder:" in twin and "ground truth:   yes" in twin
     records = json.loads(runner.invoke(app, ["backends", "--json"]).output)
-    assert [r["name"] for r in records] == ["sim"] and records[0]["opened"]
+    (sim,) = [r for r in records if r["name"] == "sim"]  # beside openfibsem, when installed
+    assert sim["opened"]
 
 
 def test_validate_json_is_one_document_with_a_record_per_recipe(tmp_path):

@@ -172,6 +172,15 @@ def run(
             "(tcp://HOST:PORT, see `fibsims sim serve`). Default: the in-process twin.",
         ),
     ] = "sim",
+    tof: Annotated[
+        str | None,
+        typer.Option(
+            "--tof",
+            help="Take the ToF-SIMS spectrometer from this backend instead, e.g. "
+            "`--instrument openfibsem --tof sim`: the FIB from OpenFIBSEM, the spectrometer "
+            "from the twin (same as --instrument openfibsem,tof=sim).",
+        ),
+    ] = None,
     overrides: SetOption = None,
     progress: ProgressOption = True,
     quiet: QuietOption = False,
@@ -203,6 +212,10 @@ def run(
 
     Ctrl-C pauses at the end of the running step (a second Ctrl-C stops at once); either way
     the beam is blanked and `fibsims resume DIR` continues."""
+    if tof:
+        from fibsims.instrument.composition import with_devices
+
+        instrument = _guarded(lambda: with_devices(instrument, tof=tof))
     if dry_run:
         from fibsims.cli.dry_run import dry_run as preview
 

@@ -14,6 +14,10 @@ work); it returns None when the options need the instrument itself (e.g. a resto
 A name that is an address (it contains ``://``, e.g. ``tcp://host:5555``) is not looked up: it
 opens a session on the instrument server there (:mod:`fibsims.instrument.transport`), which
 serves whichever backend it wraps over the documented protocol (docs/protocol.md).
+
+A name with commas is a composition (:mod:`fibsims.instrument.composition`): a base backend
+and, per device, the backend that provides it instead, e.g. ``openfibsem,tof=sim``. Each part is
+opened by this same function, so a part may be an address too.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from fibsims.instrument.capabilities import Capabilities
+from fibsims.instrument.composition import is_composition, open_composition, parse_composition
 from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import CostModel, Instrument
 from fibsims.instrument.types import StagePosition
@@ -87,10 +92,25 @@ def open_instrument(
 
     ``keys`` are the CurveZMQ client keys for an address (named backends ignore them).
     """
+    if is_composition(name):
+        composition = parse_composition(name)
+        for part in composition.providers():  # every name known before any backend opens
+            if "://" not in part:
+                try:
+                    _entry_point(part)
+                except InstrumentError as error:
+                    raise InstrumentError(f"instrument {name!r}: {error}") from None
+        return open_composition(composition, lambda part: open_instrument(part, options, keys=keys))
     if "://" in name:
         from fibsims.instrument.transport.client import connect  # zmq only when a link is used
 
         return connect(name, options, keys=keys)
+    factory: InstrumentFactory = _entry_point(name).load()
+    return factory(options)
+
+
+def _entry_point(name: str) -> Any:
+    """The entry point of the backend ``name``; an InstrumentError naming those installed."""
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
     if not found:
         known = ", ".join(available_backends()) or "none installed"
@@ -98,16 +118,15 @@ def open_instrument(
             f"no instrument backend named {name!r} (installed: {known}); "
             "install its package or pick one of those"
         )
-    factory: InstrumentFactory = found[0].load()
-    return factory(options)
+    return found[0]
 
 
 def open_cost_view(name: str, options: InstrumentOptions) -> CostView | None:
     """The cost view the backend ``name`` offers for ``options``; None for an address (a server
     answers only over a session), a backend that offers none, or options it needs opening for:
     then open the instrument."""
-    if "://" in name:
-        return None
+    if "://" in name or is_composition(name):
+        return None  # a composition's estimate opens it (its cost model is the parts' lower bounds)
     found = [ep for ep in entry_points(group=COST_MODEL_GROUP) if ep.name == name]
     if not found:
         return None
