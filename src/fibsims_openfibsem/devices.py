@@ -9,13 +9,18 @@ milling needs an unblanked beam). Every call goes to the ion beam (``BeamType.IO
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Sequence
 
 import numpy as np
 
-from fibsims.instrument.capabilities import neighbouring_rungs, rung_within
+from fibsims.instrument.capabilities import (
+    Capabilities,
+    neighbouring_rungs,
+    rung_within,
+)
 from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import (
     Clock,
@@ -86,12 +91,27 @@ class OpenFibsemStage(Stage):
     def __init__(self, microscope: fs.FibsemMicroscope, frame: StageFrame) -> None:
         self._m = microscope
         self.frame = frame
+        self.declared: Capabilities | None = None
+        """What the backend declares (set once built): a target beyond it is refused."""
 
     def position(self) -> StagePosition:
         p = self._m.get_stage_position()
         return self.frame.from_raw(p.x, p.y, p.z, p.r, p.t)
 
     def move_to(self, target: StagePosition) -> StagePosition:
+        """Refuses a target beyond the declared travel or tilt before anything moves (fibsem
+        clamps or raises per vendor; the contract is one error, named)."""
+        if self.declared is not None:
+            problems = self.declared.stage_problems("target", target.x_um, target.y_um, target.z_um)
+            low, high = self.declared.stage_tilt_range_deg
+            if not low <= target.tilt_deg <= high:
+                problems.append(
+                    f"target.tilt_deg: {target.tilt_deg:g} deg is beyond the stage's tilt "
+                    f"{low:g} to {high:g} deg"
+                )
+            rotation = self.declared.rotation_problem("target.rotation_deg", target.rotation_deg)
+            if problems or rotation:
+                raise InstrumentError("; ".join([*problems, *([rotation] if rotation else [])]))
         raw = self.frame.to_raw(target)
         try:
             self._m.move_stage_absolute(
@@ -116,6 +136,8 @@ class OpenFibsemColumn(IonColumn):
         self._m = microscope
         self._clock = clock
         self._lock = threading.Lock()  # fibsem's milling state is one per microscope
+        self.declared: Capabilities | None = None
+        """What the backend declares (set once built): a voltage beyond it is refused."""
 
     @property
     def ion_species(self) -> str:
@@ -128,6 +150,12 @@ class OpenFibsemColumn(IonColumn):
         return v_to_kv(self._m.get_beam_voltage(ION))
 
     def set_voltage_kv(self, voltage_kv: float) -> None:
+        if self.declared is not None and self.declared.voltage_range_kv is not None:
+            low, high = self.declared.voltage_range_kv
+            if not low <= voltage_kv <= high:
+                raise InstrumentError(
+                    f"voltage_kv {voltage_kv:g} is beyond the column's {low:g} to {high:g} kV"
+                )
         self._m.set_beam_voltage(kv_to_v(voltage_kv), ION)
 
     def current_ladder_na(self) -> Sequence[float]:
@@ -169,11 +197,22 @@ class OpenFibsemColumn(IonColumn):
     def mill(self, pattern: MillPattern) -> MillResult:
         """Draw ``pattern`` as one rectangle (a cleaning cross-section when asked) and run it.
 
-        ``dose_nc`` is the current times fibsem's own estimate of the patterns' milling time
-        (the beam-on time; the wall time also holds the set-up); ``face_z_um`` is where the
-        pattern was aimed: no hardware measures where the face truly stands."""
+        ``dose_nc`` is the current times the time the run took on the clock (fibsem reads
+        back no dose; its own estimate of the time is not what happened, e.g. on the demo
+        microscope, which mills in no time); ``face_z_um`` is where the pattern was aimed: no
+        hardware measures where the face truly stands. A pattern whose sizes are not positive
+        and finite is refused before anything is drawn."""
         if self.is_blanked():
             raise InstrumentError("the beam is blanked: unblank it before milling")
+        sizes = {
+            "width_um": pattern.width_um,
+            "height_um": pattern.height_um,
+            "depth_um": pattern.depth_um,
+        }
+        bad = {name: value for name, value in sizes.items() if not 0.0 < value < math.inf}
+        if bad:
+            named = ", ".join(f"{name} {value!r}" for name, value in bad.items())
+            raise InstrumentError(f"mill pattern refused: {named} must be positive and finite")
         rect = pattern_rectangle(pattern)
         current_a = self._m.get_beam_current(ION)
         voltage_v = self._m.get_beam_voltage(ION)
@@ -205,7 +244,6 @@ class OpenFibsemColumn(IonColumn):
             try:
                 self._m.setup_milling(settings)
                 self._m.draw_rectangle(shape)
-                beam_on_s = float(self._m.estimate_milling_time())
                 self._m.run_milling(milling_current=current_a, milling_voltage=voltage_v)
                 self._m.finish_milling(imaging_current=current_a, imaging_voltage=voltage_v)
             except Exception as error:
@@ -213,9 +251,10 @@ class OpenFibsemColumn(IonColumn):
                     self._m.finish_milling(imaging_current=current_a, imaging_voltage=voltage_v)
                 raise InstrumentError(f"milling {pattern.kind} failed: {error}") from error
         current_na = _clean(a_to_na(current_a))
+        duration_s = self._clock.now_s() - start_s
         return MillResult(
-            duration_s=self._clock.now_s() - start_s,
-            dose_nc=current_na * beam_on_s,
+            duration_s=duration_s,
+            dose_nc=current_na * duration_s,
             face_z_um=pattern.front_z_um,
             current_na=current_na,
         )
@@ -265,10 +304,22 @@ class OpenFibsemSEDetector(SEDetector):
     def __init__(self, microscope: fs.FibsemMicroscope, clock: Clock) -> None:
         self._m = microscope
         self._clock = clock
+        self.declared: Capabilities | None = None
+        """What the backend declares (set once built): a scan beyond it is refused."""
 
     def acquire_image(self, request: ScanRequest) -> Image:
-        """A scan centred off the beam's axis is made with the beam shift, restored after."""
+        """A scan centred off the beam's axis is made with the beam shift, restored after.
+        A dwell or frame the declared scan generator cannot do is refused before scanning."""
         width, height = request.resolution_px
+        scan = None if self.declared is None else self.declared.se_scan
+        if scan is not None:
+            problem = scan.dwell_problem(request.dwell_us) or scan.resolution_problem(
+                (int(width), int(height))
+            )
+            if problem:
+                raise InstrumentError(f"SE image refused: {problem}")
+        elif not 0.0 < request.dwell_us < math.inf:
+            raise InstrumentError(f"SE image refused: dwell_us {request.dwell_us!r} must be > 0")
         settings = fs.ImageSettings(
             resolution=(int(width), int(height)),
             dwell_time=us_to_s(request.dwell_us),

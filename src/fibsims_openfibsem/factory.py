@@ -51,7 +51,7 @@ DEMO_PLASMA_GAS = "Xenon"
 SE_MAX_RESOLUTION_PX = (6144, 4096)
 SE_DWELL_RANGE_US = (0.025, 25_000.0)
 MAX_FIELD_WIDTH_UM = 2000.0  # fibsem has no field-of-view limit to read: the recipe's bound
-DEVICES = ("stage", "column", "se_detector")
+DEVICES = ("stage", "column", "se_detector", "vacuum")
 
 
 @dataclass(kw_only=True)
@@ -78,15 +78,20 @@ def create_instrument(options: InstrumentOptions) -> OpenFibsemInstrument:
         clock = WallClock(options.start_time_s)
         frame = stage_frame(microscope)
         column = OpenFibsemColumn(microscope, clock)
+        stage = OpenFibsemStage(microscope, frame)
+        detector = OpenFibsemSEDetector(microscope, clock)
+        declared = capabilities(microscope, column, frame)
+        for device in (stage, column, detector):  # each refuses what the backend does not offer
+            device.declared = declared
         return OpenFibsemInstrument(
             name=BACKEND_NAME,
             clock=clock,
-            stage=OpenFibsemStage(microscope, frame),
+            stage=stage,
             column=column,
-            se_detector=OpenFibsemSEDetector(microscope, clock),
+            se_detector=detector,
             tof=NoTofSpectrometer(),
             vacuum=OpenFibsemVacuum(microscope),
-            capabilities=capabilities(microscope, column, frame),
+            capabilities=declared,
             microscope=microscope,
             frame=frame,
             _log_handler=handler,

@@ -3,6 +3,7 @@ in fibsem's units and frames, and what fibsims reads back."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -107,11 +108,26 @@ def test_milling_draws_one_beam_relative_rectangle_and_runs_it(openfibsem, monke
     assert microscope.get_beam_current(ION) == pytest.approx(15e-9)  # restored after
 
 
-def test_the_dose_is_the_current_times_fibsems_milling_estimate(openfibsem, monkeypatch):
-    monkeypatch.setattr(openfibsem.microscope, "estimate_milling_time", lambda: 12.0)
+def test_the_dose_is_the_current_times_the_milling_time_on_the_clock(openfibsem, monkeypatch):
+    def twelve_seconds(**_settings):
+        openfibsem.clock._start_s += 12.0  # the mill takes 12 s of the clock
+
+    monkeypatch.setattr(openfibsem.microscope, "run_milling", twelve_seconds)
     openfibsem.column.set_current_na(4)
     openfibsem.column.unblank()
-    assert openfibsem.column.mill(CUT).dose_nc == pytest.approx(48.0)
+    result = openfibsem.column.mill(CUT)
+    assert result.duration_s == pytest.approx(12.0, abs=0.5)
+    assert result.dose_nc == pytest.approx(4 * result.duration_s)
+
+
+@pytest.mark.parametrize(
+    "size", [{"width_um": -1.0}, {"height_um": 0.0}, {"depth_um": float("nan")}]
+)
+def test_a_mill_pattern_without_positive_finite_sizes_is_refused(openfibsem, size):
+    openfibsem.column.set_current_na(4)
+    openfibsem.column.unblank()
+    with pytest.raises(InstrumentError, match="positive and finite"):
+        openfibsem.column.mill(dataclasses.replace(CUT, **size))
 
 
 def test_milling_with_the_beam_blanked_is_refused(openfibsem):
@@ -191,7 +207,7 @@ def test_capabilities_declare_what_fibsem_reports(openfibsem):
     assert caps.current_ladder_na == tuple(openfibsem.column.current_ladder_na())
     assert caps.voltage_range_kv == (0.5, 30.0)
     assert caps.sims_scan is None
-    assert caps.devices == ("stage", "column", "se_detector")
+    assert caps.devices == ("stage", "column", "se_detector", "vacuum")
     assert caps.stage_tilt_range_deg == pytest.approx((-27.0, 73.0))  # -10..90 raw, less 17
     assert caps.stage_travel_um[2] == pytest.approx((0.0, 40_000.0))
 
