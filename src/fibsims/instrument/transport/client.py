@@ -21,25 +21,28 @@ from pydantic_core import to_json
 from fibsims.instrument.capabilities import Capabilities
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
+from fibsims.instrument.transport.derived import METHODS, PROXIES
 from fibsims.instrument.transport.errors import LinkConfigError, LinkProtocolError
 from fibsims.instrument.transport.frames import summarize_validation
 from fibsims.instrument.transport.link import Link, LinkSettings
 from fibsims.instrument.transport.protocol import Limits, OpenParams, OpenResult
-from fibsims.instrument.transport.proxies import (
-    RemoteClock,
-    RemoteColumn,
-    RemoteCosts,
-    RemoteSEDetector,
-    RemoteStage,
-    RemoteTof,
-    RemoteTruth,
-    RemoteVacuum,
-)
 from fibsims.instrument.transport.security import ClientKeys
 
 SERVER_KEY_ENV = "FIBSIMS_SERVER_PUBLIC_KEY"
 CLIENT_KEY_ENV = "FIBSIMS_CLIENT_KEY"
 OPEN_HEADER_ROOM = 256  # the envelope around the params: version, id, method, arrays
+
+
+class RemoteClock(PROXIES["clock"]):  # type: ignore[misc,valid-type]
+    def now_s(self) -> float:
+        """The server's instrument time. Once the link is lost, the last time it reported:
+        no instrument time passes that the orchestrator could see, and the engine can still
+        stamp the events that close the run."""
+        if self._link.lost is not None:
+            return self._link.last_clock_s
+        value: float = self._call(METHODS["clock.now_s"], {})
+        self._link.last_clock_s = value
+        return value
 
 
 @dataclass(kw_only=True)
@@ -129,19 +132,20 @@ def connect(
         raise
     link.session, link.boot = opened.session, opened.boot
     link.start_heartbeat()
+    offered = {"truth": opened.has_truth, "vacuum": opened.has_vacuum, "costs": opened.has_costs}
+    known = {"column": {"ion_species": opened.ion_species}}  # fixed by the source
+    proxies = {**PROXIES, "clock": RemoteClock}
+    devices = {
+        name: proxy(link, known.get(name))
+        for name, proxy in proxies.items()
+        if offered.get(name, True)
+    }
     return RemoteInstrument(
         name=opened.instrument,
-        clock=RemoteClock(link),
-        stage=RemoteStage(link),
-        column=RemoteColumn(link, opened.ion_species),
-        se_detector=RemoteSEDetector(link),
-        tof=RemoteTof(link),
-        truth=RemoteTruth(link) if opened.has_truth else None,
-        vacuum=RemoteVacuum(link) if opened.has_vacuum else None,
-        costs=RemoteCosts(link) if opened.has_costs else None,
         capabilities=capabilities,
         link=link,
         address=address,
+        **devices,
     )
 
 

@@ -24,8 +24,8 @@ from fibsims.instrument.errors import (
 )
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
+from fibsims.instrument.transport.derived import METHODS, ArrayPack, Method
 from fibsims.instrument.transport.frames import ProtocolFault, encode, summarize_validation
-from fibsims.instrument.transport.methods import METHODS, Method
 from fibsims.instrument.transport.protocol import (
     ErrorCode,
     ErrorInfo,
@@ -45,7 +45,6 @@ from fibsims.instrument.transport.sessions import (
     Session,
     SessionTable,
 )
-from fibsims.instrument.transport.values import ArrayPack
 
 InstrumentFactory = Callable[[InstrumentOptions], Instrument]
 log = logging.getLogger("fibsims.link.server")
@@ -223,11 +222,9 @@ class Dispatcher:
         def run() -> tuple[Any, list[np.ndarray], float | None]:
             if session.closed:  # expired, evicted or forgotten while this call was queued
                 raise self._no_session(session.id, request_id)
-            if method.check is not None:
-                method.check(session.instrument, params, self.limits)
-            value = method.invoke(session.instrument, params)
+            value = method.run(session.instrument, params, self.limits)
             pack = ArrayPack()
-            result = method.result.encode(value, pack)
+            result = method.encode(value, pack)
             return result, pack.arrays, session.instrument.clock.now_s()
 
         return self._guarded(method.name, request_id, run)
