@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from pydantic_core import to_json
 from fibsims.instrument.capabilities import Capabilities
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
-from fibsims.instrument.transport.derived import METHODS, PROXIES
+from fibsims.instrument.transport.derived import METHODS, PROXIES, method_table, proxy_class
 from fibsims.instrument.transport.errors import LinkConfigError, LinkProtocolError
 from fibsims.instrument.transport.frames import summarize_validation
 from fibsims.instrument.transport.link import Link, LinkSettings
@@ -117,8 +118,10 @@ def connect(
     keys: ClientKeys | None = None,
     settings: LinkSettings | None = None,
     limits: Limits | None = None,
+    devices: Mapping[str, type] | None = None,
 ) -> RemoteInstrument:
-    """Open a session on the server at ``address`` built from ``options``."""
+    """Open a session on the server at ``address`` built from ``options``; ``devices``
+    (attribute name to interface) extends or replaces the interfaces proxied."""
     keys = keys if keys is not None else keys_from_environment()
     link = Link(address, keys=keys, settings=settings, limits=limits)
     try:
@@ -135,6 +138,9 @@ def connect(
     offered = {"truth": opened.has_truth, "vacuum": opened.has_vacuum, "costs": opened.has_costs}
     known = {"column": {"ion_species": opened.ion_species}}  # fixed by the source
     proxies = {**PROXIES, "clock": RemoteClock}
+    if devices is not None:  # (the clock then has no last-time fallback once the link is lost)
+        table = method_table(devices)
+        proxies = {name: proxy_class(kind, name, table) for name, kind in devices.items()}
     devices = {
         name: proxy(link, known.get(name))
         for name, proxy in proxies.items()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,9 +77,11 @@ class Dispatcher:
         limits: Limits,
         max_sessions: int,
         stats: ServerStats,
+        methods: Mapping[str, Method] = METHODS,
         max_dead_after_s: float = MAX_DEAD_AFTER_S,
     ) -> None:
         self.factory = factory
+        self.methods = methods
         self.limits = limits
         self.stats = stats
         self.max_dead_after_s = max_dead_after_s
@@ -119,12 +121,12 @@ class Dispatcher:
             return Decision(
                 key=key, job=lambda: self._open(request.id, params), call=True, cache=True
             )
-        method = METHODS.get(name)
+        method = self.methods.get(name)
         if method is None and name != "session.close":
             raise ProtocolFault(
                 ErrorCode.UNKNOWN_METHOD,
                 f"unknown method {name!r}; this server offers session.open, session.close, "
-                f"ping, server.stats and {', '.join(sorted(METHODS))}",
+                f"ping, server.stats and {', '.join(sorted(self.methods))}",
                 request.id,
             )
         session = self.sessions.get(request.session)
