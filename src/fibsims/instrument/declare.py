@@ -10,11 +10,13 @@ anything beyond the standard library, so backends and value types can use it fre
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 READ = "__fibsims_read__"
 """The attribute :func:`read` and :func:`action` set on a function: True for a read."""
@@ -58,3 +60,52 @@ Level = Annotated[float, Range(ge=0, le=1)]
 
 Positive = Annotated[int, Range(gt=0)]
 """A count of pixels or frames: at least one."""
+
+
+def wire_members(interface: type) -> dict[str, Any]:
+    """The interface's methods a remote device offers, in declaration order: every abstract
+    one, and every concrete one marked :func:`read` or :func:`action`."""
+    members: dict[str, Any] = {}
+    for cls in reversed(interface.__mro__):
+        members.update(vars(cls))
+    abstract = getattr(interface, "__abstractmethods__", frozenset())
+    return {n: m for n, m in members.items() if n in abstract or is_read(m) is not None}
+
+
+def delegate(
+    interface: type[T], inner: T, around: Mapping[str, Callable[..., Any]] | None = None
+) -> T:
+    """``inner`` seen through ``interface``: every method of :func:`wire_members` passes
+    through, except that one named in ``around`` is called as ``around[name](method, *args,
+    **kwargs)`` with ``inner``'s bound method. Why: a wrapper that intercepts a few calls (the
+    twin's fault injection, a recording test double) names only those, and a method added to
+    the interface passes through with no edit. Other attributes of ``inner`` stay readable."""
+    return _delegating(interface)(inner, dict(around or {}))  # type: ignore[no-any-return]
+
+
+@cache
+def _delegating(interface: type) -> type:
+    def init(self: Any, inner: Any, around: dict[str, Callable[..., Any]]) -> None:
+        self._inner, self._around = inner, around
+
+    def extra(self: Any, name: str) -> Any:
+        if name in ("_inner", "_around"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    namespace: dict[str, Any] = {"__init__": init, "__getattr__": extra}
+    for name, member in wire_members(interface).items():
+        namespace[name] = _passed(name, isinstance(member, property))
+    return type(f"Delegating{interface.__name__}", (interface,), namespace)
+
+
+def _passed(name: str, is_property: bool) -> Any:
+    if is_property:
+        return property(lambda self: getattr(self._inner, name))
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        method, hook = getattr(self._inner, name), self._around.get(name)
+        return method(*args, **kwargs) if hook is None else hook(method, *args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call

@@ -35,7 +35,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 import numpy as np
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
-from fibsims.instrument.declare import Range, is_read
+from fibsims.instrument.declare import Range, is_read, wire_members
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.transport.errors import LinkProtocolError
 from fibsims.instrument.transport.frames import summarize_validation, wire_array
@@ -241,18 +241,6 @@ def devices(bundle: type = Instrument) -> dict[str, type]:
         if isinstance(kind, ABCMeta):
             found[name] = kind
     return found
-
-
-def wire_members(interface: type) -> dict[str, Any]:
-    """The interface's members that are wire methods, in declaration order."""
-    members: dict[str, Any] = {}
-    for cls in reversed(interface.__mro__):
-        members.update(vars(cls))
-    return {
-        name: member
-        for name, member in members.items()
-        if name in interface.__abstractmethods__ or is_read(member) is not None  # type: ignore[attr-defined]
-    }
 
 
 def _method(device: str, interface: type, name: str, member: Any) -> Method:
