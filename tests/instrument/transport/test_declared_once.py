@@ -34,11 +34,9 @@ class FakeColumnPlus(FakeColumn, IonColumnPlus):
     cycles = 0
 
     def emission_current_ua(self) -> float:
-        self.script.enter("column.emission_current_ua")
         return 135.25
 
     def condition_source(self, power: float, pattern: MillPattern | None = None) -> int:
-        self.script.enter("column.condition_source")
         self.cycles += 1
         return self.cycles
 
@@ -47,8 +45,11 @@ PLUS = {**DEVICES, "column": IonColumnPlus}
 
 
 class PlusFactory(FakeFactory):
-    def __call__(self, options: InstrumentOptions) -> Instrument:
-        instrument = super().__call__(options)
+    def __init__(self) -> None:
+        super().__init__(devices=PLUS)
+
+    def build(self, options: InstrumentOptions) -> Instrument:
+        instrument = super().build(options)
         instrument.column = FakeColumnPlus(self.script, instrument.clock)  # type: ignore[arg-type]
         return instrument
 

@@ -110,7 +110,7 @@ def test_contrast_and_brightness_round_trip(remote):
     assert (detector.contrast(), detector.brightness()) == (0.5, 0.5)
     detector.set_contrast(1.0)
     detector.set_brightness(1 / 3)
-    assert local.levels == {"contrast": 1.0, "brightness": 1 / 3}
+    assert local.settings == {"contrast": 1.0, "brightness": 1 / 3}
     assert (detector.contrast(), detector.brightness()) == (1.0, 1 / 3)
     detector.set_contrast(0)
     assert detector.contrast() == 0.0 and type(detector.contrast()) is float

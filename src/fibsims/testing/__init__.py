@@ -1,0 +1,1 @@
+"""Test doubles and checks derived from the instrument interfaces, for backends and tests."""
