@@ -16,15 +16,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from fibsims.instrument.errors import (
-    HardwareFault,
-    InstrumentError,
-    SafetyInterlock,
-    TransientInstrumentError,
-)
+from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
 from fibsims.instrument.transport.derived import METHODS, ArrayPack, Method
+from fibsims.instrument.transport.errors import DEVICE_ERRORS
 from fibsims.instrument.transport.frames import ProtocolFault, encode, summarize_validation
 from fibsims.instrument.transport.protocol import (
     ErrorCode,
@@ -243,14 +239,12 @@ class Dispatcher:
             frames = encode(Reply(id=request_id, ok=True, result=result, clock_s=clock_s), arrays)
         except ProtocolFault as fault:
             return self._error(request_id, fault.code, fault.message)
-        except TransientInstrumentError as error:
-            return self._error(request_id, ErrorCode.TRANSIENT, str(error))
-        except SafetyInterlock as error:
-            return self._error(request_id, ErrorCode.SAFETY_INTERLOCK, str(error))
-        except HardwareFault as error:
-            return self._error(request_id, ErrorCode.HARDWARE_FAULT, str(error))
-        except (InstrumentError, LookupError) as error:
-            return self._error(request_id, ErrorCode.INSTRUMENT_ERROR, str(error))
+        except (InstrumentError, LookupError) as error:  # LookupError: no such device
+            kinds = DEVICE_ERRORS.items()
+            code = next(
+                (c for c, kind in kinds if isinstance(error, kind)), ErrorCode.INSTRUMENT_ERROR
+            )
+            return self._error(request_id, code, str(error))
         except Exception as error:
             log.exception("%s failed unexpectedly", name)
             return self._error(
