@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import inspect
 from abc import abstractmethod
+from dataclasses import dataclass
 
 import pytest
 from tests.instrument.transport.conftest import FakeColumn, FakeFactory
 
-from fibsims.instrument import InstrumentOptions, IonColumn, MillPattern, PatternKind
-from fibsims.instrument.declare import Level, is_read, read
+from fibsims.instrument import FocusResult, InstrumentOptions, IonColumn, MillPattern, PatternKind
+from fibsims.instrument.declare import Level, is_read, read, wire_members
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.transport import FaultPlan, LinkProtocolError, connect
-from fibsims.instrument.transport.derived import DEVICES, METHODS, method_table, wire_members
+from fibsims.instrument.transport.derived import (
+    DEVICES,
+    METHODS,
+    ArrayPack,
+    method_table,
+)
 
 
 class IonColumnPlus(IonColumn):
@@ -130,3 +136,28 @@ def test_a_server_without_the_extension_refuses_the_new_method(serve, fast):
             instrument.column.emission_current_ua()  # type: ignore[attr-defined]
     finally:
         instrument.close()
+
+
+@dataclass(frozen=True)
+class FocusResultPlus(FocusResult):
+    """FocusResult with a field added later: a default meaning "as before"."""
+
+    converged: bool | None = None
+
+
+class ColumnFocusPlus(IonColumn):
+    @abstractmethod
+    def autofocus(self) -> FocusResultPlus:
+        """Focus, reporting whether the routine converged."""
+
+
+def test_a_field_added_to_a_value_type_needs_no_transport_edit_and_is_left_out_at_default():
+    focus = method_table({"column": ColumnFocusPlus})["column.autofocus"]
+    before = FocusResultPlus(0.5, 0.0, 12.0)
+    data = focus.encode(before, ArrayPack())
+    assert "converged" not in data  # an older peer, without the field, accepts this result
+    assert METHODS["column.autofocus"].decode(data, []) == FocusResult(0.5, 0.0, 12.0)
+    after = FocusResultPlus(0.5, 0.0, 12.0, converged=False)
+    assert focus.decode(focus.encode(after, ArrayPack()), []) == after
+    with pytest.raises(ValueError, match="converged"):
+        focus.decode({**data, "converged": 1}, [])  # a bool is a bool on the wire

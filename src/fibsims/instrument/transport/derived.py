@@ -48,6 +48,7 @@ from fibsims.instrument.transport.scalars import Finite, Flag, Index, Real, Wire
 _NUMPY = {"np": np}  # the value types import numpy for type checkers only
 
 
+@cache
 def hints(target: Any) -> dict[str, Any]:
     return get_type_hints(target, localns=_NUMPY, include_extras=True)
 
