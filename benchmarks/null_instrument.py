@@ -29,6 +29,7 @@ from fibsims.instrument import (
     StagePosition,
     TofSpectrometer,
 )
+from fibsims.testing.fakes import fake_class
 
 LADDER_NA = (0.01, 0.1, 0.3, 0.8, 4.0, 15.0)
 ACTION_S = 1.0
@@ -59,18 +60,14 @@ class NullStage(Stage):
         return target
 
 
-class NullColumn(IonColumn):
-    ion_species = "Xe"  # type: ignore[assignment]
+class NullColumn(fake_class(IonColumn)):  # type: ignore[misc]
+    """Voltage and beam shift are settings (:func:`~fibsims.testing.fakes.fake_class`)."""
+
+    ion_species = "Xe"
 
     def __init__(self, clock: NullClock) -> None:
-        self.clock = clock
-        self.current, self.blanked, self.kv, self.shift = 0.01, True, 30.0, (0.0, 0.0)
-
-    def voltage_kv(self) -> float:
-        return self.kv
-
-    def set_voltage_kv(self, voltage_kv: float) -> None:
-        self.kv = voltage_kv
+        super().__init__({"voltage_kv": 30.0, "beam_shift_um": (0.0, 0.0)})
+        self.clock, self.current, self.blanked = clock, 0.01, True
 
     def current_ladder_na(self) -> Sequence[float]:
         return LADDER_NA
@@ -91,12 +88,6 @@ class NullColumn(IonColumn):
     def unblank(self) -> None:
         self.blanked = False
 
-    def beam_shift_um(self) -> tuple[float, float]:
-        return self.shift
-
-    def set_beam_shift_um(self, shift_um: tuple[float, float]) -> None:
-        self.shift = shift_um
-
     def mill(self, pattern: MillPattern) -> MillResult:
         self.clock.sleep(ACTION_S)
         return MillResult(ACTION_S, ACTION_S * self.current, pattern.front_z_um, self.current)
@@ -106,22 +97,12 @@ class NullColumn(IonColumn):
         return FocusResult(0.0, 0.0, ACTION_S)
 
 
-class NullDetector(SEDetector):
+class NullDetector(fake_class(SEDetector)):  # type: ignore[misc]
+    """Contrast and brightness are settings."""
+
     def __init__(self, clock: NullClock, column: NullColumn) -> None:
+        super().__init__({"contrast": 0.5, "brightness": 0.5})
         self.clock, self.column = clock, column
-        self.settings = {"contrast": 0.5, "brightness": 0.5}
-
-    def contrast(self) -> float:
-        return self.settings["contrast"]
-
-    def set_contrast(self, value: float) -> None:
-        self.settings["contrast"] = value
-
-    def brightness(self) -> float:
-        return self.settings["brightness"]
-
-    def set_brightness(self, value: float) -> None:
-        self.settings["brightness"] = value
 
     def acquire_image(self, request: ScanRequest) -> Image:
         self.clock.sleep(ACTION_S)

@@ -12,9 +12,10 @@ feature, such as a fiducial, is not a slice's mill and arms nothing), and then:
 - ``transient`` / ``hardware_fault`` / ``autofocus_failure`` / ``interlock``: the next
   ``count`` calls of the named step raise the matching instrument error.
 
-Devices are wrapped, not modified, so the physics modules stay free of test hooks. Every
-method of the interfaces passes through (the SE detector's contrast and brightness included);
-the ground truth and the cost model are not wrapped (they do not act on the instrument).
+Devices are wrapped, not modified, so the physics modules stay free of test hooks: a generic
+wrapper (:func:`fibsims.instrument.declare.delegate`) passes every method of the interfaces
+through and intercepts only the calls a fault acts on; the ground truth and the cost model are
+not wrapped (they do not act on the instrument).
 """
 
 from __future__ import annotations
@@ -24,22 +25,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fibsims.instrument import (
-    FocusResult,
     HardwareFault,
-    Image,
     InstrumentError,
     IonColumn,
     MillPattern,
     MillResult,
-    Raster,
-    RasterRequest,
     SafetyInterlock,
-    ScanRequest,
     SEDetector,
     TofSpectrometer,
     TransientInstrumentError,
     Vacuum,
 )
+from fibsims.instrument.declare import delegate
 from fibsims_twin.clock import VirtualClock
 from fibsims_twin.state import TwinState
 
@@ -126,99 +123,6 @@ class FaultSchedule:
                 )
 
 
-class _Wrapper:
-    """Twin-only extras of the wrapped device (e.g. ``expected_counts``) stay reachable."""
-
-    _inner: Any
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-class FaultyColumn(_Wrapper, IonColumn):
-    """The twin's column, with injected faults on milling, autofocus and the current read-back."""
-
-    def __init__(self, inner: IonColumn, faults: FaultSchedule) -> None:
-        self._inner, self._faults = inner, faults
-
-    @property
-    def ion_species(self) -> str:
-        return self._inner.ion_species
-
-    def voltage_kv(self) -> float:
-        return self._inner.voltage_kv()
-
-    def set_voltage_kv(self, voltage_kv: float) -> None:
-        self._inner.set_voltage_kv(voltage_kv)
-
-    def current_ladder_na(self) -> Sequence[float]:
-        return self._inner.current_ladder_na()
-
-    def current_na(self) -> float:
-        return self._inner.current_na()
-
-    def set_current_na(self, current_na: float) -> float:
-        return self._inner.set_current_na(current_na)
-
-    def measured_current_na(self) -> float:
-        return self._inner.measured_current_na() * self._faults.current_factor()
-
-    def is_blanked(self) -> bool:
-        return self._inner.is_blanked()
-
-    def blank(self) -> None:
-        self._inner.blank()
-
-    def unblank(self) -> None:
-        self._inner.unblank()
-
-    def beam_shift_um(self) -> tuple[float, float]:
-        return self._inner.beam_shift_um()
-
-    def set_beam_shift_um(self, shift_um: tuple[float, float]) -> None:
-        self._inner.set_beam_shift_um(shift_um)
-
-    def mill(self, pattern: MillPattern) -> MillResult:
-        if not self._inner.mills_feature(pattern):
-            self._faults.arm_for_mill(pattern.front_z_um)
-        self._faults.before("mill")
-        return self._inner.mill(pattern)
-
-    def autofocus(self) -> FocusResult:
-        self._faults.before("autofocus")
-        return self._inner.autofocus()
-
-
-class FaultySEDetector(_Wrapper, SEDetector):
-    def __init__(self, inner: SEDetector, faults: FaultSchedule) -> None:
-        self._inner, self._faults = inner, faults
-
-    def acquire_image(self, request: ScanRequest) -> Image:
-        self._faults.before("se_image")
-        return self._inner.acquire_image(request)
-
-    def contrast(self) -> float:
-        return self._inner.contrast()
-
-    def set_contrast(self, value: float) -> None:
-        self._inner.set_contrast(value)
-
-    def brightness(self) -> float:
-        return self._inner.brightness()
-
-    def set_brightness(self, value: float) -> None:
-        self._inner.set_brightness(value)
-
-
-class FaultyTof(_Wrapper, TofSpectrometer):
-    def __init__(self, inner: TofSpectrometer, faults: FaultSchedule) -> None:
-        self._inner, self._faults = inner, faults
-
-    def acquire_raster(self, request: RasterRequest) -> Raster:
-        self._faults.before("sims_raster")
-        return self._inner.acquire_raster(request)
-
-
 class TwinVacuum(Vacuum):
     """The chamber gauge: base pressure, or an injected spike."""
 
@@ -230,12 +134,31 @@ class TwinVacuum(Vacuum):
 
 
 def inject(instrument: Any, specs: Sequence[Mapping[str, Any]]) -> Any:
-    """The twin ``instrument`` with ``specs`` wired in (a copy; the original is untouched)."""
+    """The twin ``instrument`` with ``specs`` wired in (a copy; the original is untouched).
+    Only the calls a fault acts on are intercepted; every other method passes through."""
     schedule = FaultSchedule(specs, instrument.state, instrument.clock)
+
+    def step(name: str) -> Callable[..., Any]:
+        def guarded(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            schedule.before(name)
+            return method(*args, **kwargs)
+
+        return guarded
+
+    def mill(method: Callable[[MillPattern], MillResult], pattern: MillPattern) -> MillResult:
+        if not instrument.column.mills_feature(pattern):
+            schedule.arm_for_mill(pattern.front_z_um)
+        return step("mill")(method, pattern)
+
+    def measured(method: Callable[[], float]) -> float:
+        return method() * schedule.current_factor()
+
+    column = {"mill": mill, "autofocus": step("autofocus"), "measured_current_na": measured}
+    image = {"acquire_image": step("se_image")}
     return replace(
         instrument,
-        column=FaultyColumn(instrument.column, schedule),
-        se_detector=FaultySEDetector(instrument.se_detector, schedule),
-        tof=FaultyTof(instrument.tof, schedule),
+        column=delegate(IonColumn, instrument.column, column),
+        se_detector=delegate(SEDetector, instrument.se_detector, image),
+        tof=delegate(TofSpectrometer, instrument.tof, {"acquire_raster": step("sims_raster")}),
         vacuum=TwinVacuum(schedule.pressure_pa),
     )

@@ -42,6 +42,7 @@ from fibsims.instrument import (
 )
 from fibsims.instrument.errors import InstrumentError
 from fibsims.recipe import parse_recipe
+from fibsims.testing.fakes import fake_class
 
 LADDER_NA = (0.01, 0.1, 0.8, 4.0, 15.0, 60.0)
 SWITCH_S = 10.0
@@ -97,20 +98,16 @@ class FakeStage(Stage):
         return target
 
 
-class FakeColumn(IonColumn):
+class FakeColumn(fake_class(IonColumn)):  # type: ignore[misc]
+    """Voltage and beam shift are settings (:func:`~fibsims.testing.fakes.fake_class`)."""
+
     def __init__(self, clock: FakeClock, calls: Calls) -> None:
+        super().__init__({"voltage_kv": 30.0, "beam_shift_um": (0.0, 0.0)})
         self.clock, self.calls = clock, calls
-        self.current, self.blanked, self.kv, self.shift = 0.01, True, 30.0, (0.0, 0.0)
-        self.face_z_um = 0.0
+        self.current, self.blanked, self.face_z_um = 0.01, True, 0.0
         self.current_factor = lambda t: 1.0  # measured / selected current at instrument time t
 
-    ion_species = "Xe"  # type: ignore[assignment]
-
-    def voltage_kv(self) -> float:
-        return self.kv
-
-    def set_voltage_kv(self, voltage_kv: float) -> None:
-        self.kv = voltage_kv
+    ion_species = "Xe"
 
     def current_ladder_na(self) -> Sequence[float]:
         return LADDER_NA
@@ -137,12 +134,6 @@ class FakeColumn(IonColumn):
     def unblank(self) -> None:
         self.blanked = False
 
-    def beam_shift_um(self) -> tuple[float, float]:
-        return self.shift
-
-    def set_beam_shift_um(self, shift_um: tuple[float, float]) -> None:
-        self.shift = shift_um
-
     def _require_beam(self) -> None:
         if self.blanked:
             raise InstrumentError("beam is blanked")
@@ -161,22 +152,12 @@ class FakeColumn(IonColumn):
         return FocusResult(FOCUS_S, defocus_before_um=1.0, defocus_after_um=0.0)
 
 
-class FakeDetector(SEDetector):
+class FakeDetector(fake_class(SEDetector)):  # type: ignore[misc]
+    """Contrast and brightness are settings."""
+
     def __init__(self, clock: FakeClock, calls: Calls, column: FakeColumn) -> None:
+        super().__init__({"contrast": 0.5, "brightness": 0.5})
         self.clock, self.calls, self.column = clock, calls, column
-        self.settings = {"contrast": 0.5, "brightness": 0.5}
-
-    def contrast(self) -> float:
-        return self.settings["contrast"]
-
-    def set_contrast(self, value: float) -> None:
-        self.settings["contrast"] = value
-
-    def brightness(self) -> float:
-        return self.settings["brightness"]
-
-    def set_brightness(self, value: float) -> None:
-        self.settings["brightness"] = value
 
     def acquire_image(self, request: ScanRequest) -> Image:
         self.calls.record("image")

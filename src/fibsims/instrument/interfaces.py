@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fibsims.instrument.capabilities import Capabilities
+from fibsims.instrument.declare import Level, Seconds, read
 from fibsims.instrument.types import (
     AcquisitionGeometry,
     FocusResult,
@@ -36,18 +37,20 @@ if TYPE_CHECKING:
 class Clock(ABC):
     """Instrument time. Wall time on hardware, virtual time in the twin."""
 
+    @read
     @abstractmethod
     def now_s(self) -> float:
         """Seconds since the instrument session started."""
 
     @abstractmethod
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: Seconds) -> None:
         """Wait ``seconds`` of instrument time."""
 
 
 class Stage(ABC):
     """The sample stage. Moves take time and block until settled."""
 
+    @read
     @abstractmethod
     def position(self) -> StagePosition:
         """The current (read-back) position."""
@@ -61,10 +64,12 @@ class IonColumn(ABC):
     """The Xe+ plasma FIB column: beam settings and patterning."""
 
     @property
+    @read
     @abstractmethod
     def ion_species(self) -> str:
         """Ion species of the source, e.g. ``"Xe"``."""
 
+    @read
     @abstractmethod
     def voltage_kv(self) -> float:
         """Accelerating voltage."""
@@ -73,10 +78,12 @@ class IonColumn(ABC):
     def set_voltage_kv(self, voltage_kv: float) -> None:
         """Set the accelerating voltage (takes time on a real column)."""
 
+    @read
     @abstractmethod
     def current_ladder_na(self) -> Sequence[float]:
         """The discrete beam currents (apertures) the column offers, ascending, in nA."""
 
+    @read
     @abstractmethod
     def current_na(self) -> float:
         """The selected beam current."""
@@ -85,6 +92,7 @@ class IonColumn(ABC):
     def set_current_na(self, current_na: float) -> float:
         """Select the ladder current nearest ``current_na``; return the one selected."""
 
+    @read
     def measured_current_na(self) -> float:
         """The beam current as measured now (Faraday cup / aperture read-back).
 
@@ -92,6 +100,7 @@ class IonColumn(ABC):
         the ratio. A backend without a read-back reports the selected current."""
         return self.current_na()
 
+    @read
     @abstractmethod
     def is_blanked(self) -> bool:
         """Whether the beam is blanked (kept off the sample)."""
@@ -104,6 +113,7 @@ class IonColumn(ABC):
     def unblank(self) -> None:
         """Let the beam reach the sample."""
 
+    @read
     @abstractmethod
     def beam_shift_um(self) -> tuple[float, float]:
         """The electrostatic beam shift (x, y)."""
@@ -124,6 +134,7 @@ class IonColumn(ABC):
 class Vacuum(ABC):
     """The chamber vacuum gauge."""
 
+    @read
     @abstractmethod
     def chamber_pressure_pa(self) -> float:
         """Chamber pressure now, in pascal."""
@@ -136,20 +147,22 @@ class SEDetector(ABC):
     def acquire_image(self, request: ScanRequest) -> Image:
         """Scan the field at the column's selected current and return the summed frames."""
 
+    @read
     @abstractmethod
     def contrast(self) -> float:
         """The detector's contrast (amplifier gain) setting, 0 to 1, as vendors expose it."""
 
     @abstractmethod
-    def set_contrast(self, value: float) -> None:
+    def set_contrast(self, value: Level) -> None:
         """Set the contrast (gain), 0 to 1."""
 
+    @read
     @abstractmethod
     def brightness(self) -> float:
         """The detector's brightness (signal offset) setting, 0 to 1."""
 
     @abstractmethod
-    def set_brightness(self, value: float) -> None:
+    def set_brightness(self, value: Level) -> None:
         """Set the brightness (offset), 0 to 1."""
 
 
@@ -172,6 +185,7 @@ class CostModel(ABC):
     (a scan takes at least pixels x dwell x frames).
     """
 
+    @read
     @abstractmethod
     def mill_s(
         self, pattern: MillPattern, current_na: float, at: StagePosition | None = None
@@ -180,26 +194,32 @@ class CostModel(ABC):
         is now). The stage's tilt and rotation set the beam's incidence, hence the sputter rate;
         preflight asks about the recipe's tilt before the stage has moved there."""
 
+    @read
     @abstractmethod
     def image_s(self, request: ScanRequest) -> float:
         """Time of an SE image acquisition, every frame included."""
 
+    @read
     @abstractmethod
     def raster_s(self, request: RasterRequest) -> float:
         """Time of a ToF-SIMS raster, every frame included."""
 
+    @read
     @abstractmethod
     def move_s(self, start: StagePosition, end: StagePosition) -> float:
         """Time to move the stage from ``start`` to ``end`` and settle."""
 
+    @read
     @abstractmethod
     def current_change_s(self) -> float:
         """Time to change the beam current to another rung of the ladder."""
 
+    @read
     @abstractmethod
     def autofocus_s(self) -> float:
         """Time of one autofocus routine."""
 
+    @read
     @abstractmethod
     def spectrum_samples(self, request: RasterRequest) -> int:
         """Samples in the sum spectrum a raster returns (for the data-volume estimate)."""
@@ -222,21 +242,25 @@ class GroundTruth(ABC):
     actually saw (drift included), so they compare pixel for pixel with the data.
     """
 
+    @read
     @abstractmethod
     def last_image_truth(self) -> dict[str, np.ndarray]:
         """Truth of the most recent SE image: at least ``labels`` (uint8, material per pixel)
         and ``li_fraction`` (float32, Li atomic fraction), shape (height, width)."""
 
+    @read
     @abstractmethod
     def last_raster_truth(self) -> dict[str, np.ndarray]:
         """Truth of the most recent SIMS raster, averaged over the depth it sputtered: at least
         ``labels`` and ``li_fraction`` (plus ``<element>_fraction`` maps), shape (H, W)."""
 
+    @read
     @abstractmethod
     def last_geometry(self) -> AcquisitionGeometry:
         """Where the most recent acquisition (image or raster) landed: true drift, field
         centre in the sample frame, true face position, defocus."""
 
+    @read
     @abstractmethod
     def sample_state(self) -> dict[str, Any]:
         """The physical state of the simulated sample (JSON-able): the face where it truly

@@ -1,7 +1,8 @@
 """Value types exchanged across the instrument interfaces.
 
 These are plain frozen dataclasses so that every backend (the in-process twin, a ZeroMQ
-adapter, a vendor bridge) can build and read them without importing anything else of fibsims.
+adapter, a vendor bridge) can build and read them without importing anything else of fibsims
+(:mod:`~fibsims.instrument.declare`, whose range markers the wire checks, is standard library).
 Units live in the field names.
 
 Geometry convention (the "face frame"): ``x`` runs across the cut face (its width), ``y`` runs
@@ -15,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from fibsims.instrument.declare import Positive
 
 if TYPE_CHECKING:  # numpy is imported by whoever makes the arrays: not ``fibsims estimate``
     import numpy as np
@@ -92,9 +95,9 @@ class ScanRequest:
     (the face centre, drift-corrected), in the face frame: x across, y down the face.
     """
 
-    resolution_px: tuple[int, int]  # (width, height)
+    resolution_px: tuple[Positive, Positive]  # (width, height)
     dwell_us: float
-    frames: int
+    frames: Positive
     field_width_um: float
     center_x_um: float = 0.0
     center_y_um: float = 0.0

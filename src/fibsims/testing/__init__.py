@@ -1,4 +1,5 @@
-"""Tools for testing fibsims backends: the conformance kit.
+"""Tools for testing fibsims backends: the conformance kit, and fakes derived from the
+interfaces (:mod:`fibsims.testing.fakes`).
 
 ``check_backend(open_instrument)`` runs every contract the engine relies on against a backend
 and returns a :class:`ConformanceReport`; ``conformance_tests(open_instrument)`` makes the same

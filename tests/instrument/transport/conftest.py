@@ -7,10 +7,10 @@ and which array types come back. The twin runs over the wire in test_wire_run.py
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +42,11 @@ from fibsims.instrument import (
     Vacuum,
 )
 from fibsims.instrument.transport import FaultPlan, InstrumentServer, LinkSettings
+from fibsims.instrument.transport.derived import DEVICES
 from fibsims.instrument.transport.frames import decode, encode
 from fibsims.instrument.transport.protocol import Limits, Reply, Request
+from fibsims.testing import fakes
+from fibsims.testing.fakes import fake_class, recorded
 
 FAST = LinkSettings(
     timeout_s=20.0, heartbeat_s=0.05, silence_s=0.15, dead_after_s=1.0, retries=12, backoff_s=0.005
@@ -51,110 +54,74 @@ FAST = LinkSettings(
 
 
 @dataclass
-class Script:
-    """What the fake does: ``mill_wall_s`` of real time per mill, queued exceptions per call.
-    ``log`` records every call in order, with the thread that made it."""
+class Script(fakes.Script):
+    """What the fake does: ``mill_wall_s`` of real time per mill, queued exceptions per call
+    (the served devices are :func:`~fibsims.testing.fakes.recorded`)."""
 
     mill_wall_s: float = 0.0
-    fail: dict[str, list[Exception]] = field(default_factory=dict)
-    calls: Counter[str] = field(default_factory=Counter)
-    log: list[tuple[str, str]] = field(default_factory=list)
-
-    def enter(self, name: str) -> None:
-        self.calls[name] += 1
-        self.log.append((name, threading.current_thread().name))
-        queued = self.fail.get(name)
-        if queued:
-            raise queued.pop(0)
 
 
 class FakeClock(Clock):
-    def __init__(self, script: Script, start_s: float) -> None:
-        self.script, self.t = script, start_s
+    def __init__(self, start_s: float) -> None:
+        self.t = start_s
 
     def now_s(self) -> float:
-        self.script.enter("clock.now_s")
         return self.t
 
     def sleep(self, seconds: float) -> None:
-        self.script.enter("clock.sleep")
         self.t += seconds
 
 
 class FakeStage(Stage):
-    def __init__(self, script: Script, clock: FakeClock) -> None:
-        self.script, self.clock, self.at = script, clock, StagePosition()
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock, self.at = clock, StagePosition()
 
     def position(self) -> StagePosition:
-        self.script.enter("stage.position")
         return self.at
 
     def move_to(self, target: StagePosition) -> StagePosition:
-        self.script.enter("stage.move_to")
         self.clock.t += 5.0
         self.at = target
         return target
 
 
-class FakeColumn(IonColumn):
+class FakeColumn(fake_class(IonColumn)):  # type: ignore[misc]
+    """Voltage and beam shift are settings (:func:`~fibsims.testing.fakes.fake_class`)."""
+
     def __init__(self, script: Script, clock: FakeClock) -> None:
+        super().__init__({"voltage_kv": 30.0, "beam_shift_um": (0.0, 0.0)})
         self.script, self.clock = script, clock
-        self.kv, self.current, self.blanked = 30.0, 0.1, True
-        self.shift, self.face = (0.0, 0.0), 0.0
+        self.current, self.blanked, self.face = 0.1, True, 0.0
         self.patterns: list[MillPattern] = []
 
     @property
     def ion_species(self) -> str:
         return "Xe"
 
-    def voltage_kv(self) -> float:
-        self.script.enter("column.voltage_kv")
-        return self.kv
-
-    def set_voltage_kv(self, voltage_kv: float) -> None:
-        self.script.enter("column.set_voltage_kv")
-        self.kv = voltage_kv
-
     def current_ladder_na(self) -> tuple[float, ...]:
-        self.script.enter("column.current_ladder_na")
         return (0.1, 0.8, 4.0, 15.0)
 
     def current_na(self) -> float:
-        self.script.enter("column.current_na")
         return self.current
 
     def measured_current_na(self) -> float:
-        self.script.enter("column.measured_current_na")
         return self.current * 0.98
 
     def set_current_na(self, current_na: float) -> float:
-        self.script.enter("column.set_current_na")
         self.current = min((0.1, 0.8, 4.0, 15.0), key=lambda r: abs(r - current_na))
         self.clock.t += 10.0
         return self.current
 
     def is_blanked(self) -> bool:
-        self.script.enter("column.is_blanked")
         return self.blanked
 
     def blank(self) -> None:
-        self.script.enter("column.blank")
         self.blanked = True
 
     def unblank(self) -> None:
-        self.script.enter("column.unblank")
         self.blanked = False
 
-    def beam_shift_um(self) -> tuple[float, float]:
-        self.script.enter("column.beam_shift_um")
-        return self.shift
-
-    def set_beam_shift_um(self, shift_um: tuple[float, float]) -> None:
-        self.script.enter("column.set_beam_shift_um")
-        self.shift = shift_um
-
     def mill(self, pattern: MillPattern) -> MillResult:
-        self.script.enter("column.mill")
         if self.script.mill_wall_s:
             time.sleep(self.script.mill_wall_s)
         self.script.log.append(("column.mill done", threading.current_thread().name))
@@ -166,19 +133,18 @@ class FakeColumn(IonColumn):
         )
 
     def autofocus(self) -> FocusResult:
-        self.script.enter("column.autofocus")
         return FocusResult(
             defocus_before_um=0.1234567890123, defocus_after_um=-1e-300, duration_s=12.0
         )
 
 
-class FakeDetector(SEDetector):
-    def __init__(self, script: Script) -> None:
-        self.script = script
-        self.levels = {"contrast": 0.5, "brightness": 0.5}
+class FakeDetector(fake_class(SEDetector)):  # type: ignore[misc]
+    """Contrast and brightness are settings."""
+
+    def __init__(self) -> None:
+        super().__init__({"contrast": 0.5, "brightness": 0.5})
 
     def acquire_image(self, request: ScanRequest) -> Image:
-        self.script.enter("se_detector.acquire_image")
         w, h = request.resolution_px
         pixels = (np.arange(w * h, dtype=np.uint32) * 7919 % 65536).astype(np.uint16)
         return Image(
@@ -191,29 +157,9 @@ class FakeDetector(SEDetector):
             saturated_fraction=0.01,
         )
 
-    def contrast(self) -> float:
-        self.script.enter("se_detector.contrast")
-        return self.levels["contrast"]
-
-    def set_contrast(self, value: float) -> None:
-        self.script.enter("se_detector.set_contrast")
-        self.levels["contrast"] = value
-
-    def brightness(self) -> float:
-        self.script.enter("se_detector.brightness")
-        return self.levels["brightness"]
-
-    def set_brightness(self, value: float) -> None:
-        self.script.enter("se_detector.set_brightness")
-        self.levels["brightness"] = value
-
 
 class FakeTof(TofSpectrometer):
-    def __init__(self, script: Script) -> None:
-        self.script = script
-
     def acquire_raster(self, request: RasterRequest) -> Raster:
-        self.script.enter("tof.acquire_raster")
         w, h = request.scan.resolution_px
         n = len(request.peaks)
         maps = np.arange(n * h * w, dtype=np.uint32).reshape(n, h, w) * 65537
@@ -287,8 +233,7 @@ SAMPLE_STATE: dict[str, Any] = {
 class FakeTruth(GroundTruth):
     """Truth of a simulated sample; its state starts from the one it was opened on (resume)."""
 
-    def __init__(self, script: Script, state: Any = None) -> None:
-        self.script = script
+    def __init__(self, state: Any = None) -> None:
         self.geometry = GEOMETRY
         self.state: Any = SAMPLE_STATE if state is None else state
 
@@ -299,11 +244,9 @@ class FakeTruth(GroundTruth):
         return {"labels": np.ones((3, 3), dtype=np.uint8)}
 
     def last_geometry(self) -> AcquisitionGeometry:
-        self.script.enter("truth.last_geometry")
         return self.geometry
 
     def sample_state(self) -> dict[str, Any]:
-        self.script.enter("truth.sample_state")
         return self.state
 
 
@@ -347,26 +290,35 @@ class FakeCosts(CostModel):
 
 @dataclass
 class FakeFactory:
-    """Builds fake instruments sharing one :class:`Script`; keeps the ones it built."""
+    """Builds fake instruments sharing one :class:`Script`; keeps the ones it built (their
+    devices unwrapped) and serves them with every call of ``devices`` recorded."""
 
     script: Script = field(default_factory=Script)
     opened: list[tuple[InstrumentOptions, Instrument]] = field(default_factory=list)
+    devices: Mapping[str, type] = field(default_factory=lambda: DEVICES)
 
-    def __call__(self, options: InstrumentOptions) -> Instrument:
-        clock = FakeClock(self.script, options.start_time_s)
-        instrument = Instrument(
+    def build(self, options: InstrumentOptions) -> Instrument:
+        clock = FakeClock(options.start_time_s)
+        return Instrument(
             name="fake",
             clock=clock,
-            stage=FakeStage(self.script, clock),
+            stage=FakeStage(clock),
             column=FakeColumn(self.script, clock),
-            se_detector=FakeDetector(self.script),
-            tof=FakeTof(self.script),
-            truth=FakeTruth(self.script, options.sample_state),
+            se_detector=FakeDetector(),
+            tof=FakeTof(),
+            truth=FakeTruth(options.sample_state),
             vacuum=FakeVacuum(),
             costs=FakeCosts(),
         )
+
+    def __call__(self, options: InstrumentOptions) -> Instrument:
+        instrument = self.build(options)
         self.opened.append((options, instrument))
-        return instrument
+        wrapped = {
+            name: recorded(kind, getattr(instrument, name), self.script, name)
+            for name, kind in self.devices.items()
+        }
+        return dataclasses.replace(instrument, **wrapped)
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from fibsims.instrument.transport.derived import METHODS, ArrayPack
 from fibsims.instrument.transport.frames import ProtocolFault, decode, encode
 from fibsims.instrument.transport.protocol import ErrorCode, Limits, Reply, Request
-from fibsims.instrument.transport.values import ArrayPack, TruthW
 
 LIMITS = Limits(max_message_bytes=10_000, max_header_bytes=2_000, max_arrays=4)
 
@@ -21,10 +21,10 @@ def _header(**fields: object) -> bytes:
 
 def test_arrays_of_every_carried_dtype_round_trip_exactly(truth_arrays):
     pack = ArrayPack()
-    model = TruthW.of(truth_arrays, pack)
-    frames = encode(Reply(id="x", ok=True, result=model.model_dump(mode="json")), pack.arrays)
+    codec = METHODS["truth.last_image_truth"]
+    frames = encode(Reply(id="x", ok=True, result=codec.encode(truth_arrays, pack)), pack.arrays)
     reply, arrays = decode(frames, Reply, Limits())
-    back = TruthW.model_validate(reply.result).value(arrays)
+    back = codec.decode(reply.result, arrays)
     assert back.keys() == truth_arrays.keys()
     for name, original in truth_arrays.items():
         got = back[name]

@@ -13,10 +13,11 @@ import pytest
 
 from fibsims.instrument import InstrumentOptions, MillPattern, PatternKind, StagePosition
 from fibsims.instrument.transport import LinkProtocolError, connect
-from fibsims.instrument.transport.methods import METHODS, PatternParams
+from fibsims.instrument.transport.derived import METHODS, load, wire_type
 from fibsims.instrument.transport.protocol import Limits, WireModel
 from fibsims.instrument.transport.scalars import Finite
-from fibsims.instrument.transport.values import MillPatternW
+
+MILL = METHODS["column.mill"]
 
 NAN, INF = float("nan"), float("inf")
 OLD_PATTERN = {"kind": "box", "width_um": 1, "height_um": 2, "depth_um": 3, "front_z_um": 0.5}
@@ -70,11 +71,12 @@ def test_a_pattern_sent_without_rotation_deg_decodes_unrotated(raw):
     milled = factory.opened[0][1].column.patterns
     assert milled == [MillPattern(PatternKind.BOX, 1.0, 2.0, 3.0, front_z_um=0.5)]
     assert milled[0].rotation_deg == 0.0 and math.copysign(1.0, milled[0].rotation_deg) == 1.0
-    assert MillPatternW.model_validate(OLD_PATTERN).value() == milled[0]
+    pattern_model = wire_type(MillPattern, True)
+    assert load(pattern_model.model_validate(OLD_PATTERN), MillPattern, []) == milled[0]
 
 
 class PatternBeforeRotationW(WireModel):
-    """MillPatternW as a peer built before rotation_deg existed has it."""
+    """The pattern's wire model as a peer built before rotation_deg existed has it."""
 
     kind: PatternKind
     width_um: Finite
@@ -88,10 +90,10 @@ class PatternBeforeRotationW(WireModel):
 @pytest.mark.parametrize(("rotation", "sent"), [(0.0, False), (-0.0, True), (37.5, True)])
 def test_rotation_deg_is_left_out_at_zero_so_older_peers_accept_the_message(rotation, sent):
     pattern = MillPattern(PatternKind.BOX, 1.0, 2.0, 3.0, front_z_um=0.5, rotation_deg=rotation)
-    params = PatternParams(pattern=MillPatternW.of(pattern))
+    params = MILL.build({"pattern": pattern})
     wire = params.model_dump(mode="json")["pattern"]
     assert ("rotation_deg" in wire) == sent
-    decoded = PatternParams.model_validate_json(params.model_dump_json()).pattern.value()
+    decoded = MILL.arguments(MILL.params.model_validate_json(params.model_dump_json()))["pattern"]
     assert decoded == pattern and math.copysign(1.0, decoded.rotation_deg) == math.copysign(
         1.0, rotation
     )
@@ -108,7 +110,7 @@ def test_contrast_and_brightness_round_trip(remote):
     assert (detector.contrast(), detector.brightness()) == (0.5, 0.5)
     detector.set_contrast(1.0)
     detector.set_brightness(1 / 3)
-    assert local.levels == {"contrast": 1.0, "brightness": 1 / 3}
+    assert local.settings == {"contrast": 1.0, "brightness": 1 / 3}
     assert (detector.contrast(), detector.brightness()) == (1.0, 1 / 3)
     detector.set_contrast(0)
     assert detector.contrast() == 0.0 and type(detector.contrast()) is float

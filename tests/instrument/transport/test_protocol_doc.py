@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fibsims.instrument.transport.derived import METHODS
 from fibsims.instrument.transport.jsonvalues import MAX_DEPTH
-from fibsims.instrument.transport.methods import METHODS
 
 PROTOCOL_MD = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"
 

@@ -22,7 +22,7 @@ from fibsims.instrument import (
     TransientInstrumentError,
 )
 from fibsims.instrument.transport import connect
-from fibsims.instrument.transport.methods import METHODS
+from fibsims.instrument.transport.derived import METHODS
 
 OPTIONS = InstrumentOptions(
     seed=7,

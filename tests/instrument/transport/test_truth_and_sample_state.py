@@ -14,8 +14,8 @@ from tests.instrument.transport.conftest import GEOMETRY, SAMPLE_STATE
 
 from fibsims.instrument import AcquisitionGeometry, InstrumentOptions
 from fibsims.instrument.transport import LinkConfigError, LinkProtocolError, connect
+from fibsims.instrument.transport.derived import METHODS
 from fibsims.instrument.transport.jsonvalues import MAX_DEPTH
-from fibsims.instrument.transport.methods import METHODS
 from fibsims.instrument.transport.protocol import Limits, OpenParams, WireModel
 
 NAN, INF = float("nan"), float("inf")
@@ -116,7 +116,7 @@ def test_a_state_beyond_the_header_limit_is_too_large_and_the_link_goes_on(remot
 
 
 def test_the_client_refuses_a_result_that_is_not_a_json_object():
-    decode = METHODS["truth.sample_state"].result.decode
+    decode = METHODS["truth.sample_state"].decode
     assert decode({"a": [1]}, []) == {"a": [1]}
     for bad in ([1], "state", None, {"a": NAN}):
         with pytest.raises(ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,25 +22,28 @@ from pydantic_core import to_json
 from fibsims.instrument.capabilities import Capabilities
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
+from fibsims.instrument.transport.derived import METHODS, PROXIES, method_table, proxy_class
 from fibsims.instrument.transport.errors import LinkConfigError, LinkProtocolError
 from fibsims.instrument.transport.frames import summarize_validation
 from fibsims.instrument.transport.link import Link, LinkSettings
 from fibsims.instrument.transport.protocol import Limits, OpenParams, OpenResult
-from fibsims.instrument.transport.proxies import (
-    RemoteClock,
-    RemoteColumn,
-    RemoteCosts,
-    RemoteSEDetector,
-    RemoteStage,
-    RemoteTof,
-    RemoteTruth,
-    RemoteVacuum,
-)
 from fibsims.instrument.transport.security import ClientKeys
 
 SERVER_KEY_ENV = "FIBSIMS_SERVER_PUBLIC_KEY"
 CLIENT_KEY_ENV = "FIBSIMS_CLIENT_KEY"
 OPEN_HEADER_ROOM = 256  # the envelope around the params: version, id, method, arrays
+
+
+class RemoteClock(PROXIES["clock"]):  # type: ignore[misc,valid-type]
+    def now_s(self) -> float:
+        """The server's instrument time. Once the link is lost, the last time it reported:
+        no instrument time passes that the orchestrator could see, and the engine can still
+        stamp the events that close the run."""
+        if self._link.lost is not None:
+            return self._link.last_clock_s
+        value: float = self._call(METHODS["clock.now_s"], {})
+        self._link.last_clock_s = value
+        return value
 
 
 @dataclass(kw_only=True)
@@ -114,8 +118,10 @@ def connect(
     keys: ClientKeys | None = None,
     settings: LinkSettings | None = None,
     limits: Limits | None = None,
+    devices: Mapping[str, type] | None = None,
 ) -> RemoteInstrument:
-    """Open a session on the server at ``address`` built from ``options``."""
+    """Open a session on the server at ``address`` built from ``options``; ``devices``
+    (attribute name to interface) extends or replaces the interfaces proxied."""
     keys = keys if keys is not None else keys_from_environment()
     link = Link(address, keys=keys, settings=settings, limits=limits)
     try:
@@ -129,19 +135,23 @@ def connect(
         raise
     link.session, link.boot = opened.session, opened.boot
     link.start_heartbeat()
+    offered = {"truth": opened.has_truth, "vacuum": opened.has_vacuum, "costs": opened.has_costs}
+    known = {"column": {"ion_species": opened.ion_species}}  # fixed by the source
+    proxies = {**PROXIES, "clock": RemoteClock}
+    if devices is not None:  # (the clock then has no last-time fallback once the link is lost)
+        table = method_table(devices)
+        proxies = {name: proxy_class(kind, name, table) for name, kind in devices.items()}
+    devices = {
+        name: proxy(link, known.get(name))
+        for name, proxy in proxies.items()
+        if offered.get(name, True)
+    }
     return RemoteInstrument(
         name=opened.instrument,
-        clock=RemoteClock(link),
-        stage=RemoteStage(link),
-        column=RemoteColumn(link, opened.ion_species),
-        se_detector=RemoteSEDetector(link),
-        tof=RemoteTof(link),
-        truth=RemoteTruth(link) if opened.has_truth else None,
-        vacuum=RemoteVacuum(link) if opened.has_vacuum else None,
-        costs=RemoteCosts(link) if opened.has_costs else None,
         capabilities=capabilities,
         link=link,
         address=address,
+        **devices,
     )
 
 

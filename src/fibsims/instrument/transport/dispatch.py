@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from fibsims.instrument.errors import (
-    HardwareFault,
-    InstrumentError,
-    SafetyInterlock,
-    TransientInstrumentError,
-)
+from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
+from fibsims.instrument.transport.derived import METHODS, ArrayPack, Method
+from fibsims.instrument.transport.errors import DEVICE_ERRORS
 from fibsims.instrument.transport.frames import ProtocolFault, encode, summarize_validation
-from fibsims.instrument.transport.methods import METHODS, Method
 from fibsims.instrument.transport.protocol import (
     ErrorCode,
     ErrorInfo,
@@ -45,7 +41,6 @@ from fibsims.instrument.transport.sessions import (
     Session,
     SessionTable,
 )
-from fibsims.instrument.transport.values import ArrayPack
 
 InstrumentFactory = Callable[[InstrumentOptions], Instrument]
 log = logging.getLogger("fibsims.link.server")
@@ -78,9 +73,11 @@ class Dispatcher:
         limits: Limits,
         max_sessions: int,
         stats: ServerStats,
+        methods: Mapping[str, Method] = METHODS,
         max_dead_after_s: float = MAX_DEAD_AFTER_S,
     ) -> None:
         self.factory = factory
+        self.methods = methods
         self.limits = limits
         self.stats = stats
         self.max_dead_after_s = max_dead_after_s
@@ -120,12 +117,12 @@ class Dispatcher:
             return Decision(
                 key=key, job=lambda: self._open(request.id, params), call=True, cache=True
             )
-        method = METHODS.get(name)
+        method = self.methods.get(name)
         if method is None and name != "session.close":
             raise ProtocolFault(
                 ErrorCode.UNKNOWN_METHOD,
                 f"unknown method {name!r}; this server offers session.open, session.close, "
-                f"ping, server.stats and {', '.join(sorted(METHODS))}",
+                f"ping, server.stats and {', '.join(sorted(self.methods))}",
                 request.id,
             )
         session = self.sessions.get(request.session)
@@ -223,11 +220,9 @@ class Dispatcher:
         def run() -> tuple[Any, list[np.ndarray], float | None]:
             if session.closed:  # expired, evicted or forgotten while this call was queued
                 raise self._no_session(session.id, request_id)
-            if method.check is not None:
-                method.check(session.instrument, params, self.limits)
-            value = method.invoke(session.instrument, params)
+            value = method.run(session.instrument, params, self.limits)
             pack = ArrayPack()
-            result = method.result.encode(value, pack)
+            result = method.encode(value, pack)
             return result, pack.arrays, session.instrument.clock.now_s()
 
         return self._guarded(method.name, request_id, run)
@@ -244,14 +239,12 @@ class Dispatcher:
             frames = encode(Reply(id=request_id, ok=True, result=result, clock_s=clock_s), arrays)
         except ProtocolFault as fault:
             return self._error(request_id, fault.code, fault.message)
-        except TransientInstrumentError as error:
-            return self._error(request_id, ErrorCode.TRANSIENT, str(error))
-        except SafetyInterlock as error:
-            return self._error(request_id, ErrorCode.SAFETY_INTERLOCK, str(error))
-        except HardwareFault as error:
-            return self._error(request_id, ErrorCode.HARDWARE_FAULT, str(error))
-        except (InstrumentError, LookupError) as error:
-            return self._error(request_id, ErrorCode.INSTRUMENT_ERROR, str(error))
+        except (InstrumentError, LookupError) as error:  # LookupError: no such device
+            kinds = DEVICE_ERRORS.items()
+            code = next(
+                (c for c, kind in kinds if isinstance(error, kind)), ErrorCode.INSTRUMENT_ERROR
+            )
+            return self._error(request_id, code, str(error))
         except Exception as error:
             log.exception("%s failed unexpectedly", name)
             return self._error(

@@ -8,7 +8,21 @@ missing key file) are plain :class:`InstrumentError`, which the CLI reports as b
 
 from __future__ import annotations
 
-from fibsims.instrument.errors import HardwareFault, InstrumentError
+from fibsims.instrument.errors import (
+    HardwareFault,
+    InstrumentError,
+    SafetyInterlock,
+    TransientInstrumentError,
+)
+from fibsims.instrument.transport.protocol import ErrorCode
+
+DEVICE_ERRORS: dict[ErrorCode, type[InstrumentError]] = {
+    ErrorCode.TRANSIENT: TransientInstrumentError,
+    ErrorCode.SAFETY_INTERLOCK: SafetyInterlock,
+    ErrorCode.HARDWARE_FAULT: HardwareFault,
+    ErrorCode.INSTRUMENT_ERROR: InstrumentError,
+}
+"""An instrument's error and its code, both ways; the first class an error is, wins."""
 
 
 class LinkConfigError(InstrumentError):

@@ -33,12 +33,12 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exp
 from fibsims.instrument.errors import (
     HardwareFault,
     InstrumentError,
-    SafetyInterlock,
     TransientInstrumentError,
 )
 from fibsims.instrument.transport.addresses import parse_endpoint
 from fibsims.instrument.transport.channel import Channel
 from fibsims.instrument.transport.errors import (
+    DEVICE_ERRORS,
     CallTimeout,
     ClientRefused,
     LinkConfigError,
@@ -58,13 +58,6 @@ from fibsims.instrument.transport.protocol import (
     WireModel,
 )
 from fibsims.instrument.transport.security import ClientKeys
-
-_DEVICE_ERRORS: dict[ErrorCode, type[InstrumentError]] = {
-    ErrorCode.INSTRUMENT_ERROR: InstrumentError,
-    ErrorCode.TRANSIENT: TransientInstrumentError,
-    ErrorCode.HARDWARE_FAULT: HardwareFault,
-    ErrorCode.SAFETY_INTERLOCK: SafetyInterlock,
-}
 
 
 @dataclass(frozen=True)
@@ -346,8 +339,8 @@ class Link:
         if reply.error is None:  # the Reply model forbids this; a guard for type checkers
             raise LinkProtocolError(f"{method}: the server's reply has neither result nor error")
         code, message = reply.error.code, reply.error.message
-        if code in _DEVICE_ERRORS:
-            raise _DEVICE_ERRORS[code](message)
+        if code in DEVICE_ERRORS:
+            raise DEVICE_ERRORS[code](message)
         if code == ErrorCode.NO_SESSION:
             raise self._session_lost(method, message)
         raise LinkProtocolError(

@@ -32,22 +32,8 @@ PROTOCOL_VERSION = 1
 PROTOCOL_NAME = f"fibsims-link/{PROTOCOL_VERSION}"
 
 DTYPES = frozenset(
-    {
-        "|b1",
-        "|i1",
-        "|u1",
-        "<i2",
-        "<u2",
-        "<i4",
-        "<u4",
-        "<i8",
-        "<u8",
-        "<f2",
-        "<f4",
-        "<f8",
-        "<c8",
-        "<c16",
-    }
+    {"|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8"}
+    | {"<c8", "<c16"}
 )
 """Array element types the wire carries: little-endian numbers only (no objects, no records)."""
 

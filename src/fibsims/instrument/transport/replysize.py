@@ -9,10 +9,12 @@ the instrument's cost model when it has one, else a generous allowance is assume
 
 from __future__ import annotations
 
+from typing import Any
+
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.transport.frames import ProtocolFault
 from fibsims.instrument.transport.protocol import ErrorCode, Limits
-from fibsims.instrument.types import RasterRequest, ScanRequest
+from fibsims.instrument.types import Image, Raster, RasterRequest, ScanRequest
 
 MAX_SIDE_PX = 65536
 """No scan generator offers more pixels per side; anything beyond is a malformed request."""
@@ -44,16 +46,18 @@ def _check_fits(method: str, what: str, array_bytes: int, limits: Limits) -> Non
         )
 
 
-def check_image(instrument: Instrument, scan: ScanRequest, limits: Limits) -> None:
+def check_image(
+    instrument: Instrument, scan: ScanRequest, limits: Limits, method: str = "acquire_image"
+) -> None:
     """An SE image is uint16 per pixel."""
-    width, height = _check_sides("se_detector.acquire_image", scan)
-    what = f"a {width} x {height} px image"
-    _check_fits("se_detector.acquire_image", what, width * height * 2, limits)
+    width, height = _check_sides(method, scan)
+    _check_fits(method, f"a {width} x {height} px image", width * height * 2, limits)
 
 
-def check_raster(instrument: Instrument, request: RasterRequest, limits: Limits) -> None:
+def check_raster(
+    instrument: Instrument, request: RasterRequest, limits: Limits, method: str = "acquire_raster"
+) -> None:
     """A raster is uint32 count maps per peak, the sum spectrum and a flag per scan line."""
-    method = "tof.acquire_raster"
     width, height = _check_sides(method, request.scan)
     peaks = len(request.peaks)
     samples = (
@@ -64,3 +68,16 @@ def check_raster(instrument: Instrument, request: RasterRequest, limits: Limits)
     arrays = peaks * width * height * 4 + max(0, samples) * SPECTRUM_SAMPLE_BYTES + height
     what = f"a {width} x {height} px raster of {peaks} peaks and {samples:,} spectrum samples"
     _check_fits(method, what, arrays, limits)
+
+
+def check_reply(
+    instrument: Instrument, method: str, result: Any, arguments: dict[str, Any], limits: Limits
+) -> None:
+    """Bound the reply of any method that returns an :class:`Image` (from the
+    :class:`ScanRequest` it is given) or a :class:`Raster` (from its :class:`RasterRequest`)."""
+    kind = {Image: ScanRequest, Raster: RasterRequest}.get(result)
+    request = next((a for a in arguments.values() if isinstance(a, kind or ())), None)
+    if isinstance(request, ScanRequest):
+        check_image(instrument, request, limits, method)
+    elif isinstance(request, RasterRequest):
+        check_raster(instrument, request, limits, method)

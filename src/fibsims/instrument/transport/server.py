@@ -22,12 +22,14 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from fibsims.instrument.transport.addresses import parse_endpoint
+from fibsims.instrument.transport.derived import METHODS, method_table
 from fibsims.instrument.transport.dispatch import Dispatcher, InstrumentFactory, error_frames
 from fibsims.instrument.transport.errors import LinkConfigError
 from fibsims.instrument.transport.faults import Fault, FaultInjector, FaultPlan
@@ -62,7 +64,10 @@ class InstrumentServer:
         faults: FaultPlan | None = None,
         limits: Limits | None = None,
         max_sessions: int = 4,
+        devices: Mapping[str, type] | None = None,
     ) -> None:
+        """``devices`` (attribute name to interface, default :data:`derived.DEVICES`) are
+        what the server offers: an extended interface is served with no other change."""
         endpoint = parse_endpoint(bind, for_bind=True)
         require_keys_off_loopback(bind, endpoint.is_local, keys is not None)
         self._bind = endpoint
@@ -70,7 +75,8 @@ class InstrumentServer:
         self.limits = limits or Limits()
         self.faults = FaultInjector(faults or FaultPlan())
         self.stats_ = ServerStats()
-        self.dispatcher = Dispatcher(factory, self.limits, max_sessions, self.stats_)
+        methods = METHODS if devices is None else method_table(devices)
+        self.dispatcher = Dispatcher(factory, self.limits, max_sessions, self.stats_, methods)
         self._context: zmq.Context[Any] = zmq.Context()
         self._auth: RefusalLoggingAuthenticator | None = None
         self._curve: tuple[bytes, bytes] | None = None

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from fibsims.instrument.interfaces import Instrument
@@ -160,17 +160,5 @@ class ServerStats:
 
     def as_dict(self) -> dict[str, Any]:
         with self.lock:
-            return {
-                "executed": dict(self.executed),
-                "errors": dict(self.errors),
-                "calls_received": self.calls_received,
-                "duplicates_suppressed": self.duplicates_suppressed,
-                "replies_dropped": self.replies_dropped,
-                "disconnects": self.disconnects,
-                "restarts": self.restarts,
-                "refused_clients": self.refused_clients,
-                "sessions_opened": self.sessions_opened,
-                "sessions_expired": self.sessions_expired,
-                "beams_blanked": self.beams_blanked,
-                "blank_failures": self.blank_failures,
-            }
+            values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "lock"}
+            return {k: dict(v) if isinstance(v, Counter) else v for k, v in values.items()}
