@@ -15,13 +15,7 @@ from zmq.utils.monitor import recv_monitor_message
 
 from fibsims.instrument.transport.addresses import Endpoint
 from fibsims.instrument.transport.errors import ClientRefused
-from fibsims.instrument.transport.security import ClientKeys
-
-_HANDSHAKE_FAILURES = (
-    zmq.EVENT_HANDSHAKE_FAILED_AUTH
-    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
-)
+from fibsims.instrument.transport.security import HANDSHAKE_FAILURES, ClientKeys
 
 
 class Channel:
@@ -48,7 +42,7 @@ class Channel:
             try:
                 if self.keys is not None:
                     self.keys.apply(sock)
-                self._monitor = sock.get_monitor_socket(_HANDSHAKE_FAILURES)
+                self._monitor = sock.get_monitor_socket(HANDSHAKE_FAILURES)
                 sock.connect(self.endpoint.text)
             except BaseException:
                 sock.close(linger=0)

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
 from fibsims.instrument.transport.derived import METHODS, ArrayPack, Method
 from fibsims.instrument.transport.errors import DEVICE_ERRORS
-from fibsims.instrument.transport.frames import ProtocolFault, encode, summarize_validation
+from fibsims.instrument.transport.frames import ProtocolFault, encode, oversize, validate
 from fibsims.instrument.transport.protocol import (
     ErrorCode,
     ErrorInfo,
@@ -52,12 +52,11 @@ def error_frames(request_id: str | None, code: ErrorCode, message: str) -> list[
 
 @dataclass(frozen=True)
 class Decision:
-    """``frames``: reply now. ``join``: wait for the running call ``key``. ``job``: run it."""
+    """``frames``: reply now. ``job``: run it. Neither: join the running call ``key``."""
 
     key: CacheKey | None = None
     frames: list[Any] | None = None
     job: Callable[[], list[Any]] | None = None
-    join: bool = False
     call: bool = False  # a call reply (subject to fault injection), not a heartbeat
     cache: bool = False  # keep the reply for retries (non-idempotent calls)
 
@@ -107,7 +106,7 @@ class Dispatcher:
         key: CacheKey = (request.session or "", request.id)
         if key in self.inflight:
             self.stats.bump("duplicates_suppressed")
-            return Decision(key=key, join=True, call=True)
+            return Decision(key=key, call=True)
         cached = self.cache.get(key)
         if cached is not None:
             self.stats.bump("duplicates_suppressed")
@@ -252,21 +251,10 @@ class Dispatcher:
                 ErrorCode.SERVER_ERROR,
                 f"{name} failed on the server: {type(error).__name__}: {error}",
             )
-        header = memoryview(frames[0]).nbytes
-        if header > self.limits.max_header_bytes:  # a large JSON result (a sample state)
+        problem = oversize(frames, self.limits)  # a large JSON result (a sample state)
+        if problem is not None:
             return self._error(
-                request_id,
-                ErrorCode.TOO_LARGE,
-                f"the reply to {name} would have a header of {header:,} bytes, above the "
-                f"header limit of {self.limits.max_header_bytes:,}",
-            )
-        size = sum(memoryview(f).nbytes for f in frames)
-        if size > self.limits.max_message_bytes:
-            return self._error(
-                request_id,
-                ErrorCode.TOO_LARGE,
-                f"the reply to {name} would be {size} bytes, above the limit "
-                f"of {self.limits.max_message_bytes}",
+                request_id, ErrorCode.TOO_LARGE, f"the reply to {name} would have a {problem}"
             )
         return frames
 
@@ -276,12 +264,7 @@ class Dispatcher:
 
 
 def _params(model: type[Any], request: Request) -> Any:
-    try:
-        return model.model_validate(request.params)
-    except ValidationError as error:
-        raise ProtocolFault(
-            ErrorCode.BAD_REQUEST, summarize_validation(error), request.id
-        ) from None
+    return validate(model, request.params, request.id)
 
 
 def _as_duplicate(frames: list[Any]) -> list[Any]:

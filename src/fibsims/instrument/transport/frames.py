@@ -91,15 +91,30 @@ def decode(parts: Sequence[Part], model: type[M], limits: Limits) -> tuple[M, li
             f"version {PROTOCOL_VERSION} (the integer)",
             request_id,
         )
+    message = validate(model, header, request_id)
+    specs: tuple[ArraySpec, ...] = getattr(message, "arrays", ())
+    arrays = _arrays(specs, parts[1:], request_id)
+    return message, arrays
+
+
+def validate(model: type[M], data: Any, request_id: str | None) -> M:
+    """``data`` as ``model``, or a ``bad_request`` fault listing what is wrong."""
     try:
-        message = model.model_validate(header)
+        return model.model_validate(data)
     except ValidationError as error:
         raise ProtocolFault(
             ErrorCode.BAD_REQUEST, summarize_validation(error), request_id
         ) from None
-    specs: tuple[ArraySpec, ...] = getattr(message, "arrays", ())
-    arrays = _arrays(specs, parts[1:], request_id)
-    return message, arrays
+
+
+def oversize(frames: Sequence[Part], limits: Limits) -> str | None:
+    """Why ``frames`` may not be sent (a header or a whole message beyond ``limits``), if so."""
+    header, total = _nbytes(frames[0]), sum(_nbytes(f) for f in frames)
+    if header > limits.max_header_bytes:
+        return f"header of {header:,} bytes, above the header limit of {limits.max_header_bytes:,}"
+    if total > limits.max_message_bytes:
+        return f"size of {total:,} bytes, above the limit of {limits.max_message_bytes:,}"
+    return None
 
 
 def _parse_json(raw: bytes, limits: Limits) -> dict[str, Any]:

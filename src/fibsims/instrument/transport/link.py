@@ -46,7 +46,7 @@ from fibsims.instrument.transport.errors import (
     ServerUnreachable,
     SessionLost,
 )
-from fibsims.instrument.transport.frames import ProtocolFault, decode, encode
+from fibsims.instrument.transport.frames import ProtocolFault, decode, encode, oversize
 from fibsims.instrument.transport.heartbeat import IdleHeartbeat
 from fibsims.instrument.transport.protocol import (
     ErrorCode,
@@ -144,15 +144,7 @@ class Link:
             while sock.poll(0, zmq.POLLIN):  # pongs, and late copies of replies already taken
                 sock.recv_multipart(copy=False)
                 self._last_heard = time.monotonic()
-            ping = Request(
-                v=1,
-                id=f"{self._prefix}-idle-{next(self._ids)}",
-                method="ping",
-                params=PingParams(session=self.session).model_dump(mode="json"),
-            )
-            with contextlib.suppress(zmq.Again):
-                sock.send_multipart(encode(ping), zmq.NOBLOCK)
-            self._last_sent = time.monotonic()
+            self._ping(sock, "idle", PingParams(session=self.session))
         finally:
             self._lock.release()
 
@@ -179,20 +171,12 @@ class Link:
     def _call(
         self, method: str, params: WireModel | None, idempotent: bool, session: bool
     ) -> tuple[Any, list[np.ndarray]]:
-        request = Request(
-            v=1,
-            id=f"{self._prefix}-{next(self._ids)}",
-            method=method,
-            session=self.session if session else None,
-            params=params.model_dump(mode="json") if params is not None else {},
-        )
+        request = self._request("", method, params, self.session if session else None)
         frames = encode(request)
-        header = memoryview(frames[0]).nbytes
-        if header > self.limits.max_header_bytes:  # the server would refuse it without its id
+        problem = oversize(frames, self.limits)  # the server would refuse it without its id
+        if problem is not None:
             raise LinkProtocolError(
-                f"{method} was not sent: its header would be {header:,} bytes, above the header "
-                f"limit of {self.limits.max_header_bytes:,} (the server would refuse it as "
-                "too_large)"
+                f"{method} was not sent: its {problem} (the server would refuse it as too_large)"
             )
         started = time.monotonic()
         s = self.settings
@@ -206,10 +190,12 @@ class Link:
             for attempt in retrying:
                 with attempt:
                     reply, arrays = self._attempt(request, frames, started)
-                    _retry_transient(reply, idempotent)
+                    error = reply.error  # a read that failed transiently is worth reading again;
+                    if idempotent and error is not None and error.code == ErrorCode.TRANSIENT:
+                        raise _Resend(error.message, transient=True)  # an action is not resent
         except _Resend as last:
             raise self._verdict(method, last, started) from None
-        return self._unwrap(method, reply, arrays, idempotent)
+        return self._unwrap(method, reply, arrays)
 
     def _give_up(self, state: RetryCallState, started: float) -> bool:
         error = state.outcome.exception() if state.outcome else None
@@ -269,7 +255,7 @@ class Link:
                 if outcome is not None:
                     return outcome
             if time.monotonic() >= next_ping:
-                self._ping(sock, request)
+                self._ping(sock, "ping", PingParams(session=request.session, call=request.id))
                 next_ping = time.monotonic() + s.heartbeat_s
 
     def _receive(
@@ -291,16 +277,17 @@ class Link:
                 self._on_pong(reply, request)
         return None
 
-    def _ping(self, sock: zmq.Socket[Any], request: Request) -> None:
-        params = PingParams(session=request.session, call=request.id)
-        ping = Request(
-            v=1,
-            id=f"{self._prefix}-ping-{next(self._ids)}",
-            method="ping",
-            params=params.model_dump(mode="json"),
-        )
+    def _request(
+        self, tag: str, method: str, params: WireModel | None, session: str | None = None
+    ) -> Request:
+        """A request with a fresh id; ``tag`` marks heartbeats (``ping-``, ``idle-``)."""
+        params_json = params.model_dump(mode="json") if params is not None else {}
+        call_id = f"{self._prefix}-{tag}{next(self._ids)}"
+        return Request(v=1, id=call_id, method=method, session=session, params=params_json)
+
+    def _ping(self, sock: zmq.Socket[Any], tag: str, params: PingParams) -> None:
         with contextlib.suppress(zmq.Again):  # if it will not go, the silence check reconnects
-            sock.send_multipart(encode(ping), zmq.NOBLOCK)
+            sock.send_multipart(encode(self._request(f"{tag}-", "ping", params)), zmq.NOBLOCK)
             self._last_sent = time.monotonic()
 
     def _on_pong(self, reply: Reply, request: Request) -> None:
@@ -330,14 +317,12 @@ class Link:
         )
 
     def _unwrap(
-        self, method: str, reply: Reply, arrays: list[np.ndarray], idempotent: bool
+        self, method: str, reply: Reply, arrays: list[np.ndarray]
     ) -> tuple[Any, list[np.ndarray]]:
         if reply.clock_s is not None:
             self.last_clock_s = reply.clock_s
-        if reply.ok:
+        if reply.error is None:  # ok (the Reply model makes the two exclusive)
             return reply.result, arrays
-        if reply.error is None:  # the Reply model forbids this; a guard for type checkers
-            raise LinkProtocolError(f"{method}: the server's reply has neither result nor error")
         code, message = reply.error.code, reply.error.message
         if code in DEVICE_ERRORS:
             raise DEVICE_ERRORS[code](message)
@@ -346,15 +331,3 @@ class Link:
         raise LinkProtocolError(
             f"the instrument server at {self.address} refused {method}: [{code.value}] {message}"
         )
-
-
-def _retry_transient(reply: Reply, idempotent: bool) -> None:
-    """A read that failed transiently is worth reading again; an action is not resent
-    (the engine's policy decides about actions)."""
-    if (
-        idempotent
-        and not reply.ok
-        and reply.error is not None
-        and (reply.error.code == ErrorCode.TRANSIENT)
-    ):
-        raise _Resend(reply.error.message, transient=True)

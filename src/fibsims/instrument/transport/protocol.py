@@ -221,6 +221,3 @@ class PingResult(WireModel):
     boot: str
     running: Flag
     session_known: Flag
-
-
-CONTROL_METHODS = frozenset({"ping", "server.stats", "session.open", "session.close"})

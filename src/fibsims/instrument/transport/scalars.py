@@ -10,7 +10,6 @@ and overflowing literals make no sense as a current, a size or a duration. Resul
 
 from __future__ import annotations
 
-import math
 import numbers
 import operator
 from typing import Annotated, Any
@@ -43,7 +42,6 @@ def as_real(value: Any) -> float:
 WireInt = Annotated[int, BeforeValidator(as_integer)]
 """An integer: never a bool, never a float, however round."""
 
-Count = Annotated[WireInt, Field(gt=0)]
 Index = Annotated[WireInt, Field(ge=0)]
 
 Real = Annotated[float, BeforeValidator(as_real)]
@@ -54,16 +52,5 @@ Finite = Annotated[Real, Field(allow_inf_nan=False)]
 
 Duration = Annotated[Finite, Field(ge=0)]
 
-Level = Annotated[Finite, Field(ge=0, le=1)]
-"""A detector setting (contrast, brightness): finite, from 0 to 1 as the interface promises."""
-
 Flag = Annotated[bool, BeforeValidator(as_flag)]
 """A boolean: never 1, never "true"."""
-
-
-def non_finite_field(values: Any) -> str | None:
-    """The name of the first float field of a model that is NaN or infinite, if any."""
-    for name, value in values:
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"{name} is {value}"
-    return None

@@ -30,6 +30,12 @@ SERVER_KEY_FLAGS = ("--server-key", "--authorized-clients")
 server's keys names the flags of the command at hand (the event publisher has its own)."""
 
 log = logging.getLogger("fibsims.link.auth")
+HANDSHAKE_FAILURES = (
+    zmq.EVENT_HANDSHAKE_FAILED_AUTH
+    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+)
+"""The monitor events, on either end, of a refused CurveZMQ handshake."""
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,6 @@ def _read(path: Path, flag: str) -> tuple[bytes, bytes | None]:
         raise LinkConfigError(f"{flag}: cannot read the key file {path}: {error}") from None
 
 
-def _public(path: Path, flag: str) -> bytes:
-    return _read(path, flag)[0]
-
-
 def _keypair(path: Path, flag: str) -> tuple[bytes, bytes]:
     public, secret = _read(path, flag)
     if secret is None:
@@ -122,7 +124,7 @@ class ClientKeys:
     client_secret_file: Path
 
     def apply(self, socket: zmq.Socket[Any]) -> None:
-        server_public = _public(self.server_public_file, "--server-public-key")
+        server_public = _read(self.server_public_file, "--server-public-key")[0]
         public, secret = _keypair(self.client_secret_file, "--client-key")
         socket.curve_serverkey = server_public
         socket.curve_publickey = public
@@ -136,7 +138,6 @@ class RefusalLoggingAuthenticator(ThreadAuthenticator):
         super().__init__(context, log=logging.getLogger("fibsims.link.zap"))
         self._authorised_keys = allowed
         self._peer = ""
-        self.refused = 0
 
     async def handle_zap_message(self, msg: list[bytes]) -> None:
         self._peer = msg[3].decode("utf-8", "replace") if len(msg) > 3 else "?"
@@ -145,7 +146,6 @@ class RefusalLoggingAuthenticator(ThreadAuthenticator):
     def callback(self, domain: str, key: bytes) -> bool:
         if self._authorised_keys.get(key):
             return True
-        self.refused += 1
         log.warning(
             "refused a client at %s: its CurveZMQ key %s is not among the authorised clients",
             self._peer or "?",

@@ -37,6 +37,7 @@ from fibsims.instrument.transport.frames import ProtocolFault, decode
 from fibsims.instrument.transport.protocol import Limits, Request
 from fibsims.instrument.transport.safety import blank_and_close
 from fibsims.instrument.transport.security import (
+    HANDSHAKE_FAILURES,
     RefusalLoggingAuthenticator,
     ServerKeys,
     make_curve_server,
@@ -47,11 +48,6 @@ from fibsims.instrument.transport.sessions import CacheKey, ServerStats, Session
 from fibsims.instrument.transport.worker import Worker
 
 log = logging.getLogger("fibsims.link.server")
-_HANDSHAKE_FAILURES = (
-    zmq.EVENT_HANDSHAKE_FAILED_AUTH
-    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
-)
 
 
 class InstrumentServer:
@@ -167,7 +163,7 @@ class InstrumentServer:
         router.ipv6 = self._bind.is_ipv6
         if self._curve is not None:
             make_curve_server(router, *self._curve)
-        self._monitor = router.get_monitor_socket(_HANDSHAKE_FAILURES)
+        self._monitor = router.get_monitor_socket(HANDSHAKE_FAILURES)
         try:
             router.bind(address)
         except zmq.ZMQError as error:
