@@ -15,7 +15,7 @@ from zmq.utils.monitor import recv_monitor_message
 
 from fibsims.instrument.transport.addresses import Endpoint
 from fibsims.instrument.transport.errors import ClientRefused
-from fibsims.instrument.transport.security import HANDSHAKE_FAILURES, ClientKeys
+from fibsims.instrument.transport.security import HANDSHAKE_FAILURES, ClientKeys, close_monitored
 
 
 class Channel:
@@ -52,13 +52,8 @@ class Channel:
 
     def reset(self) -> None:
         """Drop the socket (and anything queued on it); the next use builds a new one."""
-        if self._socket is not None:
-            self._socket.disable_monitor()
-            self._socket.close(linger=0)
-            self._socket = None
-        if self._monitor is not None:
-            self._monitor.close(linger=0)
-            self._monitor = None
+        close_monitored(self._socket, self._monitor)
+        self._socket = self._monitor = None
 
     def close(self) -> None:
         self.reset()

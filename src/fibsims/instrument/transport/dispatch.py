@@ -7,6 +7,7 @@ raises for a bad request: every path ends in a reply.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -41,8 +42,10 @@ from fibsims.instrument.transport.sessions import (
     Session,
     SessionTable,
 )
+from fibsims.instrument.transport.worker import Job
 
 InstrumentFactory = Callable[[InstrumentOptions], Instrument]
+Ran = tuple[Any, list[np.ndarray], float | None]  # a job's result, arrays and clock
 log = logging.getLogger("fibsims.link.server")
 
 
@@ -82,7 +85,7 @@ class Dispatcher:
         self.max_dead_after_s = max_dead_after_s
         self.sessions = SessionTable(max_sessions)
         self.cache = ReplyCache()
-        self.inflight: set[CacheKey] = set()
+        self.inflight: dict[CacheKey, bool] = {}  # running calls: cache their replies?
         self.boot = uuid.uuid4().hex[:12]
 
     def forget_everything(self) -> list[Session]:
@@ -112,10 +115,8 @@ class Dispatcher:
             self.stats.bump("duplicates_suppressed")
             return Decision(key=key, frames=_as_duplicate(cached), call=True)
         if name == "session.open":
-            params = _params(OpenParams, request)
-            return Decision(
-                key=key, job=lambda: self._open(request.id, params), call=True, cache=True
-            )
+            job = self._job(name, request.id, self._open, _params(OpenParams, request))
+            return Decision(key=key, job=job, call=True, cache=True)
         method = self.methods.get(name)
         if method is None and name != "session.close":
             raise ProtocolFault(
@@ -128,16 +129,11 @@ class Dispatcher:
         if session is None:
             raise self._no_session(request.session, request.id)
         if method is None:
-            return Decision(
-                key=key, job=lambda: self._close(request.id, session), call=True, cache=True
-            )
+            job = self._job(name, request.id, self._close, session)
+            return Decision(key=key, job=job, call=True, cache=True)
         params = _params(method.params, request)
-        return Decision(
-            key=key,
-            call=True,
-            cache=not method.idempotent,
-            job=lambda: self._invoke(request.id, session, method, params),
-        )
+        job = self._job(name, request.id, self._invoke, request.id, session, method, params)
+        return Decision(key=key, job=job, call=True, cache=not method.idempotent)
 
     def _pong(self, request: Request) -> list[Any]:
         params = _params(PingParams, request)
@@ -146,9 +142,8 @@ class Dispatcher:
         result = PingResult(boot=self.boot, running=running, session_known=known)
         return encode(Reply(id=request.id, ok=True, result=result.model_dump(mode="json")))
 
-    def finish(self, key: CacheKey, frames: list[Any] | None, cache: bool) -> None:
-        self.inflight.discard(key)
-        if cache and frames is not None:
+    def finish(self, key: CacheKey, frames: list[Any] | None) -> None:
+        if self.inflight.pop(key, False) and frames is not None:
             self.cache.put(key, frames)
 
     def _no_session(self, session_id: str | None, request_id: str | None) -> ProtocolFault:
@@ -161,7 +156,11 @@ class Dispatcher:
         )
 
     # -- jobs (instrument thread) --------------------------------------------------------
-    def _open(self, request_id: str, params: OpenParams) -> list[Any]:
+    def _job(self, name: str, request_id: str, run: Callable[..., Ran], *args: Any) -> Job:
+        """A job running ``run(*args)`` on the instrument thread, its reply or error encoded."""
+        return functools.partial(self._guarded, name, request_id, functools.partial(run, *args))
+
+    def _open(self, params: OpenParams) -> Ran:
         options = InstrumentOptions(
             seed=params.seed,
             sample=params.sample,
@@ -169,69 +168,51 @@ class Dispatcher:
             faults=tuple(params.faults),
             sample_state=params.sample_state,
         )
+        instrument = self.factory(options)
+        try:  # a session starts with its beam off, whatever the last user left
+            instrument.column.blank()
+        except BaseException:
+            instrument.close()
+            raise
+        dead_after_s = min(params.dead_after_s, self.max_dead_after_s)
+        session, evicted = self.sessions.add(instrument, dead_after_s)
+        for old in evicted:
+            blank_and_close(old, "evicted for a new session", self.stats, logging.WARNING)
+        self.stats.bump("sessions_opened")
+        log.info(
+            "session %s opened for %s (seed %d; closed after %g s without a word)",
+            session.id,
+            params.client or "a client",
+            params.seed,
+            dead_after_s,
+        )
+        result = OpenResult(
+            session=session.id,
+            boot=self.boot,
+            instrument=instrument.name,
+            ion_species=instrument.column.ion_species,
+            has_truth=instrument.truth is not None,
+            has_vacuum=instrument.vacuum is not None,
+            has_costs=instrument.costs is not None,
+            capabilities=(
+                None if instrument.capabilities is None else instrument.capabilities.to_json()
+            ),
+        )
+        return result.model_dump(mode="json"), [], instrument.clock.now_s()
 
-        def run() -> tuple[Any, list[np.ndarray], float | None]:
-            instrument = self.factory(options)
-            try:  # a session starts with its beam off, whatever the last user left
-                instrument.column.blank()
-            except BaseException:
-                instrument.close()
-                raise
-            dead_after_s = min(params.dead_after_s, self.max_dead_after_s)
-            session, evicted = self.sessions.add(instrument, dead_after_s)
-            for old in evicted:
-                blank_and_close(old, "evicted for a new session", self.stats, logging.WARNING)
-            self.stats.bump("sessions_opened")
-            log.info(
-                "session %s opened for %s (seed %d; closed after %g s without a word)",
-                session.id,
-                params.client or "a client",
-                params.seed,
-                dead_after_s,
-            )
-            result = OpenResult(
-                session=session.id,
-                boot=self.boot,
-                instrument=instrument.name,
-                ion_species=instrument.column.ion_species,
-                has_truth=instrument.truth is not None,
-                has_vacuum=instrument.vacuum is not None,
-                has_costs=instrument.costs is not None,
-                capabilities=(
-                    None if instrument.capabilities is None else instrument.capabilities.to_json()
-                ),
-            )
-            return result.model_dump(mode="json"), [], instrument.clock.now_s()
+    def _close(self, session: Session) -> Ran:
+        self.sessions.remove(session.id)
+        blank_and_close(session, "closed by its client", self.stats, logging.INFO)
+        return None, [], None
 
-        return self._guarded("session.open", request_id, run)
+    def _invoke(self, request_id: str, session: Session, method: Method, params: BaseModel) -> Ran:
+        if session.closed:  # expired, evicted or forgotten while this call was queued
+            raise self._no_session(session.id, request_id)
+        pack = ArrayPack()
+        result = method.encode(method.run(session.instrument, params, self.limits), pack)
+        return result, pack.arrays, session.instrument.clock.now_s()
 
-    def _close(self, request_id: str, session: Session) -> list[Any]:
-        def run() -> tuple[Any, list[np.ndarray], float | None]:
-            self.sessions.remove(session.id)
-            blank_and_close(session, "closed by its client", self.stats, logging.INFO)
-            return None, [], None
-
-        return self._guarded("session.close", request_id, run)
-
-    def _invoke(
-        self, request_id: str, session: Session, method: Method, params: BaseModel
-    ) -> list[Any]:
-        def run() -> tuple[Any, list[np.ndarray], float | None]:
-            if session.closed:  # expired, evicted or forgotten while this call was queued
-                raise self._no_session(session.id, request_id)
-            value = method.run(session.instrument, params, self.limits)
-            pack = ArrayPack()
-            result = method.encode(value, pack)
-            return result, pack.arrays, session.instrument.clock.now_s()
-
-        return self._guarded(method.name, request_id, run)
-
-    def _guarded(
-        self,
-        name: str,
-        request_id: str,
-        run: Callable[[], tuple[Any, list[np.ndarray], float | None]],
-    ) -> list[Any]:
+    def _guarded(self, name: str, request_id: str, run: Callable[[], Ran]) -> list[Any]:
         self.stats.count("executed", name)
         try:
             result, arrays, clock_s = run()

@@ -33,12 +33,9 @@ class FaultPlan:
             raise LinkConfigError(
                 f"--drop-replies {self.drop_replies} must be a fraction in [0, 1)"
             )
-        for name in ("delay_ms", "restart_downtime_ms"):
+        for name in ("delay_ms", "restart_downtime_ms", "disconnect_every", "restart_after_calls"):
             if getattr(self, name) < 0:
                 raise LinkConfigError(f"{name} must not be negative")
-        for name in ("disconnect_every", "restart_after_calls"):
-            if getattr(self, name) < 0:
-                raise LinkConfigError(f"{name} must not be negative (0 means never)")
 
     @property
     def active(self) -> bool:
@@ -71,16 +68,13 @@ class FaultInjector:
         self._restarted = False
 
     def next_reply(self) -> Fault:
-        plan = self.plan
-        self._replies += 1
-        n = self._replies
-        restart = (
-            not self._restarted and plan.restart_after_calls > 0 and n >= plan.restart_after_calls
-        )
-        if restart:
-            self._restarted = True
-        disconnect = plan.disconnect_every > 0 and n % plan.disconnect_every == 0
-        drop = plan.drop_replies > 0 and self._rng.random() < plan.drop_replies
+        plan, n = self.plan, self._replies + 1
+        self._replies = n
+        restart = 0 < plan.restart_after_calls <= n and not self._restarted
+        self._restarted |= restart
         return Fault(
-            delay_s=plan.delay_ms / 1000.0, drop=drop, disconnect=disconnect, restart=restart
+            delay_s=plan.delay_ms / 1000.0,
+            drop=plan.drop_replies > 0 and self._rng.random() < plan.drop_replies,
+            disconnect=plan.disconnect_every > 0 and n % plan.disconnect_every == 0,
+            restart=restart,
         )

@@ -46,14 +46,6 @@ def _check_fits(method: str, what: str, array_bytes: int, limits: Limits) -> Non
         )
 
 
-def check_image(
-    instrument: Instrument, scan: ScanRequest, limits: Limits, method: str = "acquire_image"
-) -> None:
-    """An SE image is uint16 per pixel."""
-    width, height = _check_sides(method, scan)
-    _check_fits(method, f"a {width} x {height} px image", width * height * 2, limits)
-
-
 def check_raster(
     instrument: Instrument, request: RasterRequest, limits: Limits, method: str = "acquire_raster"
 ) -> None:
@@ -73,11 +65,12 @@ def check_raster(
 def check_reply(
     instrument: Instrument, method: str, result: Any, arguments: dict[str, Any], limits: Limits
 ) -> None:
-    """Bound the reply of any method that returns an :class:`Image` (from the
-    :class:`ScanRequest` it is given) or a :class:`Raster` (from its :class:`RasterRequest`)."""
+    """Bound the reply of any method that returns an :class:`Image` (uint16 per pixel, from
+    the :class:`ScanRequest` it is given) or a :class:`Raster` (from its :class:`RasterRequest`)."""
     kind = {Image: ScanRequest, Raster: RasterRequest}.get(result)
     request = next((a for a in arguments.values() if isinstance(a, kind or ())), None)
     if isinstance(request, ScanRequest):
-        check_image(instrument, request, limits, method)
+        width, height = _check_sides(method, request)
+        _check_fits(method, f"a {width} x {height} px image", width * height * 2, limits)
     elif isinstance(request, RasterRequest):
         check_raster(instrument, request, limits, method)

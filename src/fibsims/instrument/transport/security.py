@@ -164,6 +164,15 @@ def start_authenticator(
     return auth
 
 
+def close_monitored(sock: zmq.Socket[Any] | None, monitor: zmq.Socket[Any] | None) -> None:
+    """Close a socket and its handshake monitor (either may be None), dropping anything queued."""
+    if sock is not None:
+        sock.disable_monitor()
+        sock.close(linger=0)
+    if monitor is not None:
+        monitor.close(linger=0)
+
+
 def make_curve_server(socket: zmq.Socket[Any], public: bytes, secret: bytes) -> None:
     socket.curve_secretkey = secret
     socket.curve_publickey = public

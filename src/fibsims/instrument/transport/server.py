@@ -40,6 +40,7 @@ from fibsims.instrument.transport.security import (
     HANDSHAKE_FAILURES,
     RefusalLoggingAuthenticator,
     ServerKeys,
+    close_monitored,
     make_curve_server,
     require_keys_off_loopback,
     start_authenticator,
@@ -83,7 +84,6 @@ class InstrumentServer:
         self._wake.bind(self._wake_endpoint)
         self._worker = Worker(self._context, self._wake_endpoint)
         self._joins: dict[CacheKey, list[bytes]] = {}
-        self._caching: dict[CacheKey, bool] = {}
         self._securing: list[Session] = []  # handed to the instrument thread to blank
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="fibsims-link-server", daemon=True)
@@ -169,23 +169,15 @@ class InstrumentServer:
         except zmq.ZMQError as error:
             router.disable_monitor()
             router.close()
-            hint = (
-                " (is another server already using that port?)"
-                if (error.errno == zmq.EADDRINUSE)
-                else ""
-            )
+            busy = error.errno == zmq.EADDRINUSE
+            hint = " (is another server already using that port?)" if busy else ""
             raise LinkConfigError(f"cannot bind {address}: {error}{hint}") from None
         self._router = router
         self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
 
     def _close_socket(self) -> None:
-        if self._router is not None:
-            self._router.disable_monitor()
-            self._router.close(linger=0)
-            self._router = None
-        if self._monitor is not None:
-            self._monitor.close(linger=0)
-            self._monitor = None
+        close_monitored(self._router, self._monitor)
+        self._router = self._monitor = None
 
     def _close_all(self, terminate: bool = True) -> None:
         self._close_socket()
@@ -219,9 +211,8 @@ class InstrumentServer:
     def _serve(self) -> None:
         while not self._stopping.is_set():
             poller = zmq.Poller()
-            for sock in (self._router, self._wake, self._monitor):
-                if sock is not None:
-                    poller.register(sock, zmq.POLLIN)
+            for sock in filter(None, (self._router, self._wake, self._monitor)):
+                poller.register(sock, zmq.POLLIN)
             try:
                 ready = dict(poller.poll(100))
             except zmq.ZMQError:
@@ -229,9 +220,9 @@ class InstrumentServer:
                 continue
             try:
                 self._drain_wake(self._wake in ready)
-                if self._monitor is not None and self._monitor in ready:
+                if self._monitor in ready:
                     self._drain_monitor()
-                if self._router is not None and self._router in ready:
+                if self._router in ready:
                     self._drain_router()
                 self._expire_silent()
             except Exception:  # the loop must survive anything a peer can send
@@ -242,7 +233,7 @@ class InstrumentServer:
             self._wake.recv()
         for key, frames in self._worker.finished():
             waiters = self._joins.pop(key, [])
-            self.dispatcher.finish(key, frames, self._caching.pop(key, False))
+            self.dispatcher.finish(key, frames)
             if frames is not None:
                 for identity in waiters:
                     self._send(identity, frames, call=True)
@@ -268,8 +259,7 @@ class InstrumentServer:
                 parts = self._router.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
-            identity = parts[0].bytes
-            self._handle(identity, parts[1:])
+            self._handle(parts[0].bytes, parts[1:])
 
     def _handle(self, identity: bytes, parts: list[Any]) -> None:
         try:
@@ -287,8 +277,7 @@ class InstrumentServer:
         elif decision.key is not None:
             self._joins.setdefault(decision.key, []).append(identity)
             if decision.job is not None:
-                self.dispatcher.inflight.add(decision.key)
-                self._caching[decision.key] = decision.cache
+                self.dispatcher.inflight[decision.key] = decision.cache
                 self._worker.submit(decision.key, decision.job)
 
     def _send(self, identity: bytes, frames: list[Any], *, call: bool) -> None:
@@ -320,7 +309,6 @@ class InstrumentServer:
                 for session in self.dispatcher.forget_everything():
                     self._secure(session, "forgotten in a server restart")
                 self._joins.clear()
-                self._caching.clear()
             self._stopping.wait(plan.restart_downtime_ms / 1000.0)
         else:
             self.stats_.bump("disconnects")

@@ -20,7 +20,6 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import zmq
@@ -31,18 +30,12 @@ log = logging.getLogger("fibsims.link.server")
 _URGENT, _NORMAL = 0, 1
 
 
-@dataclass(frozen=True)
-class _Call:
-    key: Any
-    job: Job
-
-
 class Worker(threading.Thread):
     def __init__(self, context: zmq.Context[Any], wake_endpoint: str) -> None:
         super().__init__(name="fibsims-link-worker", daemon=True)
         self._context = context
         self._wake_endpoint = wake_endpoint
-        self._jobs: queue.PriorityQueue[tuple[int, int, _Call | Task | None]] = (
+        self._jobs: queue.PriorityQueue[tuple[int, int, tuple[Any, Job] | Task | None]] = (
             queue.PriorityQueue()
         )
         self._order = itertools.count()
@@ -50,7 +43,7 @@ class Worker(threading.Thread):
 
     def submit(self, key: Any, job: Job) -> None:
         """Run a call after those before it; its reply is reported by :meth:`finished`."""
-        self._jobs.put((_NORMAL, next(self._order), _Call(key, job)))
+        self._jobs.put((_NORMAL, next(self._order), (key, job)))
 
     def submit_urgent(self, task: Task) -> None:
         """Run ``task`` before every queued call, as soon as the running one ends."""
@@ -73,8 +66,8 @@ class Worker(threading.Thread):
         wake.connect(self._wake_endpoint)
         try:
             while (item := self._jobs.get()[2]) is not None:
-                if isinstance(item, _Call):
-                    self._done.append((item.key, self._run(item.job)))
+                if isinstance(item, tuple):  # a call (key, job); else a task
+                    self._done.append((item[0], self._run(item[1])))
                     with contextlib.suppress(zmq.ZMQError):  # the loop also looks every poll
                         wake.send(b"", zmq.NOBLOCK)
                 else:
