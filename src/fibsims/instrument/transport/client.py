@@ -9,6 +9,7 @@ Keys come from the ``keys`` argument or, when it is not given, from the environm
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import Mapping
@@ -55,14 +56,12 @@ class RemoteInstrument(Instrument):
 
     def close(self) -> None:
         """End the session (best effort: a lost server is not waited for) and the socket."""
-        link = self.link
         try:
-            if link.lost is None and link.session is not None:
-                link.call("session.close", idempotent=False)
-        except Exception:  # closing must never mask the error that ended the run
-            pass
+            with contextlib.suppress(Exception):  # never mask the error that ended the run
+                if self.link.lost is None and self.link.session is not None:
+                    self.link.call("session.close", idempotent=False)
         finally:
-            link.close()
+            self.link.close()
 
 
 def keys_from_environment() -> ClientKeys | None:

@@ -80,12 +80,8 @@ def as_json_object(value: Any) -> dict[str, Any]:
     return result
 
 
-def as_json_object_or_none(value: Any) -> dict[str, Any] | None:
-    return None if value is None else as_json_object(value)
-
-
 JsonObject = Annotated[dict[str, Any], BeforeValidator(as_json_object)]
 """A JSON object of finite numbers, at most :data:`MAX_DEPTH` deep."""
 
-OptionalJsonObject = Annotated[dict[str, Any] | None, BeforeValidator(as_json_object_or_none)]
+OptionalJsonObject = JsonObject | None
 """A :data:`JsonObject` or null."""

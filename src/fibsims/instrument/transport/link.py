@@ -91,8 +91,7 @@ class _Resend(Exception):
 
     def __init__(self, reason: str, silent: bool = False, transient: bool = False) -> None:
         super().__init__(reason)
-        self.silent = silent
-        self.transient = transient
+        self.silent, self.transient = silent, transient
 
 
 class Link:

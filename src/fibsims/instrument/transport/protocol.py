@@ -9,7 +9,6 @@ header with these pydantic models; a header that fails gets a typed error reply.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
@@ -37,8 +36,9 @@ DTYPES = frozenset(
 )
 """Array element types the wire carries: little-endian numbers only (no objects, no records)."""
 
-_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_NDIM = 8
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+"""A call or session id: 1-64 characters of letters, digits and ``_ . : -``."""
 
 
 class ErrorCode(StrEnum):
@@ -124,12 +124,6 @@ class ArraySpec(WireModel):
         return value
 
 
-def _check_id(value: str | None) -> str | None:
-    if value is not None and not _ID.match(value):
-        raise ValueError("ids are 1-64 characters of letters, digits and _ . : -")
-    return value
-
-
 Version = Annotated[Literal[1], BeforeValidator(as_integer)]
 """The protocol version: the integer 1 (``true`` and ``1.0`` are not versions)."""
 
@@ -139,16 +133,11 @@ class Request(WireModel):
     de-duplication key, with ``session``); ``method`` names an interface method."""
 
     v: Version
-    id: str
+    id: Id
     method: str = Field(max_length=64)
-    session: str | None = None
+    session: Id | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     arrays: tuple[ArraySpec, ...] = ()
-
-    @field_validator("id", "session")
-    @classmethod
-    def _ids(cls, value: str | None) -> str | None:
-        return _check_id(value)
 
 
 class ErrorInfo(WireModel):
