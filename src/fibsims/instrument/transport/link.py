@@ -12,14 +12,16 @@ runs past ``timeout_s``. Giving up is final for this link (see :attr:`Link.lost`
 later call fails at once with the same class, so a wind-down that blanks the beam and asks
 whether it is blanked learns "unknown" without waiting again.
 
-Between calls an :class:`IdleHeartbeat` keeps pinging (naming the session), because the server
-blanks the beam of a session whose client stays silent for ``dead_after_s``.
+Between calls a heartbeat thread keeps pinging (naming the session), because the server blanks
+the beam of a session whose client stays silent for ``dead_after_s``: while the engine writes a
+slice file or waits on a disk, a live client must not be taken for a dead one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import threading
 import time
 import uuid
@@ -47,7 +49,6 @@ from fibsims.instrument.transport.errors import (
     SessionLost,
 )
 from fibsims.instrument.transport.frames import ProtocolFault, decode, encode, oversize
-from fibsims.instrument.transport.heartbeat import IdleHeartbeat
 from fibsims.instrument.transport.protocol import (
     ErrorCode,
     Limits,
@@ -58,6 +59,8 @@ from fibsims.instrument.transport.protocol import (
     WireModel,
 )
 from fibsims.instrument.transport.security import ClientKeys
+
+log = logging.getLogger("fibsims.link.client")
 
 
 @dataclass(frozen=True)
@@ -117,18 +120,28 @@ class Link:
         self._lock = threading.Lock()
         self._last_heard = 0.0
         self._last_sent = 0.0
-        self._heartbeat: IdleHeartbeat | None = None
+        self._closing = threading.Event()
+        self._beats = threading.Thread(
+            target=self._beat, name="fibsims-link-heartbeat", daemon=True
+        )
 
     def start_heartbeat(self) -> None:
         """Ping between calls from now on (once a session is open)."""
-        if self._heartbeat is None:
-            self._heartbeat = IdleHeartbeat(self.ping_if_idle, self.settings.heartbeat_s)
-            self._heartbeat.start()
+        if self._beats.ident is None:
+            self._beats.start()
 
     def close(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.stop()
+        self._closing.set()
+        if self._beats.ident is not None and self._beats is not threading.current_thread():
+            self._beats.join(max(1.0, 10 * self.settings.heartbeat_s))
         self._channel.close()
+
+    def _beat(self) -> None:
+        while not self._closing.wait(self.settings.heartbeat_s):
+            try:
+                self.ping_if_idle()
+            except Exception:  # a missed beat is recovered by the next; never end the thread
+                log.exception("an idle heartbeat failed")
 
     def ping_if_idle(self) -> None:
         """Tell the server this client is alive, unless a call is running (it pings itself),

@@ -51,10 +51,7 @@ class Worker(threading.Thread):
 
     def finished(self) -> list[tuple[Any, list[Any] | None]]:
         """Take the results finished since the last call."""
-        out = []
-        while self._done:
-            out.append(self._done.popleft())
-        return out
+        return [self._done.popleft() for _ in range(len(self._done))]
 
     def stop(self) -> None:
         """End after the running call and the urgent tasks already submitted."""
