@@ -97,12 +97,8 @@ def _check_open_size(params: OpenParams, limits: Limits) -> None:
     its id; say why here instead, naming the free-form parts that make it large."""
     size = len(params.model_dump_json().encode()) + OPEN_HEADER_ROOM
     if size > limits.max_header_bytes:
-        parts = {
-            "sample": params.sample,
-            "faults": params.faults,
-            "sample_state": params.sample_state,
-        }
-        sizes = ", ".join(f"{name} {len(to_json(part)):,}" for name, part in parts.items())
+        parts = ("sample", "faults", "sample_state")
+        sizes = ", ".join(f"{name} {len(to_json(getattr(params, name))):,}" for name in parts)
         raise LinkConfigError(
             f"cannot open a session with these options: the session.open header would be about "
             f"{size:,} bytes, above the header limit of {limits.max_header_bytes:,} "
