@@ -25,7 +25,6 @@ class Endpoint:
     text: str
     scheme: str
     host: str = ""
-    port: int | None = None
 
     @property
     def is_ipv6(self) -> bool:
@@ -68,4 +67,4 @@ def parse_endpoint(text: str, *, for_bind: bool) -> Endpoint:
     if host == "*" and not for_bind:
         raise LinkConfigError(f"address {text!r}: a client must name the server's host, not '*'")
     zmq_text = f"tcp://{host}:{port}" if port_text != "*" else f"tcp://{host}:*"
-    return Endpoint(text=zmq_text, scheme="tcp", host=host, port=port)
+    return Endpoint(text=zmq_text, scheme="tcp", host=host)

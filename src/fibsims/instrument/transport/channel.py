@@ -8,6 +8,7 @@ CurveZMQ handshake into an immediate, specific :class:`ClientRefused` instead of
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import zmq
@@ -18,17 +19,15 @@ from fibsims.instrument.transport.errors import ClientRefused
 from fibsims.instrument.transport.security import HANDSHAKE_FAILURES, ClientKeys, close_monitored
 
 
+@dataclass
 class Channel:
-    def __init__(
-        self, endpoint: Endpoint, address: str, keys: ClientKeys | None, max_message_bytes: int
-    ) -> None:
-        self.endpoint = endpoint
-        self.address = address
-        self.keys = keys
-        self.max_message_bytes = max_message_bytes
-        self._context: zmq.Context[Any] = zmq.Context()
-        self._socket: zmq.Socket[Any] | None = None
-        self._monitor: zmq.Socket[Any] | None = None
+    endpoint: Endpoint
+    address: str
+    keys: ClientKeys | None
+    max_message_bytes: int
+    _context: zmq.Context[Any] = field(default_factory=zmq.Context)
+    _socket: zmq.Socket[Any] | None = None
+    _monitor: zmq.Socket[Any] | None = None
 
     def socket(self) -> zmq.Socket[Any]:
         """The connected socket, built on first use and after every :meth:`reset`."""

@@ -53,11 +53,11 @@ def hints(target: Any) -> dict[str, Any]:
     return get_type_hints(target, localns=_NUMPY, include_extras=True)
 
 
+@dataclass
 class ArrayPack:
     """Collects the arrays of one message; each gets a reference by position."""
 
-    def __init__(self) -> None:
-        self.arrays: list[np.ndarray] = []
+    arrays: list[np.ndarray] = dataclasses.field(default_factory=list)
 
     def add(self, array: Any) -> dict[str, int]:
         self.arrays.append(wire_array(np.asarray(array)))

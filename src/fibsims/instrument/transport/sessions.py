@@ -46,9 +46,7 @@ class SessionTable:
         self._lock = threading.Lock()
 
     def add(self, instrument: Instrument, dead_after_s: float) -> tuple[Session, list[Session]]:
-        session = Session(
-            id=uuid.uuid4().hex[:16], instrument=instrument, dead_after_s=dead_after_s
-        )
+        session = Session(uuid.uuid4().hex[:16], instrument, dead_after_s)
         with self._lock:
             self._sessions[session.id] = session
             evicted = []
