@@ -212,11 +212,9 @@ class Link:
     def _give_up(self, state: RetryCallState, started: float) -> bool:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, _Resend) and error.silent:
-            return self._silent_since(started) >= self.settings.dead_after_s
+            silent_s = time.monotonic() - max(self._last_heard, started)
+            return silent_s >= self.settings.dead_after_s
         return state.attempt_number > self.settings.retries
-
-    def _silent_since(self, started: float) -> float:
-        return time.monotonic() - max(self._last_heard, started)
 
     def _verdict(self, method: str, last: _Resend, started: float) -> InstrumentError:
         waited = time.monotonic() - started
