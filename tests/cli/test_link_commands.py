@@ -255,3 +255,20 @@ def test_the_key_options_read_the_environment_variables_the_client_reads() -> No
 
     assert link_commands.SERVER_KEY_ENV == client.SERVER_KEY_ENV
     assert link_commands.CLIENT_KEY_ENV == client.CLIENT_KEY_ENV
+
+
+@pytest.mark.parametrize(
+    ("instrument", "says"),
+    [
+        ("nope", "no instrument backend named 'nope' (installed: "),
+        ("sim,tof=nope", "instrument 'sim,tof=nope'"),
+        ("tcp://127.0.0.1:5555", "serve an installed backend by name, not an address"),
+    ],
+)
+def test_serve_refuses_a_backend_it_cannot_open_before_binding(instrument, says):
+    result = runner.invoke(
+        app, ["serve", "--instrument", instrument, "--bind", "tcp://127.0.0.1:0"]
+    )
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    assert "serving" not in result.output and "Traceback" not in result.output

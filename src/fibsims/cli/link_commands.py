@@ -1,4 +1,5 @@
-"""``fibsims sim serve``, ``fibsims keys generate`` and ``fibsims watch``: the link commands.
+"""``fibsims serve`` (also ``fibsims sim serve``), ``fibsims keys generate`` and
+``fibsims watch``: the link commands.
 
 Thin, like the rest of the CLI: parse flags, call the transport or the live-event subscriber,
 render. Bad input (an address, a port in use, a missing key file) is one clear line on stderr
@@ -119,6 +120,14 @@ def publish_keys(server_key: Path | None, authorized: Path | None) -> ServerKeys
 
 @sim_app.command("serve")
 def serve(
+    instrument: Annotated[
+        str,
+        typer.Option(
+            "--instrument",
+            help="Backend to serve (an installed name, e.g. openfibsem, or a composition such "
+            "as openfibsem,tof=sim); `fibsims backends` lists them.",
+        ),
+    ] = "sim",
     bind: Annotated[
         str, typer.Option("--bind", help="Address to serve on; anything but loopback needs keys.")
     ] = "tcp://127.0.0.1:5555",
@@ -172,8 +181,12 @@ def serve(
         ),
     ] = 0,
 ) -> None:
-    """Serve the digital twin over the fibsims link protocol until Ctrl-C or SIGTERM
-    (Ctrl-Break on Windows); the beam of every open session is blanked before it exits."""
+    """Serve an instrument backend (the digital twin by default) over the fibsims link protocol
+    until Ctrl-C or SIGTERM (Ctrl-Break on Windows); the beam of every open session is blanked
+    before it exits. On an instrument PC: `fibsims serve --instrument NAME --bind ... --server-key
+    ... --authorized-clients ...`."""
+    from fibsims.instrument.errors import InstrumentError
+    from fibsims.instrument.registry import check_instrument_name
     from fibsims.instrument.transport import (
         PROTOCOL_NAME,
         FaultPlan,
@@ -184,6 +197,15 @@ def serve(
 
     if (server_key is None) != (authorized_clients is None):
         raise fail("pass both --server-key and --authorized-clients (or neither)")
+    if "://" in instrument:
+        raise fail(
+            f"--instrument {instrument}: serve an installed backend by name, not an address "
+            "(a client connects to that server directly)"
+        )
+    try:
+        check_instrument_name(instrument)
+    except InstrumentError as error:
+        raise fail(f"--instrument: {error}") from None
     keys = ServerKeys(server_key, authorized_clients) if server_key and authorized_clients else None
     try:
         faults = FaultPlan(
@@ -195,15 +217,16 @@ def serve(
             forget_on_restart=forget_on_restart,
             seed=fault_seed,
         )
-        server = InstrumentServer(_open_twin, bind, keys=keys, faults=faults)
+        server = InstrumentServer(_opener(instrument), bind, keys=keys, faults=faults)
         _log_to_stderr()
         server.start()
     except LinkConfigError as error:
         raise fail(str(error)) from None
     security = "CurveZMQ on" if keys else "CurveZMQ off, loopback only"
     with _stop_on_signals() as stop:
+        served = "the twin" if instrument == "sim" else instrument
         out.print(
-            f"serving the twin on {server.endpoint} ({PROTOCOL_NAME}, {security})", markup=False
+            f"serving {served} on {server.endpoint} ({PROTOCOL_NAME}, {security})", markup=False
         )
         out.file.flush()
         while server.is_serving() and not stop.wait(0.2):
@@ -216,10 +239,15 @@ def serve(
         raise typer.Exit(1)
 
 
-def _open_twin(options: InstrumentOptions) -> Any:
-    from fibsims.instrument.registry import open_instrument
+def _opener(name: str) -> Any:
+    """The factory the server calls for each session: the backend ``name``, opened anew."""
 
-    return open_instrument("sim", options)
+    def open_backend(options: InstrumentOptions) -> Any:
+        from fibsims.instrument.registry import open_instrument
+
+        return open_instrument(name, options)
+
+    return open_backend
 
 
 def _log_to_stderr() -> None:
@@ -372,6 +400,7 @@ def _eta_text(progress: RunProgress) -> str:
 
 
 def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)  # any backend; `fibsims sim serve` is the same command
     app.add_typer(sim_app, name="sim")
     app.add_typer(keys_app, name="keys")
     app.command()(watch)

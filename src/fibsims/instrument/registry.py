@@ -93,13 +93,8 @@ def open_instrument(
     ``keys`` are the CurveZMQ client keys for an address (named backends ignore them).
     """
     if is_composition(name):
+        check_instrument_name(name)  # every name known before any backend opens
         composition = parse_composition(name)
-        for part in composition.providers():  # every name known before any backend opens
-            if "://" not in part:
-                try:
-                    _entry_point(part)
-                except InstrumentError as error:
-                    raise InstrumentError(f"instrument {name!r}: {error}") from None
         return open_composition(composition, lambda part: open_instrument(part, options, keys=keys))
     if "://" in name:
         from fibsims.instrument.transport.client import connect  # zmq only when a link is used
@@ -107,6 +102,20 @@ def open_instrument(
         return connect(name, options, keys=keys)
     factory: InstrumentFactory = _entry_point(name).load()
     return factory(options)
+
+
+def check_instrument_name(name: str) -> None:
+    """Refuse, without opening anything, a backend name (or a composition naming one) that is
+    not installed: an InstrumentError naming those that are. Addresses pass unchecked."""
+    if is_composition(name):
+        for part in parse_composition(name).providers():
+            if "://" not in part:
+                try:
+                    _entry_point(part)
+                except InstrumentError as error:
+                    raise InstrumentError(f"instrument {name!r}: {error}") from None
+    elif "://" not in name:
+        _entry_point(name)
 
 
 def _entry_point(name: str) -> Any:
