@@ -76,6 +76,28 @@ def _declared(instrument: Any) -> dict[str, Any]:
     }
 
 
+def _declared_ranges(caps: dict[str, Any]) -> dict[str, str]:
+    """The optional declarations, one row each when declared: rotation, travel, beam shift,
+    devices."""
+    rows = {}
+    if caps.get("stage_rotation_range_deg"):
+        low, high = caps["stage_rotation_range_deg"]
+        rows["stage rotation"] = f"{low:g} to {high:g} deg"
+    if caps.get("stage_travel_um"):
+        rows["stage travel"] = (
+            ", ".join(
+                f"{axis} {low:g} to {high:g}"
+                for axis, (low, high) in zip("xyz", caps["stage_travel_um"], strict=True)
+            )
+            + " um"
+        )
+    if caps.get("beam_shift_range_um") is not None:
+        rows["beam shift"] = f"+-{caps['beam_shift_range_um']:g} um per axis"
+    if caps.get("devices"):
+        rows["devices"] = ", ".join(caps["devices"])
+    return rows
+
+
 def _scan_line(scan: dict[str, Any] | None) -> str:
     if scan is None:
         return "none"
@@ -124,6 +146,7 @@ def describe_backend_lines(records: list[dict[str, Any]]) -> list[str]:
                 "SIMS raster": _scan_line(caps["sims_scan"]),
                 "field of view": f"up to {caps['max_field_width_um']:g} um",
                 "stage tilt": f"{low:g} to {high:g} deg",
+                **_declared_ranges(caps),
             }
         else:
             rows["capabilities"] = "not declared (preflight checks the ladder only)"
