@@ -53,6 +53,8 @@ def test_backends_lists_the_twin_with_its_ladder():
     assert result.exit_code == 0, result.output
     twin = result.output[result.output.index("sim: fibsims_twin.factory:create_instrument") :]
     assert "current ladder:" in twin and "ground truth:   yes" in twin
+    assert "beam shift:     +-50 um per axis" in twin  # what preflight checks the fiducial with
+    assert "devices:        stage, column, se_detector, tof, vacuum, costs, truth" in twin
     records = json.loads(runner.invoke(app, ["backends", "--json"]).output)
     (sim,) = [r for r in records if r["name"] == "sim"]  # beside openfibsem, when installed
     assert sim["opened"]
