@@ -53,14 +53,10 @@ from fibsims.service.integrity import checked_recipe, recipe_record
 from fibsims.service.layout import RunLayout
 from fibsims.service.lock import (
     LOCK_NAME,
-    OWNER_NAME,
-    WAIT_S,
     RunLock,
     RunLocked,
-    in_use,
-    is_locked,
 )
-from fibsims.service.outdir import check_out_folder
+from fibsims.service.outdir import check_out_folder, make_run_folder, remove_refused
 from fibsims.service.placement import Placement, place_stage
 from fibsims.service.seeds import default_seed
 from fibsims.service.session import RunReport, Session, check, execute
@@ -141,70 +137,6 @@ def _locked_run(layout: RunLayout, command: str) -> Iterator[RunFolder]:
         yield open_run_folder(layout)
 
 
-def _missing_levels(folder: Path) -> list[Path]:
-    """The folders that must be made for ``folder`` to exist, deepest first."""
-    missing, here = [], folder.absolute()
-    while not here.exists() and here != here.parent:
-        missing.append(here)
-        here = here.parent
-    return missing
-
-
-def _check_unheld_out_folder(folder: Path) -> None:
-    """``check_out_folder``, except that a folder another process holds is refused as in use,
-    naming the holder: two ``fibsims run --out X`` started together may find the winner's
-    run.json already written (its instrument opens in well under a second), and the loser must
-    say who works on the folder, not that it "already holds a run"."""
-    try:
-        check_out_folder(folder)
-    except RunFolderError:
-        with contextlib.suppress(OSError):
-            if is_locked(folder, WAIT_S):
-                raise RunFolderError(in_use(folder)) from None
-        raise
-
-
-def make_run_folder(request: RunRequest, recipe: Recipe) -> tuple[Path, list[Path]]:
-    """The run folder, made now, and the folders this call made (deepest first), which a
-    refused run removes again."""
-    if request.out is not None:
-        _check_unheld_out_folder(request.out)
-        made = _missing_levels(request.out)
-        try:
-            request.out.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise RunFolderError(
-                f"--out {request.out} cannot be made: {error.strerror or error}"
-            ) from None
-        return request.out, made
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    check_out_folder(request.runs_root / f"{recipe.recipe}-{stamp}")
-    root_made = _missing_levels(request.runs_root)
-    for suffix in range(1, 1000):
-        name = f"{recipe.recipe}-{stamp}" + (f"-{suffix}" if suffix > 1 else "")
-        folder = request.runs_root / name
-        try:
-            folder.mkdir(parents=True)  # exclusive: two runs started together never share one
-        except FileExistsError:
-            continue
-        except OSError as error:
-            raise RunFolderError(f"{folder} cannot be made: {error.strerror or error}") from None
-        return folder, [folder.absolute(), *root_made]
-    raise RunFolderError(f"{request.runs_root} has 999 runs of {recipe.recipe} this second")
-
-
-def _remove_refused(folder: Path, made: list[Path]) -> None:
-    """A refused run leaves nothing behind. Called while holding the folder's lock, so the
-    files are this process's own: the run's first files, the lock's files, and every folder
-    level this run made (each only if empty)."""
-    for name in ("recipe.yaml", "run.json", OWNER_NAME, LOCK_NAME):
-        with contextlib.suppress(OSError):
-            (folder / name).unlink(missing_ok=True)
-    for level in made:
-        with contextlib.suppress(OSError):
-            level.rmdir()
-
-
 def start_run(request: RunRequest) -> RunReport:
     """Run a recipe from its first slice into a new run folder."""
     with run_control() as control:
@@ -218,7 +150,7 @@ def start_run(request: RunRequest) -> RunReport:
             )
         seed = request.seed if request.seed is not None else default_seed(recipe)
         faults = resolve_faults(request.faults, recipe)
-        folder, made = make_run_folder(request, recipe)
+        folder, made = make_run_folder(request.out, request.runs_root, recipe.recipe)
         return start_in_folder(
             control,
             request,
@@ -310,7 +242,7 @@ def start_in_folder(
         return _open_and_run(session, control, create_files, request.tell)
     finally:
         if not started:
-            _remove_refused(folder, made)
+            remove_refused(folder, made)
         lock.release()
 
 

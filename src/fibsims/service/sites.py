@@ -39,13 +39,12 @@ from fibsims.recipe.source_file import read_recipe_text
 from fibsims.service.folder import RunFolderError
 from fibsims.service.integrity import changed_fields, recipe_record, recipe_sha256
 from fibsims.service.lock import LOCK_NAME, OWNER_NAME, RunLock, RunLocked
-from fibsims.service.outdir import check_out_folder
+from fibsims.service.outdir import check_out_folder, make_run_folder
 from fibsims.service.placement import Placement
 from fibsims.service.runs import (
     ResumeRequest,
     RunReport,
     RunRequest,
-    make_run_folder,
     manifest_head,
     resume_in_folder,
     resume_run,
@@ -140,7 +139,7 @@ def _start_sites(
     sites = recipe.sites or []
     seed = request.seed if request.seed is not None else default_seed(recipe)
     faults = site_faults(request.faults, recipe)  # refused before any folder is made
-    root, made = make_run_folder(request, recipe)
+    root, made = make_run_folder(request.out, request.runs_root, recipe.recipe)
     layout = SitesLayout(root)
     lock = RunLock(root, "run")
     try:
