@@ -5,7 +5,7 @@ spectrometer in tests/openfibsem."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -108,6 +108,14 @@ def test_devices_come_from_their_providers_and_the_clock_from_the_base():
     assert composed.capabilities.sims_scan == twin.capabilities.sims_scan
     assert composed.capabilities.current_ladder_na == fib.capabilities.current_ladder_na
     assert "tof" in composed.capabilities.devices
+
+
+def test_a_composition_does_not_declare_the_truth_and_costs_it_does_not_carry():
+    full = ("stage", "column", "se_detector", "tof", "vacuum", "costs", "truth")
+    fib, twin = _backend("fib", sims=True), _backend("twin", sims=True)
+    fib.capabilities = replace(fib.capabilities, devices=full)
+    composed = compose(parse_composition("fib,tof=twin"), {"fib": fib, "twin": twin})
+    assert composed.capabilities.devices == ("stage", "column", "se_detector", "tof", "vacuum")
 
 
 def test_the_tof_provider_shadows_the_beam_and_the_stage():

@@ -163,18 +163,26 @@ def compose(composition: Composition, opened: dict[str, Instrument]) -> Instrume
         truth=base.truth if single else None,
         costs=base.costs if single else None,
         capabilities=_capabilities(
-            opened[column_provider].capabilities, opened[provider_of("tof")].capabilities
+            opened[column_provider].capabilities,
+            opened[provider_of("tof")].capabilities,
+            single,
         ),
         parts=opened,
     )
 
 
-def _capabilities(column: Capabilities | None, tof: Capabilities | None) -> Capabilities | None:
+def _capabilities(
+    column: Capabilities | None, tof: Capabilities | None, single: bool
+) -> Capabilities | None:
+    """The column provider's declaration, with the ToF provider's raster; a composition of
+    several backends has no truth or cost model, so it does not declare them."""
     if column is None:
         return None
     sims_scan = tof.sims_scan if tof is not None else None
-    devices = tuple(dict.fromkeys([*column.devices, *(("tof",) if sims_scan else ())]))
-    return replace(column, sims_scan=sims_scan, devices=devices)
+    devices = [*column.devices, *(("tof",) if sims_scan else ())]
+    if not single:
+        devices = [d for d in devices if d not in ("truth", "costs")]
+    return replace(column, sims_scan=sims_scan, devices=tuple(dict.fromkeys(devices)))
 
 
 @dataclass(kw_only=True)
