@@ -55,14 +55,7 @@ def abort(folder: Path) -> dict[str, Any]:
     """``fibsims abort`` of any run folder; in a multi-site run, of the site it stands at."""
     if not is_sites_folder(folder):
         return abort_run(folder)
-    layout = SitesLayout(folder)
-    state, at = overall(read_site_states(layout, read_sites_manifest(layout)))
-    if at is None or at.run is None:
-        where = "no site is under way" if at is None else f"site {at.name!r} has not started"
-        raise RunFolderError(
-            f"the run in {folder} is {state} and {where}: there is nothing to abort"
-        )
-    return abort_run(at.layout.folder)
+    return abort_run(_site_under_way(folder, "abort"))
 
 
 def pause(folder: Path) -> dict[str, Any]:
@@ -70,15 +63,21 @@ def pause(folder: Path) -> dict[str, Any]:
     run stops there, as on Ctrl-C; ``fibsims resume DIR`` goes on)."""
     if not is_sites_folder(folder):
         return pause_run(folder)
+    pause_run(_site_under_way(folder, "pause"))
+    return sites_status(folder)
+
+
+def _site_under_way(folder: Path, verb: str) -> Path:
+    """The run folder of the multi-site run's site under way; else a RunFolderError saying
+    there is nothing to ``verb``."""
     layout = SitesLayout(folder)
     state, at = overall(read_site_states(layout, read_sites_manifest(layout)))
     if at is None or at.run is None:
         where = "no site is under way" if at is None else f"site {at.name!r} has not started"
         raise RunFolderError(
-            f"the run in {folder} is {state} and {where}: there is nothing to pause"
+            f"the run in {folder} is {state} and {where}: there is nothing to {verb}"
         )
-    pause_run(at.layout.folder)
-    return sites_status(folder)
+    return at.layout.folder
 
 
 def sites_status(folder: Path) -> dict[str, Any]:
