@@ -150,7 +150,7 @@ class OpenFibsemColumn(IonColumn):
         return v_to_kv(self._m.get_beam_voltage(ION))
 
     def set_voltage_kv(self, voltage_kv: float) -> None:
-        if self.declared is not None and self.declared.voltage_range_kv is not None:
+        if self.declared is not None:
             low, high = self.declared.voltage_range_kv
             if not low <= voltage_kv <= high:
                 raise InstrumentError(
