@@ -184,21 +184,31 @@ def load(wired: Any, tp: Any, arrays: list[np.ndarray]) -> Any:
     return wired
 
 
-@dataclass(frozen=True)
 class Method:
-    """One wire method. ``params`` is the parameter model; ``types`` the parameters' types."""
+    """One wire method: ``member`` (a function or property) of ``interface``, the interface of
+    the device attribute ``device``. ``params`` is the parameter model; ``types`` the
+    parameters' types."""
 
-    name: str
-    device: str
-    interface: type
-    attribute: str
-    idempotent: bool
-    is_property: bool
-    signature: inspect.Signature
-    types: dict[str, Any]
-    result: Any
-    params: type[AddedFieldsModel]
-    adapter: TypeAdapter[Any]
+    def __init__(self, device: str, interface: type, attribute: str, member: Any) -> None:
+        function = member.fget if isinstance(member, property) else member
+        types_ = hints(function)
+        self.name = f"{device}.{attribute}"
+        self.device, self.interface, self.attribute = device, interface, attribute
+        self.idempotent = bool(is_read(member))
+        self.is_property = isinstance(member, property)
+        self.signature = inspect.signature(function)
+        arguments = list(self.signature.parameters.values())[1:]
+        self.types = {p.name: types_[p.name] for p in arguments}
+        fields = {
+            p.name: (
+                wire_type(self.types[p.name], True),
+                ... if p.default is p.empty else p.default,
+            )
+            for p in arguments
+        }
+        self.params = _model(self.name, fields)
+        self.result = types_.get("return", type(None))
+        self.adapter = TypeAdapter(wire_type(self.result, False))
 
     def build(self, arguments: Mapping[str, Any]) -> AddedFieldsModel:
         """The parameter model of a call (ValidationError if the server would refuse it)."""
@@ -244,35 +254,10 @@ def devices(bundle: type = Instrument) -> dict[str, type]:
     return found
 
 
-def _method(device: str, interface: type, name: str, member: Any) -> Method:
-    function = member.fget if isinstance(member, property) else member
-    types_ = hints(function)
-    signature = inspect.signature(function)
-    fields = {}
-    for p in list(signature.parameters.values())[1:]:
-        default = ... if p.default is p.empty else p.default
-        fields[p.name] = (wire_type(types_[p.name], True), default)
-    wire_name = f"{device}.{name}"
-    result = types_.get("return", type(None))
-    return Method(
-        name=wire_name,
-        device=device,
-        interface=interface,
-        attribute=name,
-        idempotent=bool(is_read(member)),
-        is_property=isinstance(member, property),
-        signature=signature,
-        types={n: types_[n] for n in fields},
-        result=result,
-        params=_model(wire_name, fields),
-        adapter=TypeAdapter(wire_type(result, False)),
-    )
-
-
 def method_table(interfaces: Mapping[str, type]) -> dict[str, Method]:
     """Every wire method of ``interfaces`` (device attribute name to interface)."""
     return {
-        f"{device}.{name}": _method(device, interface, name, member)
+        f"{device}.{name}": Method(device, interface, name, member)
         for device, interface in interfaces.items()
         for name, member in wire_members(interface).items()
     }

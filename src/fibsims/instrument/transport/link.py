@@ -12,6 +12,12 @@ runs past ``timeout_s``. Giving up is final for this link (see :attr:`Link.lost`
 later call fails at once with the same class, so a wind-down that blanks the beam and asks
 whether it is blanked learns "unknown" without waiting again.
 
+Why the socket is rebuilt instead of waited on: after a server restart the old connection's
+queued messages are gone and its security handshake is stale; a fresh socket starts clean, and
+the call is resent under the same id so the server can de-duplicate it. A monitor on the socket
+turns a failed CurveZMQ handshake into an immediate, specific :class:`ClientRefused` instead of
+a timeout.
+
 Between calls a heartbeat thread keeps pinging (naming the session), because the server blanks
 the beam of a session whose client stays silent for ``dead_after_s``: while the engine writes a
 slice file or waits on a disk, a live client must not be taken for a dead one.
@@ -31,14 +37,10 @@ from typing import Any
 import numpy as np
 import zmq
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
+from zmq.utils.monitor import recv_monitor_message
 
-from fibsims.instrument.errors import (
-    HardwareFault,
-    InstrumentError,
-    TransientInstrumentError,
-)
+from fibsims.instrument.errors import HardwareFault, InstrumentError, TransientInstrumentError
 from fibsims.instrument.transport.addresses import parse_endpoint
-from fibsims.instrument.transport.channel import Channel
 from fibsims.instrument.transport.errors import (
     DEVICE_ERRORS,
     CallTimeout,
@@ -58,7 +60,7 @@ from fibsims.instrument.transport.protocol import (
     Request,
     WireModel,
 )
-from fibsims.instrument.transport.security import ClientKeys
+from fibsims.instrument.transport.security import HANDSHAKE_FAILURES, ClientKeys, close_monitored
 
 log = logging.getLogger("fibsims.link.client")
 
@@ -87,14 +89,16 @@ DEFAULT_SETTINGS = LinkSettings()
 
 
 class _Resend(Exception):
-    """The current attempt got no usable reply; resend the call (same id).
+    """The reply was lost or a read failed transiently: resend the call (same id), or raise
+    ``verdict`` once ``retries`` resends did not help."""
 
-    ``silent``: nothing came back at all. ``transient``: an idempotent read failed with a
-    transient device error, which a re-read may clear."""
+    def __init__(self, verdict: InstrumentError) -> None:
+        super().__init__(str(verdict))
+        self.verdict = verdict
 
-    def __init__(self, reason: str, silent: bool = False, transient: bool = False) -> None:
-        super().__init__(reason)
-        self.silent, self.transient = silent, transient
+
+class _Reopen(Exception):
+    """Nothing came back at all: resend on a new socket; only ``dead_after_s`` bounds these."""
 
 
 class Link:
@@ -114,12 +118,13 @@ class Link:
         self.boot: str | None = None
         self.last_clock_s = 0.0
         self.lost: HardwareFault | None = None
-        self._channel = Channel(self.endpoint, address, keys, self.limits.max_message_bytes)
+        self._context: zmq.Context[Any] = zmq.Context()
+        self._socket: zmq.Socket[Any] | None = None
+        self._monitor: zmq.Socket[Any] | None = None
         self._prefix = uuid.uuid4().hex[:12]
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._last_heard = 0.0
-        self._last_sent = 0.0
+        self._last_heard = self._last_sent = 0.0
         self._closing = threading.Event()
         self._beats = threading.Thread(
             target=self._beat, name="fibsims-link-heartbeat", daemon=True
@@ -134,31 +139,72 @@ class Link:
         self._closing.set()
         if self._beats.ident is not None and self._beats is not threading.current_thread():
             self._beats.join(max(1.0, 10 * self.settings.heartbeat_s))
-        self._channel.close()
+        self._reset()
+        self._context.term()
 
     def _beat(self) -> None:
-        while not self._closing.wait(self.settings.heartbeat_s):
-            try:
-                self.ping_if_idle()
-            except Exception:  # a missed beat is recovered by the next; never end the thread
-                log.exception("an idle heartbeat failed")
-
-    def ping_if_idle(self) -> None:
         """Tell the server this client is alive, unless a call is running (it pings itself),
         the link is lost, or something was sent within the last heartbeat."""
-        if not self._lock.acquire(blocking=False):
-            return
-        try:
-            quiet_s = time.monotonic() - self._last_sent
-            if self.lost is not None or self.session is None or quiet_s < self.settings.heartbeat_s:
-                return
-            sock = self._channel.socket()
-            while sock.poll(0, zmq.POLLIN):  # pongs, and late copies of replies already taken
-                sock.recv_multipart(copy=False)
-                self._last_heard = time.monotonic()
-            self._ping(sock, "idle", PingParams(session=self.session))
-        finally:
-            self._lock.release()
+        while not self._closing.wait(self.settings.heartbeat_s):
+            if not self._lock.acquire(blocking=False):
+                continue
+            try:
+                quiet_s = time.monotonic() - self._last_sent
+                if self.lost is None and self.session and quiet_s >= self.settings.heartbeat_s:
+                    sock = self._connected()
+                    while sock.poll(0, zmq.POLLIN):  # pongs, and late copies of taken replies
+                        sock.recv_multipart(copy=False)
+                        self._last_heard = time.monotonic()
+                    self._ping(sock, "idle", PingParams(session=self.session))
+            except Exception:  # a missed beat is recovered by the next; never end the thread
+                log.exception("an idle heartbeat failed")
+            finally:
+                self._lock.release()
+
+    # -- the socket ------------------------------------------------------------------------
+    def _connected(self) -> zmq.Socket[Any]:
+        """The connected socket, built on first use and after every :meth:`_reset`."""
+        if self._socket is None:
+            sock = self._context.socket(zmq.DEALER)
+            sock.linger = 0
+            sock.setsockopt(zmq.MAXMSGSIZE, self.limits.max_message_bytes)
+            sock.setsockopt(zmq.RECONNECT_IVL, 50)
+            sock.setsockopt(zmq.RECONNECT_IVL_MAX, 500)
+            sock.ipv6 = self.endpoint.is_ipv6
+            try:
+                if self.keys is not None:
+                    self.keys.apply(sock)
+                self._monitor = sock.get_monitor_socket(HANDSHAKE_FAILURES)
+                sock.connect(self.endpoint.text)
+            except BaseException:
+                sock.close(linger=0)
+                raise
+            self._socket = sock
+        return self._socket
+
+    def _reset(self) -> None:
+        """Drop the socket (and anything queued on it); the next use builds a new one."""
+        close_monitored(self._socket, self._monitor)
+        self._socket = self._monitor = None
+
+    def _check_handshake(self) -> None:
+        """Raise :class:`ClientRefused` if the server refused the security handshake."""
+        while self._monitor is not None and self._monitor.poll(0):
+            if recv_monitor_message(self._monitor)["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                raise ClientRefused(
+                    f"the instrument server at {self.address} refused this client's key: it "
+                    "is not among the server's authorised clients (copy client.key into its "
+                    "--authorized-clients folder)"
+                )
+            raise ClientRefused(
+                f"the security handshake with {self.address} failed: "
+                + (
+                    "--server-public-key does not match the server's key, or the server does "
+                    "not use CurveZMQ"
+                    if self.keys is not None
+                    else "the server requires CurveZMQ; pass --server-public-key and --client-key"
+                )
+            )
 
     # -- calls -----------------------------------------------------------------------------
     def call(
@@ -177,7 +223,7 @@ class Link:
                 return self._call(method, params, idempotent, session)
             except (ServerUnreachable, ClientRefused, SessionLost, CallTimeout) as fault:
                 self.lost = fault
-                self._channel.reset()
+                self._reset()
                 raise
 
     def _call(
@@ -190,60 +236,33 @@ class Link:
             raise LinkProtocolError(
                 f"{method} was not sent: its {problem} (the server would refuse it as too_large)"
             )
-        started = time.monotonic()
-        s = self.settings
+
+        def give_up(state: RetryCallState) -> bool:  # silent attempts end at dead_after_s
+            counted = state.outcome is not None and not isinstance(
+                state.outcome.exception(), _Reopen
+            )
+            return counted and state.attempt_number > self.settings.retries
+
         retrying = Retrying(
-            retry=retry_if_exception_type(_Resend),
-            wait=wait_exponential(multiplier=s.backoff_s, max=1.0),
-            stop=lambda state: self._give_up(state, started),
+            retry=retry_if_exception_type((_Resend, _Reopen)),
+            wait=wait_exponential(multiplier=self.settings.backoff_s, max=1.0),
+            stop=give_up,
             reraise=True,
         )
         try:
-            for attempt in retrying:
-                with attempt:
-                    reply, arrays = self._attempt(request, frames, started)
-                    error = reply.error  # a read that failed transiently is worth reading again;
-                    if idempotent and error is not None and error.code == ErrorCode.TRANSIENT:
-                        raise _Resend(error.message, transient=True)  # an action is not resent
+            return retrying(self._attempt, request, frames, idempotent, time.monotonic())
         except _Resend as last:
-            raise self._verdict(method, last, started) from None
-        return self._unwrap(method, reply, arrays)
-
-    def _give_up(self, state: RetryCallState, started: float) -> bool:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Resend) and error.silent:
-            silent_s = time.monotonic() - max(self._last_heard, started)
-            return silent_s >= self.settings.dead_after_s
-        return state.attempt_number > self.settings.retries
-
-    def _verdict(self, method: str, last: _Resend, started: float) -> InstrumentError:
-        waited = time.monotonic() - started
-        if last.transient:
-            return TransientInstrumentError(
-                f"{method} failed {self.settings.retries} times: {last}"
-            )
-        if last.silent:
-            hint = " (or the server refused this client's key)" if self.keys is not None else ""
-            return ServerUnreachable(
-                f"no reply or heartbeat from the instrument server at {self.address} for "
-                f"{waited:.1f} s during {method}: is it running and reachable{hint}? The run "
-                "stops here; its committed slices are safe"
-            )
-        return ServerUnreachable(
-            f"{method} to {self.address}: {self.settings.retries} resends got no reply "
-            f"({last}); the link is too lossy to go on"
-        )
+            raise last.verdict from None
 
     def _attempt(
-        self, request: Request, frames: list[Any], started: float
-    ) -> tuple[Reply, list[np.ndarray]]:
+        self, request: Request, frames: list[Any], idempotent: bool, started: float
+    ) -> tuple[Any, list[np.ndarray]]:
         s = self.settings
-        sock = self._channel.socket()
+        sock = self._connected()
         try:
             sock.send_multipart(frames, zmq.NOBLOCK, copy=False)
-        except zmq.Again:
-            self._channel.reset()
-            raise _Resend("the socket would not take the request", silent=True) from None
+        except zmq.Again:  # "the socket would not take the request"
+            raise self._silence(request.method, started) from None
         sent = self._last_sent = time.monotonic()
         next_ping = sent + s.heartbeat_s
         silence_limit = min(max(s.silence_s, 2 * s.heartbeat_s), s.dead_after_s)
@@ -256,36 +275,41 @@ class Link:
                     "still running there)"
                 )
             if now - max(self._last_heard, sent) >= silence_limit:
-                self._channel.reset()
-                raise _Resend("the server went silent", silent=True)
+                raise self._silence(request.method, started)
             wait_ms = max(0, int((min(next_ping, sent + silence_limit) - now) * 1000) + 1)
-            self._channel.check_handshake()
+            self._check_handshake()
             if sock.poll(wait_ms, zmq.POLLIN):
-                outcome = self._receive(sock, request)
-                if outcome is not None:
-                    return outcome
+                reply, arrays = self._receive(sock)
+                if reply.id == request.id:
+                    return self._unwrap(request.method, reply, arrays, idempotent)
+                if reply.ok and (reply.id or "").startswith(f"{self._prefix}-ping-"):
+                    self._on_pong(PingResult.model_validate(reply.result), request.method)
             if time.monotonic() >= next_ping:
                 self._ping(sock, "ping", PingParams(session=request.session, call=request.id))
                 next_ping = time.monotonic() + s.heartbeat_s
 
-    def _receive(
-        self, sock: zmq.Socket[Any], request: Request
-    ) -> tuple[Reply, list[np.ndarray]] | None:
-        while sock.poll(0, zmq.POLLIN):
-            parts = sock.recv_multipart(copy=False)
-            self._last_heard = time.monotonic()
-            try:
-                reply, arrays = decode(parts, Reply, self.limits)
-            except ProtocolFault as fault:
-                raise LinkProtocolError(
-                    f"the instrument server at {self.address} sent an unreadable reply: "
-                    f"{fault.message}"
-                ) from None
-            if reply.id == request.id:
-                return reply, arrays
-            if reply.id is not None and reply.id.startswith(f"{self._prefix}-ping-"):
-                self._on_pong(reply, request)
-        return None
+    def _silence(self, method: str, started: float) -> Exception:
+        """Nothing came back: drop the socket, and resend unless the server counts as dead."""
+        self._reset()
+        now = time.monotonic()
+        if now - max(self._last_heard, started) < self.settings.dead_after_s:
+            return _Reopen()
+        hint = " (or the server refused this client's key)" if self.keys is not None else ""
+        return ServerUnreachable(
+            f"no reply or heartbeat from the instrument server at {self.address} for "
+            f"{now - started:.1f} s during {method}: is it running and reachable{hint}? The run "
+            "stops here; its committed slices are safe"
+        )
+
+    def _receive(self, sock: zmq.Socket[Any]) -> tuple[Reply, list[np.ndarray]]:
+        parts = sock.recv_multipart(copy=False)
+        self._last_heard = time.monotonic()
+        try:
+            return decode(parts, Reply, self.limits)
+        except ProtocolFault as fault:
+            raise LinkProtocolError(
+                f"the instrument server at {self.address} sent an unreadable reply: {fault.message}"
+            ) from None
 
     def _request(
         self, tag: str, method: str, params: WireModel | None, session: str | None = None
@@ -300,24 +324,27 @@ class Link:
             sock.send_multipart(encode(self._request(f"{tag}-", "ping", params)), zmq.NOBLOCK)
             self._last_sent = time.monotonic()
 
-    def _on_pong(self, reply: Reply, request: Request) -> None:
-        if not reply.ok:
-            return
-        pong = PingResult.model_validate(reply.result)
+    def _on_pong(self, pong: PingResult, method: str) -> None:
         if self.boot is not None and pong.boot != self.boot:
             raise self._session_lost(
-                request.method,
+                method,
                 f"it restarted: it now runs as boot {pong.boot}, the session was opened on boot "
                 f"{self.boot}",
             )
         if not pong.session_known:
             raise self._session_lost(
-                request.method,
+                method,
                 "it restarted without the session, or closed it after hearing nothing from "
                 "this client for its dead_after_s",
             )
         if not pong.running:
-            raise _Resend("the server finished the call but its reply was lost")
+            raise _Resend(
+                ServerUnreachable(
+                    f"{method} to {self.address}: {self.settings.retries} resends got no reply "
+                    "(the server finished the call but its reply was lost); the link is too "
+                    "lossy to go on"
+                )
+            )
 
     def _session_lost(self, method: str, detail: str) -> SessionLost:
         return SessionLost(
@@ -327,13 +354,16 @@ class Link:
         )
 
     def _unwrap(
-        self, method: str, reply: Reply, arrays: list[np.ndarray]
+        self, method: str, reply: Reply, arrays: list[np.ndarray], idempotent: bool
     ) -> tuple[Any, list[np.ndarray]]:
         if reply.clock_s is not None:
             self.last_clock_s = reply.clock_s
         if reply.error is None:  # ok (the Reply model makes the two exclusive)
             return reply.result, arrays
         code, message = reply.error.code, reply.error.message
+        if idempotent and code == ErrorCode.TRANSIENT:  # a re-read may clear; an action is
+            retries = self.settings.retries  # never resent
+            raise _Resend(TransientInstrumentError(f"{method} failed {retries} times: {message}"))
         if code in DEVICE_ERRORS:
             raise DEVICE_ERRORS[code](message)
         if code == ErrorCode.NO_SESSION:
