@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from fibsims.instrument.transport.errors import LinkConfigError
 
 _TCP = re.compile(r"^tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/\[\]]+):(?P<port>\d{1,5}|\*)$")
-_LOOPBACK_NAMES = {"localhost"}
 EXAMPLE = "tcp://127.0.0.1:5555"
 
 
@@ -33,9 +32,7 @@ class Endpoint:
     @property
     def is_local(self) -> bool:
         """Reachable only from this machine: a loopback host, or an ipc socket file."""
-        if self.scheme == "ipc":
-            return True
-        if self.host in _LOOPBACK_NAMES:
+        if self.scheme == "ipc" or self.host == "localhost":
             return True
         try:
             return ipaddress.ip_address(self.host.strip("[]")).is_loopback
@@ -66,5 +63,5 @@ def parse_endpoint(text: str, *, for_bind: bool) -> Endpoint:
         )
     if host == "*" and not for_bind:
         raise LinkConfigError(f"address {text!r}: a client must name the server's host, not '*'")
-    zmq_text = f"tcp://{host}:{port}" if port_text != "*" else f"tcp://{host}:*"
+    zmq_text = f"tcp://{host}:{'*' if port_text == '*' else port}"
     return Endpoint(text=zmq_text, scheme="tcp", host=host)

@@ -75,35 +75,33 @@ def keys_from_environment() -> ClientKeys | None:
     return ClientKeys(Path(server), Path(client))
 
 
-def _open_params(options: InstrumentOptions, settings: LinkSettings) -> OpenParams:
+def _open_params(options: InstrumentOptions, link: Link) -> OpenParams:
+    """The session.open parameters, refused here as the server would refuse them. A header
+    beyond the limit would be refused before the server could read its id; say why here
+    instead, naming the free-form parts that make it large."""
     try:
-        return OpenParams(
+        params = OpenParams(
             seed=options.seed,
             sample=dict(options.sample),
             start_time_s=options.start_time_s,
             faults=[dict(fault) for fault in options.faults],
             sample_state=options.sample_state,
             client=f"fibsims@{socket.gethostname()}",
-            dead_after_s=settings.dead_after_s,
+            dead_after_s=link.settings.dead_after_s,
         )
     except ValidationError as error:
         raise LinkConfigError(
             "cannot open a session with these options: " + summarize_validation(error, lead="")
         ) from None
-
-
-def _check_open_size(params: OpenParams, limits: Limits) -> None:
-    """A session.open header beyond the limit would be refused before the server could read
-    its id; say why here instead, naming the free-form parts that make it large."""
     size = len(params.model_dump_json().encode()) + OPEN_HEADER_ROOM
-    if size > limits.max_header_bytes:
+    if size > (limit := link.limits.max_header_bytes):
         parts = ("sample", "faults", "sample_state")
         sizes = ", ".join(f"{name} {len(to_json(getattr(params, name))):,}" for name in parts)
         raise LinkConfigError(
             f"cannot open a session with these options: the session.open header would be about "
-            f"{size:,} bytes, above the header limit of {limits.max_header_bytes:,} "
-            f"(bytes of JSON: {sizes})"
+            f"{size:,} bytes, above the header limit of {limit:,} (bytes of JSON: {sizes})"
         )
+    return params
 
 
 def connect(
@@ -117,19 +115,16 @@ def connect(
 ) -> RemoteInstrument:
     """Open a session on the server at ``address`` built from ``options``; ``devices``
     (attribute name to interface) extends or replaces the interfaces proxied."""
-    keys = keys if keys is not None else keys_from_environment()
-    link = Link(address, keys=keys, settings=settings, limits=limits)
+    link = Link(address, keys if keys is not None else keys_from_environment(), settings, limits)
     try:
-        params = _open_params(options, link.settings)
-        _check_open_size(params, link.limits)
+        params = _open_params(options, link)
         result, _ = link.call("session.open", params, idempotent=False, session=False)
         opened = OpenResult.model_validate(result)
         capabilities = _capabilities(opened.capabilities)
     except BaseException:
         link.close()
         raise
-    link.session, link.boot = opened.session, opened.boot
-    link.start_heartbeat()
+    link.session, link.boot = opened.session, opened.boot  # the heartbeat thread now pings
     offered = {"truth": opened.has_truth, "vacuum": opened.has_vacuum, "costs": opened.has_costs}
     known = {"column": {"ion_species": opened.ion_species}}  # fixed by the source
     proxies = {**PROXIES, "clock": RemoteClock}

@@ -246,12 +246,8 @@ class Method:
 
 def devices(bundle: type = Instrument) -> dict[str, type]:
     """The device attributes of an instrument bundle and their interfaces, in field order."""
-    found = {}
-    for name, tp in hints(bundle).items():
-        kind = _optional(tp) or tp
-        if isinstance(kind, ABCMeta):
-            found[name] = kind
-    return found
+    kinds = {name: _optional(tp) or tp for name, tp in hints(bundle).items()}
+    return {name: kind for name, kind in kinds.items() if isinstance(kind, ABCMeta)}
 
 
 def method_table(interfaces: Mapping[str, type]) -> dict[str, Method]:

@@ -129,16 +129,11 @@ class Link:
         self._beats = threading.Thread(
             target=self._beat, name="fibsims-link-heartbeat", daemon=True
         )
-
-    def start_heartbeat(self) -> None:
-        """Ping between calls from now on (once a session is open)."""
-        if self._beats.ident is None:
-            self._beats.start()
+        self._beats.start()  # it pings once a session is open
 
     def close(self) -> None:
         self._closing.set()
-        if self._beats.ident is not None and self._beats is not threading.current_thread():
-            self._beats.join(max(1.0, 10 * self.settings.heartbeat_s))
+        self._beats.join(max(1.0, 10 * self.settings.heartbeat_s))
         self._reset()
         self._context.term()
 

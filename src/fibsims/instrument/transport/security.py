@@ -22,9 +22,6 @@ from zmq.auth.thread import ThreadAuthenticator
 
 from fibsims.instrument.transport.errors import LinkConfigError
 
-SERVER_NAME = "server"
-CLIENT_NAME = "client"
-AUTHORIZED_FOLDER = "authorized_clients"
 SERVER_KEY_FLAGS = ("--server-key", "--authorized-clients")
 """The command-line flags that give an instrument server its keys; every message about a
 server's keys names the flags of the command at hand (the event publisher has its own)."""
@@ -53,11 +50,11 @@ def generate_keys(folder: Path, *, force: bool = False) -> KeyFiles:
     """Write a server and a client keypair into ``folder``, and an authorised-clients folder
     holding the client's public key. Refuses to overwrite existing keys unless ``force``."""
     files = KeyFiles(
-        server_public=folder / f"{SERVER_NAME}.key",
-        server_secret=folder / f"{SERVER_NAME}.key_secret",
-        client_public=folder / f"{CLIENT_NAME}.key",
-        client_secret=folder / f"{CLIENT_NAME}.key_secret",
-        authorized_clients=folder / AUTHORIZED_FOLDER,
+        server_public=folder / "server.key",
+        server_secret=folder / "server.key_secret",
+        client_public=folder / "client.key",
+        client_secret=folder / "client.key_secret",
+        authorized_clients=folder / "authorized_clients",
     )
     existing = [p for p in (files.server_secret, files.client_secret) if p.exists()]
     if existing and not force:
@@ -67,8 +64,8 @@ def generate_keys(folder: Path, *, force: bool = False) -> KeyFiles:
         )
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        zmq.auth.create_certificates(str(folder), SERVER_NAME)
-        zmq.auth.create_certificates(str(folder), CLIENT_NAME)
+        zmq.auth.create_certificates(str(folder), "server")
+        zmq.auth.create_certificates(str(folder), "client")
         for secret in (files.server_secret, files.client_secret):
             os.chmod(secret, 0o600)
         files.authorized_clients.mkdir(exist_ok=True)
