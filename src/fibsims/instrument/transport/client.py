@@ -23,7 +23,7 @@ from pydantic_core import to_json
 from fibsims.instrument.capabilities import Capabilities
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
-from fibsims.instrument.transport.derived import METHODS, PROXIES, method_table, proxy_class
+from fibsims.instrument.transport.derived import PROXIES, method_table, proxy_class
 from fibsims.instrument.transport.errors import LinkConfigError, LinkProtocolError
 from fibsims.instrument.transport.frames import summarize_validation
 from fibsims.instrument.transport.link import Link, LinkSettings
@@ -39,11 +39,10 @@ class RemoteClock(PROXIES["clock"]):  # type: ignore[misc,valid-type]
     def now_s(self) -> float:
         """The server's instrument time. Once the link is lost, the last time it reported:
         no instrument time passes that the orchestrator could see, and the engine can still
-        stamp the events that close the run."""
+        stamp the events that close the run (every reply carries the server's time)."""
         if self._link.lost is not None:
             return self._link.last_clock_s
-        value: float = self._call(METHODS["clock.now_s"], {})
-        self._link.last_clock_s = value
+        value: float = super().now_s()
         return value
 
 

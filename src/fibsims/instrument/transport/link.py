@@ -232,11 +232,9 @@ class Link:
                 f"{method} was not sent: its {problem} (the server would refuse it as too_large)"
             )
 
-        def give_up(state: RetryCallState) -> bool:  # silent attempts end at dead_after_s
-            counted = state.outcome is not None and not isinstance(
-                state.outcome.exception(), _Reopen
-            )
-            return counted and state.attempt_number > self.settings.retries
+        def give_up(state: RetryCallState) -> bool:  # a _Reopen ends at dead_after_s instead
+            resend = state.outcome is not None and isinstance(state.outcome.exception(), _Resend)
+            return resend and state.attempt_number > self.settings.retries
 
         retrying = Retrying(
             retry=retry_if_exception_type((_Resend, _Reopen)),
