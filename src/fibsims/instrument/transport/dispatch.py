@@ -2,7 +2,8 @@
 
 Why separate from the socket loop: this is the protocol's logic (sessions, de-duplication,
 error classification) and it is easier to read without socket plumbing around it. It never
-raises for a bad request: every path ends in a reply.
+raises for a bad request but a :class:`ProtocolFault`, which the loop answers: every path ends
+in a reply.
 """
 
 from __future__ import annotations
@@ -11,16 +12,14 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from fibsims.instrument.errors import InstrumentError
 from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
-from fibsims.instrument.transport.derived import METHODS, ArrayPack, Method
+from fibsims.instrument.transport.derived import METHODS, ArrayPack, Method, method_table
 from fibsims.instrument.transport.errors import DEVICE_ERRORS
 from fibsims.instrument.transport.frames import ProtocolFault, encode, oversize, validate
 from fibsims.instrument.transport.protocol import (
@@ -48,103 +47,102 @@ InstrumentFactory = Callable[[InstrumentOptions], Instrument]
 Ran = tuple[Any, list[np.ndarray], float | None]  # a job's result, arrays and clock
 log = logging.getLogger("fibsims.link.server")
 
+MAX_DEAD_AFTER_S = 60.0
+"""The longest silence a client may ask the server to wait out before blanking its beam."""
+
 
 def error_frames(request_id: str | None, code: ErrorCode, message: str) -> list[Any]:
     return encode(Reply(id=request_id, ok=False, error=ErrorInfo(code=code, message=message)))
 
 
-@dataclass(frozen=True)
-class Decision:
-    """``frames``: reply now. ``job``: run it. Neither: join the running call ``key``."""
-
-    key: CacheKey | None = None
-    frames: list[Any] | None = None
-    job: Callable[[], list[Any]] | None = None
-    call: bool = False  # a call reply (subject to fault injection), not a heartbeat
-    cache: bool = False  # keep the reply for retries (non-idempotent calls)
-
-
-MAX_DEAD_AFTER_S = 60.0
-"""The longest silence a client may ask the server to wait out before blanking its beam."""
-
-
 class Dispatcher:
+    """Calls go to ``submit`` (the instrument thread) and their replies, from :meth:`finish`,
+    to ``send``: to every client that sent the call while it ran."""
+
     def __init__(
         self,
         factory: InstrumentFactory,
         limits: Limits,
         max_sessions: int,
-        stats: ServerStats,
-        methods: Mapping[str, Method] = METHODS,
-        max_dead_after_s: float = MAX_DEAD_AFTER_S,
+        devices: Mapping[str, type] | None,
+        submit: Callable[[CacheKey, Job], None],
+        send: Callable[[bytes, list[Any]], None],
     ) -> None:
         self.factory = factory
-        self.methods = methods
+        self.methods = METHODS if devices is None else method_table(devices)
         self.limits = limits
-        self.stats = stats
-        self.max_dead_after_s = max_dead_after_s
+        self.stats = ServerStats()
+        self.submit = submit
+        self.send = send
         self.sessions = SessionTable(max_sessions)
         self.cache = ReplyCache()
-        self.inflight: dict[CacheKey, bool] = {}  # running calls: cache their replies?
+        self.running: dict[CacheKey, tuple[bool, list[bytes]]] = {}  # cache it?, who waits
         self.boot = uuid.uuid4().hex[:12]
 
     def forget_everything(self) -> list[Session]:
         """A restart that persisted nothing: new boot id, no sessions, no cached replies."""
         self.boot = uuid.uuid4().hex[:12]
         self.cache.clear()
-        self.inflight.clear()
+        self.running.clear()
         return self.sessions.clear()
 
-    # -- decisions (socket thread) -------------------------------------------------------
-    def decide(self, request: Request, arrays: list[np.ndarray]) -> Decision:
-        name = request.method
-        if name == "ping":
-            return Decision(frames=self._pong(request))
-        if name == "server.stats":
-            return Decision(
-                frames=encode(Reply(id=request.id, ok=True, result=self.stats.as_dict()))
-            )
+    # -- requests (socket thread) --------------------------------------------------------
+    def answer(self, request: Request) -> list[Any] | None:
+        """The reply to a heartbeat or a stats request, or None for a call (see :meth:`call`)."""
+        if request.method == "server.stats":
+            return encode(Reply(id=request.id, ok=True, result=self.stats.as_dict()))
+        if request.method != "ping":
+            return None
+        params = _params(PingParams, request)
+        running = (params.session or "", params.call or "") in self.running
+        known = params.session is None or self.sessions.heard(params.session) is not None
+        result = PingResult(boot=self.boot, running=running, session_known=known)
+        return encode(Reply(id=request.id, ok=True, result=result.model_dump(mode="json")))
+
+    def call(self, identity: bytes, request: Request) -> None:
+        """Run the call, join it if it is running, or answer it from the reply cache."""
         self.stats.bump("calls_received")
-        self.sessions.heard(request.session)
+        session = self.sessions.heard(request.session)
         key: CacheKey = (request.session or "", request.id)
-        if key in self.inflight:
+        if key in self.running:
             self.stats.bump("duplicates_suppressed")
-            return Decision(key=key, call=True)
+            self.running[key][1].append(identity)
+            return
         cached = self.cache.get(key)
         if cached is not None:
             self.stats.bump("duplicates_suppressed")
-            return Decision(key=key, frames=_as_duplicate(cached), call=True)
-        if name == "session.open":
-            job = self._job(name, request.id, self._open, _params(OpenParams, request))
-            return Decision(key=key, job=job, call=True, cache=True)
+            self.send(identity, _as_duplicate(cached))
+            return
+        name = request.method
         method = self.methods.get(name)
-        if method is None and name != "session.close":
+        run: Callable[[], Ran]
+        if name == "session.open":
+            run = functools.partial(self._open, _params(OpenParams, request))
+        elif method is None and name != "session.close":
             raise ProtocolFault(
                 ErrorCode.UNKNOWN_METHOD,
                 f"unknown method {name!r}; this server offers session.open, session.close, "
                 f"ping, server.stats and {', '.join(sorted(self.methods))}",
                 request.id,
             )
-        session = self.sessions.get(request.session)
-        if session is None:
+        elif session is None:
             raise self._no_session(request.session, request.id)
-        if method is None:
-            job = self._job(name, request.id, self._close, session)
-            return Decision(key=key, job=job, call=True, cache=True)
-        params = _params(method.params, request)
-        job = self._job(name, request.id, self._invoke, request.id, session, method, params)
-        return Decision(key=key, job=job, call=True, cache=not method.idempotent)
-
-    def _pong(self, request: Request) -> list[Any]:
-        params = _params(PingParams, request)
-        running = (params.session or "", params.call or "") in self.inflight
-        known = params.session is None or self.sessions.heard(params.session) is not None
-        result = PingResult(boot=self.boot, running=running, session_known=known)
-        return encode(Reply(id=request.id, ok=True, result=result.model_dump(mode="json")))
+        elif method is None:
+            run = functools.partial(self._close, session)
+        else:
+            params = _params(method.params, request)
+            run = functools.partial(self._invoke, request.id, session, method, params)
+        self.running[key] = (method is None or not method.idempotent, [identity])
+        self.submit(key, functools.partial(self._guarded, name, request.id, run))
 
     def finish(self, key: CacheKey, frames: list[Any] | None) -> None:
-        if self.inflight.pop(key, False) and frames is not None:
-            self.cache.put(key, frames)
+        """The call ``key`` ended (``frames`` None: it crashed): reply to all who sent it."""
+        cache, waiters = self.running.pop(key, (False, []))
+        if frames is not None:
+            if cache:
+                self.cache.put(key, frames)
+            for identity in waiters:
+                self.send(identity, frames)
 
     def _no_session(self, session_id: str | None, request_id: str | None) -> ProtocolFault:
         return ProtocolFault(
@@ -156,10 +154,6 @@ class Dispatcher:
         )
 
     # -- jobs (instrument thread) --------------------------------------------------------
-    def _job(self, name: str, request_id: str, run: Callable[..., Ran], *args: Any) -> Job:
-        """A job running ``run(*args)`` on the instrument thread, its reply or error encoded."""
-        return functools.partial(self._guarded, name, request_id, functools.partial(run, *args))
-
     def _open(self, params: OpenParams) -> Ran:
         options = InstrumentOptions(
             seed=params.seed,
@@ -174,7 +168,7 @@ class Dispatcher:
         except BaseException:
             instrument.close()
             raise
-        dead_after_s = min(params.dead_after_s, self.max_dead_after_s)
+        dead_after_s = min(params.dead_after_s, MAX_DEAD_AFTER_S)
         session, evicted = self.sessions.add(instrument, dead_after_s)
         for old in evicted:
             blank_and_close(old, "evicted for a new session", self.stats, logging.WARNING)
@@ -205,7 +199,7 @@ class Dispatcher:
         blank_and_close(session, "closed by its client", self.stats, logging.INFO)
         return None, [], None
 
-    def _invoke(self, request_id: str, session: Session, method: Method, params: BaseModel) -> Ran:
+    def _invoke(self, request_id: str, session: Session, method: Method, params: Any) -> Ran:
         if session.closed:  # expired, evicted or forgotten while this call was queued
             raise self._no_session(session.id, request_id)
         pack = ArrayPack()
@@ -213,33 +207,25 @@ class Dispatcher:
         return result, pack.arrays, session.instrument.clock.now_s()
 
     def _guarded(self, name: str, request_id: str, run: Callable[[], Ran]) -> list[Any]:
+        """``run``'s reply, or the typed error reply of whatever went wrong."""
         self.stats.count("executed", name)
         try:
             result, arrays, clock_s = run()
             frames = encode(Reply(id=request_id, ok=True, result=result, clock_s=clock_s), arrays)
+            problem = oversize(frames, self.limits)  # a large JSON result (a sample state)
+            if problem is None:
+                return frames
+            code, message = ErrorCode.TOO_LARGE, f"the reply to {name} would have a {problem}"
         except ProtocolFault as fault:
-            return self._error(request_id, fault.code, fault.message)
+            code, message = fault.code, fault.message
         except (InstrumentError, LookupError) as error:  # LookupError: no such device
             kinds = DEVICE_ERRORS.items()
-            code = next(
-                (c for c, kind in kinds if isinstance(error, kind)), ErrorCode.INSTRUMENT_ERROR
-            )
-            return self._error(request_id, code, str(error))
+            code = next((c for c, k in kinds if isinstance(error, k)), ErrorCode.INSTRUMENT_ERROR)
+            message = str(error)
         except Exception as error:
             log.exception("%s failed unexpectedly", name)
-            return self._error(
-                request_id,
-                ErrorCode.SERVER_ERROR,
-                f"{name} failed on the server: {type(error).__name__}: {error}",
-            )
-        problem = oversize(frames, self.limits)  # a large JSON result (a sample state)
-        if problem is not None:
-            return self._error(
-                request_id, ErrorCode.TOO_LARGE, f"the reply to {name} would have a {problem}"
-            )
-        return frames
-
-    def _error(self, request_id: str, code: ErrorCode, message: str) -> list[Any]:
+            code = ErrorCode.SERVER_ERROR
+            message = f"{name} failed on the server: {type(error).__name__}: {error}"
         self.stats.count("errors", code.value)
         return error_frames(request_id, code, message)
 

@@ -35,7 +35,7 @@ class Worker(threading.Thread):
         super().__init__(name="fibsims-link-worker", daemon=True)
         self._context = context
         self._wake_endpoint = wake_endpoint
-        self._jobs: queue.PriorityQueue[tuple[int, int, tuple[Any, Job] | Task | None]] = (
+        self._jobs: queue.PriorityQueue[tuple[int, int, tuple[Any, Job | Task] | None]] = (
             queue.PriorityQueue()
         )
         self._order = itertools.count()
@@ -47,7 +47,7 @@ class Worker(threading.Thread):
 
     def submit_urgent(self, task: Task) -> None:
         """Run ``task`` before every queued call, as soon as the running one ends."""
-        self._jobs.put((_URGENT, next(self._order), task))
+        self._jobs.put((_URGENT, next(self._order), (None, task)))
 
     def finished(self) -> list[tuple[Any, list[Any] | None]]:
         """Take the results finished since the last call."""
@@ -63,19 +63,15 @@ class Worker(threading.Thread):
         wake.connect(self._wake_endpoint)
         try:
             while (item := self._jobs.get()[2]) is not None:
-                if isinstance(item, tuple):  # a call (key, job); else a task
-                    self._done.append((item[0], self._run(item[1])))
+                key, job = item  # key None: a safety task, not a call
+                try:
+                    frames = job()
+                except Exception:  # jobs build their own error replies; this is a last guard
+                    log.exception("a job crashed outside its error handling")
+                    frames = None
+                if key is not None:
+                    self._done.append((key, frames))
                     with contextlib.suppress(zmq.ZMQError):  # the loop also looks every poll
                         wake.send(b"", zmq.NOBLOCK)
-                else:
-                    self._run(item)
         finally:
             wake.close()
-
-    @staticmethod
-    def _run(job: Callable[[], Any]) -> Any:
-        try:
-            return job()
-        except Exception:  # jobs build their own error replies; this is a last guard
-            log.exception("a job crashed outside its error handling")
-            return None
