@@ -19,9 +19,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import socket
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,10 +70,10 @@ class InstrumentServer:
         self.limits = limits or Limits()
         self.faults = FaultInjector(faults or FaultPlan())
         self._context: zmq.Context[Any] = zmq.Context()
-        self._wake_endpoint = f"inproc://fibsims-wake-{uuid.uuid4().hex}"
-        self._wake = self._context.socket(zmq.PULL)
-        self._wake.bind(self._wake_endpoint)
-        self._worker = Worker(self._context, self._wake_endpoint)
+        self._wake, self._waker = socket.socketpair()  # any thread wakes the loop through it
+        self._wake.setblocking(False)
+        self._waker.setblocking(False)
+        self._worker = Worker(self._poke)
         self.dispatcher = Dispatcher(
             factory, self.limits, max_sessions, devices, self._worker.submit, self._reply
         )
@@ -113,23 +113,19 @@ class InstrumentServer:
         blanked from this thread anyway: the process is about to end and take the instrument
         thread with it, and ``IonColumn.blank`` is documented as safe at any time."""
         self._stopping.set()
-        if self._thread.is_alive():  # wake the loop now rather than at its next poll timeout
-            with self._context.socket(zmq.PUSH) as waker, contextlib.suppress(zmq.Again):
-                waker.linger = 0
-                waker.connect(self._wake_endpoint)
-                waker.send(b"", zmq.NOBLOCK)
+        if self._thread.is_alive():
+            self._poke()  # the loop ends now rather than at its next poll timeout
             self._thread.join(timeout_s)
         for session in self.dispatcher.sessions.clear():
             self._secure(session, "the server is stopping")
         self._worker.stop()
         if self._worker.is_alive():
             self._worker.join(timeout_s)
-        stuck = self._worker.is_alive()
-        if stuck:
+        if self._worker.is_alive():
             log.warning("the instrument thread is still busy after %g s", timeout_s)
         for session in self._securing:  # no-ops for those the instrument thread secured
             blank_and_close(session, "the server is stopping", self.stats_, logging.WARNING)
-        self._close_all(terminate=not stuck)  # terminating would wait for the stuck call
+        self._close_all()
 
     def __enter__(self) -> InstrumentServer:
         return self.start()
@@ -166,14 +162,19 @@ class InstrumentServer:
         self._router, self._monitor = router, monitor
         self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
 
-    def _close_all(self, terminate: bool = True) -> None:
+    def _close_all(self) -> None:
         close_monitored(self._router, self._monitor)
         self._router = self._monitor = None
-        self._wake.close(linger=0)
+        self._wake.close()
+        self._waker.close()
         if self._auth is not None:
             self._auth.stop()
-        if terminate:
-            self._context.term()
+        self._context.term()
+
+    def _poke(self) -> None:
+        """Wake the loop (from any thread): a finished call, or stopping."""
+        with contextlib.suppress(OSError):  # full or closed: the loop is awake or gone
+            self._waker.send(b"!")
 
     # -- beam safety -----------------------------------------------------------------------
     def _secure(self, session: Session, why: str) -> None:
@@ -196,8 +197,8 @@ class InstrumentServer:
         for sock in filter(None, (self._router, self._wake, self._monitor)):
             poller.register(sock, zmq.POLLIN)
         poller.poll(100)
-        while self._wake.poll(0):
-            self._wake.recv()
+        with contextlib.suppress(BlockingIOError):
+            self._wake.recv(4096)
         for key, frames in self._worker.finished():
             self.dispatcher.finish(key, frames)
         while self._monitor is not None and self._monitor.poll(0):

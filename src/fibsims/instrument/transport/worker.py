@@ -3,7 +3,7 @@
 Why a separate thread: a mill on hardware takes minutes. If the socket thread ran it, the
 server could not answer heartbeats meanwhile and every client would think it dead. Calls run
 here in arrival order (an instrument does one thing at a time); each finished call wakes the
-socket thread through an inproc PUSH/PULL pair, which then sends the reply.
+socket thread (``notify``), which then sends the reply.
 
 Why safety tasks go through here too: blanking a beam from another thread while a mill runs
 would race the backend (few vendor APIs are thread-safe). An urgent task (blank the beam of a
@@ -13,7 +13,6 @@ is urgent too, so calls still queued behind it are dropped rather than run on th
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import queue
@@ -22,8 +21,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import zmq
-
 Job = Callable[[], list[Any]]
 Task = Callable[[], None]
 log = logging.getLogger("fibsims.link.server")
@@ -31,10 +28,9 @@ _URGENT, _NORMAL = 0, 1
 
 
 class Worker(threading.Thread):
-    def __init__(self, context: zmq.Context[Any], wake_endpoint: str) -> None:
+    def __init__(self, notify: Callable[[], None]) -> None:
         super().__init__(name="fibsims-link-worker", daemon=True)
-        self._context = context
-        self._wake_endpoint = wake_endpoint
+        self._notify = notify
         self._jobs: queue.PriorityQueue[tuple[int, int, tuple[Any, Job | Task] | None]] = (
             queue.PriorityQueue()
         )
@@ -58,20 +54,13 @@ class Worker(threading.Thread):
         self._jobs.put((_URGENT, next(self._order), None))
 
     def run(self) -> None:
-        wake = self._context.socket(zmq.PUSH)
-        wake.linger = 0
-        wake.connect(self._wake_endpoint)
-        try:
-            while (item := self._jobs.get()[2]) is not None:
-                key, job = item  # key None: a safety task, not a call
-                try:
-                    frames = job()
-                except Exception:  # jobs build their own error replies; this is a last guard
-                    log.exception("a job crashed outside its error handling")
-                    frames = None
-                if key is not None:
-                    self._done.append((key, frames))
-                    with contextlib.suppress(zmq.ZMQError):  # the loop also looks every poll
-                        wake.send(b"", zmq.NOBLOCK)
-        finally:
-            wake.close()
+        while (item := self._jobs.get()[2]) is not None:
+            key, job = item  # key None: a safety task, not a call
+            try:
+                frames = job()
+            except Exception:  # jobs build their own error replies; this is a last guard
+                log.exception("a job crashed outside its error handling")
+                frames = None
+            if key is not None:
+                self._done.append((key, frames))
+                self._notify()
