@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -46,6 +47,7 @@ class SessionTable:
         self._lock = threading.Lock()
 
     def add(self, instrument: Instrument, dead_after_s: float) -> tuple[Session, list[Session]]:
+        """A new session, and those it evicts (the least recently used beyond the limit)."""
         session = Session(uuid.uuid4().hex[:16], instrument, dead_after_s)
         with self._lock:
             self._sessions[session.id] = session
@@ -54,20 +56,16 @@ class SessionTable:
                 evicted.append(self._sessions.popitem(last=False)[1])
         return session, evicted
 
-    def get(self, session_id: str | None) -> Session | None:
-        if session_id is None:
-            return None
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is not None:
-                self._sessions.move_to_end(session_id)
-            return session
+    def get(self, session_id: str) -> Session | None:
+        return self._sessions.get(session_id)
 
     def heard(self, session_id: str | None) -> Session | None:
         """The client of ``session_id`` spoke: it is alive (and the session recently used)."""
-        session = self.get(session_id)
-        if session is not None:
-            session.last_heard = time.monotonic()
+        with self._lock:
+            session = self._sessions.get(session_id or "")
+            if session is not None:
+                session.last_heard = time.monotonic()
+                self._sessions.move_to_end(session.id)
         return session
 
     def heard_all(self) -> None:
@@ -80,54 +78,43 @@ class SessionTable:
     def expire(self) -> list[Session]:
         """Remove and return the sessions whose client has been silent beyond its bound."""
         now = time.monotonic()
-        with self._lock:
-            silent = [s for s in self._sessions.values() if now - s.last_heard > s.dead_after_s]
-            for session in silent:
-                del self._sessions[session.id]
-        return silent
+        return self._pop(lambda s: now - s.last_heard > s.dead_after_s)
 
-    def remove(self, session_id: str) -> Session | None:
-        with self._lock:
-            return self._sessions.pop(session_id, None)
+    def remove(self, session_id: str) -> None:
+        self._pop(lambda s: s.id == session_id)
 
     def clear(self) -> list[Session]:
+        return self._pop(lambda s: True)
+
+    def _pop(self, which: Callable[[Session], bool]) -> list[Session]:
+        """Remove and return the sessions ``which`` picks, least recently used first."""
         with self._lock:
-            sessions = list(self._sessions.values())
-            self._sessions.clear()
-        return sessions
+            gone = [s for s in self._sessions.values() if which(s)]
+            for session in gone:
+                del self._sessions[session.id]
+        return gone
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._sessions)
+        return len(self._sessions)
 
 
-class ReplyCache:
-    """Replies of non-idempotent calls, keyed by (session, call id), bounded in size."""
+class ReplyCache(OrderedDict[CacheKey, list[Any]]):
+    """Replies of non-idempotent calls, keyed by (session, call id), bounded in size: the
+    oldest go beyond ``max_entries`` or ``max_bytes`` (but the newest always stays)."""
 
     def __init__(self, max_entries: int = 256, max_bytes: int = 512 * 1024 * 1024) -> None:
+        super().__init__()
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[CacheKey, tuple[list[Any], int]] = OrderedDict()
-        self._bytes = 0
 
     def put(self, key: CacheKey, frames: list[Any]) -> None:
-        size = sum(memoryview(f).nbytes for f in frames)
-        if key in self._entries:
-            self._bytes -= self._entries.pop(key)[1]
-        self._entries[key] = (frames, size)
-        self._bytes += size
-        while len(self._entries) > 1 and (
-            len(self._entries) > self.max_entries or self._bytes > self.max_bytes
-        ):
-            self._bytes -= self._entries.popitem(last=False)[1][1]
+        self[key] = frames
+        self.move_to_end(key)
+        while len(self) > 1 and (len(self) > self.max_entries or self.nbytes() > self.max_bytes):
+            self.popitem(last=False)
 
-    def get(self, key: CacheKey) -> list[Any] | None:
-        entry = self._entries.get(key)
-        return None if entry is None else entry[0]
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._bytes = 0
+    def nbytes(self) -> int:
+        return sum(memoryview(f).nbytes for frames in self.values() for f in frames)
 
 
 @dataclass
