@@ -8,7 +8,6 @@ header with these pydantic models; a header that fails gets a typed error reply.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
@@ -73,13 +72,6 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
 
 
-def _same(value: Any, default: Any) -> bool:
-    """Equal, and for floats also of the same sign (-0.0 is carried, not dropped)."""
-    if isinstance(value, float) and isinstance(default, float):
-        return value == default and math.copysign(1.0, value) == math.copysign(1.0, default)
-    return bool(type(value) is type(default) and value == default)
-
-
 class AddedFieldsModel(WireModel):
     """A model that gained fields after version 1 shipped.
 
@@ -94,12 +86,10 @@ class AddedFieldsModel(WireModel):
     @model_serializer(mode="wrap")
     def _omit_added_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
-        if isinstance(data, dict):
-            for name in self.added_fields:
-                if name in data and _same(
-                    getattr(self, name), type(self).model_fields[name].default
-                ):
-                    del data[name]
+        for name in self.added_fields if isinstance(data, dict) else ():
+            value, default = getattr(self, name), type(self).model_fields[name].default
+            if type(value) is type(default) and repr(value) == repr(default):  # -0.0 is carried
+                data.pop(name, None)
         return data
 
 

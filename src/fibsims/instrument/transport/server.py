@@ -249,7 +249,7 @@ class InstrumentServer:
 
     def _reply(self, identity: bytes, frames: list[Any]) -> None:
         """Send a call's reply, or lose it as the fault plan says."""
-        fault = self.faults.next_reply() if self.faults.plan.active else Fault()
+        fault = self.faults.next_reply()
         time.sleep(fault.delay_s)
         if not fault.lost:
             self._send(identity, frames)
