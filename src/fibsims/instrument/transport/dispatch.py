@@ -21,7 +21,7 @@ from fibsims.instrument.interfaces import Instrument
 from fibsims.instrument.registry import InstrumentOptions
 from fibsims.instrument.transport.derived import METHODS, ArrayPack, Method, method_table
 from fibsims.instrument.transport.errors import DEVICE_ERRORS
-from fibsims.instrument.transport.frames import ProtocolFault, encode, oversize, validate
+from fibsims.instrument.transport.frames import ProtocolFault, decode, encode, oversize, validate
 from fibsims.instrument.transport.protocol import (
     ErrorCode,
     ErrorInfo,
@@ -41,7 +41,6 @@ from fibsims.instrument.transport.sessions import (
     Session,
     SessionTable,
 )
-from fibsims.instrument.transport.worker import Job
 
 InstrumentFactory = Callable[[InstrumentOptions], Instrument]
 Ran = tuple[Any, list[np.ndarray], float | None]  # a job's result, arrays and clock
@@ -65,7 +64,7 @@ class Dispatcher:
         limits: Limits,
         max_sessions: int,
         devices: Mapping[str, type] | None,
-        submit: Callable[[CacheKey, Job], None],
+        submit: Callable[[CacheKey, Callable[[], list[Any]]], None],
         send: Callable[[bytes, list[Any]], None],
     ) -> None:
         self.factory = factory
@@ -87,19 +86,30 @@ class Dispatcher:
         return self.sessions.clear()
 
     # -- requests (socket thread) --------------------------------------------------------
-    def answer(self, request: Request) -> list[Any] | None:
-        """The reply to a heartbeat or a stats request, or None for a call (see :meth:`call`)."""
-        if request.method == "server.stats":
-            return encode(Reply(id=request.id, ok=True, result=self.stats.as_dict()))
-        if request.method != "ping":
-            return None
+    def handle(self, identity: bytes, parts: list[Any]) -> list[Any] | None:
+        """The reply to send at once (to a heartbeat, a stats request or a bad request), or
+        None for a call: its reply goes to ``send``, from the cache or once it has run."""
+        try:
+            request, _ = decode(parts, Request, self.limits)
+            if request.method == "server.stats":
+                return encode(Reply(id=request.id, ok=True, result=self.stats.as_dict()))
+            if request.method == "ping":
+                return self._pong(request)
+            self._call(identity, request)
+        except ProtocolFault as fault:
+            self.stats.count("errors", fault.code.value)
+            log.info("refused a request: [%s] %s", fault.code.value, fault.message)
+            return error_frames(fault.request_id, fault.code, fault.message)
+        return None
+
+    def _pong(self, request: Request) -> list[Any]:
         params = _params(PingParams, request)
         running = (params.session or "", params.call or "") in self.running
         known = params.session is None or self.sessions.heard(params.session) is not None
         result = PingResult(boot=self.boot, running=running, session_known=known)
         return encode(Reply(id=request.id, ok=True, result=result.model_dump(mode="json")))
 
-    def call(self, identity: bytes, request: Request) -> None:
+    def _call(self, identity: bytes, request: Request) -> None:
         """Run the call, join it if it is running, or answer it from the reply cache."""
         self.stats.bump("calls_received")
         session = self.sessions.heard(request.session)

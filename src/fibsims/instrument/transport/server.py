@@ -22,18 +22,18 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from fibsims.instrument.transport.addresses import parse_endpoint
-from fibsims.instrument.transport.dispatch import Dispatcher, InstrumentFactory, error_frames
+from fibsims.instrument.transport.dispatch import Dispatcher, InstrumentFactory
 from fibsims.instrument.transport.errors import LinkConfigError
 from fibsims.instrument.transport.faults import Fault, FaultInjector, FaultPlan
-from fibsims.instrument.transport.frames import ProtocolFault, decode
-from fibsims.instrument.transport.protocol import Limits, Request
+from fibsims.instrument.transport.protocol import Limits
 from fibsims.instrument.transport.safety import blank_and_close
 from fibsims.instrument.transport.security import (
     HANDSHAKE_FAILURES,
@@ -44,7 +44,7 @@ from fibsims.instrument.transport.security import (
     require_keys_off_loopback,
     start_authenticator,
 )
-from fibsims.instrument.transport.sessions import Session
+from fibsims.instrument.transport.sessions import CacheKey, Session
 from fibsims.instrument.transport.worker import Worker
 
 log = logging.getLogger("fibsims.link.server")
@@ -73,9 +73,10 @@ class InstrumentServer:
         self._wake, self._waker = socket.socketpair()  # any thread wakes the loop through it
         self._wake.setblocking(False)
         self._waker.setblocking(False)
-        self._worker = Worker(self._poke)
+        self._worker = Worker()
+        self._finished: deque[tuple[CacheKey, list[Any] | None]] = deque()
         self.dispatcher = Dispatcher(
-            factory, self.limits, max_sessions, devices, self._worker.submit, self._reply
+            factory, self.limits, max_sessions, devices, self._submit, self._reply
         )
         self.stats_ = self.dispatcher.stats
         self._auth: RefusalLoggingAuthenticator | None = None
@@ -182,7 +183,20 @@ class InstrumentServer:
         :meth:`stop`, if the instrument thread does not get to it)."""
         self._securing = [s for s in self._securing if not s.closed] + [session]
         task = functools.partial(blank_and_close, session, why, self.stats_, logging.WARNING)
-        self._worker.submit_urgent(task)
+        self._worker.submit(task, urgent=True)
+
+    def _submit(self, key: CacheKey, job: Callable[[], list[Any]]) -> None:
+        """Run a call on the instrument thread; the loop, woken, sends its reply."""
+
+        def call() -> None:
+            frames = None
+            try:
+                frames = job()
+            finally:  # None: it crashed
+                self._finished.append((key, frames))
+                self._poke()
+
+        self._worker.submit(call)
 
     # -- the loop --------------------------------------------------------------------------
     def _serve(self) -> None:
@@ -199,24 +213,24 @@ class InstrumentServer:
         poller.poll(100)
         with contextlib.suppress(BlockingIOError):
             self._wake.recv(4096)
-        for key, frames in self._worker.finished():
-            self.dispatcher.finish(key, frames)
+        while self._finished:
+            self.dispatcher.finish(*self._finished.popleft())
         while self._monitor is not None and self._monitor.poll(0):
-            event = recv_monitor_message(self._monitor)["event"]
             self.stats_.bump("refused_clients")
-            log.warning(
-                "refused a client on %s: %s",
-                self.endpoint,
-                "CurveZMQ key not authorised"
-                if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH
-                else "security handshake failed (it does not hold this server's public key, "
-                "or only one side uses CurveZMQ)",
-            )
+            event = recv_monitor_message(self._monitor)["event"]
+            if event != zmq.EVENT_HANDSHAKE_FAILED_AUTH:  # else the authenticator logged its key
+                log.warning(
+                    "refused a client on %s: security handshake failed (it does not hold this "
+                    "server's public key, or only one side uses CurveZMQ)",
+                    self.endpoint,
+                )
         for _ in range(1000):  # then the rest of the loop gets its turn
             if self._router is None or not self._router.poll(0):
                 break
             identity, *parts = self._router.recv_multipart(copy=False)
-            self._handle(identity.bytes, parts)
+            answer = self.dispatcher.handle(identity.bytes, parts)
+            if answer is not None:  # not a call's reply: no fault is injected
+                self._send(identity.bytes, answer)
         for session in self.dispatcher.sessions.expire():
             self.stats_.bump("sessions_expired")
             silent_s = time.monotonic() - session.last_heard
@@ -225,19 +239,6 @@ class InstrumentServer:
                 f"its client fell silent ({silent_s:.2f} s without a word, bound "
                 f"{session.dead_after_s:g} s)",
             )
-
-    def _handle(self, identity: bytes, parts: list[Any]) -> None:
-        try:
-            request, _ = decode(parts, Request, self.limits)
-            pong = self.dispatcher.answer(request)
-            if pong is None:
-                self.dispatcher.call(identity, request)
-            else:
-                self._send(identity, pong)
-        except ProtocolFault as fault:
-            self.stats_.count("errors", fault.code.value)
-            log.info("refused a request: [%s] %s", fault.code.value, fault.message)
-            self._send(identity, error_frames(fault.request_id, fault.code, fault.message))
 
     def _send(self, identity: bytes, frames: list[Any]) -> None:
         if self._router is None:

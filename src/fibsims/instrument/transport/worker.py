@@ -3,7 +3,7 @@
 Why a separate thread: a mill on hardware takes minutes. If the socket thread ran it, the
 server could not answer heartbeats meanwhile and every client would think it dead. Calls run
 here in arrival order (an instrument does one thing at a time); each finished call wakes the
-socket thread (``notify``), which then sends the reply.
+socket thread, which then sends the reply (see ``InstrumentServer._submit``).
 
 Why safety tasks go through here too: blanking a beam from another thread while a mill runs
 would race the backend (few vendor APIs are thread-safe). An urgent task (blank the beam of a
@@ -17,50 +17,30 @@ import itertools
 import logging
 import queue
 import threading
-from collections import deque
 from collections.abc import Callable
-from typing import Any
 
-Job = Callable[[], list[Any]]
 Task = Callable[[], None]
 log = logging.getLogger("fibsims.link.server")
-_URGENT, _NORMAL = 0, 1
 
 
 class Worker(threading.Thread):
-    def __init__(self, notify: Callable[[], None]) -> None:
+    def __init__(self) -> None:
         super().__init__(name="fibsims-link-worker", daemon=True)
-        self._notify = notify
-        self._jobs: queue.PriorityQueue[tuple[int, int, tuple[Any, Job | Task] | None]] = (
-            queue.PriorityQueue()
-        )
+        self._tasks: queue.PriorityQueue[tuple[bool, int, Task | None]] = queue.PriorityQueue()
         self._order = itertools.count()
-        self._done: deque[tuple[Any, list[Any] | None]] = deque()
 
-    def submit(self, key: Any, job: Job) -> None:
-        """Run a call after those before it; its reply is reported by :meth:`finished`."""
-        self._jobs.put((_NORMAL, next(self._order), (key, job)))
-
-    def submit_urgent(self, task: Task) -> None:
-        """Run ``task`` before every queued call, as soon as the running one ends."""
-        self._jobs.put((_URGENT, next(self._order), (None, task)))
-
-    def finished(self) -> list[tuple[Any, list[Any] | None]]:
-        """Take the results finished since the last call."""
-        return [self._done.popleft() for _ in range(len(self._done))]
+    def submit(self, task: Task, *, urgent: bool = False) -> None:
+        """Run ``task`` after those before it; an urgent one before every queued call, as soon
+        as the running one ends."""
+        self._tasks.put((not urgent, next(self._order), task))
 
     def stop(self) -> None:
         """End after the running call and the urgent tasks already submitted."""
-        self._jobs.put((_URGENT, next(self._order), None))
+        self._tasks.put((False, next(self._order), None))
 
     def run(self) -> None:
-        while (item := self._jobs.get()[2]) is not None:
-            key, job = item  # key None: a safety task, not a call
+        while (task := self._tasks.get()[2]) is not None:
             try:
-                frames = job()
-            except Exception:  # jobs build their own error replies; this is a last guard
+                task()
+            except Exception:  # calls build their own error replies; this is a last guard
                 log.exception("a job crashed outside its error handling")
-                frames = None
-            if key is not None:
-                self._done.append((key, frames))
-                self._notify()
