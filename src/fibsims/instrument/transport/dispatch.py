@@ -33,7 +33,6 @@ from fibsims.instrument.transport.protocol import (
     Reply,
     Request,
 )
-from fibsims.instrument.transport.safety import blank_and_close
 from fibsims.instrument.transport.sessions import (
     CacheKey,
     ReplyCache,
@@ -94,20 +93,17 @@ class Dispatcher:
             if request.method == "server.stats":
                 return encode(Reply(id=request.id, ok=True, result=self.stats.as_dict()))
             if request.method == "ping":
-                return self._pong(request)
+                params = validate(PingParams, request.params, request.id)
+                running = (params.session or "", params.call or "") in self.running
+                known = params.session is None or self.sessions.heard(params.session) is not None
+                pong = PingResult(boot=self.boot, running=running, session_known=known)
+                return encode(Reply(id=request.id, ok=True, result=pong.model_dump(mode="json")))
             self._call(identity, request)
         except ProtocolFault as fault:
             self.stats.count("errors", fault.code.value)
             log.info("refused a request: [%s] %s", fault.code.value, fault.message)
             return error_frames(fault.request_id, fault.code, fault.message)
         return None
-
-    def _pong(self, request: Request) -> list[Any]:
-        params = _params(PingParams, request)
-        running = (params.session or "", params.call or "") in self.running
-        known = params.session is None or self.sessions.heard(params.session) is not None
-        result = PingResult(boot=self.boot, running=running, session_known=known)
-        return encode(Reply(id=request.id, ok=True, result=result.model_dump(mode="json")))
 
     def _call(self, identity: bytes, request: Request) -> None:
         """Run the call, join it if it is running, or answer it from the reply cache."""
@@ -127,7 +123,7 @@ class Dispatcher:
         method = self.methods.get(name)
         run: Callable[[], Ran]
         if name == "session.open":
-            run = functools.partial(self._open, _params(OpenParams, request))
+            run = functools.partial(self._open, validate(OpenParams, request.params, request.id))
         elif method is None and name != "session.close":
             raise ProtocolFault(
                 ErrorCode.UNKNOWN_METHOD,
@@ -140,7 +136,7 @@ class Dispatcher:
         elif method is None:
             run = functools.partial(self._close, session)
         else:
-            params = _params(method.params, request)
+            params = validate(method.params, request.params, request.id)
             run = functools.partial(self._invoke, request.id, session, method, params)
         self.running[key] = (method is None or not method.idempotent, [identity])
         self.submit(key, functools.partial(self._guarded, name, request.id, run))
@@ -181,7 +177,7 @@ class Dispatcher:
         dead_after_s = min(params.dead_after_s, MAX_DEAD_AFTER_S)
         session, evicted = self.sessions.add(instrument, dead_after_s)
         for old in evicted:
-            blank_and_close(old, "evicted for a new session", self.stats, logging.WARNING)
+            old.secure("evicted for a new session", self.stats, logging.WARNING)
         self.stats.bump("sessions_opened")
         log.info(
             "session %s opened for %s (seed %d; closed after %g s without a word)",
@@ -206,7 +202,7 @@ class Dispatcher:
 
     def _close(self, session: Session) -> Ran:
         self.sessions.remove(session.id)
-        blank_and_close(session, "closed by its client", self.stats, logging.INFO)
+        session.secure("closed by its client", self.stats, logging.INFO)
         return None, [], None
 
     def _invoke(self, request_id: str, session: Session, method: Method, params: Any) -> Ran:
@@ -238,10 +234,6 @@ class Dispatcher:
             message = f"{name} failed on the server: {type(error).__name__}: {error}"
         self.stats.count("errors", code.value)
         return error_frames(request_id, code, message)
-
-
-def _params(model: type[Any], request: Request) -> Any:
-    return validate(model, request.params, request.id)
 
 
 def _as_duplicate(frames: list[Any]) -> list[Any]:

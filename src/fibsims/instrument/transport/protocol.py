@@ -18,7 +18,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    field_validator,
     model_serializer,
     model_validator,
 )
@@ -99,19 +98,13 @@ class ArraySpec(WireModel):
     dtype: str
     shape: tuple[Index, ...]
 
-    @field_validator("dtype")
-    @classmethod
-    def _known_dtype(cls, value: str) -> str:
-        if value not in DTYPES:
-            raise ValueError(f"dtype {value!r} is not carried; use one of {sorted(DTYPES)}")
-        return value
-
-    @field_validator("shape")
-    @classmethod
-    def _few_dimensions(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if len(value) > MAX_NDIM:
-            raise ValueError(f"arrays have at most {MAX_NDIM} dimensions, got {len(value)}")
-        return value
+    @model_validator(mode="after")
+    def _carried(self) -> ArraySpec:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype {self.dtype!r} is not carried; use one of {sorted(DTYPES)}")
+        if len(self.shape) > MAX_NDIM:
+            raise ValueError(f"arrays have at most {MAX_NDIM} dimensions, got {len(self.shape)}")
+        return self
 
 
 Version = Annotated[Literal[1], BeforeValidator(as_integer)]

@@ -9,9 +9,9 @@ the ROUTER serves any number of clients and answers heartbeats while the instrum
 ``InstrumentServer(factory, "tcp://127.0.0.1:5555").start()`` binds and serves in a thread;
 ``stop()`` ends it. Binding beyond loopback requires :class:`ServerKeys`.
 
-No session ends with its beam on (:mod:`safety`): a session whose client falls silent beyond
-its bound is expired by the socket loop, and stopping blanks every open session, both through
-the instrument thread.
+No session ends with its beam on (:meth:`Session.secure`): a session whose client falls silent
+beyond its bound is expired by the socket loop, and stopping blanks every open session, both
+through the instrument thread.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from fibsims.instrument.transport.dispatch import Dispatcher, InstrumentFactory
 from fibsims.instrument.transport.errors import LinkConfigError
 from fibsims.instrument.transport.faults import Fault, FaultInjector, FaultPlan
 from fibsims.instrument.transport.protocol import Limits
-from fibsims.instrument.transport.safety import blank_and_close
 from fibsims.instrument.transport.security import (
     HANDSHAKE_FAILURES,
     RefusalLoggingAuthenticator,
@@ -125,7 +124,7 @@ class InstrumentServer:
         if self._worker.is_alive():
             log.warning("the instrument thread is still busy after %g s", timeout_s)
         for session in self._securing:  # no-ops for those the instrument thread secured
-            blank_and_close(session, "the server is stopping", self.stats_, logging.WARNING)
+            session.secure("the server is stopping", self.stats_, logging.WARNING)
         self._close_all()
 
     def __enter__(self) -> InstrumentServer:
@@ -182,7 +181,7 @@ class InstrumentServer:
         """Blank and close ``session`` on the instrument thread, before any queued call (or in
         :meth:`stop`, if the instrument thread does not get to it)."""
         self._securing = [s for s in self._securing if not s.closed] + [session]
-        task = functools.partial(blank_and_close, session, why, self.stats_, logging.WARNING)
+        task = functools.partial(session.secure, why, self.stats_, logging.WARNING)
         self._worker.submit(task, urgent=True)
 
     def _submit(self, key: CacheKey, job: Callable[[], list[Any]]) -> None:

@@ -9,10 +9,19 @@ Why sessions remember when their client was last heard: a client that died (cras
 cut off) leaves its beam as it was, possibly unblanked. Its session lasts only as long as the
 client keeps talking; silence beyond the client's own bound (``dead_after_s``, sent at open)
 expires it, and the server blanks its beam.
+
+Why the server blanks beams at all (:meth:`Session.secure`): the client blanks the beam when a
+run winds down, but a client that crashed, was killed or lost its network cannot. So whenever a
+session ends without its client (its client fell silent, it was evicted for a newer one,
+forgotten in a restart, or the server is stopping) and also when its client closes it, the
+server blanks the beam, best effort and logged, before it closes the instrument. Where this
+runs: on the instrument thread, so a blank never races a call running on the same backend (see
+:mod:`worker`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -23,6 +32,7 @@ from typing import Any
 
 from fibsims.instrument.interfaces import Instrument
 
+log = logging.getLogger("fibsims.link.server")
 CacheKey = tuple[str, str]  # (session id or "" before a session exists, call id)
 
 
@@ -36,6 +46,30 @@ class Session:
     dead_after_s: float
     last_heard: float = field(default_factory=time.monotonic)
     closed: bool = False
+
+    def secure(self, why: str, stats: ServerStats, level: int) -> None:
+        """Blank the beam, close the instrument and mark the session closed (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.instrument.column.blank()
+        except Exception as error:  # best effort: log it and still close
+            stats.bump("blank_failures")
+            log.error(
+                "%s: could NOT blank the beam of session %s (%s: %s); blank it at the instrument",
+                why,
+                self.id,
+                type(error).__name__,
+                error,
+            )
+        else:
+            stats.bump("beams_blanked")
+            log.log(level, "%s: blanked the beam of session %s and closed it", why, self.id)
+        try:
+            self.instrument.close()
+        except Exception as error:
+            log.error("closing the instrument of session %s failed: %s", self.id, error)
 
 
 class SessionTable:
