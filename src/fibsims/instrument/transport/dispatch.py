@@ -49,10 +49,6 @@ MAX_DEAD_AFTER_S = 60.0
 """The longest silence a client may ask the server to wait out before blanking its beam."""
 
 
-def error_frames(request_id: str | None, code: ErrorCode, message: str) -> list[Any]:
-    return encode(Reply(id=request_id, ok=False, error=ErrorInfo(code=code, message=message)))
-
-
 class Dispatcher:
     """Calls go to ``submit`` (the instrument thread) and their replies, from :meth:`finish`,
     to ``send``: to every client that sent the call while it ran."""
@@ -100,9 +96,8 @@ class Dispatcher:
                 return encode(Reply(id=request.id, ok=True, result=pong.model_dump(mode="json")))
             self._call(identity, request)
         except ProtocolFault as fault:
-            self.stats.count("errors", fault.code.value)
             log.info("refused a request: [%s] %s", fault.code.value, fault.message)
-            return error_frames(fault.request_id, fault.code, fault.message)
+            return self._error(fault.request_id, fault.code, fault.message)
         return None
 
     def _call(self, identity: bytes, request: Request) -> None:
@@ -110,14 +105,13 @@ class Dispatcher:
         self.stats.bump("calls_received")
         session = self.sessions.heard(request.session)
         key: CacheKey = (request.session or "", request.id)
-        if key in self.running:
-            self.stats.bump("duplicates_suppressed")
-            self.running[key][1].append(identity)
-            return
         cached = self.cache.get(key)
-        if cached is not None:
+        if cached is not None or key in self.running:
             self.stats.bump("duplicates_suppressed")
-            self.send(identity, _as_duplicate(cached))
+            if cached is not None:
+                self.send(identity, _as_duplicate(cached))
+            else:  # it runs: its reply goes to every client that sent it
+                self.running[key][1].append(identity)
             return
         name = request.method
         method = self.methods.get(name)
@@ -232,8 +226,11 @@ class Dispatcher:
             log.exception("%s failed unexpectedly", name)
             code = ErrorCode.SERVER_ERROR
             message = f"{name} failed on the server: {type(error).__name__}: {error}"
+        return self._error(request_id, code, message)
+
+    def _error(self, request_id: str | None, code: ErrorCode, message: str) -> list[Any]:
         self.stats.count("errors", code.value)
-        return error_frames(request_id, code, message)
+        return encode(Reply(id=request_id, ok=False, error=ErrorInfo(code=code, message=message)))
 
 
 def _as_duplicate(frames: list[Any]) -> list[Any]:

@@ -8,6 +8,7 @@ the server puts in its reply, so a bad message is answered, never fatal.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -82,35 +83,32 @@ def decode(parts: Sequence[Part], model: type[M], limits: Limits) -> tuple[M, li
     if not isinstance(header, dict):
         raise ProtocolFault(ErrorCode.BAD_REQUEST, "the header frame must be a JSON object")
     request_id = header.get("id") if isinstance(header.get("id"), str) else None
+    refuse = functools.partial(ProtocolFault, request_id=request_id)  # answered to that id
     total = sum(_nbytes(p) for p in parts)
     frames = parts[1:]
     if total > limits.max_message_bytes:
-        raise ProtocolFault(
+        raise refuse(
             ErrorCode.TOO_LARGE,
             f"message of {total} bytes exceeds the limit of {limits.max_message_bytes} bytes",
-            request_id,
         )
     if len(frames) > limits.max_arrays:
-        raise ProtocolFault(
+        raise refuse(
             ErrorCode.TOO_LARGE,
             f"message carries {len(frames)} array frames; at most {limits.max_arrays}",
-            request_id,
         )
     version = header.get("v")
     if type(version) is not int or version != PROTOCOL_VERSION:  # true and 1.0 equal 1
-        raise ProtocolFault(
+        raise refuse(
             ErrorCode.UNSUPPORTED_VERSION,
             f"protocol version {version!r} is not spoken here; this end speaks "
             f"version {PROTOCOL_VERSION} (the integer)",
-            request_id,
         )
     message = validate(model, header, request_id)
     specs: tuple[ArraySpec, ...] = getattr(message, "arrays", ())
     if len(specs) != len(frames):
-        raise ProtocolFault(
+        raise refuse(
             ErrorCode.BAD_REQUEST,
             f"the header declares {len(specs)} arrays but {len(frames)} array frames came",
-            request_id,
         )
     arrays = []
     for index, (spec, frame) in enumerate(zip(specs, frames, strict=True)):
@@ -118,11 +116,10 @@ def decode(parts: Sequence[Part], model: type[M], limits: Limits) -> tuple[M, li
         expected = math.prod(spec.shape) * dtype.itemsize
         got = _nbytes(frame)
         if got != expected:
-            raise ProtocolFault(
+            raise refuse(
                 ErrorCode.BAD_REQUEST,
                 f"array {index} ({spec.dtype}, shape {list(spec.shape)}) needs {expected} "
                 f"bytes; its frame has {got}",
-                request_id,
             )
         arrays.append(np.frombuffer(memoryview(frame), dtype=dtype).reshape(spec.shape))
     return message, arrays

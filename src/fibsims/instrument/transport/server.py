@@ -233,11 +233,8 @@ class InstrumentServer:
         for session in self.dispatcher.sessions.expire():
             self.stats_.bump("sessions_expired")
             silent_s = time.monotonic() - session.last_heard
-            self._secure(
-                session,
-                f"its client fell silent ({silent_s:.2f} s without a word, bound "
-                f"{session.dead_after_s:g} s)",
-            )
+            bound = f"{silent_s:.2f} s without a word, bound {session.dead_after_s:g} s"
+            self._secure(session, f"its client fell silent ({bound})")
 
     def _send(self, identity: bytes, frames: list[Any]) -> None:
         if self._router is None:
@@ -266,8 +263,8 @@ class InstrumentServer:
         plan = self.faults.plan
         close_monitored(self._router, self._monitor)
         self._router = self._monitor = None
+        self.stats_.bump("restarts" if fault.restart else "disconnects")
         if fault.restart:
-            self.stats_.bump("restarts")
             log.warning(
                 "fault injection: server restart (down for %g ms%s)",
                 plan.restart_downtime_ms,
@@ -278,7 +275,6 @@ class InstrumentServer:
                     self._secure(session, "forgotten in a server restart")
             self._stopping.wait(plan.restart_downtime_ms / 1000.0)
         else:
-            self.stats_.bump("disconnects")
             log.info("fault injection: connection cut")
         deadline = time.monotonic() + 5.0
         while self._router is None and not self._stopping.is_set():
