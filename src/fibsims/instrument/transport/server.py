@@ -4,7 +4,7 @@ Why ROUTER/DEALER rather than REQ/REP: a REQ socket must alternate send and rece
 reply wedges it, and a client could not send heartbeats while a call is running. With DEALER
 the client pings on the same connection while it waits, and matches replies to calls by id;
 the ROUTER serves any number of clients and answers heartbeats while the instrument thread
-(:mod:`worker`) is busy with a long mill.
+(:meth:`InstrumentServer._work`) is busy with a long mill.
 
 ``InstrumentServer(factory, "tcp://127.0.0.1:5555").start()`` binds and serves in a thread;
 ``stop()`` ends it. Binding beyond loopback requires :class:`ServerKeys`.
@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
+import queue
 import socket
 import threading
 import time
@@ -44,9 +46,10 @@ from fibsims.instrument.transport.security import (
     start_authenticator,
 )
 from fibsims.instrument.transport.sessions import CacheKey, Session
-from fibsims.instrument.transport.worker import Worker
 
 log = logging.getLogger("fibsims.link.server")
+Task = Callable[[], Any]  # a call (returning its reply) or a safety task
+Queued = tuple[bool, int, tuple[CacheKey | None, Task] | None]  # (not urgent, order, what)
 
 
 class InstrumentServer:
@@ -72,8 +75,10 @@ class InstrumentServer:
         self._wake, self._waker = socket.socketpair()  # any thread wakes the loop through it
         self._wake.setblocking(False)
         self._waker.setblocking(False)
-        self._worker = Worker()
+        self._tasks: queue.PriorityQueue[Queued] = queue.PriorityQueue()
+        self._order = itertools.count()
         self._finished: deque[tuple[CacheKey, list[Any] | None]] = deque()
+        self._worker = threading.Thread(target=self._work, name="fibsims-link-worker", daemon=True)
         self.dispatcher = Dispatcher(
             factory, self.limits, max_sessions, devices, self._submit, self._reply
         )
@@ -118,7 +123,7 @@ class InstrumentServer:
             self._thread.join(timeout_s)
         for session in self.dispatcher.sessions.clear():
             self._secure(session, "the server is stopping")
-        self._worker.stop()
+        self._tasks.put((False, next(self._order), None))  # after the urgent tasks, before calls
         if self._worker.is_alive():
             self._worker.join(timeout_s)
         if self._worker.is_alive():
@@ -182,20 +187,36 @@ class InstrumentServer:
         :meth:`stop`, if the instrument thread does not get to it)."""
         self._securing = [s for s in self._securing if not s.closed] + [session]
         task = functools.partial(session.secure, why, self.stats_, logging.WARNING)
-        self._worker.submit(task, urgent=True)
+        self._tasks.put((False, next(self._order), (None, task)))  # urgent: before any call
 
+    # -- the instrument thread -------------------------------------------------------------
     def _submit(self, key: CacheKey, job: Callable[[], list[Any]]) -> None:
-        """Run a call on the instrument thread; the loop, woken, sends its reply."""
+        """Run a call after those before it; the loop, woken, sends its reply."""
+        self._tasks.put((True, next(self._order), (key, job)))
 
-        def call() -> None:
+    def _work(self) -> None:
+        """The instrument thread: runs calls one at a time, off the socket thread.
+
+        Why a separate thread: a mill on hardware takes minutes. If the socket thread ran it,
+        the server could not answer heartbeats meanwhile and every client would think it dead.
+        Calls run here in arrival order (an instrument does one thing at a time); each finished
+        call wakes the socket thread, which then sends the reply.
+
+        Why safety tasks run here too: blanking a beam from another thread while a mill runs
+        would race the backend (few vendor APIs are thread-safe). An urgent task (blank the beam
+        of a session whose client died) jumps the queue and runs as soon as the current call
+        ends; stopping is urgent too, so calls still queued behind it are dropped rather than
+        run on the way out."""
+        while (item := self._tasks.get()[2]) is not None:
+            key, task = item  # key None: a safety task, not a call
             frames = None
             try:
-                frames = job()
-            finally:  # None: it crashed
+                frames = task()
+            except Exception:  # calls build their own error replies; this is a last guard
+                log.exception("a job crashed outside its error handling")
+            if key is not None:  # frames None: it crashed
                 self._finished.append((key, frames))
                 self._poke()
-
-        self._worker.submit(call)
 
     # -- the loop --------------------------------------------------------------------------
     def _serve(self) -> None:

@@ -16,7 +16,7 @@ session ends without its client (its client fell silent, it was evicted for a ne
 forgotten in a restart, or the server is stopping) and also when its client closes it, the
 server blanks the beam, best effort and logged, before it closes the instrument. Where this
 runs: on the instrument thread, so a blank never races a call running on the same backend (see
-:mod:`worker`).
+:mod:`server`).
 """
 
 from __future__ import annotations
