@@ -48,10 +48,6 @@ class Fault:
     disconnect: bool = False
     restart: bool = False
 
-    @property
-    def lost(self) -> bool:
-        return self.drop or self.disconnect or self.restart
-
 
 class FaultInjector:
     """Draws the fate of each call reply from the plan, deterministically."""

@@ -55,9 +55,8 @@ def encode(header: M, arrays: Sequence[np.ndarray] = ()) -> list[Any]:
     specs = tuple(ArraySpec(dtype=a.dtype.str, shape=a.shape) for a in wired)
     if specs:
         header = header.model_copy(update={"arrays": specs})
-    frames: list[Any] = [header.model_dump_json().encode()]
-    frames.extend(memoryview(a.reshape(-1).view(np.uint8)) for a in wired)
-    return frames
+    arrays = (memoryview(a.reshape(-1).view(np.uint8)) for a in wired)
+    return [header.model_dump_json().encode(), *arrays]
 
 
 def _nbytes(part: Part) -> int:

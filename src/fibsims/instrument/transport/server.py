@@ -161,8 +161,8 @@ class InstrumentServer:
             router.bind(address)
         except zmq.ZMQError as error:
             close_monitored(router, monitor)
-            hint = " (is another server already using that port?)"
-            hint = hint if error.errno == zmq.EADDRINUSE else ""
+            busy = error.errno == zmq.EADDRINUSE
+            hint = " (is another server already using that port?)" if busy else ""
             raise LinkConfigError(f"cannot bind {address}: {error}{hint}") from None
         self._router, self._monitor = router, monitor
         self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -269,11 +269,11 @@ class InstrumentServer:
         """Send a call's reply, or lose it as the fault plan says."""
         fault = self.faults.next_reply()
         time.sleep(fault.delay_s)
-        if not fault.lost:
-            self._send(identity, frames)
         if fault.drop:
             self.stats_.bump("replies_dropped")
             log.info("fault injection: dropped a reply")
+        elif not (fault.disconnect or fault.restart):  # else the connection is cut before it
+            self._send(identity, frames)
         if fault.disconnect or fault.restart:
             self._restart(fault)
 
