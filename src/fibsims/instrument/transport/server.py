@@ -32,7 +32,7 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from fibsims.instrument.transport.addresses import parse_endpoint
-from fibsims.instrument.transport.dispatch import Dispatcher, InstrumentFactory
+from fibsims.instrument.transport.dispatch import CacheKey, Dispatcher, InstrumentFactory, Session
 from fibsims.instrument.transport.errors import LinkConfigError
 from fibsims.instrument.transport.faults import Fault, FaultInjector, FaultPlan
 from fibsims.instrument.transport.protocol import Limits
@@ -45,7 +45,6 @@ from fibsims.instrument.transport.security import (
     require_keys_off_loopback,
     start_authenticator,
 )
-from fibsims.instrument.transport.sessions import CacheKey, Session
 
 log = logging.getLogger("fibsims.link.server")
 Task = Callable[[], Any]  # a call (returning its reply) or a safety task
