@@ -63,7 +63,6 @@ log = logging.getLogger("fibsims.link.server")
 MAX_DEAD_AFTER_S = 60.0
 """The longest silence a client may ask the server to wait out before blanking its beam."""
 
-
 CacheKey = tuple[str, str]  # (session id or "" before a session exists, call id)
 
 
