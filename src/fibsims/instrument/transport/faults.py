@@ -12,6 +12,7 @@ a restart invisible (docs/protocol.md); ``forget_on_restart`` models one that pe
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -37,12 +38,6 @@ class FaultPlan:
             if getattr(self, name) < 0:
                 raise LinkConfigError(f"{name} must not be negative")
 
-    @property
-    def active(self) -> bool:
-        return bool(
-            self.drop_replies or self.delay_ms or self.disconnect_every or self.restart_after_calls
-        )
-
 
 @dataclass(frozen=True)
 class Fault:
@@ -53,10 +48,6 @@ class Fault:
     disconnect: bool = False
     restart: bool = False
 
-    @property
-    def lost(self) -> bool:
-        return self.drop or self.disconnect or self.restart
-
 
 class FaultInjector:
     """Draws the fate of each call reply from the plan, deterministically."""
@@ -64,17 +55,13 @@ class FaultInjector:
     def __init__(self, plan: FaultPlan) -> None:
         self.plan = plan
         self._rng = random.Random(plan.seed)
-        self._replies = 0
-        self._restarted = False
+        self._replies = itertools.count(1)
 
     def next_reply(self) -> Fault:
-        plan, n = self.plan, self._replies + 1
-        self._replies = n
-        restart = 0 < plan.restart_after_calls <= n and not self._restarted
-        self._restarted |= restart
+        plan, n = self.plan, next(self._replies)
         return Fault(
             delay_s=plan.delay_ms / 1000.0,
             drop=plan.drop_replies > 0 and self._rng.random() < plan.drop_replies,
             disconnect=plan.disconnect_every > 0 and n % plan.disconnect_every == 0,
-            restart=restart,
+            restart=n == plan.restart_after_calls,  # once (0 never comes)
         )

@@ -8,6 +8,7 @@ the server puts in its reply, so a bad message is answered, never fatal.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -54,9 +55,8 @@ def encode(header: M, arrays: Sequence[np.ndarray] = ()) -> list[Any]:
     specs = tuple(ArraySpec(dtype=a.dtype.str, shape=a.shape) for a in wired)
     if specs:
         header = header.model_copy(update={"arrays": specs})
-    frames: list[Any] = [header.model_dump_json().encode()]
-    frames.extend(memoryview(a.reshape(-1).view(np.uint8)) for a in wired)
-    return frames
+    arrays = (memoryview(a.reshape(-1).view(np.uint8)) for a in wired)
+    return [header.model_dump_json().encode(), *arrays]
 
 
 def _nbytes(part: Part) -> int:
@@ -67,33 +67,60 @@ def decode(parts: Sequence[Part], model: type[M], limits: Limits) -> tuple[M, li
     """Check sizes, parse and validate the header as ``model``, and view the array frames."""
     if not parts:
         raise ProtocolFault(ErrorCode.BAD_REQUEST, "empty message: a header frame is required")
-    total = sum(_nbytes(p) for p in parts)
     raw = bytes(memoryview(parts[0]))
-    header = _parse_json(raw, limits)
-    request_id = header.get("id") if isinstance(header.get("id"), str) else None
-    if total > limits.max_message_bytes:
+    if len(raw) > limits.max_header_bytes:
         raise ProtocolFault(
+            ErrorCode.TOO_LARGE,
+            f"header of {len(raw)} bytes exceeds the limit of {limits.max_header_bytes} bytes",
+        )
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ProtocolFault(
+            ErrorCode.BAD_REQUEST, f"the header frame is not UTF-8 JSON: {error}"
+        ) from None
+    if not isinstance(header, dict):
+        raise ProtocolFault(ErrorCode.BAD_REQUEST, "the header frame must be a JSON object")
+    request_id = header.get("id") if isinstance(header.get("id"), str) else None
+    refuse = functools.partial(ProtocolFault, request_id=request_id)  # answered to that id
+    total = sum(_nbytes(p) for p in parts)
+    frames = parts[1:]
+    if total > limits.max_message_bytes:
+        raise refuse(
             ErrorCode.TOO_LARGE,
             f"message of {total} bytes exceeds the limit of {limits.max_message_bytes} bytes",
-            request_id,
         )
-    if len(parts) - 1 > limits.max_arrays:
-        raise ProtocolFault(
+    if len(frames) > limits.max_arrays:
+        raise refuse(
             ErrorCode.TOO_LARGE,
-            f"message carries {len(parts) - 1} array frames; at most {limits.max_arrays}",
-            request_id,
+            f"message carries {len(frames)} array frames; at most {limits.max_arrays}",
         )
     version = header.get("v")
     if type(version) is not int or version != PROTOCOL_VERSION:  # true and 1.0 equal 1
-        raise ProtocolFault(
+        raise refuse(
             ErrorCode.UNSUPPORTED_VERSION,
             f"protocol version {version!r} is not spoken here; this end speaks "
             f"version {PROTOCOL_VERSION} (the integer)",
-            request_id,
         )
     message = validate(model, header, request_id)
     specs: tuple[ArraySpec, ...] = getattr(message, "arrays", ())
-    arrays = _arrays(specs, parts[1:], request_id)
+    if len(specs) != len(frames):
+        raise refuse(
+            ErrorCode.BAD_REQUEST,
+            f"the header declares {len(specs)} arrays but {len(frames)} array frames came",
+        )
+    arrays = []
+    for index, (spec, frame) in enumerate(zip(specs, frames, strict=True)):
+        dtype = np.dtype(spec.dtype)
+        expected = math.prod(spec.shape) * dtype.itemsize
+        got = _nbytes(frame)
+        if got != expected:
+            raise refuse(
+                ErrorCode.BAD_REQUEST,
+                f"array {index} ({spec.dtype}, shape {list(spec.shape)}) needs {expected} "
+                f"bytes; its frame has {got}",
+            )
+        arrays.append(np.frombuffer(memoryview(frame), dtype=dtype).reshape(spec.shape))
     return message, arrays
 
 
@@ -115,48 +142,6 @@ def oversize(frames: Sequence[Part], limits: Limits) -> str | None:
     if total > limits.max_message_bytes:
         return f"size of {total:,} bytes, above the limit of {limits.max_message_bytes:,}"
     return None
-
-
-def _parse_json(raw: bytes, limits: Limits) -> dict[str, Any]:
-    if len(raw) > limits.max_header_bytes:
-        raise ProtocolFault(
-            ErrorCode.TOO_LARGE,
-            f"header of {len(raw)} bytes exceeds the limit of {limits.max_header_bytes} bytes",
-        )
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise ProtocolFault(
-            ErrorCode.BAD_REQUEST, f"the header frame is not UTF-8 JSON: {error}"
-        ) from None
-    if not isinstance(header, dict):
-        raise ProtocolFault(ErrorCode.BAD_REQUEST, "the header frame must be a JSON object")
-    return header
-
-
-def _arrays(
-    specs: Sequence[ArraySpec], frames: Sequence[Part], request_id: str | None
-) -> list[np.ndarray]:
-    if len(specs) != len(frames):
-        raise ProtocolFault(
-            ErrorCode.BAD_REQUEST,
-            f"the header declares {len(specs)} arrays but {len(frames)} array frames came",
-            request_id,
-        )
-    arrays = []
-    for index, (spec, frame) in enumerate(zip(specs, frames, strict=True)):
-        dtype = np.dtype(spec.dtype)
-        expected = math.prod(spec.shape) * dtype.itemsize
-        got = _nbytes(frame)
-        if got != expected:
-            raise ProtocolFault(
-                ErrorCode.BAD_REQUEST,
-                f"array {index} ({spec.dtype}, shape {list(spec.shape)}) needs {expected} "
-                f"bytes; its frame has {got}",
-                request_id,
-            )
-        arrays.append(np.frombuffer(memoryview(frame), dtype=dtype).reshape(spec.shape))
-    return arrays
 
 
 def summarize_validation(error: ValidationError, lead: str = "invalid message: ") -> str:

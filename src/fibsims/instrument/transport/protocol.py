@@ -8,7 +8,6 @@ header with these pydantic models; a header that fails gets a typed error reply.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
@@ -19,7 +18,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    field_validator,
     model_serializer,
     model_validator,
 )
@@ -73,13 +71,6 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
 
 
-def _same(value: Any, default: Any) -> bool:
-    """Equal, and for floats also of the same sign (-0.0 is carried, not dropped)."""
-    if isinstance(value, float) and isinstance(default, float):
-        return value == default and math.copysign(1.0, value) == math.copysign(1.0, default)
-    return bool(type(value) is type(default) and value == default)
-
-
 class AddedFieldsModel(WireModel):
     """A model that gained fields after version 1 shipped.
 
@@ -94,12 +85,10 @@ class AddedFieldsModel(WireModel):
     @model_serializer(mode="wrap")
     def _omit_added_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
-        if isinstance(data, dict):
-            for name in self.added_fields:
-                if name in data and _same(
-                    getattr(self, name), type(self).model_fields[name].default
-                ):
-                    del data[name]
+        for name in self.added_fields if isinstance(data, dict) else ():
+            value, default = getattr(self, name), type(self).model_fields[name].default
+            if type(value) is type(default) and repr(value) == repr(default):  # -0.0 is carried
+                data.pop(name, None)
         return data
 
 
@@ -109,19 +98,13 @@ class ArraySpec(WireModel):
     dtype: str
     shape: tuple[Index, ...]
 
-    @field_validator("dtype")
-    @classmethod
-    def _known_dtype(cls, value: str) -> str:
-        if value not in DTYPES:
-            raise ValueError(f"dtype {value!r} is not carried; use one of {sorted(DTYPES)}")
-        return value
-
-    @field_validator("shape")
-    @classmethod
-    def _few_dimensions(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if len(value) > MAX_NDIM:
-            raise ValueError(f"arrays have at most {MAX_NDIM} dimensions, got {len(value)}")
-        return value
+    @model_validator(mode="after")
+    def _carried(self) -> ArraySpec:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype {self.dtype!r} is not carried; use one of {sorted(DTYPES)}")
+        if len(self.shape) > MAX_NDIM:
+            raise ValueError(f"arrays have at most {MAX_NDIM} dimensions, got {len(self.shape)}")
+        return self
 
 
 Version = Annotated[Literal[1], BeforeValidator(as_integer)]

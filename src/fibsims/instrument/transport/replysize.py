@@ -52,11 +52,8 @@ def check_raster(
     """A raster is uint32 count maps per peak, the sum spectrum and a flag per scan line."""
     width, height = _check_sides(method, request.scan)
     peaks = len(request.peaks)
-    samples = (
-        instrument.costs.spectrum_samples(request)
-        if instrument.costs is not None
-        else UNKNOWN_SPECTRUM_SAMPLES
-    )
+    costs = instrument.costs
+    samples = UNKNOWN_SPECTRUM_SAMPLES if costs is None else costs.spectrum_samples(request)
     arrays = peaks * width * height * 4 + max(0, samples) * SPECTRUM_SAMPLE_BYTES + height
     what = f"a {width} x {height} px raster of {peaks} peaks and {samples:,} spectrum samples"
     _check_fits(method, what, arrays, limits)

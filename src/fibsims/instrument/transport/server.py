@@ -4,38 +4,38 @@ Why ROUTER/DEALER rather than REQ/REP: a REQ socket must alternate send and rece
 reply wedges it, and a client could not send heartbeats while a call is running. With DEALER
 the client pings on the same connection while it waits, and matches replies to calls by id;
 the ROUTER serves any number of clients and answers heartbeats while the instrument thread
-(:mod:`worker`) is busy with a long mill.
+(:meth:`InstrumentServer._work`) is busy with a long mill.
 
 ``InstrumentServer(factory, "tcp://127.0.0.1:5555").start()`` binds and serves in a thread;
 ``stop()`` ends it. Binding beyond loopback requires :class:`ServerKeys`.
 
-No session ends with its beam on (:mod:`safety`): a session whose client falls silent beyond
-its bound is expired by the socket loop, and stopping blanks every open session, both through
-the instrument thread.
+No session ends with its beam on (:meth:`Session.secure`): a session whose client falls silent
+beyond its bound is expired by the socket loop, and stopping blanks every open session, both
+through the instrument thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
+import queue
+import socket
 import threading
 import time
-import uuid
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from fibsims.instrument.transport.addresses import parse_endpoint
-from fibsims.instrument.transport.derived import METHODS, method_table
-from fibsims.instrument.transport.dispatch import Dispatcher, InstrumentFactory, error_frames
+from fibsims.instrument.transport.dispatch import CacheKey, Dispatcher, InstrumentFactory, Session
 from fibsims.instrument.transport.errors import LinkConfigError
 from fibsims.instrument.transport.faults import Fault, FaultInjector, FaultPlan
-from fibsims.instrument.transport.frames import ProtocolFault, decode
-from fibsims.instrument.transport.protocol import Limits, Request
-from fibsims.instrument.transport.safety import blank_and_close
+from fibsims.instrument.transport.protocol import Limits
 from fibsims.instrument.transport.security import (
     HANDSHAKE_FAILURES,
     RefusalLoggingAuthenticator,
@@ -45,10 +45,10 @@ from fibsims.instrument.transport.security import (
     require_keys_off_loopback,
     start_authenticator,
 )
-from fibsims.instrument.transport.sessions import CacheKey, ServerStats, Session
-from fibsims.instrument.transport.worker import Worker
 
 log = logging.getLogger("fibsims.link.server")
+Task = Callable[[], Any]  # a call (returning its reply) or a safety task
+Queued = tuple[bool, int, tuple[CacheKey | None, Task] | None]  # (not urgent, order, what)
 
 
 class InstrumentServer:
@@ -65,25 +65,27 @@ class InstrumentServer:
     ) -> None:
         """``devices`` (attribute name to interface, default :data:`derived.DEVICES`) are
         what the server offers: an extended interface is served with no other change."""
-        endpoint = parse_endpoint(bind, for_bind=True)
-        require_keys_off_loopback(bind, endpoint.is_local, keys is not None)
-        self._bind = endpoint
+        self._bind = parse_endpoint(bind, for_bind=True)
+        require_keys_off_loopback(bind, self._bind.is_local, keys is not None)
         self.keys = keys
         self.limits = limits or Limits()
         self.faults = FaultInjector(faults or FaultPlan())
-        self.stats_ = ServerStats()
-        methods = METHODS if devices is None else method_table(devices)
-        self.dispatcher = Dispatcher(factory, self.limits, max_sessions, self.stats_, methods)
         self._context: zmq.Context[Any] = zmq.Context()
+        self._wake, self._waker = socket.socketpair()  # any thread wakes the loop through it
+        self._wake.setblocking(False)
+        self._waker.setblocking(False)
+        self._tasks: queue.PriorityQueue[Queued] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._finished: deque[tuple[CacheKey, list[Any] | None]] = deque()
+        self._worker = threading.Thread(target=self._work, name="fibsims-link-worker", daemon=True)
+        self.dispatcher = Dispatcher(
+            factory, self.limits, max_sessions, devices, self._submit, self._reply
+        )
+        self.stats_ = self.dispatcher.stats
         self._auth: RefusalLoggingAuthenticator | None = None
         self._curve: tuple[bytes, bytes] | None = None
         self._router: zmq.Socket[Any] | None = None
         self._monitor: zmq.Socket[Any] | None = None
-        self._wake_endpoint = f"inproc://fibsims-wake-{uuid.uuid4().hex}"
-        self._wake = self._context.socket(zmq.PULL)
-        self._wake.bind(self._wake_endpoint)
-        self._worker = Worker(self._context, self._wake_endpoint)
-        self._joins: dict[CacheKey, list[bytes]] = {}
         self._securing: list[Session] = []  # handed to the instrument thread to blank
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="fibsims-link-server", daemon=True)
@@ -103,11 +105,8 @@ class InstrumentServer:
             raise
         self._worker.start()
         self._thread.start()
-        log.info(
-            "serving on %s (CurveZMQ %s)",
-            self.endpoint,
-            "on" if self.keys is not None else "off, loopback only",
-        )
+        curve = "on" if self.keys is not None else "off, loopback only"
+        log.info("serving on %s (CurveZMQ %s)", self.endpoint, curve)
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -118,26 +117,19 @@ class InstrumentServer:
         blanked from this thread anyway: the process is about to end and take the instrument
         thread with it, and ``IonColumn.blank`` is documented as safe at any time."""
         self._stopping.set()
-        if self._thread.is_alive():  # wake the loop now rather than at its next poll timeout
-            waker = self._context.socket(zmq.PUSH)
-            waker.linger = 0
-            waker.connect(self._wake_endpoint)
-            with contextlib.suppress(zmq.Again):
-                waker.send(b"", zmq.NOBLOCK)
-            waker.close()
         if self._thread.is_alive():
+            self._poke()  # the loop ends now rather than at its next poll timeout
             self._thread.join(timeout_s)
         for session in self.dispatcher.sessions.clear():
             self._secure(session, "the server is stopping")
-        self._worker.stop()
+        self._tasks.put((False, next(self._order), None))  # after the urgent tasks, before calls
         if self._worker.is_alive():
             self._worker.join(timeout_s)
-        stuck = self._worker.is_alive()
-        if stuck:
+        if self._worker.is_alive():
             log.warning("the instrument thread is still busy after %g s", timeout_s)
         for session in self._securing:  # no-ops for those the instrument thread secured
-            blank_and_close(session, "the server is stopping", self.stats_, logging.WARNING)
-        self._close_all(terminate=not stuck)  # terminating would wait for the stuck call
+            session.secure("the server is stopping", self.stats_, logging.WARNING)
+        self._close_all()
 
     def __enter__(self) -> InstrumentServer:
         return self.start()
@@ -163,143 +155,136 @@ class InstrumentServer:
         router.ipv6 = self._bind.is_ipv6
         if self._curve is not None:
             make_curve_server(router, *self._curve)
-        self._monitor = router.get_monitor_socket(HANDSHAKE_FAILURES)
+        monitor = router.get_monitor_socket(HANDSHAKE_FAILURES)
         try:
             router.bind(address)
         except zmq.ZMQError as error:
-            router.disable_monitor()
-            router.close()
+            close_monitored(router, monitor)
             busy = error.errno == zmq.EADDRINUSE
             hint = " (is another server already using that port?)" if busy else ""
             raise LinkConfigError(f"cannot bind {address}: {error}{hint}") from None
-        self._router = router
+        self._router, self._monitor = router, monitor
         self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
 
-    def _close_socket(self) -> None:
+    def _close_all(self) -> None:
         close_monitored(self._router, self._monitor)
         self._router = self._monitor = None
-
-    def _close_all(self, terminate: bool = True) -> None:
-        self._close_socket()
-        self._wake.close(linger=0)
+        self._wake.close()
+        self._waker.close()
         if self._auth is not None:
             self._auth.stop()
-        if terminate:
-            self._context.term()
+        self._context.term()
+
+    def _poke(self) -> None:
+        """Wake the loop (from any thread): a finished call, or stopping."""
+        with contextlib.suppress(OSError):  # full or closed: the loop is awake or gone
+            self._waker.send(b"!")
 
     # -- beam safety -----------------------------------------------------------------------
     def _secure(self, session: Session, why: str) -> None:
-        """Blank and close ``session`` on the instrument thread, before any queued call."""
-        task = functools.partial(blank_and_close, session, why, self.stats_, logging.WARNING)
-        if not self._worker.is_alive():
-            task()
-            return
+        """Blank and close ``session`` on the instrument thread, before any queued call (or in
+        :meth:`stop`, if the instrument thread does not get to it)."""
         self._securing = [s for s in self._securing if not s.closed] + [session]
-        self._worker.submit_urgent(task)
+        task = functools.partial(session.secure, why, self.stats_, logging.WARNING)
+        self._tasks.put((False, next(self._order), (None, task)))  # urgent: before any call
 
-    def _expire_silent(self) -> None:
-        for session in self.dispatcher.sessions.expire():
-            self.stats_.bump("sessions_expired")
-            silent_s = time.monotonic() - session.last_heard
-            self._secure(
-                session,
-                f"its client fell silent ({silent_s:.2f} s without a word, bound "
-                f"{session.dead_after_s:g} s)",
-            )
+    # -- the instrument thread -------------------------------------------------------------
+    def _submit(self, key: CacheKey, job: Callable[[], list[Any]]) -> None:
+        """Run a call after those before it; the loop, woken, sends its reply."""
+        self._tasks.put((True, next(self._order), (key, job)))
+
+    def _work(self) -> None:
+        """The instrument thread: runs calls one at a time, off the socket thread.
+
+        Why a separate thread: a mill on hardware takes minutes. If the socket thread ran it,
+        the server could not answer heartbeats meanwhile and every client would think it dead.
+        Calls run here in arrival order (an instrument does one thing at a time); each finished
+        call wakes the socket thread, which then sends the reply.
+
+        Why safety tasks run here too: blanking a beam from another thread while a mill runs
+        would race the backend (few vendor APIs are thread-safe). An urgent task (blank the beam
+        of a session whose client died) jumps the queue and runs as soon as the current call
+        ends; stopping is urgent too, so calls still queued behind it are dropped rather than
+        run on the way out."""
+        while (item := self._tasks.get()[2]) is not None:
+            key, task = item  # key None: a safety task, not a call
+            frames = None
+            try:
+                frames = task()
+            except Exception:  # calls build their own error replies; this is a last guard
+                log.exception("a job crashed outside its error handling")
+            if key is not None:  # frames None: it crashed
+                self._finished.append((key, frames))
+                self._poke()
 
     # -- the loop --------------------------------------------------------------------------
     def _serve(self) -> None:
         while not self._stopping.is_set():
-            poller = zmq.Poller()
-            for sock in filter(None, (self._router, self._wake, self._monitor)):
-                poller.register(sock, zmq.POLLIN)
             try:
-                ready = dict(poller.poll(100))
-            except zmq.ZMQError:
-                log.exception("poll failed; continuing")
-                continue
-            try:
-                self._drain_wake(self._wake in ready)
-                if self._monitor in ready:
-                    self._drain_monitor()
-                if self._router in ready:
-                    self._drain_router()
-                self._expire_silent()
+                self._serve_once()
             except Exception:  # the loop must survive anything a peer can send
                 log.exception("unexpected error while serving; continuing")
 
-    def _drain_wake(self, woken: bool) -> None:
-        while woken and self._wake.poll(0):
-            self._wake.recv()
-        for key, frames in self._worker.finished():
-            waiters = self._joins.pop(key, [])
-            self.dispatcher.finish(key, frames)
-            if frames is not None:
-                for identity in waiters:
-                    self._send(identity, frames, call=True)
-
-    def _drain_monitor(self) -> None:
+    def _serve_once(self) -> None:
+        poller = zmq.Poller()
+        for sock in filter(None, (self._router, self._wake, self._monitor)):
+            poller.register(sock, zmq.POLLIN)
+        poller.poll(100)
+        with contextlib.suppress(BlockingIOError):
+            self._wake.recv(4096)
+        while self._finished:
+            self.dispatcher.finish(*self._finished.popleft())
         while self._monitor is not None and self._monitor.poll(0):
-            event = recv_monitor_message(self._monitor)
             self.stats_.bump("refused_clients")
-            if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-                log.warning("refused a client on %s: CurveZMQ key not authorised", self.endpoint)
-            else:
+            event = recv_monitor_message(self._monitor)["event"]
+            if event != zmq.EVENT_HANDSHAKE_FAILED_AUTH:  # else the authenticator logged its key
                 log.warning(
-                    "refused a client on %s: security handshake failed (it does not hold "
-                    "this server's public key, or only one side uses CurveZMQ)",
+                    "refused a client on %s: security handshake failed (it does not hold this "
+                    "server's public key, or only one side uses CurveZMQ)",
                     self.endpoint,
                 )
+        for _ in range(1000):  # then the rest of the loop gets its turn
+            if self._router is None or not self._router.poll(0):
+                break
+            identity, *parts = self._router.recv_multipart(copy=False)
+            answer = self.dispatcher.handle(identity.bytes, parts)
+            if answer is not None:  # not a call's reply: no fault is injected
+                self._send(identity.bytes, answer)
+        for session in self.dispatcher.sessions.expire():
+            self.stats_.bump("sessions_expired")
+            silent_s = time.monotonic() - session.last_heard
+            bound = f"{silent_s:.2f} s without a word, bound {session.dead_after_s:g} s"
+            self._secure(session, f"its client fell silent ({bound})")
 
-    def _drain_router(self) -> None:
-        for _ in range(1000):
-            if self._router is None:
-                return
-            try:
-                parts = self._router.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
-            self._handle(parts[0].bytes, parts[1:])
-
-    def _handle(self, identity: bytes, parts: list[Any]) -> None:
-        try:
-            request, arrays = decode(parts, Request, self.limits)
-            decision = self.dispatcher.decide(request, arrays)
-        except ProtocolFault as fault:
-            self.stats_.count("errors", fault.code.value)
-            log.info("refused a request: [%s] %s", fault.code.value, fault.message)
-            self._send(
-                identity, error_frames(fault.request_id, fault.code, fault.message), call=False
-            )
+    def _send(self, identity: bytes, frames: list[Any]) -> None:
+        if self._router is None:
             return
-        if decision.frames is not None:
-            self._send(identity, decision.frames, call=decision.call)
-        elif decision.key is not None:
-            self._joins.setdefault(decision.key, []).append(identity)
-            if decision.job is not None:
-                self.dispatcher.inflight[decision.key] = decision.cache
-                self._worker.submit(decision.key, decision.job)
+        try:
+            self._router.send_multipart([identity, *frames], zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            log.info("a client is not reading its replies; one was dropped")
 
-    def _send(self, identity: bytes, frames: list[Any], *, call: bool) -> None:
-        fault = self.faults.next_reply() if call and self.faults.plan.active else Fault()
-        if fault.delay_s:
-            time.sleep(fault.delay_s)
-        if self._router is not None and not fault.lost:
-            try:
-                self._router.send_multipart([identity, *frames], zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                log.info("a client is not reading its replies; one was dropped")
+    def _reply(self, identity: bytes, frames: list[Any]) -> None:
+        """Send a call's reply, or lose it as the fault plan says."""
+        fault = self.faults.next_reply()
+        time.sleep(fault.delay_s)
         if fault.drop:
             self.stats_.bump("replies_dropped")
             log.info("fault injection: dropped a reply")
+        elif not (fault.disconnect or fault.restart):  # else the connection is cut before it
+            self._send(identity, frames)
         if fault.disconnect or fault.restart:
             self._restart(fault)
 
     def _restart(self, fault: Fault) -> None:
+        """Close the listening socket and bind the same endpoint again. libzmq closes a
+        listener asynchronously, so the port can look busy for a moment; a port still busy
+        after 5 s ends the server."""
         plan = self.faults.plan
-        self._close_socket()
+        close_monitored(self._router, self._monitor)
+        self._router = self._monitor = None
+        self.stats_.bump("restarts" if fault.restart else "disconnects")
         if fault.restart:
-            self.stats_.bump("restarts")
             log.warning(
                 "fault injection: server restart (down for %g ms%s)",
                 plan.restart_downtime_ms,
@@ -308,25 +293,16 @@ class InstrumentServer:
             if plan.forget_on_restart:
                 for session in self.dispatcher.forget_everything():
                     self._secure(session, "forgotten in a server restart")
-                self._joins.clear()
             self._stopping.wait(plan.restart_downtime_ms / 1000.0)
         else:
-            self.stats_.bump("disconnects")
             log.info("fault injection: connection cut")
-        self._rebind()
-        self.dispatcher.sessions.heard_all()  # the server was away, not its clients
-
-    def _rebind(self, patience_s: float = 5.0) -> None:
-        """Bind the same endpoint again. libzmq closes a listener asynchronously, so the port
-        can look busy for a moment; a port still busy after ``patience_s`` ends the server."""
-        deadline = time.monotonic() + patience_s
-        while not self._stopping.is_set():
+        deadline = time.monotonic() + 5.0
+        while self._router is None and not self._stopping.is_set():
             try:
                 self._open_socket(self.endpoint)
-                return
             except LinkConfigError as error:
                 if time.monotonic() > deadline:
                     log.error("could not listen again after a restart, stopping: %s", error)
                     self._stopping.set()
-                    return
                 self._stopping.wait(0.01)
+        self.dispatcher.sessions.heard_all()  # the server was away, not its clients
