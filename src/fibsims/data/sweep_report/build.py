@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fibsims.data.report.build import NUMBERS, REPORT_DIR, Report, swap_in
+from fibsims.data.report.figures.style import Saved
 from fibsims.data.report.page import INDEX, render
 from fibsims.data.report.progress import Progress, no_progress
 from fibsims.data.sweep_report import maps, pareto
@@ -78,7 +79,9 @@ def _panel_title(row: Row, ranking: Ranking) -> str:
     )
 
 
-def _maps(sweep: Sweep, ranking: Ranking, folder: Path) -> tuple[Any, list[str], list[str]]:
+def _maps(
+    sweep: Sweep, ranking: Ranking, folder: Path
+) -> tuple[Saved | None, list[str], list[str]]:
     panels, notes, shown = [], [], []
     for row in ranking.best:
         preview = read_preview(sweep.folder, row.run_dir or f"variants/{row.variant}")
