@@ -1,7 +1,10 @@
 """``fibsims report DIR``: a thin wrapper over the report service.
 
+A sweep folder (``fibsims sweep ... --out DIR``) gets the sweep's comparison report.
+
 Exit codes as for every command: 0 the report was written, 2 bad input (no such folder, no
-run.h5, a file that cannot be read; nothing written), 1 interrupted or a fibsims bug. None
+run.h5, a file that cannot be read, a sweep's sweep.json or sweep.csv unreadable; nothing
+written), 1 interrupted or a fibsims bug. None
 prints a traceback unless FIBSIMS_DEBUG is set.
 """
 
@@ -20,16 +23,29 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def report(
-    folder: Annotated[Path, typer.Argument(help="The run folder (holding run.h5).")],
+    folder: Annotated[
+        Path, typer.Argument(help="The run folder (holding run.h5), or a sweep folder.")
+    ],
     progress: ProgressOption = True,
+    best: Annotated[
+        int | None,
+        typer.Option(
+            "--best",
+            min=1,
+            metavar="N",
+            help="Sweep folders: show the 7Li+ maps of the N best variants [default: 3].",
+        ),
+    ] = None,
 ) -> None:
     """Write DIR/report/index.html: orthoslices of the SE and 7Li+ volumes, the 7Li+-on-SE
     overlay, a 3D cut-away, lithium per particle, the time budget, incidents and quality, the
-    recipe, and on twin runs made with --truth the comparison with the truth."""
+    recipe, and on twin runs made with --truth the comparison with the truth. For a sweep
+    folder (fibsims sweep --out DIR): its variants ranked by the objective, quality against
+    instrument time with the Pareto front, and the best variants' 7Li+ maps."""
     from fibsims.service.report import ReportInputError, ReportRequest, make_report
 
     result = guarded(
-        lambda: make_report(ReportRequest(folder, progress)),
+        lambda: make_report(ReportRequest(folder, progress, best)),
         (ReportInputError,),
         "interrupted: the report was not written (an older one is left as it was)",
         "No report was written.",

@@ -71,7 +71,8 @@ def _numbers(analysis: Analysis) -> dict[str, Any]:
     )
 
 
-def _swap(built: Path, target: Path) -> None:
+def swap_in(built: Path, target: Path) -> None:
+    """Put the folder ``built`` where ``target`` is, the old one renamed away first."""
     old = target.with_name(f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
     if target.exists():
         os.replace(target, old)
@@ -112,7 +113,7 @@ def build_report(run_folder: Path, progress: Progress = no_progress) -> Report:
     built.mkdir()
     try:
         report = _write(run_folder, built, progress)
-        _swap(built, target)
+        swap_in(built, target)
     finally:
         shutil.rmtree(built, ignore_errors=True)
     report.folder, report.index = target, target / INDEX
