@@ -72,7 +72,7 @@ def test_a_pattern_sent_without_rotation_deg_decodes_unrotated(raw):
     assert milled == [MillPattern(PatternKind.BOX, 1.0, 2.0, 3.0, front_z_um=0.5)]
     assert milled[0].rotation_deg == 0.0 and math.copysign(1.0, milled[0].rotation_deg) == 1.0
     pattern_model = wire_type(MillPattern, True)
-    assert load(pattern_model.model_validate(OLD_PATTERN), MillPattern, []) == milled[0]
+    assert load(pattern_model.model_validate(OLD_PATTERN), []) == milled[0]
 
 
 class PatternBeforeRotationW(WireModel):

@@ -13,7 +13,7 @@ import contextlib
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,7 @@ class RemoteClock(PROXIES["clock"]):  # type: ignore[misc,valid-type]
         stamp the events that close the run (every reply carries the server's time)."""
         if self._link.lost is not None:
             return self._link.last_clock_s
-        value: float = super().now_s()
-        return value
+        return float(super().now_s())
 
 
 @dataclass(kw_only=True)
@@ -80,11 +79,7 @@ def _open_params(options: InstrumentOptions, link: Link) -> OpenParams:
     instead, naming the free-form parts that make it large."""
     try:
         params = OpenParams(
-            seed=options.seed,
-            sample=dict(options.sample),
-            start_time_s=options.start_time_s,
-            faults=[dict(fault) for fault in options.faults],
-            sample_state=options.sample_state,
+            **asdict(options),
             client=f"fibsims@{socket.gethostname()}",
             dead_after_s=link.settings.dead_after_s,
         )

@@ -27,13 +27,14 @@ import inspect
 import re
 import types
 from abc import ABCMeta
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import MISSING, dataclass
 from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import numpy as np
-from pydantic import Field, TypeAdapter, ValidationError, create_model
+from pydantic import Field, TypeAdapter, ValidationError, create_model, model_validator
+from pydantic_core.core_schema import ValidationInfo
 
 from fibsims.instrument.declare import Range, is_read, wire_members
 from fibsims.instrument.interfaces import Instrument
@@ -65,9 +66,17 @@ class ArrayPack:
 
 
 class ArrayRef(WireModel):
-    """Stands for the array frame at position ``array`` of the same message."""
+    """Stands for the array frame at position ``array`` of the same message. Validated with an
+    :class:`ArrayPack` as context (a message being built), an array is added to the pack."""
 
     array: Index
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pack(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(info.context, ArrayPack) and not isinstance(data, dict | ArrayRef):
+            return info.context.add(data)
+        return data
 
     def resolve(self, arrays: list[np.ndarray]) -> np.ndarray:
         if self.array >= len(arrays):
@@ -80,6 +89,12 @@ class ArrayMaps(WireModel):
 
     maps: dict[str, ArrayRef]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pack(cls, data: Any, info: ValidationInfo) -> Any:
+        packing = isinstance(info.context, ArrayPack) and isinstance(data, Mapping)
+        return {"maps": data} if packing else data
+
 
 def _optional(tp: Any) -> Any:
     """``X`` for ``X | None``; None for any other type."""
@@ -89,15 +104,6 @@ def _optional(tp: Any) -> Any:
             raise TypeError(f"{tp!r}: only unions with None have a wire form")
         return rest[0]
     return None
-
-
-def _is_sequence(tp: Any) -> bool:
-    return get_origin(tp) in (tuple, list, Sequence)
-
-
-def _items(tp: Any, n: int) -> tuple[Any, ...]:
-    args = get_args(tp)
-    return (args[0],) * n if len(args) == 1 or args[1:] == (...,) else args
 
 
 @cache
@@ -117,7 +123,7 @@ def wire_type(tp: Any, finite: bool) -> Any:
         return _mirror(tp, finite)
     if (inner := _optional(tp)) is not None:
         return wire_type(inner, finite) | None
-    if _is_sequence(tp):
+    if origin in (tuple, list, Sequence):
         if len(args) == 1 or args[1:] == (...,):
             return tuple[wire_type(args[0], finite), ...]
         return tuple[tuple(wire_type(a, finite) for a in args)]
@@ -126,68 +132,44 @@ def wire_type(tp: Any, finite: bool) -> Any:
     raise TypeError(f"{tp!r} has no wire form (see fibsims.instrument.transport.derived)")
 
 
-def _model(name: str, fields: dict[str, tuple[Any, Any]]) -> type[AddedFieldsModel]:
-    model: type[AddedFieldsModel] = create_model(name, __base__=AddedFieldsModel, **fields)  # type: ignore[call-overload]
-    model.added_fields = frozenset(n for n, (_, default) in fields.items() if default is not ...)
+_KINDS: dict[type, type] = {}  # the wire model of a dataclass -> the dataclass
+
+
+def _model(name: str, rows: Iterable[tuple[str, Any, Any]], finite: bool) -> type[AddedFieldsModel]:
+    """The model of ``rows`` (name, type, default). A field without a default (``MISSING``,
+    or a parameter's ``empty``; an array's default factory too) is always sent; one with a
+    default is left out while it holds it."""
+    required = (MISSING, inspect.Parameter.empty)
+    spec = {n: (wire_type(tp, finite), ... if d in required else d) for n, tp, d in rows}
+    model: type[AddedFieldsModel] = create_model(name, __base__=AddedFieldsModel, **spec)  # type: ignore[call-overload]
+    model.added_fields = frozenset(n for n, (_, default) in spec.items() if default is not ...)
     return model
 
 
 def _mirror(kind: type, finite: bool) -> type[AddedFieldsModel]:
-    """The model of a dataclass's fields. One with a default factory (an array) is always
-    sent; one with a plain default is left out while it holds it."""
     types_ = hints(kind)
-    missing = dataclasses.MISSING
-    fields = {
-        f.name: (wire_type(types_[f.name], finite), ... if f.default is missing else f.default)
-        for f in dataclasses.fields(kind)
-    }
-    return _model(kind.__name__, fields)
+    fields = ((f.name, types_[f.name], f.default) for f in dataclasses.fields(kind))
+    model = _model(kind.__name__, fields, finite)
+    _KINDS[model] = kind
+    return model
 
 
-def dump(value: Any, tp: Any, pack: ArrayPack) -> Any:
-    """``value`` as plain data for the wire model of ``tp``, its arrays added to ``pack``.
-    A value that is not what ``tp`` says is passed on for the model to refuse by name."""
-    if get_origin(tp) is Annotated:
-        return dump(value, get_args(tp)[0], pack)
-    if tp is np.ndarray:
-        return pack.add(value)
-    if dataclasses.is_dataclass(tp) and isinstance(value, tp):
-        types_ = hints(tp)
-        return {
-            f.name: dump(getattr(value, f.name), types_[f.name], pack)
-            for f in dataclasses.fields(tp)
-        }
-    if (inner := _optional(tp)) is not None:
-        return None if value is None else dump(value, inner, pack)
-    if _is_sequence(tp) and isinstance(value, Sequence) and not isinstance(value, str):
-        return [dump(v, t, pack) for v, t in zip(value, _items(tp, len(value)), strict=False)]
-    if get_args(tp)[1:] == (np.ndarray,) and isinstance(value, Mapping):
-        return {"maps": {name: pack.add(array) for name, array in value.items()}}
-    return value
-
-
-def load(wired: Any, tp: Any, arrays: list[np.ndarray]) -> Any:
-    """The Python value of ``tp`` a validated wire value stands for."""
-    if get_origin(tp) is Annotated:
-        return load(wired, get_args(tp)[0], arrays)
+def load(wired: Any, arrays: list[np.ndarray]) -> Any:
+    """The Python value a validated wire value stands for (its models know their types)."""
     if isinstance(wired, ArrayRef):
         return wired.resolve(arrays)
     if isinstance(wired, ArrayMaps):
         return {name: ref.resolve(arrays) for name, ref in wired.maps.items()}
-    if dataclasses.is_dataclass(tp):
-        types_ = hints(tp)
-        return tp(**{name: load(v, types_[name], arrays) for name, v in wired})
-    if (inner := _optional(tp)) is not None:
-        return None if wired is None else load(wired, inner, arrays)
-    if _is_sequence(tp):
-        return tuple(load(v, t, arrays) for v, t in zip(wired, _items(tp, len(wired)), strict=True))
+    if (kind := _KINDS.get(type(wired))) is not None:
+        return kind(**{name: load(v, arrays) for name, v in wired})
+    if isinstance(wired, tuple):
+        return tuple(load(v, arrays) for v in wired)
     return wired
 
 
 class Method:
     """One wire method: ``member`` (a function or property) of ``interface``, the interface of
-    the device attribute ``device``. ``params`` is the parameter model; ``types`` the
-    parameters' types."""
+    the device attribute ``device``. ``params`` is the parameter model."""
 
     def __init__(self, device: str, interface: type, attribute: str, member: Any) -> None:
         function = member.fget if isinstance(member, property) else member
@@ -198,26 +180,17 @@ class Method:
         self.is_property = isinstance(member, property)
         self.signature = inspect.signature(function)
         arguments = list(self.signature.parameters.values())[1:]
-        self.types = {p.name: types_[p.name] for p in arguments}
-        fields = {
-            p.name: (
-                wire_type(self.types[p.name], True),
-                ... if p.default is p.empty else p.default,
-            )
-            for p in arguments
-        }
-        self.params = _model(self.name, fields)
+        fields = ((p.name, types_[p.name], p.default) for p in arguments)
+        self.params = _model(self.name, fields, True)
         self.result = types_.get("return", type(None))
         self.adapter = TypeAdapter(wire_type(self.result, False))
 
     def build(self, arguments: Mapping[str, Any]) -> AddedFieldsModel:
         """The parameter model of a call (ValidationError if the server would refuse it)."""
-        pack = ArrayPack()
-        data = {n: dump(v, self.types[n], pack) for n, v in arguments.items()}
-        return self.params.model_validate(data)
+        return self.params.model_validate(arguments, from_attributes=True, context=ArrayPack())
 
     def arguments(self, params: WireModel) -> dict[str, Any]:
-        return {n: load(v, self.types[n], []) for n, v in params}
+        return {n: load(v, []) for n, v in params}
 
     def run(self, instrument: Instrument, params: WireModel, limits: Limits) -> Any:
         """Invoke the method on ``instrument``, after refusing an acquisition whose reply
@@ -236,12 +209,11 @@ class Method:
         return getattr(device, self.attribute)(**arguments)
 
     def encode(self, value: Any, pack: ArrayPack) -> Any:
-        return self.adapter.dump_python(
-            self.adapter.validate_python(dump(value, self.result, pack)), mode="json"
-        )
+        wired = self.adapter.validate_python(value, from_attributes=True, context=pack)
+        return self.adapter.dump_python(wired, mode="json")
 
     def decode(self, data: Any, arrays: list[np.ndarray]) -> Any:
-        return load(self.adapter.validate_python(data), self.result, arrays)
+        return load(self.adapter.validate_python(data), arrays)
 
 
 def devices(bundle: type = Instrument) -> dict[str, type]:

@@ -279,7 +279,6 @@ class Dispatcher:
             return
         name = request.method
         method = self.methods.get(name)
-        run: Callable[[], Ran]
         if name == "session.open":
             run = functools.partial(self._open, validate(OpenParams, request.params, request.id))
         elif method is None and name != "session.close":
@@ -319,13 +318,8 @@ class Dispatcher:
 
     # -- jobs (instrument thread) --------------------------------------------------------
     def _open(self, params: OpenParams) -> Ran:
-        options = InstrumentOptions(
-            seed=params.seed,
-            sample=params.sample,
-            start_time_s=params.start_time_s,
-            faults=tuple(params.faults),
-            sample_state=params.sample_state,
-        )
+        values = {f.name: getattr(params, f.name) for f in fields(InstrumentOptions)}
+        options = InstrumentOptions(**{**values, "faults": tuple(params.faults)})
         instrument = self.factory(options)
         try:  # a session starts with its beam off, whatever the last user left
             instrument.column.blank()
@@ -376,8 +370,8 @@ class Dispatcher:
         try:
             result, arrays, clock_s = run()
             frames = encode(Reply(id=request_id, ok=True, result=result, clock_s=clock_s), arrays)
-            problem = oversize(frames, self.limits)  # a large JSON result (a sample state)
-            if problem is None:
+            # a large JSON result (a sample state) may not fit
+            if (problem := oversize(frames, self.limits)) is None:
                 return frames
             code, message = ErrorCode.TOO_LARGE, f"the reply to {name} would have a {problem}"
         except ProtocolFault as fault:

@@ -59,10 +59,6 @@ def encode(header: M, arrays: Sequence[np.ndarray] = ()) -> list[Any]:
     return [header.model_dump_json().encode(), *arrays]
 
 
-def _nbytes(part: Part) -> int:
-    return memoryview(part).nbytes
-
-
 def decode(parts: Sequence[Part], model: type[M], limits: Limits) -> tuple[M, list[np.ndarray]]:
     """Check sizes, parse and validate the header as ``model``, and view the array frames."""
     if not parts:
@@ -83,7 +79,7 @@ def decode(parts: Sequence[Part], model: type[M], limits: Limits) -> tuple[M, li
         raise ProtocolFault(ErrorCode.BAD_REQUEST, "the header frame must be a JSON object")
     request_id = header.get("id") if isinstance(header.get("id"), str) else None
     refuse = functools.partial(ProtocolFault, request_id=request_id)  # answered to that id
-    total = sum(_nbytes(p) for p in parts)
+    total = sum(memoryview(p).nbytes for p in parts)
     frames = parts[1:]
     if total > limits.max_message_bytes:
         raise refuse(
@@ -113,7 +109,7 @@ def decode(parts: Sequence[Part], model: type[M], limits: Limits) -> tuple[M, li
     for index, (spec, frame) in enumerate(zip(specs, frames, strict=True)):
         dtype = np.dtype(spec.dtype)
         expected = math.prod(spec.shape) * dtype.itemsize
-        got = _nbytes(frame)
+        got = memoryview(frame).nbytes
         if got != expected:
             raise refuse(
                 ErrorCode.BAD_REQUEST,
@@ -136,7 +132,7 @@ def validate(model: type[M], data: Any, request_id: str | None) -> M:
 
 def oversize(frames: Sequence[Part], limits: Limits) -> str | None:
     """Why ``frames`` may not be sent (a header or a whole message beyond ``limits``), if so."""
-    header, total = _nbytes(frames[0]), sum(_nbytes(f) for f in frames)
+    header, total = memoryview(frames[0]).nbytes, sum(memoryview(f).nbytes for f in frames)
     if header > limits.max_header_bytes:
         return f"header of {header:,} bytes, above the header limit of {limits.max_header_bytes:,}"
     if total > limits.max_message_bytes:

@@ -39,7 +39,7 @@ import zmq
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 from zmq.utils.monitor import recv_monitor_message
 
-from fibsims.instrument.errors import HardwareFault, InstrumentError, TransientInstrumentError
+from fibsims.instrument.errors import HardwareFault, TransientInstrumentError
 from fibsims.instrument.transport.addresses import parse_endpoint
 from fibsims.instrument.transport.errors import (
     DEVICE_ERRORS,
@@ -90,11 +90,7 @@ DEFAULT_SETTINGS = LinkSettings()
 
 class _Resend(Exception):
     """The reply was lost or a read failed transiently: resend the call (same id), or raise
-    ``verdict`` once ``retries`` resends did not help."""
-
-    def __init__(self, verdict: InstrumentError) -> None:
-        super().__init__(str(verdict))
-        self.verdict = verdict
+    the error it carries (``args[0]``) once ``retries`` resends did not help."""
 
 
 class _Reopen(Exception):
@@ -191,15 +187,11 @@ class Link:
                     "is not among the server's authorised clients (copy client.key into its "
                     "--authorized-clients folder)"
                 )
-            raise ClientRefused(
-                f"the security handshake with {self.address} failed: "
-                + (
-                    "--server-public-key does not match the server's key, or the server does "
-                    "not use CurveZMQ"
-                    if self.keys is not None
-                    else "the server requires CurveZMQ; pass --server-public-key and --client-key"
-                )
-            )
+            why = "the server requires CurveZMQ; pass --server-public-key and --client-key"
+            if self.keys is not None:
+                why = "--server-public-key does not match the server's key, or the server "
+                why += "does not use CurveZMQ"
+            raise ClientRefused(f"the security handshake with {self.address} failed: {why}")
 
     # -- calls -----------------------------------------------------------------------------
     def call(
@@ -226,8 +218,8 @@ class Link:
     ) -> tuple[Any, list[np.ndarray]]:
         request = self._request("", method, params, self.session if session else None)
         frames = encode(request)
-        problem = oversize(frames, self.limits)  # the server would refuse it without its id
-        if problem is not None:
+        # a message the server would refuse before reading its id, leaving no reply to match
+        if (problem := oversize(frames, self.limits)) is not None:
             raise LinkProtocolError(
                 f"{method} was not sent: its {problem} (the server would refuse it as too_large)"
             )
@@ -245,7 +237,7 @@ class Link:
         try:
             return retrying(self._attempt, request, frames, idempotent, time.monotonic())
         except _Resend as last:
-            raise last.verdict from None
+            raise last.args[0] from None
 
     def _attempt(
         self, request: Request, frames: list[Any], idempotent: bool, started: float

@@ -75,18 +75,16 @@ def generate_keys(folder: Path, *, force: bool = False) -> KeyFiles:
     return files
 
 
-def _read(path: Path, flag: str) -> tuple[bytes, bytes | None]:
+def _read(path: Path, flag: str, *, secret: bool = True) -> tuple[bytes, bytes]:
+    """The (public, secret) keys of a certificate file; the secret is required if ``secret``
+    (else it may be empty)."""
     try:
-        return zmq.auth.load_certificate(str(path))
+        public, key = zmq.auth.load_certificate(str(path))
     except (OSError, ValueError) as error:
         raise LinkConfigError(f"{flag}: cannot read the key file {path}: {error}") from None
-
-
-def _keypair(path: Path, flag: str) -> tuple[bytes, bytes]:
-    public, secret = _read(path, flag)
-    if secret is None:
+    if secret and key is None:
         raise LinkConfigError(f"{flag}: {path} holds only a public key; pass the *.key_secret file")
-    return public, secret
+    return public, key or b""
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ class ServerKeys:
 
     def load(self) -> tuple[bytes, bytes, dict[bytes, bool]]:
         key_flag, folder_flag = self.flags
-        public, secret = _keypair(self.secret_file, key_flag)
+        public, secret = _read(self.secret_file, key_flag)
         folder = self.authorized_clients
         if not folder.is_dir():
             raise LinkConfigError(f"{folder_flag}: {folder} is not a folder of client *.key files")
@@ -121,8 +119,8 @@ class ClientKeys:
     client_secret_file: Path
 
     def apply(self, socket: zmq.Socket[Any]) -> None:
-        server_public = _read(self.server_public_file, "--server-public-key")[0]
-        public, secret = _keypair(self.client_secret_file, "--client-key")
+        server_public = _read(self.server_public_file, "--server-public-key", secret=False)[0]
+        public, secret = _read(self.client_secret_file, "--client-key")
         socket.curve_serverkey = server_public
         socket.curve_publickey = public
         socket.curve_secretkey = secret
