@@ -85,7 +85,8 @@ class ArrayRef(WireModel):
 
 
 class ArrayMaps(WireModel):
-    """A dict of named arrays (ground-truth maps)."""
+    """A dict of named arrays (ground-truth maps); with an :class:`ArrayPack` as context, a
+    Python ``{name: array}`` is taken as the maps."""
 
     maps: dict[str, ArrayRef]
 
@@ -155,7 +156,8 @@ def _mirror(kind: type, finite: bool) -> type[AddedFieldsModel]:
 
 
 def load(wired: Any, arrays: list[np.ndarray]) -> Any:
-    """The Python value a validated wire value stands for (its models know their types)."""
+    """The Python value a validated wire value stands for: array references resolved, each
+    dataclass's model turned back into its dataclass (:data:`_KINDS`), tuples item by item."""
     if isinstance(wired, ArrayRef):
         return wired.resolve(arrays)
     if isinstance(wired, ArrayMaps):
