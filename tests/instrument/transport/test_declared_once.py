@@ -100,6 +100,8 @@ def test_an_added_read_and_action_work_over_the_wire_and_a_retry_is_answered_fro
     finally:
         instrument.close()
     assert factory.script.calls["column.condition_source"] == 2
+    # a read resent after a silence (a loaded machine, 150 ms) runs again: reads are not cached
+    reads_before = factory.script.calls["column.emission_current_ua"]
 
     client = raw_connect(server.endpoint)
     session = client.open()
@@ -110,7 +112,7 @@ def test_an_added_read_and_action_work_over_the_wire_and_a_retry_is_answered_fro
     reads = [client.call("column.emission_current_ua", "emit-1", session) for _ in range(2)]
     assert [(r.result, r.duplicate) for r in reads] == [(135.25, False), (135.25, False)]
     assert factory.script.calls["column.condition_source"] == 3
-    assert factory.script.calls["column.emission_current_ua"] == 3
+    assert factory.script.calls["column.emission_current_ua"] == reads_before + 2
 
 
 def test_an_added_action_retried_after_lost_replies_runs_once_per_call(serve, fast):
