@@ -7,7 +7,7 @@ methods (and concrete ones marked with :func:`~fibsims.instrument.declare.read` 
 ``action``); the wire name is the device's attribute on :class:`Instrument` plus the method's
 name (``column.mill``), its parameters are the method's keyword parameters, and their types
 and the result's come from ``typing.get_type_hints``. A method marked ``read`` is idempotent;
-any other is an action, whose reply the server caches by call id (:mod:`sessions`).
+any other is an action, whose reply the server caches by call id (:mod:`dispatch`).
 
 Value types map to strict pydantic types (:mod:`scalars`): a float parameter is finite, a
 float result may be NaN (a gauge that lost its signal); ints are never bools; a
