@@ -35,7 +35,8 @@ def new_row(variant: Variant, status: str = "pending", **fields: Any) -> dict[st
 
 
 def row_from_result(variant: Variant, result: dict[str, Any]) -> dict[str, Any]:
-    status = "done" if result.get("status") == "done" else "failed"
+    status = result.get("status")
+    status = status if status in {"done", "pending"} else "failed"
     return new_row(
         variant,
         status,

@@ -115,7 +115,8 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # its HTTP server on a free port: none to collide on
+                scheduler_kwargs={"dashboard": False},  # and no dashboard (bokeh) on it
                 silence_logs=logging.ERROR,
                 env=WORKER_ENV,
             )
@@ -155,12 +156,30 @@ def run_tasks(
     }
     pending = dict(futures)
     iterator = as_completed(list(futures), loop=client.loop)
+    with _interrupts_raise():
+        try:
+            for future in iterator:
+                task = pending.pop(future)
+                on_result(task, _result_of(future))
+        except KeyboardInterrupt:
+            _pause_running(client, pending, on_result)
+
+
+@contextlib.contextmanager
+def _interrupts_raise() -> Iterator[None]:
+    """Ctrl-C (and SIGTERM, Ctrl-Break) raise KeyboardInterrupt here, whatever handler the
+    command installed, so the loop above can pause the running variants (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = ("SIGINT", "SIGTERM", "SIGBREAK")
+    signals = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    previous = {sig: signal.signal(sig, signal.default_int_handler) for sig in signals}
     try:
-        for future in iterator:
-            task = pending.pop(future)
-            on_result(task, _result_of(future))
-    except KeyboardInterrupt:
-        _pause_running(client, pending, iterator, on_result)
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _result_of(future: Any) -> dict[str, Any]:
@@ -177,13 +196,23 @@ def _result_of(future: Any) -> dict[str, Any]:
     return result
 
 
+def _running_keys(client: Any) -> set[str]:
+    """The keys of the tasks the cluster's workers are running now."""
+    with contextlib.suppress(Exception):
+        return {key for keys in client.processing().values() for key in keys}
+    return set()
+
+
 def _pause_running(
     client: Any,
     pending: dict[Any, VariantTask],
-    iterator: Any,
     on_result: Callable[[VariantTask, dict[str, Any]], None],
 ) -> None:
-    started = {f: t for f, t in pending.items() if Path(t.folder, "run.json").exists()}
+    running = _running_keys(client)  # running, or queued on a worker: started if it has a run
+    started = {
+        f: t for f, t in pending.items() if f.key in running and Path(t.folder, "run.json").exists()
+    }
+    stopped = len(started)
     for future in pending:
         if future not in started:
             future.cancel()
@@ -194,11 +223,15 @@ def _pause_running(
     try:
         while started and time.monotonic() < deadline:
             for future in [f for f in started if f.done()]:
-                on_result(started.pop(future), _result_of(future))
+                result = _result_of(future)
+                if result.get("status") != "done":  # paused as asked: resumed by the rerun
+                    result = {**result, "status": "pending", "error": ""}
+                on_result(started.pop(future), result)
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass  # a second Ctrl-C: the cluster is closed at once, the runs resume on the rerun
     raise SweepInterrupted(
-        f"interrupted: {len(pending)} variants stopped or not started; rerun the same command "
-        "to resume the sweep (finished variants are skipped, stopped ones resumed)"
+        f"interrupted: {stopped} running variants asked to pause, {len(pending) - stopped} not "
+        "started; rerun the same command to resume the sweep (finished variants are skipped, "
+        "stopped ones resumed)"
     )

@@ -318,10 +318,12 @@ def _execute(
             estimate_instrument_hours=round(checked.instrument_hours, 3),
         )
         write_table(out / manifests.TABLE, axes, rows)
+        where = (
+            f"{len(pending)} to run on {report.workers} Dask workers" if pending else "none to run"
+        )
         request.tell(
-            f"sweep: {len(rows)} variants, {report.skipped} done before (skipped), "
-            f"{len(pending)} to run on {report.workers} Dask workers; ~"
-            f"{checked.instrument_hours:.1f} h of instrument time in all"
+            f"sweep: {len(rows)} variants, {report.skipped} done before (skipped), {where}; "
+            f"~{checked.instrument_hours:.1f} h of instrument time in all"
         )
         index = {row["variant"]: i for i, row in enumerate(rows)}
         by_id = {v.id: v for v in plan.variants}
@@ -334,7 +336,9 @@ def _execute(
             rows[index[task.id]] = row
             report.ran += 1
             fields = {k: v for k, v in result.items() if k not in {"quality", "traceback"}}
-            if row["status"] == "failed":
+            if row["status"] == "pending":
+                log.message("variant_paused", variant=task.id, **fields)
+            elif row["status"] == "failed":
                 log.message(
                     "variant_failed",
                     variant=task.id,
