@@ -92,6 +92,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
             "distributed.scheduler.allowed-failures": 1,  # a lost worker: one more try
             "distributed.worker.daemon": False,
             "distributed.nanny.pre-spawn-environ": WORKER_ENV,
+            "distributed.worker.profile.enabled": False,  # see _stop_profilers
         }
     ):
         if scheduler is not None:
@@ -105,6 +106,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
                     "address the one it printed?"
                 ) from None
             try:
+                _stop_profilers(client)
                 yield client
             finally:
                 with contextlib.suppress(Exception):
@@ -123,6 +125,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
         try:
             client = Client(cluster, set_as_default=False)
             try:
+                _stop_profilers(client)  # the config above already did; a plugin says it twice
                 yield client
             finally:
                 with contextlib.suppress(Exception):
@@ -130,6 +133,32 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
         finally:
             with contextlib.suppress(Exception):
                 cluster.close(timeout=10)
+
+
+def _stop_profilers(client: Any) -> None:
+    """Stop the statistical profiler of every worker of an existing cluster, now and as
+    workers join (a worker plugin; an embedded cluster's workers start without it).
+
+    Why: Dask's profiler calls ``sys._current_frames()`` from the worker's event loop every
+    10 ms; on CPython 3.11 that call deadlocked (both threads waiting, the worker frozen for
+    good) against a variant's run, whose twin and data writer use threads of their own (seen
+    twice in some two hundred variants, ``py-spy dump``: the event loop in ``trigger_profile`` ->
+    ``_PyThread_CurrentFrames``, the run waiting for the GIL). A sweep never reads profiles."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class _NoProfiler(WorkerPlugin):
+        name = "fibsims-no-profiler"
+
+        def setup(self, worker: Any) -> None:
+            for name in ("profile", "profile-cycle"):
+                callback = worker.periodic_callbacks.pop(name, None)
+                if callback is not None:
+                    callback.stop()
+
+    try:
+        client.register_plugin(_NoProfiler())
+    except Exception as error:  # an old scheduler: say so, run anyway
+        logging.getLogger(__name__).warning("cannot stop the workers' profilers: %s", error)
 
 
 def workers_of(client: Any) -> int:
@@ -162,7 +191,7 @@ def run_tasks(
                 task = pending.pop(future)
                 on_result(task, _result_of(future))
         except KeyboardInterrupt:
-            _pause_running(client, pending, on_result)
+            _pause_running(pending, on_result)
 
 
 @contextlib.contextmanager
@@ -196,22 +225,13 @@ def _result_of(future: Any) -> dict[str, Any]:
     return result
 
 
-def _running_keys(client: Any) -> set[str]:
-    """The keys of the tasks the cluster's workers are running now."""
-    with contextlib.suppress(Exception):
-        return {key for keys in client.processing().values() for key in keys}
-    return set()
-
-
 def _pause_running(
-    client: Any,
     pending: dict[Any, VariantTask],
     on_result: Callable[[VariantTask, dict[str, Any]], None],
 ) -> None:
-    running = _running_keys(client)  # running, or queued on a worker: started if it has a run
-    started = {
-        f: t for f, t in pending.items() if f.key in running and Path(t.folder, "run.json").exists()
-    }
+    # started: its run folder holds a run (no call to the scheduler here: after a signal cut
+    # into the client's wait, a scheduler call may never return)
+    started = {f: t for f, t in pending.items() if Path(t.folder, "run.json").exists()}
     stopped = len(started)
     for future in pending:
         if future not in started:
