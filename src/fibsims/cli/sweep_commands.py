@@ -176,6 +176,20 @@ def _render(report: SweepReport) -> None:
         f"hours); Pareto front: {', '.join(report.front) or 'none'}",
         markup=False,
     )
+    note = _missing_objective(report)
+    if note:
+        out.print(f"note: {note}", markup=False)
+
+
+def _missing_objective(report: SweepReport) -> str | None:
+    """A note when no done variant has the objective metric (a typo in --objective)."""
+    done = [row for row in report.rows if row["status"] == "done"]
+    if report.front or not done:
+        return None
+    from fibsims.data.sweep_table import flat_quality
+
+    names = sorted({name for row in done for name in flat_quality(row.get("quality") or {})})
+    return f"no done variant has {report.objective}; the metrics: {', '.join(names) or 'none'}"
 
 
 def register(app: typer.Typer) -> None:
