@@ -119,7 +119,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
                 processes=True,
                 dashboard_address=":0",  # its HTTP server on a free port: none to collide on
                 scheduler_kwargs={"dashboard": False},  # and no dashboard (bokeh) on it
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # a worker losing its scheduler at close
                 env=WORKER_ENV,
             )
         try:
