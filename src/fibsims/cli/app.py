@@ -19,6 +19,7 @@ from fibsims.cli import (
     recipe_commands,
     report_commands,
     run_commands,
+    sweep_commands,
     volume_commands,
 )
 from fibsims.cli.options import SetOption
@@ -91,6 +92,7 @@ volume_commands.register(app)
 report_commands.register(app)
 estimate_commands.register(app)
 check_commands.register(app)
+sweep_commands.register(app)
 info_commands.register(app)
 
 
