@@ -26,7 +26,6 @@ from fibsims.data.report import REPORT_DIR
 from fibsims.data.report.page import png_size
 from fibsims.data.sweep_report import build_sweep_report
 from fibsims.data.sweep_report.labels import header, unit, values
-from fibsims.data.sweep_report.ranking import pareto_front
 from fibsims.data.sweep_report.table import Row
 
 
@@ -208,13 +207,6 @@ def test_the_objective_may_leave_out_quality(sweep, tmp_path):
 # -- the pieces --------------------------------------------------------------------------------
 def _row(name: str) -> Row:
     return Row(0, name, "", "done", "", "1", {}, {}, {})
-
-
-def test_the_pareto_front_keeps_only_undominated_points():
-    a, b, c, d, e = (_row(n) for n in "abcde")
-    points = [(a, 1.0, 0.5), (b, 2.0, 0.9), (c, 2.0, 0.6), (d, 3.0, 0.9), (e, 0.5, 0.1)]
-    assert pareto_front(points, maximise=True) == [a, b, e]
-    assert pareto_front(points, maximise=False) == [e]
 
 
 def test_units_come_from_the_names():

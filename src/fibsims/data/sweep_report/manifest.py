@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fibsims.data.pareto import higher_is_better
 from fibsims.data.report.errors import ReportError
 
 SWEEP_FILE = "sweep.json"
@@ -107,7 +108,8 @@ def read_sweep(folder: Path) -> Sweep:
         raise _fail(path, f"lacks {', '.join(absent)}")
     if not isinstance(data["axes"], dict) or not isinstance(data["variants"], list):
         raise _fail(path, "axes must be an object of path: [values] and variants a list")
-    direction = str(data.get("direction", "max"))
+    default = "max" if higher_is_better(str(data.get("objective", ""))) else "min"
+    direction = str(data.get("direction", default))
     if direction not in DIRECTIONS:
         raise _fail(path, f"direction {direction!r} is neither 'max' nor 'min'")
     seeds = data["seeds"] if isinstance(data["seeds"], list) else [data["seeds"]]

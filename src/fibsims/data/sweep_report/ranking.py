@@ -2,7 +2,8 @@
 
 Why done variants only: a failed variant's partial score measures a run that did not finish, and
 a pending one has none. The front is of instrument hours (fewer is better) against the
-objective (higher, or lower with ``direction: min``): a variant is on it when no other is at
+objective (better higher or lower: sweep.json's ``direction``, else the metric's name, as
+:func:`fibsims.data.pareto.higher_is_better` reads it): a variant is on it when no other is at
 least as good on both and better on one.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fibsims.data.pareto import Point, pareto_front
 from fibsims.data.sweep_report.manifest import Sweep
 from fibsims.data.sweep_report.table import QUALITY, Row, Table
 
@@ -37,20 +39,6 @@ def objective_column(sweep: Sweep, table: Table) -> str | None:
         if name in table.quality:
             return name
     return None
-
-
-def pareto_front(points: list[tuple[Row, float, float]], maximise: bool) -> list[Row]:
-    """Rows not dominated in (hours, score): fewer hours and a better score win."""
-    sign = 1.0 if maximise else -1.0
-    front = []
-    for row, hours, score in points:
-        dominated = any(
-            h <= hours and sign * s >= sign * score and (h < hours or sign * s > sign * score)
-            for _, h, s in points
-        )
-        if not dominated:
-            front.append(row)
-    return front
 
 
 def rank(sweep: Sweep, table: Table, best: int) -> Ranking:
@@ -87,9 +75,10 @@ def rank(sweep: Sweep, table: Table, best: int) -> Ranking:
         )
     chosen = (scored or done)[:best]
     points = [
-        (r, hours, value)
+        Point(r.variant, hours, value)
         for r in scored
         if (hours := r.hours) is not None and (value := score(r)) is not None
     ]
-    front = pareto_front(points, maximise)
+    on_front = {p.label for p in pareto_front(points, maximise)}
+    front = [r for r in ordered if r.variant in on_front]
     return Ranking(column, maximise, ordered, chosen, front, notes)

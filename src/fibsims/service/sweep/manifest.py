@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fibsims.data.pareto import higher_is_better
 from fibsims.data.state_file import read_json_object
 from fibsims.service.sweep.axes import SweepInputError
 from fibsims.service.sweep.plan import SweepPlan
@@ -53,6 +54,7 @@ def make_manifest(
             "variants_file": variants_file,
             "seeds": plan.seeds,
             "objective": objective,
+            "direction": "max" if higher_is_better(objective) else "min",
             "keep": keep,
             "variants": [v.record() for v in plan.variants],
         }
