@@ -88,6 +88,7 @@ def collect(quick: bool) -> Figures:
         "filters": ("filters",),
         "estimate": ("estimate", "--budget-s", "0.2"),
         "overhead": ("overhead",),
+        "sweep_scaling": ("sweep_scaling", "--slices", "30" if quick else "150"),
     }
     return {key: run_script(*command) for key, command in runs.items()}
 
@@ -172,6 +173,16 @@ def rows(figures: Figures, default: int) -> list[Row]:
                 f"{estimate['median_s']:.3f} s (worst {estimate['worst_s']:.3f} s)",
                 "<= 0.2 s",
                 estimate["median_s"] <= 0.2,
+            )
+        )
+    if (sweep := figures.get("sweep_scaling")) is not None:
+        out.append(
+            Row(
+                f"sweep of {sweep['variants']} variants ({sweep['slices']} slices): 2 vs 1 worker",
+                f"{sweep['one_worker_s']:.1f} s / {sweep['two_workers_s']:.1f} s = "
+                f"{sweep['speedup']:.2f} x",
+                f">= {sweep['target']} x",
+                sweep["ok"],
             )
         )
     if (overhead := figures.get("overhead")) is not None:
