@@ -40,6 +40,7 @@ from fibsims.data.dead_time import (
     extractions_per_pixel,
 )
 from fibsims.data.registration import Grid, Refinement, bin_image, register_slice, sims_to_se
+from fibsims.data.registration_records import RegistrationRecords, registration_attributes
 from fibsims.data.run_reader import RunData
 from fibsims.data.volumes import VolumeWriter
 from fibsims.data.zgrid import EvenZ, even_z, interpolate
@@ -120,35 +121,6 @@ def _place(plane: np.ndarray, rows: int, cols: int, shape: tuple[int, int]) -> n
     return out
 
 
-class _Records:
-    """Per-slice registration records, NaN for slices without data."""
-
-    def __init__(self, slices: int) -> None:
-        nan2 = np.full((slices, 2), np.nan)
-        self.pixel_map = np.full((slices, 3), np.nan)
-        self.found = nan2.copy()
-        self.correlation = np.full(slices, np.nan)
-        self.applied = np.zeros(slices, dtype=np.uint8)
-        self.reason = [""] * slices
-        self.sims_placement = np.zeros((slices, 2), dtype=np.int64)
-        self.sims_residual = nan2.copy()
-        self.se_placement = np.zeros((slices, 2), dtype=np.int64)
-        self.se_residual = nan2.copy()
-
-    def datasets(self) -> dict[str, Any]:
-        return {
-            "pixel_map": self.pixel_map,
-            "refinement_found_sims_px": self.found,
-            "correlation": self.correlation,
-            "refinement_applied": self.applied,
-            "refinement_reason": list(self.reason),
-            "sims_placement_px": self.sims_placement,
-            "sims_residual_px": self.sims_residual,
-            "se_placement_px": self.se_placement,
-            "se_residual_px": self.se_residual,
-        }
-
-
 def _split(offset: tuple[float, float]) -> tuple[tuple[int, int], tuple[float, float]]:
     whole = (round(offset[0]), round(offset[1]))
     return whole, (offset[0] - whole[0], offset[1] - whole[1])
@@ -181,7 +153,7 @@ class _Assembler:
             self.peaks = [p.label for p in run.peaks(self.raster)]
             self._dead_time_setup(notes)
         self.li = bool(self.peaks) and bool(self.dead_time) and can_estimate(self.peaks)
-        self.records = _Records(run.slices)
+        self.records = RegistrationRecords(run.slices)
         # a product of a scheduled step is on some slices only: its planes stay NaN elsewhere
         self.has_image = run.acquired(self.image) if self.image is not None else None
         self.has_raster = run.acquired(self.raster) if self.raster is not None else None
@@ -439,17 +411,7 @@ def _write_records(
         writer.record(
             "registration",
             assembler.records.datasets(),
-            {
-                "method": "geometry of the recorded fields, refined by cross-correlating the "
-                "total-ion map with the SE image seen through a level-to-ions table learnt "
-                "from the slice, binned onto the SIMS pixels",
-                "max_shift_sims_px": options.max_shift_sims_px,
-                "min_correlation": options.min_correlation,
-                "pixel_map_columns": "scale (SE px per SIMS px), offset_row, offset_col: "
-                "se = offset + scale * sims (pixel centres on integers)",
-                "refinement_convention": "SIMS pixel p shows the SE content at geometric "
-                "position p + refinement (rows, cols)",
-            },
+            registration_attributes(options.max_shift_sims_px, options.min_correlation),
         )
         writer.record(
             "dead_time",
