@@ -24,8 +24,8 @@ from typing import Any
 
 from fibsims.data.atomic import write_atomic
 
-HEAD = ("variant", "run_dir", "status", "error", "seed")
-TAIL = ("simulated_seconds", "instrument_hours", "slices_done", "data_bytes")
+LEADING = ("variant", "run_dir", "status", "error", "seed")
+MEASURES = ("simulated_seconds", "instrument_hours", "slices_done", "data_bytes")
 QUALITY_PREFIX = "quality."
 STATUSES = ("done", "failed", "pending")
 
@@ -56,11 +56,11 @@ def flat_quality(quality: Mapping[str, Any], prefix: str = "") -> dict[str, Any]
 
 def columns(axes: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[str]:
     metrics = sorted({name for row in rows for name in flat_quality(row.get("quality") or {})})
-    return [*HEAD, *axes, *TAIL, *(QUALITY_PREFIX + m for m in metrics)]
+    return [*LEADING, *axes, *MEASURES, *(QUALITY_PREFIX + m for m in metrics)]
 
 
 def table_text(axes: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    """The CSV of ``rows`` (each with the HEAD and TAIL keys, ``values`` by varied path and
+    """The CSV of ``rows`` (each with the LEADING and MEASURES keys, ``values`` by varied path and
     ``quality``); ``instrument_hours`` is derived from ``simulated_seconds``."""
     header = columns(axes, rows)
     buffer = io.StringIO()
@@ -72,9 +72,9 @@ def table_text(axes: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
         seconds = row.get("simulated_seconds")
         hours = round(seconds / 3600, 6) if isinstance(seconds, int | float) else None
         cells = {**row, "instrument_hours": hours}
-        line = [_cell(cells.get(name)) for name in HEAD]
+        line = [_cell(cells.get(name)) for name in LEADING]
         line += [_cell(values.get(axis)) for axis in axes]
-        line += [_cell(cells.get(name)) for name in TAIL]
+        line += [_cell(cells.get(name)) for name in MEASURES]
         line += [_cell(quality.get(name[len(QUALITY_PREFIX) :])) for name in header[len(line) :]]
         writer.writerow(line)
     return buffer.getvalue()

@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fibsims.data.sweep_folder import MANIFEST, TABLE, VARIANTS
+
 if TYPE_CHECKING:
     from fibsims.data.report import Progress as Ticks
     from fibsims.data.report import Report
 
 RUN_FILE = "run.h5"
 PLOTTING = "matplotlib"
-SWEEP_MARKS = ("sweep.json", "sweep.csv", "variants")
+SWEEP_MARKS = (MANIFEST, TABLE, VARIANTS)
 """What makes a folder a sweep's: its manifest, its table, or its variants' folders."""
 
 
@@ -82,7 +84,7 @@ def _check_folder(folder: Path) -> None:
 
 def is_sweep(folder: Path) -> bool:
     """A sweep folder rather than a run folder (a run folder has a run.h5 or a journal)."""
-    if (folder / "sweep.json").exists():
+    if (folder / MANIFEST).exists():
         return True
     run_marks = (folder / RUN_FILE).exists() or (folder / "journal.jsonl").exists()
     return not run_marks and any((folder / mark).exists() for mark in SWEEP_MARKS)

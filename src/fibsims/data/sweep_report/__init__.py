@@ -11,7 +11,5 @@ folder). See docs/sweeps.md.
 from __future__ import annotations
 
 from fibsims.data.sweep_report.build import DEFAULT_BEST, build_sweep_report
-from fibsims.data.sweep_report.manifest import SWEEP_FILE
-from fibsims.data.sweep_report.table import TABLE_FILE
 
-__all__ = ["DEFAULT_BEST", "SWEEP_FILE", "TABLE_FILE", "build_sweep_report"]
+__all__ = ["DEFAULT_BEST", "build_sweep_report"]

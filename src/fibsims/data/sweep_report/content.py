@@ -16,8 +16,9 @@ from fibsims.data.report.page import Page, Section, Table
 from fibsims.data.sweep_report.labels import header
 from fibsims.data.sweep_report.manifest import Sweep
 from fibsims.data.sweep_report.ranking import Ranking
-from fibsims.data.sweep_report.table import QUALITY, Row
+from fibsims.data.sweep_report.table import Row
 from fibsims.data.sweep_report.table import Table as SweepTable
+from fibsims.data.sweep_table import QUALITY_PREFIX
 
 MAX_ERROR = 400
 """Characters of a failed variant's error shown in the table (its run folder has the rest)."""
@@ -137,7 +138,7 @@ def quality_table(table: SweepTable, ranking: Ranking) -> tuple[Table | None, li
     rows = [row for row in ranking.rows if any(row.quality.get(q) is not None for q in shown)]
     if not shown or not rows:
         return None, notes
-    head = ["variant", *[breakable(header(q.removeprefix(QUALITY))) for q in shown]]
+    head = ["variant", *[breakable(header(q.removeprefix(QUALITY_PREFIX))) for q in shown]]
     body = [[row.variant, *[_cell(row.quality.get(q)) for q in shown]] for row in rows]
     caption = (
         "Every quality metric (sweep.csv's quality.<name> columns, each run's summary.json "

@@ -14,9 +14,8 @@ from typing import Any
 
 from fibsims.data.pareto import higher_is_better
 from fibsims.data.report.errors import ReportError
+from fibsims.data.sweep_folder import FORMAT, MANIFEST
 
-SWEEP_FILE = "sweep.json"
-FORMAT = "fibsims-sweep/1"
 REQUIRED = ("format", "recipe", "axes", "seeds", "objective", "variants")
 VARIANT_FIELDS = ("id", "values", "seed", "run_dir")
 DIRECTIONS = ("max", "min")
@@ -76,7 +75,7 @@ def _variant(path: Path, n: int, raw: Any) -> Variant:
 
 def read_sweep(folder: Path) -> Sweep:
     """The sweep of ``folder``; :class:`ReportError` naming the file when it cannot be read."""
-    path = folder / SWEEP_FILE
+    path = folder / MANIFEST
     if not path.is_file():
         raise ReportError(
             f"{path} is missing: a sweep writes it before its first variant, so {folder} is not "

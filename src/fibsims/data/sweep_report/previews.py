@@ -12,9 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-PREVIEW = "preview"
-LI_MAP = "li7.npy"
-TRUTH_MAP = "li7_truth.npy"
+from fibsims.data.sweep_preview import LI_MAP, LI_TRUTH, PREVIEW_DIR
 
 
 @dataclass
@@ -40,9 +38,9 @@ def read_preview(sweep_folder: Path, run_dir: str) -> Preview:
     folder = sweep_folder / run_dir
     if not folder.is_dir():
         return Preview(None, None, f"{folder} is missing: no 7Li+ map to show")
-    li, li_note = _load(folder / PREVIEW / LI_MAP)
-    truth, truth_note = _load(folder / PREVIEW / TRUTH_MAP)
+    li, li_note = _load(folder / PREVIEW_DIR / LI_MAP)
+    truth, truth_note = _load(folder / PREVIEW_DIR / LI_TRUTH)
     if truth is not None and li is not None and truth.shape != li.shape:
-        truth, truth_note = None, f"{folder / PREVIEW / TRUTH_MAP} is not on the map's pixels"
-    note = li_note or ("" if li is not None else f"{folder / PREVIEW / LI_MAP} is missing")
+        truth, truth_note = None, f"{folder / PREVIEW_DIR / LI_TRUTH} is not on the map's pixels"
+    note = li_note or ("" if li is not None else f"{folder / PREVIEW_DIR / LI_MAP} is missing")
     return Preview(li, truth, "; ".join(n for n in (note, truth_note) if n))

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from fibsims.data.pareto import Point, pareto_front
 from fibsims.data.sweep_report.manifest import Sweep
-from fibsims.data.sweep_report.table import QUALITY, Row, Table
+from fibsims.data.sweep_report.table import Row, Table
+from fibsims.data.sweep_table import QUALITY_PREFIX
 
 STATUS_ORDER = {"done": 0, "failed": 1, "pending": 2}
 
@@ -35,7 +36,7 @@ class Ranking:
 
 def objective_column(sweep: Sweep, table: Table) -> str | None:
     """The column of sweep.json's objective (``quality.`` may be left out there)."""
-    for name in (sweep.objective, QUALITY + sweep.objective):
+    for name in (sweep.objective, QUALITY_PREFIX + sweep.objective):
         if name in table.quality:
             return name
     return None

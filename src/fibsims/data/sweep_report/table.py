@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fibsims.data.report.errors import ReportError
+from fibsims.data.sweep_folder import TABLE
 from fibsims.data.sweep_report.manifest import rerun
-
-TABLE_FILE = "sweep.csv"
-LEADING = ("variant", "run_dir", "status", "error", "seed")
-MEASURES = ("simulated_seconds", "instrument_hours", "slices_done", "data_bytes")
-QUALITY = "quality."
-STATUSES = ("done", "failed", "pending")
+from fibsims.data.sweep_table import LEADING, MEASURES, QUALITY_PREFIX
 
 
 @dataclass
@@ -65,7 +61,7 @@ def _number(path: Path, line: int, column: str, cell: str) -> float | None:
 def read_table(folder: Path) -> Table:
     """The table of ``folder``; :class:`ReportError` naming the file (and line) when it is
     missing, torn or not this layout."""
-    path = folder / TABLE_FILE
+    path = folder / TABLE
     if not path.is_file():
         raise ReportError(
             f"{path} is missing: the sweep writes its table as variants finish; {rerun(folder)}"
@@ -86,7 +82,7 @@ def read_table(folder: Path) -> Table:
         )
     first_measure = min(header.index(m) for m in MEASURES)
     varied = header[len(LEADING) : first_measure]
-    quality = [h for h in header if h.startswith(QUALITY)]
+    quality = [h for h in header if h.startswith(QUALITY_PREFIX)]
     table = Table(path, varied, quality)
     for number, cells in enumerate(lines[1:], start=2):
         if not cells:

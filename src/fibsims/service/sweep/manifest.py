@@ -17,13 +17,10 @@ from typing import Any
 
 from fibsims.data.pareto import higher_is_better
 from fibsims.data.state_file import read_json_object
+from fibsims.data.sweep_folder import FORMAT, MANIFEST
 from fibsims.service.sweep.axes import SweepInputError
 from fibsims.service.sweep.plan import SweepPlan
 
-FORMAT = "fibsims-sweep/1"
-MANIFEST = "sweep.json"
-TABLE = "sweep.csv"
-PLOT = "pareto.png"
 LOG = "sweep.log.jsonl"
 DEFAULT_OBJECTIVE = "quality.li_map_pearson_r_within_particles"
 SAME = ("recipe_sha256", "sets", "axes", "seeds", "variants")

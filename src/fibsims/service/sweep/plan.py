@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from fibsims.data.sweep_folder import VARIANTS
 from fibsims.recipe import Recipe, RecipeError, parse_overrides
 from fibsims.recipe.yaml_guard import BoundedLoader, LimitExceeded
 from fibsims.recipe.yaml_source import read_yaml
@@ -42,7 +43,6 @@ from fibsims.service.sweep.axes import (
 MAX_VARIANTS = 10_000
 """A grid beyond this is a typo (or a week of cluster time): refused with the count."""
 MAX_SEEDS = 1000
-VARIANTS_DIR = "variants"
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Variant:
 
     @property
     def run_dir(self) -> str:
-        return f"{VARIANTS_DIR}/{self.id}"
+        return f"{VARIANTS}/{self.id}"
 
     def record(self) -> dict[str, Any]:
         return {"id": self.id, "values": self.values, "seed": self.seed, "run_dir": self.run_dir}

@@ -31,6 +31,7 @@ from typing import Any
 
 from fibsims.data.event_log import EventLog
 from fibsims.data.pareto import higher_is_better, write_pareto_plot
+from fibsims.data.sweep_folder import MANIFEST, PLOT, TABLE, VARIANTS
 from fibsims.data.sweep_progress import SweepBar
 from fibsims.data.sweep_table import write_table
 from fibsims.recipe import parse_overrides
@@ -110,11 +111,11 @@ class SweepReport:
 
     @property
     def table(self) -> Path:
-        return self.folder / manifests.TABLE
+        return self.folder / TABLE
 
     @property
     def plot(self) -> Path:
-        return self.folder / manifests.PLOT
+        return self.folder / PLOT
 
 
 def default_workers() -> int:
@@ -273,7 +274,7 @@ def run_sweep(request: SweepRequest) -> SweepReport:
         rows, pending = _pending(out, plan, sha)
         return _execute(request, text, plan, manifest, checked, (rows, pending), started)
     except BaseException:
-        if fresh and not (out / manifests.MANIFEST).exists():
+        if fresh and not (out / MANIFEST).exists():
             _release(lock, out, made, fresh=True)
         raise
     finally:
@@ -304,8 +305,8 @@ def _execute(
             report.workers = workers_of(client) or workers
         from fibsims.data.atomic import write_json_atomic
 
-        write_json_atomic(out / manifests.MANIFEST, manifest)
-        (out / "variants").mkdir(exist_ok=True)
+        write_json_atomic(out / MANIFEST, manifest)
+        (out / VARIANTS).mkdir(exist_ok=True)
         log = EventLog(out / manifests.LOG)
         stack.callback(log.close)
         log.message(
@@ -317,7 +318,7 @@ def _execute(
             scheduler=request.scheduler or "embedded LocalCluster",
             estimate_instrument_hours=round(checked.instrument_hours, 3),
         )
-        write_table(out / manifests.TABLE, axes, rows)
+        write_table(out / TABLE, axes, rows)
         where = (
             f"{len(pending)} to run on {report.workers} Dask workers" if pending else "none to run"
         )
@@ -347,7 +348,7 @@ def _execute(
                 )
             else:
                 log.message("variant_done", variant=task.id, **fields)
-            write_table(out / manifests.TABLE, axes, rows)
+            write_table(out / TABLE, axes, rows)
             if bar is not None:
                 bar.advance(row["status"], task.id)
 
@@ -358,10 +359,10 @@ def _execute(
                 tasks = [_task(request, out, text, v) for v in pending]
                 run_tasks(client, tasks, on_result)
         finally:
-            write_table(out / manifests.TABLE, axes, rows)
+            write_table(out / TABLE, axes, rows)
             higher = higher_is_better(report.objective)
             front = write_pareto_plot(
-                out / manifests.PLOT, points(rows, report.objective), report.objective, higher
+                out / PLOT, points(rows, report.objective), report.objective, higher
             )
             report.front = [p.label for p in front]
             report.higher_is_better = higher
