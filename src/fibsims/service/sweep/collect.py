@@ -12,7 +12,7 @@ from typing import Any
 
 from fibsims.data.pareto import Point
 from fibsims.data.state_file import read_json_object
-from fibsims.data.sweep_table import flat_quality
+from fibsims.data.sweep_table import QUALITY_PREFIX, flat_quality
 from fibsims.service.sweep.plan import Variant
 from fibsims.service.sweep.task import RESULT_NAME
 
@@ -83,7 +83,7 @@ def finished_row(folder: Path, variant: Variant, recipe_sha256: str) -> dict[str
 
 def points(rows: list[dict[str, Any]], objective: str) -> list[Point]:
     """Every done variant with a number for ``objective`` (``quality.<name>``)."""
-    metric = objective.removeprefix("quality.")
+    metric = objective.removeprefix(QUALITY_PREFIX)
     found = []
     for row in rows:
         value = flat_quality(row.get("quality") or {}).get(metric)

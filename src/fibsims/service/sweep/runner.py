@@ -33,7 +33,7 @@ from fibsims.data.event_log import EventLog
 from fibsims.data.pareto import higher_is_better, write_pareto_plot
 from fibsims.data.sweep_folder import MANIFEST, PLOT, TABLE, VARIANTS
 from fibsims.data.sweep_progress import SweepBar
-from fibsims.data.sweep_table import write_table
+from fibsims.data.sweep_table import QUALITY_PREFIX, write_table
 from fibsims.recipe import parse_overrides
 from fibsims.recipe.source_file import read_recipe_text
 from fibsims.service.integrity import recipe_sha256
@@ -250,7 +250,7 @@ def run_sweep(request: SweepRequest) -> SweepReport:
     _check_flags(request)
     text = read_recipe_text(request.recipe)
     plan = make_plan(request, text)
-    objective = "quality." + request.objective.removeprefix("quality.")
+    objective = QUALITY_PREFIX + request.objective.removeprefix(QUALITY_PREFIX)
     sha = recipe_sha256(text)
     out = request.out
     manifest = manifests.make_manifest(
